@@ -1,0 +1,119 @@
+// The desired-state model: backend-neutral kernel objects with stable identities.
+// The compiler produces it, renderers print it, and (later) the live-state reader
+// produces the same shapes so plan can diff them field by field.
+
+/** Where an object came from in the policy, for humans ("wan0 ingress › voice"). */
+export interface Origin {
+  path: string;
+}
+
+interface Base {
+  /** Stable identity: equal ids denote the same kernel object across policy versions. */
+  id: string;
+  origin?: Origin;
+}
+
+/** A network device qospolicy creates (ifb) or requires (the interfaces the policy names, imq). */
+export interface Link extends Base {
+  kind: 'link';
+  name: string;
+  /** ifb: created if missing; imq: created by the imq module; require: must already exist. */
+  type: 'ifb' | 'imq' | 'require';
+  /** Minimum number of TX queues the device must have (taprio). */
+  minTxQueues?: number;
+}
+
+/** `options MODULE k=v` for /etc/modprobe.d, and `modprobe MODULE k=v` at boot. */
+export interface ModuleLoad extends Base {
+  kind: 'module';
+  module: string;
+  params: Record<string, number>;
+  /** Parameters writable at run time under /sys/module/MODULE/parameters. */
+  runtime?: boolean;
+}
+
+export type QdiscKind = 'htb' | 'ingress' | 'clsact' | 'pfifo' | 'bfifo' | 'taprio' | 'tdma';
+
+export interface Qdisc extends Base {
+  kind: 'qdisc';
+  dev: string;
+  /** 'root', 'ingress' (ingress/clsact hook), or a parent classid like '1:10'. */
+  parent: string;
+  handle: string;
+  qdisc: QdiscKind;
+  /** tc arguments after the kind, e.g. { default: '10', r2q: ... }; ordered as tc prints them. */
+  params: Array<[string, string]>;
+}
+
+export interface HtbClass extends Base {
+  kind: 'class';
+  dev: string;
+  classid: string;
+  parent: string;
+  /** bits per second */
+  rate: number;
+  ceil: number;
+  prio: number;
+  /** bytes */
+  quantum: number;
+  burst: number;
+  cburst: number;
+}
+
+/** One u32 key: the 32-bit word at `off` (relative to the network header), masked, equals `val`. */
+export interface U32Key {
+  off: number;
+  val: number;
+  mask: number;
+}
+
+export type Action = { kind: 'mirred'; dev: string } | { kind: 'skbedit'; priority: string };
+
+/** One u32 node: all keys (and the mark) must match; then it classifies or acts. */
+export interface U32Node {
+  keys: U32Key[];
+  mark?: { val: number; mask: number };
+  flowid?: string;
+  action?: Action;
+}
+
+/**
+ * All u32 nodes at one (dev, parent, prio): the kernel tries them in order.
+ * Identity is (dev, parent, prio); node handles are left to the kernel (800::800, …),
+ * which numbers them in insertion order.
+ */
+export interface Filter extends Base {
+  kind: 'filter';
+  dev: string;
+  /** A classid ('1:', '1:a3'), or 'ingress' / 'egress' for the clsact/ingress hooks. */
+  parent: string;
+  protocol: 'ip' | 'ipv6' | 'all';
+  prio: number;
+  nodes: U32Node[];
+}
+
+/** A rule in one of qospolicy's own iptables chains (created and jumped to from `hook`). */
+export interface IptablesRule extends Base {
+  kind: 'iptables';
+  family: 4 | 6;
+  table: 'mangle';
+  chain: string;
+  hook: 'PREROUTING' | 'POSTROUTING';
+  args: string[];
+}
+
+/** A guarded write under /sys (skipped where the file's module is absent). */
+export interface SysfsWrite extends Base {
+  kind: 'sysfs';
+  path: string;
+  value: string;
+}
+
+export type KernelObject = Link | ModuleLoad | Qdisc | HtbClass | Filter | IptablesRule | SysfsWrite;
+
+/** Objects in creation order: every object comes after what it depends on. */
+export interface DesiredState {
+  objects: KernelObject[];
+  /** Notes for humans that belong next to the output (e.g. requirements). */
+  notes: string[];
+}

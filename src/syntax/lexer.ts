@@ -1,0 +1,33 @@
+// The moo lexer. Quantities keep their unit glued on ("100mbit", "12ms", "10%");
+// lowering validates the unit so a typo like "10mbitt" gets a precise message.
+import moo from 'moo';
+
+export const lexer = moo.compile({
+  ws: /[ \t\r]+/,
+  comment: /#[^\n]*/,
+  nl: { match: /\n/, lineBreaks: true },
+  string: /"(?:[^"\\\n]|\\.)*"/,
+  lbrace: '{',
+  rbrace: '}',
+  comma: ',',
+  semi: ';',
+  bang: '!',
+  lt: '<',
+  gt: '>',
+  eq: '=',
+  // IPv6 addresses and MAC addresses: hex groups with at least two colons.
+  addr: /(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]*(?:\/[0-9]+)?/,
+  ipv4: /[0-9]+(?:\.[0-9]+){3}(?:\/[0-9]+)?/,
+  hex: /0[xX][0-9A-Fa-f]+/,
+  range: /[0-9]+-[0-9]+/,
+  quantity: /[0-9]+(?:\.[0-9]+)?(?:[A-Za-z]+|%)/,
+  number: /[0-9]+(?:\.[0-9]+)?/,
+  slash: '/',
+  // Words are broad on purpose: a name like "eth0:1" or "wan/0" lexes whole and the
+  // checker explains what the kernel allows, instead of a bare syntax error.
+  word: /[A-Za-z_][^\s{},;#"!<>=]*/,
+  // Anything else is one bad character; the parser reports it with its position.
+  bad: /./,
+});
+
+export type Token = moo.Token;

@@ -1,0 +1,284 @@
+// Source text → statement tree. moo tokenizes; this file splits the token stream into
+// statements and { } blocks; nearley parses each statement with the start symbol of its
+// enclosing block. One small Earley run per statement keeps time and memory linear.
+import nearley from 'nearley';
+import { lexer, type Token } from './lexer.js';
+import compiled from './grammar.generated.js';
+import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { advance, type Span } from '../diagnostics/span.js';
+import { nearest } from './suggest.js';
+
+/** The block kinds; each is a start symbol of grammar.ne. */
+export type Context = 'Top' | 'Target' | 'Interface' | 'Tree' | 'Class' | 'Tdma' | 'Slot';
+
+/** What a statement parsed to: grammar.ne's tag and its children (tokens, sub-nodes). */
+export interface Parsed {
+  t: string;
+  d: any[];
+}
+
+export interface Statement {
+  context: Context;
+  node: Parsed;
+  span: Span;
+  /** Present when the statement opened a `{ … }` block. */
+  block?: { children: Statement[]; span: Span };
+}
+
+/** Which block a statement opens, by its tag; statements not listed take no block. */
+const OPENS: Record<string, Context> = {
+  target: 'Target',
+  interface: 'Interface',
+  shared: 'Tree',
+  tdma: 'Tdma',
+  tree: 'Tree',
+  class: 'Class',
+  slot: 'Slot',
+};
+
+/** First keywords per block, for "belongs elsewhere" and did-you-mean messages. */
+export const KEYWORDS: Record<Context, string[]> = {
+  Top: ['target', 'interface', 'shared', 'tdma'],
+  Target: ['ingress', 'tdma'],
+  Interface: ['link', 'delay', 'jitter', 'price', 'ingress', 'egress'],
+  Tree: ['class'],
+  Class: ['class', 'match'],
+  Tdma: ['frame', 'slot'],
+  Slot: ['match'],
+};
+
+const BLOCK_NAMES: Record<Context, string> = {
+  Top: 'the top level',
+  Target: 'a target block',
+  Interface: 'an interface block',
+  Tree: 'a shaping tree (ingress/egress/shared)',
+  Class: 'a class',
+  Tdma: 'a tdma block',
+  Slot: 'a slot',
+};
+
+const grammars = new Map<Context, nearley.Grammar>();
+function grammarFor(context: Context): nearley.Grammar {
+  let g = grammars.get(context);
+  if (!g) {
+    g = nearley.Grammar.fromCompiled(compiled as unknown as nearley.CompiledRules);
+    g.start = context;
+    grammars.set(context, g);
+  }
+  return g;
+}
+
+export function tokenSpan(file: string, tok: Token): Span {
+  const start = { offset: tok.offset, line: tok.line, col: tok.col };
+  return { file, start, end: advance(start, tok.text) };
+}
+
+const spanOf = (file: string, first: Token, last: Token): Span => ({
+  file,
+  start: tokenSpan(file, first).start,
+  end: tokenSpan(file, last).end,
+});
+
+/** Feeds already-lexed tokens to nearley (nearley's lexer interface). */
+class TokenFeed {
+  private tokens: Token[] = [];
+  private i = 0;
+  load(tokens: Token[]): void {
+    this.tokens = tokens;
+    this.i = 0;
+  }
+  reset(): void {}
+  next(): Token | undefined {
+    return this.tokens[this.i++];
+  }
+  save(): unknown {
+    return {};
+  }
+  formatError(tok: Token): string {
+    return `unexpected ${tok.text}`;
+  }
+  has(): boolean {
+    return true;
+  }
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  word: 'a name',
+  quantity: 'a value with a unit',
+  number: 'a number',
+  range: 'a port range',
+  ipv4: 'an IPv4 address',
+  addr: 'an IPv6 address',
+  hex: 'a hex number',
+  string: 'a quoted string',
+};
+
+/** Terminals the parser could have accepted next. */
+function expectations(parser: nearley.Parser, column: number): string[] {
+  const col = (parser as any).table[column];
+  const out = new Set<string>();
+  for (const st of col.states) {
+    const sym = st.rule.symbols[st.dot];
+    if (sym === undefined || typeof sym === 'string') continue;
+    if ('literal' in sym) out.add(`'${sym.literal}'`);
+    else if ('type' in sym) out.add(TYPE_WORDS[sym.type] ?? sym.type);
+  }
+  return [...out].sort();
+}
+
+const TERMINATORS = new Set(['nl', 'semi', 'lbrace', 'rbrace']);
+
+const describe = (tok: Token): string => (tok.type === 'nl' ? 'end of line' : `'${tok.text}'`);
+
+export interface ParseResult {
+  statements: Statement[];
+  diagnostics: Diagnostic[];
+}
+
+export function parse(file: string, text: string): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const tokens: Token[] = [];
+  lexer.reset(text);
+  let prev: Token | undefined;
+  for (const tok of lexer) {
+    if (tok.type === 'ws' || tok.type === 'comment') continue;
+    if (tok.type === 'bad') {
+      diagnostics.push(
+        diag('QP1001', `unexpected character '${tok.text}'`, tokenSpan(file, tok), {
+          hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
+        }),
+      );
+      continue;
+    }
+    // A line ending in a comma continues on the next line (long interface lists).
+    if (tok.type === 'nl' && (prev?.type === 'comma' || prev?.type === 'nl' || prev === undefined)) continue;
+    tokens.push(tok);
+    prev = tok;
+  }
+
+  const feed = new TokenFeed();
+  let pos = 0;
+
+  const parseStatement = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
+    const g = grammarFor(context);
+    (g as any).lexer = feed;
+    const parser = new nearley.Parser(g);
+    feed.load(stmt);
+    try {
+      parser.feed('');
+    } catch (err: any) {
+      const bad: Token = err.token ?? stmt[0];
+      const column = (parser as any).table.length - 2;
+      diagnostics.push(syntaxError(file, context, stmt, bad, expectations(parser, column)));
+      return undefined;
+    }
+    if (parser.results.length === 0) {
+      const last = stmt[stmt.length - 1];
+      const where = terminator ?? last;
+      const expected = expectations(parser, (parser as any).table.length - 1);
+      diagnostics.push(
+        diag(
+          'QP1002',
+          `statement ends too early after '${last.text}'; expected ${orList(expected)}`,
+          terminator && terminator.type !== 'nl' ? tokenSpan(file, where) : tokenSpan(file, last),
+        ),
+      );
+      return undefined;
+    }
+    if (parser.results.length > 1) {
+      throw new Error(`grammar is ambiguous (${parser.results.length} parses) at ${file}:${stmt[0].line}`);
+    }
+    return parser.results[0] as Parsed;
+  };
+
+  const parseBlock = (context: Context, opener: Token | undefined): { children: Statement[]; close?: Token } => {
+    const children: Statement[] = [];
+    for (;;) {
+      const start = pos;
+      while (pos < tokens.length && !TERMINATORS.has(tokens[pos].type ?? '')) pos++;
+      const stmt = tokens.slice(start, pos);
+      const term: Token | undefined = tokens[pos];
+      pos++;
+      let current: Statement | undefined;
+      if (stmt.length > 0) {
+        const node = parseStatement(context, stmt, term);
+        if (node) {
+          current = { context, node, span: spanOf(file, stmt[0], stmt[stmt.length - 1]) };
+          children.push(current);
+        }
+      }
+      if (term === undefined) {
+        if (opener) {
+          diagnostics.push(
+            diag('QP1004', "missing '}': this block is never closed", tokenSpan(file, opener), {
+              hint: "add '}' where the block should end",
+            }),
+          );
+        }
+        return { children };
+      }
+      if (term.type === 'lbrace') {
+        const inner = current ? OPENS[current.node.t] : undefined;
+        if (stmt.length === 0) {
+          diagnostics.push(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
+        } else if (current && !inner) {
+          diagnostics.push(
+            diag('QP1007', `'${stmt[0].text}' takes no block`, tokenSpan(file, term), {
+              hint: "remove the '{ … }' or move its content to where it belongs",
+            }),
+          );
+        }
+        const { children: kids, close } = parseBlock(inner ?? context, term);
+        if (current && inner) {
+          current.block = {
+            children: kids,
+            span: close ? spanOf(file, term, close) : tokenSpan(file, term),
+          };
+          current.span = close ? spanOf(file, stmt[0], close) : current.span;
+        }
+        continue;
+      }
+      if (term.type === 'rbrace') {
+        if (opener) return { children, close: term };
+        diagnostics.push(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
+      }
+    }
+  };
+
+  const { children } = parseBlock('Top', undefined);
+  return { statements: children, diagnostics };
+}
+
+function orList(items: string[]): string {
+  if (items.length === 0) return 'nothing more';
+  if (items.length === 1) return items[0];
+  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+function syntaxError(file: string, context: Context, stmt: Token[], bad: Token, expected: string[]): Diagnostic {
+  const span = tokenSpan(file, bad);
+  const literals = expected.filter((e) => e.startsWith("'")).map((e) => e.slice(1, -1));
+  if (bad === stmt[0] && bad.type === 'word') {
+    const elsewhere = (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(bad.text));
+    if (elsewhere && !KEYWORDS[context].includes(bad.text)) {
+      return diag('QP1007', `'${bad.text}' is not allowed in ${BLOCK_NAMES[context]}`, span, {
+        hint: `'${bad.text}' belongs in ${BLOCK_NAMES[elsewhere]}; here you can write ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
+      });
+    }
+    const guess = nearest(bad.text, KEYWORDS[context]);
+    return diag('QP1003', `unknown keyword '${bad.text}'`, span, {
+      hint: guess
+        ? `did you mean '${guess}'?`
+        : `expected ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
+    });
+  }
+  const guess = bad.type === 'word' ? nearest(bad.text, literals) : undefined;
+  const byteUnit = bad.type === 'quantity' && /^[0-9.]+[kmgt]?i?bps$/i.test(bad.text);
+  return diag('QP1002', `unexpected ${describe(bad)}; expected ${orList(expected)}`, span, {
+    hint: guess
+      ? `did you mean '${guess}'?`
+      : byteUnit
+        ? 'tc reads bps as bytes per second; write bit, kbit, mbit or gbit'
+        : undefined,
+  });
+}
