@@ -1,0 +1,52 @@
+// Steering traffic into the device that carries a tree: IFB via tc mirred (tc-mirred(8)),
+// IMQ via iptables' IMQ target in qospolicy's own mangle chains.
+import type { Filter, IptablesRule, KernelObject, Qdisc } from '../model/types.js';
+import { filterId, iptablesId, qdiscId } from '../model/ids.js';
+import type { Direction } from '../syntax/ast.js';
+
+/** The hook qdisc of a device: `ingress` when only ingress is redirected, `clsact` when egress is too. */
+export function hookQdisc(dev: string, needsEgress: boolean): Qdisc {
+  return {
+    kind: 'qdisc',
+    id: qdiscId(dev, 'ingress'),
+    dev,
+    parent: 'ingress',
+    handle: 'ffff:',
+    qdisc: needsEgress ? 'clsact' : 'ingress',
+    params: [],
+  };
+}
+
+/** Redirect every packet of `dev`'s ingress or egress to `ifb` (protocol all, match everything). */
+export function mirredFilter(dev: string, direction: Direction, ifb: string, origin: string): Filter {
+  return {
+    kind: 'filter',
+    id: filterId(dev, direction, 1),
+    origin: { path: origin },
+    dev,
+    parent: direction,
+    protocol: 'all',
+    prio: 1,
+    nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], action: { kind: 'mirred', dev: ifb } }],
+  };
+}
+
+export const IMQ_CHAINS = { ingress: 'qospolicy-pre', egress: 'qospolicy-post' } as const;
+
+/** IMQ: ingress in PREROUTING (-i), egress in POSTROUTING (-o), for IPv4 and IPv6. */
+export function imqRules(dev: string, direction: Direction, imqIndex: number, origin: string): IptablesRule[] {
+  const chain = IMQ_CHAINS[direction];
+  const hook = direction === 'ingress' ? 'PREROUTING' : 'POSTROUTING';
+  const args = [direction === 'ingress' ? '-i' : '-o', dev, '-j', 'IMQ', '--todev', String(imqIndex)];
+  return ([4, 6] as const).map((family) => ({
+    kind: 'iptables',
+    id: iptablesId(family, chain, args),
+    origin: { path: origin },
+    family,
+    table: 'mangle',
+    chain,
+    hook,
+    args,
+  }));
+}
+

@@ -1,0 +1,86 @@
+// Address arithmetic for the checker: parse IPv4/IPv6 text to integers, compare prefixes.
+// node:net decides what is a valid address; this file only does the bit arithmetic.
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Prefix } from '../syntax/ast.js';
+
+export const familyBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
+
+/** The address as an integer, or undefined when it is not a valid address of its family. */
+export function parseAddress(address: string, family: 4 | 6): bigint | undefined {
+  if (family === 4) {
+    if (!isIPv4(address)) return undefined;
+    return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+  }
+  if (!isIPv6(address)) return undefined;
+  let text = address;
+  // An embedded IPv4 tail (::ffff:192.0.2.1) is two 16-bit groups.
+  const dot = text.lastIndexOf(':');
+  const tail = text.slice(dot + 1);
+  if (tail.includes('.')) {
+    const v4 = parseAddress(tail, 4);
+    if (v4 === undefined) return undefined;
+    text = `${text.slice(0, dot + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const [head, rest] = text.split('::');
+  const groups = (s: string | undefined) => (s ? s.split(':') : []);
+  const hs = groups(head);
+  const ts = rest === undefined ? [] : groups(rest);
+  const all = rest === undefined ? hs : [...hs, ...Array(8 - hs.length - ts.length).fill('0'), ...ts];
+  if (all.length !== 8) return undefined;
+  return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+export function formatAddress(value: bigint, family: 4 | 6): string {
+  if (family === 4) {
+    return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 0xffn).toString()).join('.');
+  }
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on a tie.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** A prefix as integers, or undefined when its address or length is invalid. */
+export interface ParsedPrefix {
+  family: 4 | 6;
+  value: bigint;
+  length: number;
+}
+
+export function parsePrefix(p: Prefix): ParsedPrefix | undefined {
+  const bits = familyBits(p.family);
+  if (!Number.isInteger(p.length) || p.length < 0 || p.length > bits) return undefined;
+  const value = parseAddress(p.address, p.family);
+  if (value === undefined) return undefined;
+  return { family: p.family, value, length: p.length };
+}
+
+const hostMask = (family: 4 | 6, length: number): bigint => (1n << BigInt(familyBits(family) - length)) - 1n;
+
+/** The network address of a prefix (host bits cleared). */
+export const networkOf = (p: ParsedPrefix): bigint => p.value & ~hostMask(p.family, p.length);
+
+export const hasHostBits = (p: ParsedPrefix): boolean => (p.value & hostMask(p.family, p.length)) !== 0n;
+
+/** True when every address in `inner` is also in `outer`. */
+export function prefixContains(outer: ParsedPrefix, inner: ParsedPrefix): boolean {
+  if (outer.family !== inner.family || outer.length > inner.length) return false;
+  const shift = BigInt(familyBits(outer.family) - outer.length);
+  return outer.value >> shift === inner.value >> shift;
+}

@@ -1,0 +1,42 @@
+// QP2006: interface names must be names the kernel accepts (dev_valid_name: 1–15 bytes,
+// not '.' or '..', no '/', ':' or whitespace) and, since they end up in tc/iptables command
+// lines and boot scripts, contain no shell metacharacters either.
+import { diag } from '../../diagnostics/diagnostic.js';
+import type { Name } from '../../syntax/ast.js';
+import type { Rule } from '../rule.js';
+
+/** IFNAMSIZ is 16 bytes including the terminating NUL. */
+const IFNAME_MAX = 15;
+const SHELL_META = /[$`;&|<>()\\'"*?[\]~!#{}=]/;
+
+/** Why `name` is not a usable interface name, or undefined when it is fine. */
+export function interfaceNameProblem(name: string): string | undefined {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes === 0) return 'is empty';
+  if (bytes > IFNAME_MAX) return `is ${bytes} characters long; Linux allows at most ${IFNAME_MAX}`;
+  if (name === '.' || name === '..') return 'is reserved by the kernel';
+  if (name.includes('/')) return "contains '/', which the kernel rejects";
+  if (name.includes(':')) return "contains ':', which the kernel rejects (alias labels like eth0:1 are not interfaces)";
+  if (/\s/.test(name)) return 'contains whitespace, which the kernel rejects';
+  const meta = SHELL_META.exec(name);
+  if (meta) return `contains the shell metacharacter '${meta[0]}'`;
+  return undefined;
+}
+
+export const InterfaceNamesValid: Rule = {
+  name: 'InterfaceNamesValid',
+  run({ policy, report }) {
+    const check = (n: Name, where: string) => {
+      const problem = interfaceNameProblem(n.text);
+      if (!problem) return;
+      report(
+        diag('QP2006', `interface name '${n.text}' ${problem}`, n.span, {
+          hint: `${where} names a network interface: use its name as \`ip link\` shows it (e.g. eth0, wan0, br-lan)`,
+        }),
+      );
+    };
+    for (const i of policy.interfaces) check(i.name, 'an interface block');
+    for (const s of policy.shared) for (const m of s.members) check(m, `shared group '${s.name.text}'`);
+    for (const t of policy.tdma) check(t.iface, 'a tdma block');
+  },
+};

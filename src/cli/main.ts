@@ -1,0 +1,139 @@
+// The command line: wires the stages together and turns results into exit codes.
+// Exit status: 0 success, 1 any error (bad input, bad usage, failed command).
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parsePolicy } from '../syntax/index.js';
+import { check, type Settings } from '../check/index.js';
+import { compile } from '../backends/index.js';
+import { renderSh } from '../render/sh.js';
+import { renderBatch } from '../render/batch.js';
+import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
+import type { Policy } from '../syntax/ast.js';
+
+export const VERSION = '0.1.0';
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  color: boolean;
+}
+
+const defaultIo = (): Io => ({
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+});
+
+interface Loaded {
+  policy: Policy;
+  settings: Settings;
+  diagnostics: Diagnostic[];
+  sources: Map<string, string>;
+}
+
+/** Read, parse and check one policy file; every diagnostic, never a throw for bad input. */
+export function load(file: string, override: Partial<Settings> = {}): Loaded {
+  const sources = new Map<string, string>();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
+    return { policy, settings: { ingress: 'ifb', tdma: 'taprio' }, sources, diagnostics: [diag('QP4001', `cannot read ${file}: ${reason}`)] };
+  }
+  sources.set(file, text);
+  const front = parsePolicy(file, text);
+  const checked = check(front.policy, override);
+  return { policy: front.policy, settings: checked.settings, sources, diagnostics: sortDiagnostics([...front.diagnostics, ...checked.diagnostics]) };
+}
+
+function report(loaded: Loaded, io: Io, json: boolean): void {
+  if (json) {
+    io.out(toJson(loaded.diagnostics) + '\n');
+    return;
+  }
+  for (const d of loaded.diagnostics) io.err(formatDiagnostic(d, { color: io.color, sources: loaded.sources }) + '\n\n');
+  if (loaded.diagnostics.length) io.err(formatSummary(loaded.diagnostics) + '\n');
+}
+
+/** `--target imq,sch_tdma` → settings overrides. */
+function parseTargets(value: string | undefined): Partial<Settings> {
+  const out: Partial<Settings> = {};
+  for (const t of (value ?? '').split(',').filter(Boolean)) {
+    if (t === 'ifb' || t === 'imq') out.ingress = t;
+    else if (t === 'taprio') out.tdma = 'taprio';
+    else if (t === 'sch_tdma' || t === 'module') out.tdma = 'module';
+    else throw new CommanderError(1, 'qospolicy.target', `unknown target '${t}' (expected ifb, imq, taprio or sch_tdma)`);
+  }
+  return out;
+}
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let code = 0;
+  const program = new Command('qospolicy')
+    .description('Compile Linux traffic-control policy into tc, iptables and module settings.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+
+  program
+    .command('check')
+    .description('parse and validate a policy; exit 1 on any error')
+    .argument('<file>', 'policy file')
+    .option('--json', 'print diagnostics as JSON objects on stdout')
+    .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
+    .action((file: string, opts: { json?: boolean; target?: string }) => {
+      const loaded = load(file, parseTargets(opts.target));
+      report(loaded, io, Boolean(opts.json));
+      code = hasErrors(loaded.diagnostics) ? 1 : 0;
+    });
+
+  program
+    .command('compile')
+    .description('compile a policy to a boot script, batch files or the desired state as JSON')
+    .argument('<file>', 'policy file')
+    .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
+    .addOption(new Option('--format <format>', 'output format').choices(['sh', 'batch', 'json']).default('sh'))
+    .option('-o, --output <path>', 'write here (batch: a path prefix for NAME.tc, NAME.iptables, …)')
+    .option('--json', 'print diagnostics as JSON objects')
+    .action((file: string, opts: { target?: string; format: 'sh' | 'batch' | 'json'; output?: string; json?: boolean }) => {
+      const loaded = load(file, parseTargets(opts.target));
+      // Warnings go to stderr; with --json they would mix with the output, so only errors stop us.
+      report(loaded, { ...io, out: io.err }, Boolean(opts.json));
+      if (hasErrors(loaded.diagnostics)) {
+        code = 1;
+        return;
+      }
+      const state = compile(loaded.policy, loaded.settings);
+      const settingsText = `ingress ${loaded.settings.ingress}, tdma ${loaded.settings.tdma === 'module' ? 'module sch_tdma' : 'taprio'}`;
+      if (opts.format === 'batch') {
+        const files = renderBatch(state, `qospolicy ${VERSION} from ${file} (${settingsText})`);
+        if (opts.output) for (const [suffix, text] of Object.entries(files)) writeFileSync(`${opts.output}.${suffix}`, text);
+        else for (const [suffix, text] of Object.entries(files)) io.out(`==> ${suffix} <==\n${text}\n`);
+        return;
+      }
+      const text =
+        opts.format === 'json'
+          ? JSON.stringify(state, null, 2) + '\n'
+          : renderSh(state, { source: file, version: VERSION, settings: settingsText });
+      if (opts.output) writeFileSync(opts.output, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
+      else io.out(text);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'qospolicy.target') io.err(`error QP4002: ${e.message}\n`);
+      return e.exitCode === 0 ? 0 : 1;
+    }
+    // A bug, not bad input: say so plainly, without a stack trace.
+    io.err(`qospolicy: internal error: ${(e as Error).message}\nPlease report this with the policy that caused it.\n`);
+    return 1;
+  }
+  return code;
+}
