@@ -11,8 +11,14 @@ import { familiesOf, isFamilyFree, matchNodes } from './u32.js';
 const MTU = 1514;
 /** Filter priorities per child: one each for IPv4, IPv6 and family-free (mark) filters. */
 const PRIOS_PER_CHILD = 3;
-/** The catch-all of a group to its default child: always last, never renumbered. */
-export const CATCH_ALL_PRIO = 0xfff0;
+/**
+ * u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
+ * each parent, so prios must be unique per device, not just per parent. Top-level classes
+ * use 1…0x7fff (appending one never renumbers anything); groups' children follow from
+ * GROUP_PRIO_BASE in tree order; each group's catch-all counts down from 0xffff.
+ */
+const GROUP_PRIO_BASE = 0x8000;
+const CATCH_ALL_TOP = 0xffff;
 /** Unspecified class priority: the lowest, so classes given a prio come first. */
 const DEFAULT_PRIO = 7;
 
@@ -83,21 +89,28 @@ export function compileTree(tree: Tree, dev: string): KernelObject[] {
   }
 
   // Filters: at the qdisc for top-level classes, at each group for its children.
-  out.push(...childFilters(dev, '1:', tree.classes, placed, label));
+  out.push(...childFilters(dev, '1:', tree.classes, 1, placed, label));
+  let nextBase = GROUP_PRIO_BASE;
+  let groupIndex = 0;
   for (const c of all) {
     if (isLeaf(c.node)) continue;
     const p = placed.get(c.node)!;
-    out.push(...childFilters(dev, p.classid, c.node.children, placed, `${label} › ${c.path.replaceAll('/', ' › ')}`));
+    const origin = `${label} › ${c.path.replaceAll('/', ' › ')}`;
+    out.push(...childFilters(dev, p.classid, c.node.children, nextBase, placed, origin));
+    nextBase += c.node.children.length * PRIOS_PER_CHILD;
+    // The kernel ignores an HTB `default` below the root: a group's default child needs
+    // an explicit catch-all for traffic that entered the group but matched no child.
     const d = c.node.children.find((k) => k.isDefault);
+    const prio = CATCH_ALL_TOP - groupIndex++;
     if (d && c.node.matches.length > 0) {
       out.push({
         kind: 'filter',
-        id: filterId(dev, p.classid, CATCH_ALL_PRIO),
-        origin: { path: `${label} › ${c.path.replaceAll('/', ' › ')} (catch-all)` },
+        id: filterId(dev, p.classid, prio),
+        origin: { path: `${origin} (catch-all)` },
         dev,
         parent: p.classid,
         protocol: 'all',
-        prio: CATCH_ALL_PRIO,
+        prio,
         nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], flowid: placed.get(d)!.classid }],
       });
     }
@@ -111,13 +124,13 @@ function entryLines(c: ClassNode): Match[] {
   return c.children.flatMap(entryLines);
 }
 
-function childFilters(dev: string, parent: string, children: ClassNode[], placed: Map<ClassNode, Placed>, label: string): Filter[] {
+function childFilters(dev: string, parent: string, children: ClassNode[], firstPrio: number, placed: Map<ClassNode, Placed>, label: string): Filter[] {
   const out: Filter[] = [];
   children.forEach((child, i) => {
     const lines = entryLines(child);
     if (lines.length === 0) return;
     const flowid = placed.get(child)!.classid;
-    const base = i * PRIOS_PER_CHILD + 1;
+    const base = firstPrio + i * PRIOS_PER_CHILD;
     const groups: Array<['ip' | 'ipv6' | 'all', number, U32Node[]]> = [
       ['ip', base, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(4)).flatMap((m) => matchNodes(m, 4, flowid))],
       ['ipv6', base + 1, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(6)).flatMap((m) => matchNodes(m, 6, flowid))],

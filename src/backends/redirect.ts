@@ -19,14 +19,16 @@ export function hookQdisc(dev: string, needsEgress: boolean): Qdisc {
 
 /** Redirect every packet of `dev`'s ingress or egress to `ifb` (protocol all, match everything). */
 export function mirredFilter(dev: string, direction: Direction, ifb: string, origin: string): Filter {
+  // Distinct prios: clsact's ingress and egress share one u32 table list (see htb.ts).
+  const prio = direction === 'ingress' ? 1 : 2;
   return {
     kind: 'filter',
-    id: filterId(dev, direction, 1),
+    id: filterId(dev, direction, prio),
     origin: { path: origin },
     dev,
     parent: direction,
     protocol: 'all',
-    prio: 1,
+    prio,
     nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], action: { kind: 'mirred', dev: ifb } }],
   };
 }

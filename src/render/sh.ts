@@ -75,7 +75,8 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
         emit(`  run ${lines.length + 1} ${cmd(argv)}`);
         emit('fi');
       } else {
-        emit(`[ -d ${shq(`/sys/module/${o.module}`)} ] || run ${lines.length + 1} ${cmd(argv)}`);
+        // Built into the kernel, or no modprobe on this system: `ip link add` will tell if it is missing.
+        emit(`[ -d ${shq(`/sys/module/${o.module}`)} ] || ! command -v modprobe >/dev/null || run ${lines.length + 1} ${cmd(argv)}`);
       }
     }
     if (o.kind === 'link' && o.type === 'ifb') {
@@ -89,7 +90,8 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
   emit();
   emit('# Reset what this policy owns (and nothing else).');
   for (const dev of roots) emit(`quiet tc qdisc del dev ${shq(dev)} root`);
-  for (const dev of hooks) emit(`quiet tc qdisc del dev ${shq(dev)} ingress`);
+  // `del … ingress` does not remove a clsact (and vice versa): try both.
+  for (const dev of hooks) emit(`quiet tc qdisc del dev ${shq(dev)} clsact; quiet tc qdisc del dev ${shq(dev)} ingress`);
   for (const c of chains) {
     const bin = iptablesBin(c.family);
     emit(`quiet ${bin} -t mangle -N ${shq(c.chain)}`);
