@@ -25,7 +25,7 @@ export const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n 
 
 /** formatRate/formatTime that never print "NaNbit". */
 export const rate = (bps: number): string => (finite(bps) ? formatRate(bps) : 'an unknown rate');
-export const time = (ns: number): string => (finite(ns) ? formatTime(ns) : 'an unknown time');
+export const time = (ns: number): string => (ns === 0 ? '0' : finite(ns) ? formatTime(ns) : 'an unknown time');
 
 export const quote = (s: string): string => `'${s}'`;
 

@@ -1,0 +1,67 @@
+// QP2021: limits of the kernel's numbering. A tree's classes get 16-bit minor classids
+// (qospolicy keeps them below 65000, leaving room for stable ids); the filters that classify
+// into one parent's children use 16-bit priorities, allotted three per class, so at most
+// 21844 (65535 / 3) children per parent; and HTB nests
+// classes at most 8 levels deep (TC_HTB_MAXDEPTH, htb_change_class "tree is too deep").
+import { diag } from '../../diagnostics/diagnostic.js';
+import type { ClassNode, Tree } from '../../syntax/ast.js';
+import type { Rule } from '../rule.js';
+import { treeLabel, trees } from '../walk.js';
+import { treeHeader } from '../util.js';
+
+const MAX_CLASSES_PER_TREE = 65000;
+const MAX_CHILDREN = 21844;
+const MAX_DEPTH = 8;
+
+export const ClassCountsFitKernel: Rule = {
+  name: 'ClassCountsFitKernel',
+  run({ policy, report }) {
+    for (const tree of trees(policy)) {
+      const label = treeLabel(tree);
+      let total = 0;
+      let tooDeep: ClassNode | undefined;
+      const rec = (list: ClassNode[], parent: ClassNode | undefined, depth: number, t: Tree) => {
+        total += list.length;
+        if (list.length > MAX_CHILDREN) {
+          const who = parent ? `class '${parent.name.text}'` : label;
+          report(
+            diag(
+              'QP2021',
+              `${who} has ${list.length} classes directly under it; the kernel's 16-bit filter priorities allow at most ${MAX_CHILDREN}`,
+              parent ? parent.name.span : treeHeader(t),
+              {
+                related: [{ span: list[MAX_CHILDREN].name.span, message: `class number ${MAX_CHILDREN + 1}` }],
+                hint: 'group the classes into sub-classes (a class with children)',
+              },
+            ),
+          );
+        }
+        for (const c of list) {
+          if (depth === MAX_DEPTH && !tooDeep) tooDeep = c;
+          rec(c.children, c, depth + 1, t);
+        }
+      };
+      rec(tree.classes, undefined, 0, tree);
+      if (total > MAX_CLASSES_PER_TREE) {
+        report(
+          diag(
+            'QP2021',
+            `${label} has ${total} classes; HTB class ids are 16-bit and a tree holds at most ${MAX_CLASSES_PER_TREE}`,
+            treeHeader(tree),
+            { hint: 'split the traffic over several trees (interfaces or shared groups)' },
+          ),
+        );
+      }
+      if (tooDeep) {
+        report(
+          diag(
+            'QP2021',
+            `class '${tooDeep.name.text}' in ${label} is nested ${MAX_DEPTH + 1} levels deep; HTB allows at most ${MAX_DEPTH} levels of classes`,
+            tooDeep.name.span,
+            { hint: 'flatten the hierarchy' },
+          ),
+        );
+      }
+    }
+  },
+};

@@ -1,0 +1,230 @@
+// QP3001: classification is first match wins, in file order. A class whose every match
+// line is covered by an earlier class's match line never gets traffic through them.
+//
+// Line E (earlier) covers line L when every packet L matches also matches E: each criterion
+// of E is implied by a criterion of L (same protocol; L's ports within E's; L's prefixes
+// inside E's; L's DSCPs among E's; L's mark fixes the bits E tests). E without a protocol
+// but with ports covers tcp and udp alike. Conservative by construction: lines with
+// anything invalid or contradictory (reported elsewhere) are never compared, and E is never
+// an ancestor of L's class (how a group's own lines combine with its children's is the
+// compiler's business). Very large trees get a comparison budget: past it only identical
+// lines are found, so the rule stays linear-ish and silent rather than wrong.
+import { diag } from '../../diagnostics/diagnostic.js';
+import type { ClassNode, Criterion, Match, Tree } from '../../syntax/ast.js';
+import type { Rule } from '../rule.js';
+import { treeLabel, trees } from '../walk.js';
+import { everyClass, isU32, U32_MAX } from '../util.js';
+import { parsePrefix, prefixContains, type ParsedPrefix } from '../net.js';
+
+interface Range {
+  lo: number;
+  hi: number;
+}
+
+/** A match line in a form that can be compared; undefined fields are not constrained. */
+interface Line {
+  match: Match;
+  cls: ClassNode;
+  proto?: 'tcp' | 'udp' | 'icmp';
+  sport?: Range[];
+  dport?: Range[];
+  src?: ParsedPrefix[];
+  dst?: ParsedPrefix[];
+  dscp?: Set<number>;
+  mark?: { value: number; mask: number };
+  /** Bit set of the constrained fields, for bucketing. */
+  sig: number;
+  /** Canonical text, for finding identical lines in O(1). */
+  key: string;
+}
+
+const FIELDS = ['proto', 'sport', 'dport', 'src', 'dst', 'dscp', 'mark'] as const;
+const bit = (f: (typeof FIELDS)[number]) => 1 << FIELDS.indexOf(f);
+
+const validPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
+
+/** Sorted, merged ranges (adjacent ones joined), so containment is one lookup per range. */
+function merge(rs: Range[]): Range[] {
+  const sorted = [...rs].sort((a, b) => a.lo - b.lo);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.lo <= last.hi + 1) last.hi = Math.max(last.hi, r.hi);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+function normalize(match: Match, cls: ClassNode): Line | undefined {
+  const line: Line = { match, cls, sig: 0, key: '' };
+  for (const c of match.criteria) {
+    const field = c.kind === 'port' || c.kind === 'addr' ? c.dir : c.kind;
+    if (line.sig & bit(field)) return undefined; // repeated criterion: QP2019
+    line.sig |= bit(field);
+    if (!fill(line, c)) return undefined;
+  }
+  if (line.proto === 'icmp' && (line.sport || line.dport)) return undefined;
+  const fam = (ps?: ParsedPrefix[]) => new Set((ps ?? []).map((p) => p.family));
+  if (line.src && line.dst && ![...fam(line.src)].some((f) => fam(line.dst).has(f))) return undefined;
+  line.key = JSON.stringify([
+    line.proto ?? null,
+    line.sport ?? null,
+    line.dport ?? null,
+    line.src?.map((p) => `${p.value}/${p.length}`).sort() ?? null,
+    line.dst?.map((p) => `${p.value}/${p.length}`).sort() ?? null,
+    line.dscp ? [...line.dscp].sort((a, b) => a - b) : null,
+    line.mark ?? null,
+  ]);
+  return line;
+}
+
+function fill(line: Line, c: Criterion): boolean {
+  switch (c.kind) {
+    case 'proto':
+      line.proto = c.proto;
+      return true;
+    case 'port': {
+      if (!c.ports.every((p) => validPort(p.lo) && validPort(p.hi) && p.lo <= p.hi)) return false;
+      line[c.dir] = merge(c.ports.map((p) => ({ lo: p.lo, hi: p.hi })));
+      return true;
+    }
+    case 'addr': {
+      const ps = c.prefixes.map(parsePrefix);
+      if (ps.some((p) => p === undefined)) return false;
+      line[c.dir] = ps as ParsedPrefix[];
+      return true;
+    }
+    case 'dscp': {
+      if (!c.values.every((v) => Number.isInteger(v.value) && v.value >= 0 && v.value <= 63)) return false;
+      line.dscp = new Set(c.values.map((v) => v.value));
+      return true;
+    }
+    case 'mark': {
+      const mask = c.mask ? c.mask.value : U32_MAX;
+      if (!isU32(c.value.value) || !isU32(mask)) return false;
+      line.mark = { value: c.value.value, mask };
+      return true;
+    }
+  }
+  return false;
+}
+
+const rangesWithin = (inner: Range[], outer: Range[]) =>
+  inner.every((r) => outer.some((o) => o.lo <= r.lo && r.hi <= o.hi));
+
+/** True when every packet that `l` matches is also matched by `e`. */
+function covers(e: Line, l: Line): boolean {
+  if ((e.sig & l.sig) !== e.sig) return false;
+  if (e.proto !== undefined && e.proto !== l.proto) return false;
+  if (e.sport && !rangesWithin(l.sport!, e.sport)) return false;
+  if (e.dport && !rangesWithin(l.dport!, e.dport)) return false;
+  if (e.src && !l.src!.every((p) => e.src!.some((o) => prefixContains(o, p)))) return false;
+  if (e.dst && !l.dst!.every((p) => e.dst!.some((o) => prefixContains(o, p)))) return false;
+  if (e.dscp && ![...l.dscp!].every((v) => e.dscp!.has(v))) return false;
+  if (e.mark) {
+    const lm = l.mark!;
+    // L fixes the bits of lm.mask; E tests the bits of e.mark.mask, which must be among them.
+    if ((e.mark.mask & ~lm.mask) >>> 0 !== 0) return false;
+    if ((lm.value & e.mark.mask) >>> 0 !== (e.mark.value & e.mark.mask) >>> 0) return false;
+  }
+  return true;
+}
+
+/** How many line-against-line comparisons one tree may cost. */
+const BUDGET = 2_000_000;
+
+function lineText(m: Match): string {
+  const parts = m.criteria.map((c) => {
+    switch (c.kind) {
+      case 'proto':
+        return c.proto;
+      case 'port':
+        return `${c.dir} ${c.ports.map((p) => (p.lo === p.hi ? `${p.lo}` : `${p.lo}-${p.hi}`)).join(',')}`;
+      case 'addr':
+        return `${c.dir} ${c.prefixes.map((p) => `${p.address}/${p.length}`).join(',')}`;
+      case 'dscp':
+        return `dscp ${c.values.map((v) => v.value).join(',')}`;
+      case 'mark':
+        return `mark ${c.value.value}${c.mask ? `/${c.mask.value}` : ''}`;
+    }
+    return '';
+  });
+  return `match ${parts.join(' ')}`;
+}
+
+function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) => void): void {
+  // Earlier lines, bucketed by the fields they constrain (a covering line constrains a
+  // subset of L's fields), and by exact text.
+  const buckets = new Map<number, Line[]>();
+  const exact = new Map<string, Line>();
+  let budget = BUDGET;
+  everyClass(tree, (cls, ancestors) => {
+    const mine: Line[] = [];
+    let comparable = cls.matches.length > 0;
+    for (const m of cls.matches) {
+      const l = normalize(m, cls);
+      if (l) mine.push(l);
+      else comparable = false;
+    }
+    const blocked = new Set<ClassNode>(ancestors);
+    const find = (l: Line): Line | undefined => {
+      const same = exact.get(l.key);
+      if (same && !blocked.has(same.cls)) return same;
+      for (const [sig, list] of buckets) {
+        if ((sig & l.sig) !== sig) continue;
+        for (const e of list) {
+          if (budget <= 0) return undefined;
+          budget--;
+          if (!blocked.has(e.cls) && covers(e, l)) return e;
+        }
+      }
+      return undefined;
+    };
+    if (comparable) {
+      const pairs: [Line, Line][] = [];
+      for (const l of mine) {
+        const e = find(l);
+        if (!e) {
+          pairs.length = 0;
+          break;
+        }
+        pairs.push([l, e]);
+      }
+      if (pairs.length > 0) report(cls, pairs);
+    }
+    for (const l of mine) {
+      if (!exact.has(l.key)) exact.set(l.key, l);
+      const list = buckets.get(l.sig) ?? [];
+      list.push(l);
+      buckets.set(l.sig, list);
+    }
+  });
+}
+
+export const ClassNotShadowed: Rule = {
+  name: 'ClassNotShadowed',
+  run({ policy, report }) {
+    for (const tree of trees(policy)) {
+      checkTree(tree, (cls, pairs) => {
+        const by = [...new Set(pairs.map(([, e]) => `'${e.cls.name.text}'`))];
+        const all = pairs.length === 1 ? 'its match line is' : `all ${pairs.length} of its match lines are`;
+        report(
+          diag(
+            'QP3001',
+            `class '${cls.name.text}' in ${treeLabel(tree)} is shadowed: ${all} already matched by earlier class${by.length > 1 ? 'es' : ''} ${by.join(', ')} (first match wins)${
+              cls.isDefault ? '; it still receives unmatched traffic as the default' : ''
+            }`,
+            cls.name.span,
+            {
+              related: pairs.map(([l, e]) => ({
+                span: e.match.span,
+                message: `'${lineText(e.match)}' of class '${e.cls.name.text}' matches '${lineText(l.match)}' first`,
+              })),
+              hint: `move '${cls.name.text}' above the classes that shadow it, or narrow their match lines`,
+            },
+          ),
+        );
+      });
+    }
+  },
+};
