@@ -1,0 +1,96 @@
+import { classId } from '../model/index.js';
+import { addUnmodeled, type LiveClass } from './live.js';
+import { normClassid, parseRate, parseSize } from './units.js';
+
+/**
+ * The htb classes of one device from `tc -d class show dev DEV` (text: iproute2 6.1's
+ * `tc -j class show` prints plain text for htb, so there is no JSON to read).
+ *
+ *   class htb 1:a3 parent 1:1 leaf a3: prio 3 quantum 1514 rate 20Mbit ceil 1Gbit
+ *     linklayer ethernet burst 1600b/1 mpu 0b cburst 1375b/1 mpu 0b level 0
+ *
+ * - parent: the parent classid, or the qdisc handle (`1:`) for `root`.
+ * - rate/ceil in bit/s, burst/cburst in bytes, exactly as tc shows them (see readback.ts
+ *   for what the kernel and tc's printing do to a requested value).
+ * - tc prints `prio` and `quantum` only for leaves (level 0): htb uses neither on inner
+ *   classes. Inner classes get prio 0 and quantum 0; `expectedReadback` does the same
+ *   to desired inner classes, so the two compare equal.
+ * - Classes of other qdisc kinds are skipped: they come and go with their (foreign) qdisc.
+ * - linklayer other than ethernet, overhead, mpu and offload go to `unmodeled`.
+ */
+export function parseClasses(dev: string, text: string): LiveClass[] {
+  const out: LiveClass[] = [];
+  for (const line of text.split('\n')) {
+    const tokens = line.trim().split(/\s+/);
+    if (tokens[0] !== 'class' || tokens[1] !== 'htb' || tokens[2] === undefined) continue;
+    const classid = normClassid(tokens[2]);
+    const c: LiveClass = {
+      kind: 'class',
+      id: classId(dev, classid),
+      dev,
+      classid,
+      parent: `${classid.split(':')[0]}:`,
+      rate: 0,
+      ceil: 0,
+      prio: 0,
+      quantum: 0,
+      burst: 0,
+      cburst: 0,
+    };
+    let level = 0;
+    for (let i = 3; i < tokens.length; i++) {
+      const key = tokens[i]!;
+      const val = tokens[i + 1] ?? '';
+      switch (key) {
+        case 'root':
+        case 'offload':
+          if (key === 'offload') addUnmodeled(c, 'offload', 'offload');
+          continue;
+        case 'parent':
+          c.parent = normClassid(val);
+          break;
+        case 'leaf':
+          break;
+        case 'prio':
+          c.prio = Number(val);
+          break;
+        case 'quantum':
+          c.quantum = Number(val);
+          break;
+        case 'rate':
+          c.rate = parseRate(val);
+          break;
+        case 'ceil':
+          c.ceil = parseRate(val);
+          break;
+        case 'burst':
+          c.burst = parseSize(val);
+          break;
+        case 'cburst':
+          c.cburst = parseSize(val);
+          break;
+        case 'level':
+          level = Number(val);
+          break;
+        case 'linklayer':
+          if (val !== 'ethernet') addUnmodeled(c, 'linklayer', val);
+          break;
+        case 'overhead':
+          if (val !== '0') addUnmodeled(c, 'overhead', val);
+          break;
+        case 'mpu':
+          if (parseSize(val) !== 0) addUnmodeled(c, 'mpu', val);
+          break;
+        default:
+          addUnmodeled(c, key, val);
+      }
+      i++; // consumed the value
+    }
+    if (level > 0) {
+      c.prio = 0;
+      c.quantum = 0;
+    }
+    out.push(c);
+  }
+  return out;
+}

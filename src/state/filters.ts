@@ -1,0 +1,365 @@
+import { filterId, type Action, type Filter, type U32Key, type U32Node } from '../model/index.js';
+import { JsonObject, JsonSyntaxError, parseJsonLenient, RAW_KEY, type JsonValue } from './json.js';
+import { addUnmodeled, type LiveFilter } from './live.js';
+import { normClassid, parseHex32 } from './units.js';
+
+// `tc filter show` prints one entry per tcf_proto (a header without options), then for
+// u32 one entry per hash table (`fh 800: ht divisor 1`) and one per node
+// (`fh 800::800 order 2048 key ht 800 bkt 0 …`). Both the JSON and the text form are
+// read into the same entries, then grouped into one Filter per (chain, prio).
+
+/** A u32 handle `htid:bucket:node` split into numbers. */
+interface U32Handle {
+  ht: number;
+  bkt: number;
+  node: number;
+}
+
+type Item =
+  | { t: 'header' }
+  | { t: 'table'; htid: number; divisor: number; text: string }
+  | {
+      t: 'node';
+      handle: U32Handle;
+      text: string;
+      keys: U32Key[];
+      mark?: { val: number; mask: number };
+      flowid?: string;
+      actions: Array<Action | string>;
+      link?: string;
+      extra: Array<[string, string]>;
+    }
+  | { t: 'other'; raw: string };
+
+interface Entry {
+  protocol: string;
+  prio: number;
+  kind: string;
+  chain: number;
+  item: Item;
+}
+
+export interface ParseFiltersOptions {
+  /**
+   * The root hash table (htid, e.g. 0x800) of the u32 filter at each prio, from
+   * `tc filter get dev D parent P prio N protocol X handle fff: u32`. Needed only when
+   * several parents of one qdisc have u32 filters at the same prio: u32 keeps its tables
+   * per qdisc and `tc filter show` lists every table of that prio under each of them.
+   */
+  rootTables?: ReadonlyMap<number, number>;
+}
+
+/**
+ * The filters at one parent of one device.
+ *
+ * `parent` is the model's parent key: a classid (`1:`, `1:a3`) or `ingress` / `egress`.
+ * `text` is the output of `tc -j filter show dev DEV parent P` (or `… ingress|egress`);
+ * where it is not JSON even for the lenient reader, it is read as the text output of
+ * `tc filter show`, which this function also accepts directly.
+ *
+ * u32 nodes at one prio become one Filter (id filterId(dev, parent, prio)) whose nodes
+ * are the root table's nodes in handle order (the order the kernel tries them). Hash
+ * tables, links, offsets, other actions and other classifiers are kept in `unmodeled`,
+ * so a plan can show them and replace or remove the filter.
+ */
+export function parseFilters(dev: string, parent: string, text: string, opts: ParseFiltersOptions = {}): LiveFilter[] {
+  return group(dev, parent, readEntries(text), opts);
+}
+
+/** The root table of the u32 filter in `tc -j filter get … handle fff: u32` output, if any. */
+export function parseRootTable(text: string): number | undefined {
+  const table = readEntries(text).find((e) => e.item.t === 'table');
+  return table?.item.t === 'table' ? table.item.htid : undefined;
+}
+
+function readEntries(text: string): Entry[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  if (trimmed.startsWith('[')) {
+    try {
+      const list = parseJsonLenient(trimmed);
+      if (Array.isArray(list)) return list.filter((e): e is JsonObject => e instanceof JsonObject).map(jsonEntry);
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+    }
+    return readBrokenJson(trimmed);
+  }
+  return textEntries(trimmed);
+}
+
+// ---- JSON ----
+
+function jsonEntry(o: JsonObject): Entry {
+  const base = {
+    protocol: o.str('protocol') ?? '?',
+    prio: o.num('pref') ?? 0,
+    kind: o.str('kind') ?? '?',
+    chain: o.num('chain') ?? 0,
+  };
+  const options = o.obj('options');
+  if (!options) return { ...base, item: { t: 'header' } };
+  if (base.kind !== 'u32') return { ...base, item: { t: 'other', raw: jsonText(options) } };
+  return { ...base, item: u32JsonItem(options) };
+}
+
+const IGNORED_U32_KEYS = new Set(['fh', 'order', 'key_ht', 'bkt', 'not_in_hw', 'in_hw', 'fwmark_success', 'flowid', 'link', 'match', 'fwmark_value', 'fwmark_mask', 'actions']);
+
+function u32JsonItem(o: JsonObject): Item {
+  const fh = o.str('fh') ?? '';
+  const divisor = o.num('ht_divisor');
+  if (divisor !== undefined) return { t: 'table', htid: parseInt(fh, 16), divisor, text: `fh ${fh} ht divisor ${divisor}` };
+  const handle = parseU32Handle(fh);
+  if (!handle) return { t: 'other', raw: jsonText(o) };
+  const extra: Array<[string, string]> = [];
+  const keys: U32Key[] = [];
+  for (const m of o.all('match')) {
+    if (!(m instanceof JsonObject)) continue;
+    const key = { off: m.num('off') ?? 0, val: parseHex32(m.str('value') ?? '0'), mask: parseHex32(m.str('mask') ?? '0') };
+    if (m.str('offmask')) extra.push(['match', `${hex8(key.val)}/${hex8(key.mask)} at nexthdr+${key.off}`]);
+    else keys.push(key);
+  }
+  const item: Extract<Item, { t: 'node' }> = { t: 'node', handle, text: `fh ${fh}`, keys, actions: [], extra };
+  const flowid = o.str('flowid');
+  if (flowid) item.flowid = normClassid(flowid);
+  const link = o.str('link');
+  if (link) item.link = link;
+  const markVal = o.str('fwmark_value');
+  if (markVal !== undefined) item.mark = { val: parseHex32(markVal), mask: parseHex32(o.str('fwmark_mask') ?? '0xffffffff') };
+  const actions = o.get('actions');
+  if (Array.isArray(actions)) for (const a of actions) if (a instanceof JsonObject) item.actions.push(jsonAction(a));
+  for (const [k, v] of o.entries) {
+    if (IGNORED_U32_KEYS.has(k) || k === 'ht_divisor') continue;
+    extra.push([k === RAW_KEY ? 'raw' : k.trim(), v === null ? '' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : jsonText(v)]);
+  }
+  return item;
+}
+
+/** mirred egress redirect (the only action the model has besides skbedit priority); anything else as text. */
+function jsonAction(a: JsonObject): Action | string {
+  const kind = a.str('kind');
+  if (kind === 'mirred') {
+    const control = a.obj('control_action')?.str('type') ?? 'stolen';
+    const dev = a.str('to_dev');
+    if (a.str('mirred_action') === 'redirect' && a.str('direction') === 'egress' && control === 'stolen' && dev) return { kind: 'mirred', dev };
+    return `mirred ${a.str('direction')} ${a.str('mirred_action')} dev ${dev} ${control}`;
+  }
+  if (kind === 'skbedit') {
+    const priority = a.str('priority');
+    const others = a.entries.filter(([k]) => !['order', 'kind', 'priority', 'control_action', 'index', 'ref', 'bind', 'installed', 'last_used', 'expires', 'firstused', 'stats', 'not_in_hw', 'used_hw_stats'].includes(k));
+    if (priority && others.length === 0) return { kind: 'skbedit', priority: normClassid(priority) };
+  }
+  const shown = a.entries.filter(([k]) => !['order', 'index', 'ref', 'bind'].includes(k));
+  return jsonText(new JsonObject(shown));
+}
+
+/**
+ * Output that is broken even for the lenient reader: cut it into top-level `{…}` objects
+ * by brace counting, read what can be read of each, and keep the rest as text.
+ */
+function readBrokenJson(text: string): Entry[] {
+  const out: Entry[] = [];
+  for (const chunk of topLevelObjects(text)) {
+    try {
+      const o = parseJsonLenient(chunk);
+      if (o instanceof JsonObject) {
+        out.push(jsonEntry(o));
+        continue;
+      }
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+    }
+    const field = (k: string) => new RegExp(`"${k}":\\s*"?([^",}]*)`).exec(chunk)?.[1];
+    out.push({
+      protocol: field('protocol') ?? '?',
+      prio: Number(field('pref') ?? 0),
+      kind: field('kind') ?? '?',
+      chain: Number(field('chain') ?? 0),
+      item: { t: 'other', raw: chunk },
+    });
+  }
+  return out;
+}
+
+function topLevelObjects(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{') {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === '}') {
+      depth--;
+      if (depth === 0 && start >= 0) out.push(text.slice(start, i + 1));
+    }
+  }
+  return out;
+}
+
+// ---- text ----
+
+const ENTRY_LINE = /^filter (?:parent \S+ )?protocol (\S+) (?:pref (\d+) )?(\S+) chain (\d+)\s*(.*)$/;
+
+function textEntries(text: string): Entry[] {
+  const out: Entry[] = [];
+  let current: Entry | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const m = ENTRY_LINE.exec(line.trim());
+    if (m) {
+      const [, protocol, pref, kind, chain, rest] = m;
+      current = { protocol: protocol!, prio: Number(pref ?? 0), kind: kind!, chain: Number(chain), item: textItem(kind!, rest!.trim()) };
+      out.push(current);
+    } else if (current) {
+      textContinuation(current, line);
+    }
+  }
+  return out;
+}
+
+function textItem(kind: string, rest: string): Item {
+  if (rest === '') return { t: 'header' };
+  if (kind !== 'u32') return { t: 'other', raw: rest };
+  const table = /^fh ([0-9a-f]+): ht divisor (\d+)/.exec(rest);
+  if (table) return { t: 'table', htid: parseInt(table[1]!, 16), divisor: Number(table[2]), text: `fh ${table[1]}: ht divisor ${table[2]}` };
+  const fh = /^fh (\S+)/.exec(rest);
+  const handle = fh && parseU32Handle(fh[1]!);
+  if (!handle) return { t: 'other', raw: rest };
+  const item: Extract<Item, { t: 'node' }> = { t: 'node', handle, text: `fh ${fh[1]}`, keys: [], actions: [], extra: [] };
+  const tokens = rest.split(/\s+/);
+  for (let i = 2; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    if (tok === 'order' || tok === 'bkt') i++;
+    else if (tok === 'key' && tokens[i + 1] === 'ht') i += 2;
+    else if ((tok === 'flowid' || tok === '*flowid') && tokens[i + 1] && /^[0-9a-f]*:[0-9a-f]*$/i.test(tokens[i + 1]!)) item.flowid = normClassid(tokens[++i]!);
+    else if (tok === 'terminal' && tokens[i + 1] === 'flowid') i++;
+    else if (tok === 'link') item.link = tokens[++i];
+    else if (tok === 'not_in_hw' || tok === 'in_hw') continue;
+    else item.extra.push([tok, '']);
+  }
+  return item;
+}
+
+function textContinuation(e: Entry, line: string): void {
+  const item = e.item;
+  const s = line.trim();
+  if (item.t === 'other') {
+    item.raw += `\n${s}`;
+    return;
+  }
+  if (item.t !== 'node') return;
+  let m: RegExpExecArray | null;
+  if ((m = /^match ([0-9a-f]{8})\/([0-9a-f]{8}) at (nexthdr\+)?(-?\d+)$/.exec(s))) {
+    if (m[3]) item.extra.push(['match', `${m[1]}/${m[2]} at nexthdr+${m[4]}`]);
+    else item.keys.push({ off: Number(m[4]), val: parseHex32(m[1]!), mask: parseHex32(m[2]!) });
+  } else if ((m = /^mark (0x[0-9a-f]+) (0x[0-9a-f]+)/.exec(s))) {
+    item.mark = { val: parseHex32(m[1]!), mask: parseHex32(m[2]!) };
+  } else if ((m = /^action order \d+:\s*(.*)$/.exec(s))) {
+    const mirred = /^mirred \(Egress Redirect to device (\S+)\) stolen$/.exec(m[1]!.trim());
+    item.actions.push(mirred ? { kind: 'mirred', dev: mirred[1]! } : m[1]!.trim());
+  } else if (/^index \d+ ref \d+ bind \d+/.test(s) || /^(Action statistics|Sent |backlog |\(rule hit)/.test(s)) {
+    // kernel bookkeeping: never compared
+  } else {
+    item.extra.push([s.split(/\s+/)[0]!, s]);
+  }
+}
+
+// ---- grouping ----
+
+/** Tables with these ids are allocated by the kernel (one per u32 tcf_proto); user tables are below. */
+const AUTO_HTID_MIN = 0x800;
+const PROTOCOLS = new Set(['ip', 'ipv6', 'all']);
+
+function group(dev: string, parent: string, entries: Entry[], opts: ParseFiltersOptions): LiveFilter[] {
+  const groups = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const k = `${e.chain}/${e.prio}`;
+    let list = groups.get(k);
+    if (!list) groups.set(k, (list = []));
+    list.push(e);
+  }
+  const out: LiveFilter[] = [];
+  for (const list of groups.values()) {
+    const first = list[0]!;
+    const f: LiveFilter = {
+      kind: 'filter',
+      id: filterId(dev, parent, first.prio) + (first.chain === 0 ? '' : `/chain${first.chain}`),
+      dev,
+      parent,
+      protocol: first.protocol as Filter['protocol'],
+      prio: first.prio,
+      nodes: [],
+    };
+    if (!PROTOCOLS.has(first.protocol)) addUnmodeled(f, 'protocol', first.protocol);
+    if (first.chain !== 0) addUnmodeled(f, 'chain', String(first.chain));
+    if (first.kind === 'u32') u32Nodes(f, list, opts.rootTables?.get(first.prio));
+    else {
+      addUnmodeled(f, 'classifier', first.kind);
+      for (const e of list) if (e.item.t === 'other') addUnmodeled(f, 'raw', e.item.raw);
+    }
+    out.push(f);
+  }
+  return out;
+}
+
+function u32Nodes(f: LiveFilter, list: Entry[], knownRoot: number | undefined): void {
+  const tables = list.flatMap((e) => (e.item.t === 'table' ? [e.item] : []));
+  const autoTables = tables.filter((t) => t.htid >= AUTO_HTID_MIN);
+  // The kernel lists a prio's tables newest first: the filter's own root table, created
+  // with the filter, is the last automatic one.
+  const root = knownRoot ?? autoTables.at(-1)?.htid;
+  if (knownRoot === undefined && autoTables.length > 1)
+    addUnmodeled(f, 'u32-tables', `tables ${autoTables.map((t) => `${t.htid.toString(16)}:`).join(' ')} at prio ${f.prio} are listed under several parents`);
+  const foreignRoots = new Set(autoTables.filter((t) => t.htid !== root).map((t) => t.htid));
+  for (const t of tables) if (t.htid !== root && !foreignRoots.has(t.htid)) addUnmodeled(f, 'u32-table', t.text);
+
+  const nodes = list
+    .flatMap((e) => (e.item.t === 'node' ? [e.item] : []))
+    .filter((n) => !foreignRoots.has(n.handle.ht))
+    .sort((a, b) => a.handle.ht - b.handle.ht || a.handle.bkt - b.handle.bkt || a.handle.node - b.handle.node);
+  for (const n of nodes) {
+    if (n.handle.ht !== root) {
+      addUnmodeled(f, 'u32-node', `${n.text} ${describeNode(n)}`);
+      continue;
+    }
+    const node: U32Node = { keys: n.keys };
+    if (n.mark) node.mark = n.mark;
+    if (n.flowid) node.flowid = n.flowid;
+    const [action, ...more] = n.actions;
+    if (typeof action === 'object') node.action = action;
+    else if (typeof action === 'string') addUnmodeled(f, `${n.text} action`, action);
+    for (const a of more) addUnmodeled(f, `${n.text} action`, typeof a === 'string' ? a : JSON.stringify(a));
+    if (n.link) addUnmodeled(f, `${n.text} link`, n.link);
+    for (const [k, v] of n.extra) addUnmodeled(f, `${n.text} ${k}`, v);
+    f.nodes.push(node);
+  }
+}
+
+function describeNode(n: Extract<Item, { t: 'node' }>): string {
+  const parts = n.keys.map((k) => `match ${hex8(k.val)}/${hex8(k.mask)} at ${k.off}`);
+  if (n.flowid) parts.push(`flowid ${n.flowid}`);
+  if (n.link) parts.push(`link ${n.link}`);
+  return parts.join(' ');
+}
+
+function parseU32Handle(fh: string): U32Handle | undefined {
+  const m = /^([0-9a-f]+):([0-9a-f]*):([0-9a-f]+)$/i.exec(fh);
+  if (!m) return undefined;
+  return { ht: parseInt(m[1]!, 16), bkt: m[2] ? parseInt(m[2], 16) : 0, node: parseInt(m[3]!, 16) };
+}
+
+const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+
+function jsonText(v: JsonValue): string {
+  if (v instanceof JsonObject) return `{${v.entries.map(([k, x]) => (k === RAW_KEY ? String(x) : `${JSON.stringify(k)}:${jsonText(x)}`)).join(',')}}`;
+  if (Array.isArray(v)) return `[${v.map(jsonText).join(',')}]`;
+  return JSON.stringify(v);
+}

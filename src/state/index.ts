@@ -1,0 +1,9 @@
+// Read the live tc state of a device into the model's objects (src/model), and say what
+// reading a desired object back will show. Parsing is pure; readDevice runs tc.
+export { parseQdiscs } from './qdiscs.js';
+export { parseClasses } from './classes.js';
+export { parseFilters, parseRootTable, type ParseFiltersOptions } from './filters.js';
+export { readDevice, type ReadOptions } from './read.js';
+export { expectedReadback, shownRate, shownSize, htbBufferRoundTrip, htbDefaultBurst, packU32Keys } from './readback.js';
+export { parseRate, parseSize, normHandle, normClassid, normMinor, parseHex32 } from './units.js';
+export { unmodeledOf, type Unmodeled, type LiveObject, type LiveQdisc, type LiveClass, type LiveFilter } from './live.js';

@@ -1,0 +1,200 @@
+// A forgiving reader for what `tc -j` prints (iproute2 6.1).
+//
+// `tc -j` output is not always JSON, and where it is, it is not always lossless:
+// - u32 nodes with several keys print the key `"match"` once per key in the same
+//   object; JSON.parse keeps only the last one, so a plain parser loses keys.
+// - u32 `offset … eat` prints bare strings where a key/value pair belongs:
+//   `…,"    offset ","offset_mask":"f00",…," eat ",…`.
+// - fw filters print `"options":{handle 0x6 classid 1:10 }` (text inside braces).
+// So objects keep every entry in order (duplicates included), a string followed by
+// `,` or `}` becomes a bare entry with value `null`, and anything else that is not
+// JSON inside an object becomes one `['#raw', text]` entry covering the text up to
+// the object's closing brace. Nothing here throws on malformed input except where
+// even the brace structure is broken; callers then fall back to text.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/** A JSON object as the ordered list of its entries (duplicate keys kept). */
+export class JsonObject {
+  constructor(readonly entries: Array<[string, JsonValue]>) {}
+  /** The first value under `key`. */
+  get(key: string): JsonValue | undefined {
+    for (const [k, v] of this.entries) if (k === key) return v;
+    return undefined;
+  }
+  /** Every value under `key`, in order. */
+  all(key: string): JsonValue[] {
+    return this.entries.filter(([k]) => k === key).map(([, v]) => v);
+  }
+  has(key: string): boolean {
+    return this.entries.some(([k]) => k === key);
+  }
+  str(key: string): string | undefined {
+    const v = this.get(key);
+    return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+  }
+  num(key: string): number | undefined {
+    const v = this.get(key);
+    if (typeof v === 'number') return v;
+    if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+    return undefined;
+  }
+  obj(key: string): JsonObject | undefined {
+    const v = this.get(key);
+    return v instanceof JsonObject ? v : undefined;
+  }
+}
+
+/** The key under which unparseable text inside an object is kept. */
+export const RAW_KEY = '#raw';
+
+export class JsonSyntaxError extends Error {}
+
+/** Parses one or more concatenated JSON values (`tc -j -batch` prints one array per command). */
+export function parseJsonSequence(text: string): JsonValue[] {
+  const p = new Reader(text);
+  const out: JsonValue[] = [];
+  p.ws();
+  while (!p.done()) {
+    out.push(p.value());
+    p.ws();
+  }
+  return out;
+}
+
+/** Parses exactly one JSON value, leniently (see above). */
+export function parseJsonLenient(text: string): JsonValue {
+  const values = parseJsonSequence(text);
+  if (values.length !== 1) throw new JsonSyntaxError(`expected one JSON value, found ${values.length}`);
+  return values[0]!;
+}
+
+class Reader {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  done(): boolean {
+    return this.i >= this.s.length;
+  }
+
+  ws(): void {
+    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+  }
+
+  private fail(what: string): never {
+    throw new JsonSyntaxError(`${what} at offset ${this.i}: ${JSON.stringify(this.s.slice(this.i, this.i + 30))}`);
+  }
+
+  value(): JsonValue {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.string();
+    const lit = /^(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)/.exec(this.s.slice(this.i, this.i + 40));
+    if (!lit) this.fail('unexpected input');
+    this.i += lit[0].length;
+    return lit[0] === 'true' ? true : lit[0] === 'false' ? false : lit[0] === 'null' ? null : Number(lit[0]);
+  }
+
+  private string(): string {
+    // this.s[this.i] === '"'
+    let j = this.i + 1;
+    let out = '';
+    while (j < this.s.length && this.s[j] !== '"') {
+      if (this.s[j] === '\\') {
+        const e = this.s[j + 1];
+        if (e === 'u') {
+          out += String.fromCharCode(parseInt(this.s.slice(j + 2, j + 6), 16));
+          j += 6;
+          continue;
+        }
+        out += ({ n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' } as Record<string, string>)[e!] ?? e;
+        j += 2;
+        continue;
+      }
+      out += this.s[j];
+      j++;
+    }
+    if (j >= this.s.length) this.fail('unterminated string');
+    this.i = j + 1;
+    return out;
+  }
+
+  private array(): JsonValue[] {
+    this.i++; // [
+    const out: JsonValue[] = [];
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value());
+      this.ws();
+      const c = this.s[this.i++];
+      if (c === ']') return out;
+      if (c !== ',') this.fail('expected , or ]');
+    }
+  }
+
+  private object(): JsonObject {
+    this.i++; // {
+    const entries: Array<[string, JsonValue]> = [];
+    for (;;) {
+      this.ws();
+      const c = this.s[this.i];
+      if (c === '}') {
+        this.i++;
+        return new JsonObject(entries);
+      }
+      if (c === ',') {
+        this.i++;
+        continue;
+      }
+      if (c !== '"') {
+        // Not JSON: keep the rest of this object as text.
+        entries.push([RAW_KEY, this.rawToClose()]);
+        return new JsonObject(entries);
+      }
+      const key = this.string();
+      this.ws();
+      const after = this.s[this.i];
+      if (after === ':') {
+        this.i++;
+        entries.push([key, this.value()]);
+      } else if (after === ',' || after === '}') {
+        entries.push([key, null]); // a bare string where a pair belongs
+      } else {
+        entries.push([key, null]);
+        entries.push([RAW_KEY, this.rawToClose()]);
+        return new JsonObject(entries);
+      }
+    }
+  }
+
+  /** Consumes text up to and including the `}` that closes the current object; returns the text before it. */
+  private rawToClose(): string {
+    const start = this.i;
+    let depth = 0;
+    let inString = false;
+    for (; this.i < this.s.length; this.i++) {
+      const c = this.s[this.i];
+      if (inString) {
+        if (c === '\\') this.i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if (c === ']') depth--;
+      else if (c === '}') {
+        if (depth === 0) {
+          const raw = this.s.slice(start, this.i).trim();
+          this.i++;
+          return raw;
+        }
+        depth--;
+      }
+    }
+    this.fail('unbalanced braces');
+  }
+}

@@ -1,0 +1,91 @@
+import { qdiscId, type QdiscKind } from '../model/index.js';
+import { JsonObject, parseJsonLenient, RAW_KEY, type JsonValue } from './json.js';
+import { addUnmodeled, type LiveQdisc } from './live.js';
+import { normClassid, normHandle, normMinor } from './units.js';
+
+const MODELED_KINDS = new Set<string>(['htb', 'ingress', 'clsact', 'pfifo', 'bfifo', 'taprio', 'tdma']);
+/** The parent tc prints for the ingress/clsact qdisc (TC_H_INGRESS with the clsact minor). */
+const INGRESS_PARENT = 'ffff:fff1';
+/** htb's r2q when none is given (tc-htb(8)). */
+const HTB_DEFAULT_R2Q = 10;
+
+/**
+ * The qdiscs of one device from `tc -j -d qdisc show dev DEV`.
+ *
+ * - parent: 'root' for the root qdisc, 'ingress' for ingress/clsact, else the parent classid.
+ * - The kernel's default qdiscs (handle `0:`: noqueue, pfifo_fast, mq and its children…)
+ *   are left out: nobody owns them, and adding a root qdisc replaces them.
+ * - params in the order the compiler writes them: htb → default (lowercase hex minor),
+ *   then r2q only when it is not 10; pfifo/bfifo → limit; ingress/clsact → none; other
+ *   kinds → every scalar option tc prints, in tc's order, as strings.
+ * - A qdisc kind the model does not know, a size table (`stab`) and text tc printed where
+ *   JSON belongs are kept in `unmodeled`.
+ */
+export function parseQdiscs(dev: string, jsonText: string): LiveQdisc[] {
+  const list = parseJsonLenient(jsonText);
+  if (!Array.isArray(list)) throw new Error(`tc qdisc show: expected a JSON array for ${dev}`);
+  const out: LiveQdisc[] = [];
+  for (const entry of list) {
+    if (!(entry instanceof JsonObject)) continue;
+    const kind = entry.str('kind') ?? '?';
+    const handle = normHandle(entry.str('handle') ?? '0:');
+    if (handle === '0:') continue;
+    const rawParent = entry.str('parent');
+    const parent =
+      entry.get('root') === true ? 'root' : rawParent === INGRESS_PARENT || kind === 'ingress' || kind === 'clsact' ? 'ingress' : normClassid(rawParent ?? '');
+    const options = entry.obj('options') ?? new JsonObject([]);
+    const q: LiveQdisc = {
+      kind: 'qdisc',
+      id: qdiscId(dev, parent),
+      dev,
+      parent,
+      handle,
+      qdisc: kind as QdiscKind,
+      params: qdiscParams(kind, options),
+    };
+    if (!MODELED_KINDS.has(kind)) addUnmodeled(q, 'qdisc', kind);
+    const raw = options.str(RAW_KEY);
+    if (raw !== undefined) addUnmodeled(q, 'options', raw);
+    const stab = entry.obj('stab');
+    if (stab) addUnmodeled(q, 'stab', flatten(stab).map(([k, v]) => `${k} ${v}`).join(' '));
+    out.push(q);
+  }
+  return out;
+}
+
+function qdiscParams(kind: string, options: JsonObject): Array<[string, string]> {
+  switch (kind) {
+    case 'htb': {
+      const params: Array<[string, string]> = [['default', normMinor(options.str('default') ?? '0')]];
+      const r2q = options.num('r2q');
+      if (r2q !== undefined && r2q !== HTB_DEFAULT_R2Q) params.push(['r2q', String(r2q)]);
+      return params;
+    }
+    case 'pfifo':
+    case 'bfifo': {
+      const limit = options.str('limit');
+      return limit === undefined ? [] : [['limit', limit]];
+    }
+    case 'ingress':
+    case 'clsact':
+      return [];
+    default:
+      return flatten(options).filter(([k]) => k !== RAW_KEY);
+  }
+}
+
+/** Scalar options as [key, string] pairs; arrays of scalars joined with spaces; nested objects as key.sub. */
+function flatten(o: JsonObject, prefix = ''): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of o.entries) {
+    const key = prefix + k;
+    if (v instanceof JsonObject) out.push(...flatten(v, `${key}.`));
+    else if (Array.isArray(v)) {
+      if (v.every(isScalar)) out.push([key, v.map(String).join(' ')]);
+      else out.push([key, JSON.stringify(v, (_k, x: unknown) => (x instanceof JsonObject ? Object.fromEntries(x.entries) : x))]);
+    } else if (v !== null) out.push([key, String(v)]);
+  }
+  return out;
+}
+
+const isScalar = (v: JsonValue) => v === null || ['string', 'number', 'boolean'].includes(typeof v);

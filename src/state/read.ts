@@ -1,0 +1,145 @@
+import { execa } from 'execa';
+import { parseClasses } from './classes.js';
+import { parseFilters, parseRootTable } from './filters.js';
+import { unmodeledOf, type LiveClass, type LiveFilter, type LiveObject } from './live.js';
+import { parseQdiscs } from './qdiscs.js';
+
+export interface ReadOptions {
+  /** Run tc inside this network namespace (`ip netns exec NS tc …`). */
+  netns?: string;
+}
+
+/**
+ * The live tc state of one device as model objects: qdiscs, htb classes, and the
+ * filters at every parent (the qdiscs, each htb class, the ingress/egress hooks).
+ * Every tc call is an argv (no shell); the per-parent filter listings go through one
+ * `tc -batch` process, so a tree of 1 000 classes costs a handful of processes.
+ * Order: root and ingress qdiscs, classes parents first, leaf qdiscs, filters.
+ */
+export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<LiveObject[]> {
+  const tc = tcRunner(opts);
+  const [qdiscText, classText] = await Promise.all([tc.run(['-j', '-d', 'qdisc', 'show', 'dev', dev]), tc.run(['-d', 'class', 'show', 'dev', dev])]);
+  const qdiscs = parseQdiscs(dev, qdiscText);
+  const classes = sortClasses(parseClasses(dev, classText));
+
+  // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent.
+  const parents: Array<{ key: string; args: string[] }> = [];
+  for (const q of qdiscs) {
+    if (q.parent === 'ingress') {
+      parents.push({ key: 'ingress', args: ['ingress'] });
+      if (q.qdisc === 'clsact') parents.push({ key: 'egress', args: ['egress'] });
+    } else parents.push({ key: q.handle, args: ['parent', q.handle] });
+  }
+  for (const c of classes) parents.push({ key: c.classid, args: ['parent', c.classid] });
+  const listings = await tc.batchJson(parents.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
+
+  const filters: LiveFilter[] = [];
+  const ambiguous: Array<{ index: number; prio: number; protocol: string }> = [];
+  parents.forEach((p, index) => {
+    for (const f of parseFilters(dev, p.key, listings[index]!)) {
+      if (unmodeledOf(f).some(([what]) => what === 'u32-tables')) ambiguous.push({ index, prio: f.prio, protocol: f.protocol });
+    }
+  });
+  // u32 keeps its hash tables per qdisc (clsact: for both hooks), and lists every table of a
+  // prio under each parent that has a u32 filter at that prio. Ask each such filter for its
+  // own root table (`handle fff:` is u32's alias for it) and read the listing again.
+  const roots = new Map<number, Map<number, number>>();
+  if (ambiguous.length > 0) {
+    const gets = await tc.batchJson(
+      ambiguous.map((a) => ['filter', 'get', 'dev', dev, ...parents[a.index]!.args, 'prio', String(a.prio), 'protocol', a.protocol, 'handle', 'fff:', 'u32']),
+      { allowFailure: true },
+    );
+    ambiguous.forEach((a, i) => {
+      const root = gets[i] === undefined ? undefined : parseRootTable(gets[i]!);
+      if (root === undefined) return;
+      let m = roots.get(a.index);
+      if (!m) roots.set(a.index, (m = new Map()));
+      m.set(a.prio, root);
+    });
+  }
+  parents.forEach((p, index) => filters.push(...parseFilters(dev, p.key, listings[index]!, { rootTables: roots.get(index) })));
+
+  const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
+  const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
+  return [...top, ...classes, ...leaves, ...filters];
+}
+
+/** Classes with every parent before its children (tc lists them in hash order). */
+function sortClasses(classes: LiveClass[]): LiveClass[] {
+  const byId = new Map(classes.map((c) => [c.classid, c]));
+  const depth = (c: LiveClass): number => {
+    let d = 0;
+    for (let p = byId.get(c.parent); p && d < byId.size; p = byId.get(p.parent)) d++;
+    return d;
+  };
+  return classes.map((c, i) => ({ c, i, d: depth(c) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.c);
+}
+
+interface Tc {
+  run(args: string[]): Promise<string>;
+  /**
+   * Runs `tc -j CMD` for each command and returns each one's stdout, through one
+   * `tc -j -force -batch -` process. If that process reports a failure, or its output
+   * does not split into one JSON value per command, the commands run one by one so no
+   * output can be attributed to the wrong command. With allowFailure, a failed command
+   * yields undefined instead of throwing.
+   */
+  batchJson(commands: string[][], opts?: { allowFailure?: boolean }): Promise<Array<string | undefined>>;
+}
+
+function tcRunner(opts: ReadOptions): Tc {
+  const exec = (args: string[], input?: string) =>
+    opts.netns
+      ? execa('ip', ['netns', 'exec', opts.netns, 'tc', ...args], { input, reject: false })
+      : execa('tc', args, { input, reject: false });
+  const run = async (args: string[]) => {
+    const r = await exec(args);
+    if (r.exitCode !== 0) throw new Error(`tc ${args.join(' ')} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`);
+    return String(r.stdout);
+  };
+  return {
+    run,
+    async batchJson(commands, { allowFailure = false } = {}) {
+      if (commands.length === 0) return [];
+      // Device names cannot hold whitespace, so joining argv with spaces is safe for tc -batch.
+      const r = await exec(['-j', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
+      if (r.exitCode === 0) {
+        const values = splitTopLevel(String(r.stdout));
+        if (values.length === commands.length) return values;
+      }
+      const out: Array<string | undefined> = [];
+      for (const c of commands) {
+        try {
+          out.push(await run(['-j', ...c]));
+        } catch (e) {
+          if (!allowFailure) throw e;
+          out.push(undefined);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** The text of each top-level JSON value in `text` (one per batch command). */
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) out.push(text.slice(start, i + 1));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+// Units and handles as tc prints them, turned into the model's numbers and spellings.
+
+const RATE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+const IEC_RATE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/**
+ * A rate as tc prints it (`123bit`, `500Kbit`, `20Mbit`, `1Gbit`; `-iec`: `1Mibit`) → bits per second.
+ * tc's rate prefixes are decimal (1000-based) unless `i` follows them.
+ */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt]?)(i?)bit$/i.exec(text.trim());
+  if (!m) throw new Error(`not a tc rate: ${JSON.stringify(text)}`);
+  const prefix = m[2]!.toLowerCase();
+  const scale = m[3] ? IEC_RATE_UNITS[prefix] : RATE_UNITS[prefix];
+  if (scale === undefined) throw new Error(`not a tc rate: ${JSON.stringify(text)}`);
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** A size as tc prints it (`1600b`, `15Kb`, `1Mb`, `2Gb`; 1024-based) → bytes. `1600b/1` (cell log) is accepted. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b(?:\/\d+)?$/i.exec(text.trim());
+  if (!m) throw new Error(`not a tc size: ${JSON.stringify(text)}`);
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!;
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** A qdisc handle in the spelling the model uses: `1:`, `a3:` (lowercase hex, no 0x, no leading zeros). */
+export function normHandle(text: string): string {
+  const m = /^(?:0x)?([0-9a-f]+):(?:0*)?$/i.exec(text.trim());
+  if (!m) throw new Error(`not a qdisc handle: ${JSON.stringify(text)}`);
+  return `${hex(m[1]!)}:`;
+}
+
+/** A classid in the model's spelling: `1:a3`; a bare major (`1:`) stays `1:`. */
+export function normClassid(text: string): string {
+  const m = /^(?:0x)?([0-9a-f]+):(?:0x)?([0-9a-f]*)$/i.exec(text.trim());
+  if (!m) throw new Error(`not a classid: ${JSON.stringify(text)}`);
+  return m[2] === '' ? `${hex(m[1]!)}:` : `${hex(m[1]!)}:${hex(m[2]!)}`;
+}
+
+/** An htb `default` (`0xa3`, `a3`, `0`) → lowercase hex minor without 0x: `a3`. */
+export function normMinor(text: string | number): string {
+  if (typeof text === 'number') return text.toString(16);
+  const m = /^(?:0x)?([0-9a-f]+)$/i.exec(text.trim());
+  if (!m) throw new Error(`not a hex minor: ${JSON.stringify(text)}`);
+  return hex(m[1]!);
+}
+
+/** A hex string (`13c4`, `0x0005`, `00ff0000`) → unsigned 32-bit number. */
+export function parseHex32(text: string): number {
+  const m = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(text.trim());
+  if (!m) throw new Error(`not a 32-bit hex number: ${JSON.stringify(text)}`);
+  return parseInt(m[1]!, 16) >>> 0;
+}
+
+const hex = (digits: string) => parseInt(digits, 16).toString(16);
