@@ -56,8 +56,7 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
 
 function makeNetns(name: string): Netns {
   const run = async (argv: string[], opts: RunOptions = {}) => {
-    const options: Options = { reject: opts.reject ?? true, timeout: opts.timeout ?? 60_000 };
-    if (opts.input !== undefined) options.input = opts.input;
+    const options: Options = { reject: opts.reject ?? true, timeout: opts.timeout ?? 60_000, ...(opts.input === undefined ? {} : { input: opts.input }) };
     return (await execa('ip', ['netns', 'exec', name, ...argv], options)) as Result;
   };
   const ns: Netns = {
