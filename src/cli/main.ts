@@ -109,18 +109,32 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       }
       const state = compile(loaded.policy, loaded.settings);
       const settingsText = `ingress ${loaded.settings.ingress}, tdma ${loaded.settings.tdma === 'module' ? 'module sch_tdma' : 'taprio'}`;
+      let outputs: Array<[string | undefined, string]>;
       if (opts.format === 'batch') {
-        const files = renderBatch(state, `qospolicy ${VERSION} from ${file} (${settingsText})`);
-        if (opts.output) for (const [suffix, text] of Object.entries(files)) writeFileSync(`${opts.output}.${suffix}`, text);
-        else for (const [suffix, text] of Object.entries(files)) io.out(`==> ${suffix} <==\n${text}\n`);
-        return;
+        const files = Object.entries(renderBatch(state, `qospolicy ${VERSION} from ${file} (${settingsText})`));
+        outputs = opts.output
+          ? files.map(([suffix, text]) => [`${opts.output}.${suffix}`, text])
+          : [[undefined, files.map(([suffix, text]) => `==> ${suffix} <==\n${text}`).join('\n')]];
+      } else {
+        const text =
+          opts.format === 'json'
+            ? JSON.stringify(state, null, 2) + '\n'
+            : renderSh(state, { source: file, version: VERSION, settings: settingsText });
+        outputs = [[opts.output, text]];
       }
-      const text =
-        opts.format === 'json'
-          ? JSON.stringify(state, null, 2) + '\n'
-          : renderSh(state, { source: file, version: VERSION, settings: settingsText });
-      if (opts.output) writeFileSync(opts.output, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
-      else io.out(text);
+      for (const [path, text] of outputs) {
+        if (path === undefined) {
+          io.out(text);
+          continue;
+        }
+        try {
+          writeFileSync(path, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
+        } catch (e) {
+          io.err(`error QP4003: cannot write ${path}: ${(e as Error).message}\n`);
+          code = 1;
+          return;
+        }
+      }
     });
 
   try {

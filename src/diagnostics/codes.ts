@@ -52,6 +52,7 @@ export const CODES = {
 
   QP4001: { severity: 'error', title: 'cannot read file' },
   QP4002: { severity: 'error', title: 'invalid command-line option' },
+  QP4003: { severity: 'error', title: 'cannot write file' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;
