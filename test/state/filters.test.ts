@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { U32Node } from '../../src/model/index.js';
+import { parseFilters, parseRootTable } from '../../src/state/index.js';
+import { fixture } from './fixture.js';
+
+const flt = (dev: string, parent: string, prio: number, protocol: 'ip' | 'ipv6' | 'all', nodes: U32Node[]) => ({
+  kind: 'filter',
+  id: `filter/${dev}/${parent}/${prio}`,
+  dev,
+  parent,
+  protocol,
+  prio,
+  nodes,
+});
+
+const mirred = (dev: string) => ({ kind: 'mirred', dev }) as const;
+
+// v0 parent 1: as built by record.sh. The second node was added with `match mark 0x5 0xff`:
+// this kernel has no CONFIG_CLS_U32_MARK, so it accepted the filter and dropped the mark.
+const v0Root = [
+  flt('v0', '1:', 1, 'ip', [
+    { keys: [{ off: 8, val: 0x00110000, mask: 0x00ff0000 }, { off: 20, val: 0x000013c4, mask: 0x0000ffff }], flowid: '1:10' },
+    { keys: [{ off: 16, val: 0xc0000200, mask: 0xffffff00 }, { off: 0, val: 0x00b80000, mask: 0x00fc0000 }], flowid: '1:a3' },
+    { keys: [{ off: 12, val: 0x0a010000, mask: 0xffff0000 }, { off: 20, val: 0x00160000, mask: 0xffff0000 }], flowid: '1:20' },
+  ]),
+  flt('v0', '1:', 2, 'ipv6', [
+    { keys: [{ off: 40, val: 0x16, mask: 0xffff }], flowid: '1:20' },
+    { keys: [{ off: 24, val: 0x20010db8, mask: 0xffffffff }], flowid: '1:30' },
+  ]),
+  flt('v0', '1:', 3, 'all', [{ keys: [{ off: 0, val: 0, mask: 0 }], flowid: '1:a3' }]),
+  // `match ip sport 22 match ip dport 80 match ip dst 192.0.2.5/24`: one word at 20, the address masked
+  flt('v0', '1:', 5, 'ip', [{ keys: [{ off: 20, val: 0x00160050, mask: 0xffffffff }, { off: 16, val: 0xc0000200, mask: 0xffffff00 }], flowid: '1:20' }]),
+];
+
+describe('parseFilters: u32 under an htb root', () => {
+  it('groups nodes by prio into one Filter each, keys in the order given, all keys kept (JSON repeats "match")', () => {
+    const root = parseRootTable(fixture('v0.get-1_-prio1.json'));
+    expect(root).toBe(0x800);
+    expect(parseFilters('v0', '1:', fixture('v0.filter-1_.json'), { rootTables: new Map([[1, root!]]) })).toEqual(v0Root);
+  });
+
+  it('reads the same from the text output', () => {
+    expect(parseFilters('v0', '1:', fixture('v0.filter-1_.txt'), { rootTables: new Map([[1, 0x800]]) })).toEqual(v0Root);
+  });
+
+  it('flags a prio whose tables are listed under several parents when it cannot tell which is its own', () => {
+    // 1:2 also has a u32 filter at prio 1: u32 keeps tables per qdisc and lists both under each parent.
+    const [prio1] = parseFilters('v0', '1:', fixture('v0.filter-1_.json'));
+    expect(prio1!.nodes).toEqual(v0Root[0]!.nodes); // the oldest table, a guess…
+    expect(prio1!.unmodeled).toEqual([['u32-tables', 'tables 804: 800: at prio 1 are listed under several parents']]); // …flagged
+  });
+
+  it('reads a class parent’s filter by its own root table (1:2 prio 1 is table 804:)', () => {
+    const root = parseRootTable(fixture('v0.get-1_2-prio1.json'));
+    expect(root).toBe(0x804);
+    expect(parseFilters('v0', '1:2', fixture('v0.filter-1_2.json'), { rootTables: new Map([[1, root!]]) })).toEqual([
+      flt('v0', '1:2', 1, 'ip', [{ keys: [{ off: 8, val: 0x00060000, mask: 0x00ff0000 }], flowid: '1:a3' }]),
+    ]);
+    expect(parseFilters('v0', '1:1', fixture('v0.filter-1_1.json'))).toEqual([
+      flt('v0', '1:1', 4, 'ip', [{ keys: [{ off: 8, val: 0x00060000, mask: 0x00ff0000 }], flowid: '1:20' }]),
+    ]);
+  });
+});
+
+describe('parseFilters: ingress and clsact hooks', () => {
+  it('reads mirred egress redirect as the model action; a mirror stays unmodeled (v0 ingress)', () => {
+    const expected = [
+      flt('v0', 'ingress', 1, 'all', [{ keys: [{ off: 0, val: 0, mask: 0 }], action: mirred('ifb0') }]),
+      { ...flt('v0', 'ingress', 2, 'ip', [{ keys: [{ off: 12, val: 0xc6336400, mask: 0xffffff00 }] }]), unmodeled: [['fh 801::800 action', 'mirred egress mirror dev ifb1 pipe']] },
+    ];
+    expect(parseFilters('v0', 'ingress', fixture('v0.filter-ingress.json'))).toEqual(expected);
+    const fromText = parseFilters('v0', 'ingress', fixture('v0.filter-ingress.txt'));
+    expect(fromText.map((f) => f.nodes)).toEqual(expected.map((f) => f.nodes));
+    expect(fromText[1]!.unmodeled).toEqual([['fh 801::800 action', 'mirred (Egress Mirror to device ifb1) pipe']]);
+  });
+
+  it('separates clsact ingress and egress filters by their root tables (both hooks share u32 tables)', () => {
+    const ingressRoot = parseRootTable(fixture('v1.get-ingress-prio1.json'))!;
+    const egressRoot = parseRootTable(fixture('v1.get-egress-prio1.json'))!;
+    expect([ingressRoot, egressRoot]).toEqual([0x800, 0x801]);
+    expect(parseFilters('v1', 'ingress', fixture('v1.filter-ingress.json'), { rootTables: new Map([[1, ingressRoot]]) })).toEqual([
+      flt('v1', 'ingress', 1, 'ip', [{ keys: [{ off: 12, val: 0x0a000000, mask: 0xff000000 }], action: mirred('ifb0') }]),
+    ]);
+    const egress = parseFilters('v1', 'egress', fixture('v1.filter-egress.json'), { rootTables: new Map([[1, egressRoot]]) });
+    expect(egress).toEqual([
+      flt('v1', 'egress', 1, 'ip', [{ keys: [{ off: 16, val: 0x0a000000, mask: 0xff000000 }], action: mirred('ifb1') }]),
+      flt('v1', 'egress', 2, 'ipv6', [{ keys: [{ off: 24, val: 0x20010db8, mask: 0xffffffff }], action: mirred('ifb1') }]),
+      {
+        ...flt('v1', 'egress', 9, 'ip', []),
+        unmodeled: [
+          ['classifier', 'bpf'],
+          ['raw', '{"handle":"0x1","flowid":"1:1","not_in_hw":true,"bytecode":{"length":1,"insns":[{"code":6,"jt":0,"jf":0,"k":65535}]}}'],
+        ],
+      },
+    ]);
+    const text = parseFilters('v1', 'egress', fixture('v1.filter-egress.txt'), { rootTables: new Map([[1, egressRoot]]) });
+    expect(text.map((f) => f.nodes)).toEqual(egress.map((f) => f.nodes));
+    expect(text[2]!.unmodeled).toEqual([
+      ['classifier', 'bpf'],
+      ['raw', "handle 0x1 flowid 1:1 not_in_hw bytecode '1,6 0 0 65535'"],
+    ]);
+  });
+});
+
+describe('parseFilters: what the model cannot say', () => {
+  it('reads invalid JSON (u32 offset/eat) and keeps hash tables, links and offsets as unmodeled (v2)', () => {
+    const json = fixture('v2.filter-1_.json');
+    expect(() => JSON.parse(json)).toThrow(); // tc 6.1 really prints invalid JSON here
+    const [f] = parseFilters('v2', '1:', json);
+    expect(f!.nodes).toEqual([
+      { keys: [{ off: 8, val: 0x00060000, mask: 0x00ff0000 }], flowid: '1:1' },
+      { keys: [{ off: 8, val: 0x00110000, mask: 0x00ff0000 }] },
+    ]);
+    expect(f!.unmodeled).toEqual([
+      ['u32-table', 'fh 2: ht divisor 256'],
+      ['u32-node', 'fh 2:35:800 match 00000035/0000ffff at 20 flowid 1:35'],
+      ['fh 800::801 link', '2:'],
+      ['fh 800::801 offset', ''],
+      ['fh 800::801 offset_mask', 'f00'],
+      ['fh 800::801 offset_shift', '6'],
+      ['fh 800::801 offset_off', '0'],
+      ['fh 800::801 eat', ''],
+      ['fh 800::801 hash_mask', 'ff'],
+      ['fh 800::801 hash_off', '20'],
+    ]);
+    const [t] = parseFilters('v2', '1:', fixture('v2.filter-1_.txt'));
+    expect(t!.nodes).toEqual(f!.nodes);
+    expect(t!.unmodeled!.map(([k]) => k)).toEqual(['u32-table', 'u32-node', 'fh 800::801 link', 'fh 800::801 offset', 'fh 800::801 hash']);
+  });
+
+  it('returns an empty list for no filters, in JSON or text', () => {
+    expect(parseFilters('v0', '1:', '[]')).toEqual([]);
+    expect(parseFilters('v0', '1:', '')).toEqual([]);
+  });
+});
