@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { parseClasses } from './classes.js';
 import { parseFilters, parseRootTable } from './filters.js';
-import { unmodeledOf, type LiveClass, type LiveFilter, type LiveObject } from './live.js';
+import { unmodeledOf, type LiveClass, type LiveFilter, type LiveObject, type LiveQdisc } from './live.js';
 import { parseQdiscs } from './qdiscs.js';
 
 export interface ReadOptions {
@@ -14,7 +14,8 @@ export interface ReadOptions {
  * filters at every parent (the qdiscs, each htb class, the ingress/egress hooks).
  * Every tc call is an argv (no shell); the per-parent filter listings go through one
  * `tc -batch` process, so a tree of 1 000 classes costs a handful of processes.
- * Order: root and ingress qdiscs, classes parents first, leaf qdiscs, filters.
+ * Order: root and ingress qdiscs, classes (parents first), leaf qdiscs, then filters by
+ * parent in the same order (root qdisc, classes, leaf qdiscs, ingress, egress) and prio.
  */
 export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<LiveObject[]> {
   const tc = tcRunner(opts);
@@ -22,15 +23,20 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
   const qdiscs = parseQdiscs(dev, qdiscText);
   const classes = sortClasses(parseClasses(dev, classText));
 
-  // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent.
-  const parents: Array<{ key: string; args: string[] }> = [];
-  for (const q of qdiscs) {
-    if (q.parent === 'ingress') {
-      parents.push({ key: 'ingress', args: ['ingress'] });
-      if (q.qdisc === 'clsact') parents.push({ key: 'egress', args: ['egress'] });
-    } else parents.push({ key: q.handle, args: ['parent', q.handle] });
-  }
-  for (const c of classes) parents.push({ key: c.classid, args: ['parent', c.classid] });
+  const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
+  const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
+
+  // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent:
+  // the root qdisc, the classes (parents first), the leaf qdiscs, then the hooks.
+  const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
+  const parents: Array<{ key: string; args: string[] }> = [
+    ...top.filter((q) => q.parent === 'root').map(atQdisc),
+    ...classes.map((c) => ({ key: c.classid, args: ['parent', c.classid] })),
+    ...leaves.map(atQdisc),
+    ...top
+      .filter((q) => q.parent === 'ingress')
+      .flatMap((q) => [{ key: 'ingress', args: ['ingress'] }, ...(q.qdisc === 'clsact' ? [{ key: 'egress', args: ['egress'] }] : [])]),
+  ];
   const listings = await tc.batchJson(parents.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
 
   const filters: LiveFilter[] = [];
@@ -59,8 +65,6 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
   }
   parents.forEach((p, index) => filters.push(...parseFilters(dev, p.key, listings[index]!, { rootTables: roots.get(index) })));
 
-  const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
-  const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
   return [...top, ...classes, ...leaves, ...filters];
 }
 
