@@ -23,7 +23,7 @@ function taprio(t: TdmaBlock, report: RuleContext['report']): void {
     );
   }
   const tooLong = (ns: number) => ns > U32_MAX;
-  const limit = `taprio intervals are u32 nanoseconds (at most ${time(U32_MAX)}, about 4.29s)`;
+  const limit = `taprio intervals are u32 nanoseconds, at most ${U32_MAX}ns (about 4.29s)`;
   for (const s of t.slots) {
     const len = s.length?.ns;
     if (s.length && finite(len) && tooLong(len)) {
