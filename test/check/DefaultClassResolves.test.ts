@@ -59,3 +59,10 @@ describe('DefaultClassResolves (QP2004)', () => {
     expect(codesOf(egress(''))).toEqual(['QP2004']);
   });
 });
+
+describe('DefaultClassResolves on partial input', () => {
+  it('leaves a tree without a block to lowering (QP1009 only)', () => {
+    expect(codesOf('interface eth0 {\n  egress rate 10mbit\n}\n')).toEqual(['QP1009']);
+    expect(codesOf('shared g egress on eth0 rate 10mbit\n')).toEqual(['QP1009']);
+  });
+});

@@ -15,7 +15,8 @@ export const CeilGiven: Rule = {
       const rec = (list: ClassNode[], parentCeil: number, parentName: string) => {
         for (const c of list) {
           const ceil = c.ceil?.bps ?? parentCeil;
-          if (!c.ceil) {
+          // Without a rate the class is already an error (QP1009); don't pile a warning on it.
+          if (!c.ceil && c.rate) {
             const upTo = finite(parentCeil) ? `${rate(parentCeil)} (${parentName})` : `(${parentName})`;
             const own = c.rate && finite(c.rate.bps) ? ` ${rate(c.rate.bps)}` : '';
             report(

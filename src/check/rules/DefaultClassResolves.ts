@@ -18,12 +18,16 @@ export const DefaultClassResolves: Rule = {
     for (const tree of trees(policy)) {
       const label = treeLabel(tree);
       const ds = defaultsOf(tree.classes);
+      // A tree statement without any `{ … }` ends at its rate; lowering reported it (QP1009).
+      const hasBlock = tree.span.end.offset > tree.rate.span.end.offset;
       if (tree.classes.length === 0) {
-        report(
-          diag('QP2004', `${label} has no classes, so no default class for its traffic`, treeHeader(tree), {
-            hint: 'add at least one class marked `default`, e.g. `class rest rate 1mbit ceil … default`',
-          }),
-        );
+        if (hasBlock) {
+          report(
+            diag('QP2004', `${label} has no classes, so no default class for its traffic`, treeHeader(tree), {
+              hint: 'add at least one class marked `default`, e.g. `class rest rate 1mbit ceil … default`',
+            }),
+          );
+        }
       } else if (ds.length === 0) {
         report(
           diag('QP2004', `${label} has no default class: traffic that matches no class has nowhere to go`, treeHeader(tree), {
