@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { kernelGate, NETNS_PREFIX, netnsExists, requireKernelTools, withNetns } from './netns.js';
+import { kernelGate, NETNS_PREFIX, netnsExists, requireKernelTools, withNetns, withNetnsSet } from './netns.js';
 
 describe('kernelGate', () => {
   it('runs when the tools are there', () => {
@@ -74,5 +74,24 @@ describe.skipIf(!requireKernelTools())('withNetns (kernel)', () => {
         expect(String(r.stdout).trim()).toBe('qb0 is up');
       }),
     );
+  });
+
+  it('withNetnsSet creates one namespace per role and removes them all when the body throws', async () => {
+    let names: string[] = [];
+    await expect(
+      withNetnsSet(['left', 'right'], async ({ left, right }) => {
+        names = [left.name, right.name];
+        expect(new Set(names).size).toBe(2);
+        for (const n of names) expect(n.startsWith(NETNS_PREFIX)).toBe(true);
+        await left.veth('ql0', 'qr0', { peer: right });
+        await left.run(['ip', 'addr', 'add', '10.232.0.1/24', 'dev', 'ql0']);
+        await right.run(['ip', 'addr', 'add', '10.232.0.2/24', 'dev', 'qr0']);
+        await left.run(['ping', '-c', '1', '-W', '2', '10.232.0.2']);
+        await right.run(['sh', '-c', 'sleep 300 >/dev/null 2>&1 &']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(names).toHaveLength(2);
+    for (const n of names) expect(await netnsExists(n)).toBe(false);
   });
 });

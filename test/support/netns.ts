@@ -54,6 +54,47 @@ export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * withNetns for several namespaces at once: `roles` name them in the callback
+ * (`withNetnsSet(['router', 'server'], async ({ router, server }) => …)`), each with its
+ * own `qpt-<random>` name. Every namespace created is removed when fn settles, whether it
+ * returned or threw, and also when creating a later one fails. fn's own error wins over a
+ * cleanup error (which is then printed).
+ */
+export async function withNetnsSet<K extends string, T>(roles: readonly K[], fn: (ns: Record<K, Netns>) => Promise<T>): Promise<T> {
+  const created: string[] = [];
+  let failed = false;
+  try {
+    const set = {} as Record<K, Netns>;
+    for (const role of roles) {
+      const name = NETNS_PREFIX + randomBytes(5).toString('hex');
+      await execa('ip', ['netns', 'add', name]);
+      created.push(name);
+      const ns = makeNetns(name);
+      await ns.run(['ip', 'link', 'set', 'lo', 'up']);
+      set[role] = ns;
+    }
+    return await fn(set);
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    const errors: unknown[] = [];
+    for (const name of created.reverse()) {
+      try {
+        await removeNetns(name);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length > 0) {
+      // Throwing here would hide fn's error; report the cleanup failure beside it instead.
+      if (failed) console.error('withNetnsSet cleanup:', ...errors);
+      else throw errors[0];
+    }
+  }
+}
+
 function makeNetns(name: string): Netns {
   const run = async (argv: string[], opts: RunOptions = {}) => {
     const options: Options = { reject: opts.reject ?? true, timeout: opts.timeout ?? 60_000, ...(opts.input === undefined ? {} : { input: opts.input }) };
