@@ -7,7 +7,7 @@ describe('CeilWithinParentCeil (QP2003)', () => {
       [
         '    class a rate 4mbit ceil 8mbit {',
         '      class a1 rate 2mbit ceil 8mbit { match tcp dport 22 }',
-        '      class a2 rate 2mbit ceil 8mbit default',
+        '      class a2 rate 2mbit ceil 8mbit { match udp }',
         '    }',
         '    class b rate 6mbit ceil 10mbit default',
       ].join('\n'),
@@ -27,7 +27,7 @@ describe('CeilWithinParentCeil (QP2003)', () => {
       [
         '    class a rate 4mbit ceil 8mbit {',
         '      class a1 rate 2mbit ceil 9mbit { match tcp dport 22 }',
-        '      class a2 rate 2mbit ceil 8mbit default',
+        '      class a2 rate 2mbit ceil 8mbit { match udp }',
         '    }',
         '    class b rate 6mbit ceil 10mbit default',
       ].join('\n'),

@@ -7,7 +7,7 @@ describe('ChildRatesWithinParent (QP2002)', () => {
       [
         '    class a rate 4mbit ceil 10mbit {',
         '      class a1 rate 2mbit ceil 4mbit { match tcp dport 22 }',
-        '      class a2 rate 2mbit ceil 4mbit default',
+        '      class a2 rate 2mbit ceil 4mbit { match udp }',
         '    }',
         '    class b rate 6mbit ceil 10mbit default',
       ].join('\n'),
@@ -31,7 +31,7 @@ describe('ChildRatesWithinParent (QP2002)', () => {
       [
         '    class a rate 4mbit ceil 10mbit {',
         '      class a1 rate 3mbit ceil 4mbit { match tcp dport 22 }',
-        '      class a2 rate 2mbit ceil 4mbit default',
+        '      class a2 rate 2mbit ceil 4mbit { match udp }',
         '    }',
         '    class b rate 6mbit ceil 10mbit default',
       ].join('\n'),

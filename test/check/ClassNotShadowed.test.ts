@@ -78,3 +78,34 @@ describe('ClassNotShadowed (QP3001)', () => {
     expect(ds.map((d) => d.message.split(' in ')[0])).toEqual(["class 'dup'"]);
   });
 });
+
+describe('ClassNotShadowed follows the hierarchical filters', () => {
+  it("does not let a child of a group with its own match lines shadow a class outside the group", () => {
+    const src = egress(
+      [
+        '    class office rate 4mbit ceil 10mbit {',
+        '      match src 10.0.0.0/8',
+        '      class dns rate 2mbit ceil 4mbit { match udp dport 53 }',
+        '      class other rate 2mbit ceil 4mbit default',
+        '    }',
+        '    class dns2 rate 1mbit ceil 10mbit { match udp dport 53 }',
+        '    class rest rate 1mbit ceil 10mbit default',
+      ].join('\n'),
+    );
+    expect(codesOf(src)).toEqual([]);
+  });
+  it('lets the children of a group without its own lines shadow later classes, and siblings shadow inside a group', () => {
+    const src = egress(
+      [
+        '    class office rate 4mbit ceil 10mbit {',
+        '      class dns rate 2mbit ceil 4mbit { match udp dport 53 }',
+        '      class dns-tcp rate 1mbit ceil 4mbit { match dport 53 }',
+        '      class dns-udp rate 1mbit ceil 4mbit { match udp dport 53 src 10.0.0.0/8 }',
+        '    }',
+        '    class dns2 rate 1mbit ceil 10mbit { match udp dport 53 }',
+        '    class rest rate 1mbit ceil 10mbit default',
+      ].join('\n'),
+    );
+    expect(withCode(src, 'QP3001').map((d) => d.message.split(' in ')[0])).toEqual(["class 'dns-udp'", "class 'dns2'"]);
+  });
+});

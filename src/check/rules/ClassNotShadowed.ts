@@ -5,10 +5,16 @@
 // of E is implied by a criterion of L (same protocol; L's ports within E's; L's prefixes
 // inside E's; L's DSCPs among E's; L's mark fixes the bits E tests). E without a protocol
 // but with ports covers tcp and udp alike. Conservative by construction: lines with
-// anything invalid or contradictory (reported elsewhere) are never compared, and E is never
-// an ancestor of L's class (how a group's own lines combine with its children's is the
-// compiler's business). Very large trees get a comparison budget: past it only identical
-// lines are found, so the rule stays linear-ish and silent rather than wrong.
+// anything invalid or contradictory (reported elsewhere) are never compared.
+//
+// Filters are hierarchical (backends/htb.ts): each parent tests its children in file order,
+// a child by its "entry lines" — its own match lines, or for a group without any, its
+// children's entry lines. So E competes with L only where E is an entry line of an earlier
+// sibling of L's class or of one of its ancestors: E's own class is not an ancestor of L's,
+// and every group between E's class and that sibling has no match lines of its own (the
+// deepest ancestor of E's class with own lines, if any, must be an ancestor of L's class).
+// Very large trees get a comparison budget: past it only identical lines are found, so the
+// rule stays linear-ish and silent rather than wrong.
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { ClassNode, Criterion, Match, Tree } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
@@ -25,6 +31,8 @@ interface Range {
 interface Line {
   match: Match;
   cls: ClassNode;
+  /** The deepest ancestor of `cls` with match lines of its own: E is hidden outside it. */
+  hiddenBelow?: ClassNode;
   proto?: 'tcp' | 'udp' | 'icmp';
   sport?: Range[];
   dport?: Range[];
@@ -161,21 +169,23 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
   everyClass(tree, (cls, ancestors) => {
     const mine: Line[] = [];
     let comparable = cls.matches.length > 0;
+    const hiddenBelow = [...ancestors].reverse().find((a) => a.matches.length > 0);
     for (const m of cls.matches) {
       const l = normalize(m, cls);
-      if (l) mine.push(l);
+      if (l) mine.push({ ...l, hiddenBelow });
       else comparable = false;
     }
-    const blocked = new Set<ClassNode>(ancestors);
+    const path = new Set<ClassNode>(ancestors);
+    const competes = (e: Line) => !path.has(e.cls) && (e.hiddenBelow === undefined || path.has(e.hiddenBelow));
     const find = (l: Line): Line | undefined => {
       const same = exact.get(l.key);
-      if (same && !blocked.has(same.cls)) return same;
+      if (same && competes(same)) return same;
       for (const [sig, list] of buckets) {
         if ((sig & l.sig) !== sig) continue;
         for (const e of list) {
           if (budget <= 0) return undefined;
           budget--;
-          if (!blocked.has(e.cls) && covers(e, l)) return e;
+          if (competes(e) && covers(e, l)) return e;
         }
       }
       return undefined;
