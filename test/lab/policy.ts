@@ -1,0 +1,58 @@
+// Compile a policy text with the compiler's own pipeline (parsePolicy → check → compile →
+// renderSh, what `qospolicy compile FILE` does) and run the sh script in the router.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePolicy } from '../../src/syntax/index.js';
+import { check } from '../../src/check/index.js';
+import { compile } from '../../src/backends/index.js';
+import { renderSh } from '../../src/render/sh.js';
+import { hasErrors } from '../../src/diagnostics/diagnostic.js';
+import type { DesiredState, HtbClass } from '../../src/model/types.js';
+import type { Netns } from '../support/netns.js';
+
+export interface Compiled {
+  script: string;
+  state: DesiredState;
+  /**
+   * The HTB class of the policy class named `name` (the last part of its path), or a
+   * tree's root class by the tree's name ('wan0 ingress', 'shared uplinks').
+   */
+  htbClass(name: string): HtbClass;
+}
+
+export function compilePolicy(text: string, file = 'lab.pol'): Compiled {
+  const front = parsePolicy(file, text);
+  const checked = check(front.policy);
+  const diagnostics = [...front.diagnostics, ...checked.diagnostics];
+  if (hasErrors(diagnostics)) {
+    throw new Error(`lab policy does not compile:\n${diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);
+  }
+  const state = compile(front.policy, checked.settings);
+  const script = renderSh(state, { source: file, version: 'lab', settings: `ingress ${checked.settings.ingress}` });
+  const classes = state.objects.filter((o): o is HtbClass => o.kind === 'class');
+  return {
+    script,
+    state,
+    htbClass(name) {
+      const found = classes.filter((c) => c.origin?.path.split(' › ').at(-1) === name);
+      if (found.length !== 1) throw new Error(`policy class '${name}': ${found.length} matches in ${classes.map((c) => c.origin?.path).join(', ')}`);
+      return found[0]!;
+    },
+  };
+}
+
+/** Compiles text and runs the script inside the router namespace; fails with the script's stderr. */
+export async function applyPolicy(router: Netns, text: string): Promise<Compiled> {
+  const compiled = compilePolicy(text);
+  const dir = await mkdtemp(join(tmpdir(), 'qospolicy-lab-'));
+  try {
+    const path = join(dir, 'policy.sh');
+    await writeFile(path, compiled.script);
+    const r = await router.sh(path, [], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`compiled script failed (${r.exitCode}): ${String(r.stderr)}\n${compiled.script}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return compiled;
+}
