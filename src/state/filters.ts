@@ -267,6 +267,8 @@ function textContinuation(e: Entry, line: string): void {
     item.actions.push(mirred ? { kind: 'mirred', dev: mirred[1]! } : m[1]!.trim());
   } else if (/^index \d+ ref \d+ bind \d+/.test(s) || /^(Action statistics|Sent |backlog |\(rule hit)/.test(s)) {
     // kernel bookkeeping: never compared
+  } else if (line.startsWith('\t') && typeof item.actions.at(-1) === 'string') {
+    item.actions[item.actions.length - 1] += ` ${s}`; // more lines of an action we do not model
   } else {
     item.extra.push([s.split(/\s+/)[0]!, s]);
   }
