@@ -42,16 +42,8 @@ export interface Netns {
 }
 
 /** Creates a uniquely named namespace, runs fn with it, and always removes it afterwards. */
-export async function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
-  const name = NETNS_PREFIX + randomBytes(5).toString('hex');
-  await execa('ip', ['netns', 'add', name]);
-  try {
-    const ns = makeNetns(name);
-    await ns.run(['ip', 'link', 'set', 'lo', 'up']);
-    return await fn(ns);
-  } finally {
-    await removeNetns(name);
-  }
+export function withNetns<T>(fn: (ns: Netns) => Promise<T>): Promise<T> {
+  return withNetnsSet(['ns'], ({ ns }) => fn(ns));
 }
 
 /**
