@@ -5,20 +5,14 @@ import type { ClassNode, Match, Tree } from '../syntax/ast.js';
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
 import { classId, filterId, qdiscId } from '../model/ids.js';
 import { defaultLeaf, isLeaf, treeLabel } from '../check/walk.js';
+import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../check/limits.js';
 import { assignMinors, hex } from './classids.js';
 import { familiesOf, isFamilyFree, matchNodes } from './u32.js';
 
 const MTU = 1514;
-/** Filter priorities per child: one each for IPv4, IPv6 and family-free (mark) filters. */
-const PRIOS_PER_CHILD = 3;
-/**
- * u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
- * each parent, so prios must be unique per device, not just per parent. Top-level classes
- * use 1…0x7fff (appending one never renumbers anything); groups' children follow from
- * GROUP_PRIO_BASE in tree order; each group's catch-all counts down from 0xffff.
- */
-const GROUP_PRIO_BASE = 0x8000;
-const CATCH_ALL_TOP = 0xffff;
+// u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
+// each parent, so prios are unique per device, not just per parent (layout in check/limits.ts):
+// appending a top-level class never renumbers anything.
 /** Unspecified class priority: the lowest, so classes given a prio come first. */
 const DEFAULT_PRIO = 7;
 
@@ -100,7 +94,7 @@ export function compileTree(tree: Tree, dev: string): KernelObject[] {
     nextBase += c.node.children.length * PRIOS_PER_CHILD;
     // The kernel ignores an HTB `default` below the root: a group's default child needs
     // an explicit catch-all for traffic that entered the group but matched no child.
-    const d = c.node.children.find((k) => k.isDefault);
+    const d = defaultLeaf(c.node.children);
     const prio = CATCH_ALL_TOP - groupIndex++;
     if (d && c.node.matches.length > 0) {
       out.push({

@@ -8,15 +8,26 @@ const flat = (n: number) =>
   );
 
 describe('ClassCountsFitKernel (QP2021)', () => {
-  it('accepts 21844 classes under one parent', () => {
-    expect(codesOf(flat(21844)).filter((c) => c === 'QP2021')).toEqual([]);
+  it('accepts 10922 top-level classes', () => {
+    expect(codesOf(flat(10922)).filter((c) => c === 'QP2021')).toEqual([]);
   }, 30_000);
-  it('rejects 21845 classes under one parent', () => {
-    const ds = withCode(flat(21845), 'QP2021');
+  it('rejects 10923 top-level classes (three filter priorities each in 1…0x7fff)', () => {
+    const ds = withCode(flat(10923), 'QP2021');
     expect(ds.map((d) => d.message)).toEqual([
-      "eth0 egress has 21845 classes directly under it; the kernel's 16-bit filter priorities allow at most 21844",
+      "eth0 egress has 10923 classes directly under it; the kernel's 16-bit filter priorities allow at most 10922",
     ]);
     expect(at(ds[0])).toBe('2:3');
+  }, 30_000);
+  it('rejects more nested classes than the upper half of the priorities holds', () => {
+    const group = (n: number) =>
+      egress(
+        `    class g rate 1mbit ceil 100gbit default {\n${Array.from({ length: n }, (_, i) => `      class c${i} rate 8bit ceil 100gbit${i === 0 ? ' default' : ` { match tcp dport ${i} }`}`).join('\n')}\n    }`,
+        '100gbit',
+      );
+    expect(codesOf(group(10922)).filter((c) => c === 'QP2021')).toEqual([]);
+    expect(withCode(group(10923), 'QP2021').map((d) => d.message)).toEqual([
+      'eth0 egress has 10923 nested classes in 1 groups; their filters need more than the 32767 priorities the kernel\'s 16-bit field leaves them',
+    ]);
   }, 30_000);
   it('rejects classes nested deeper than 8 levels', () => {
     const open = Array.from({ length: 9 }, (_, i) => `class l${i} rate 1mbit ceil 10mbit default {`).join('\n');

@@ -1,16 +1,18 @@
 // QP2021: limits of the kernel's numbering. A tree's classes get 16-bit minor classids
 // (qospolicy keeps them below 65000, leaving room for stable ids); the filters that classify
-// into one parent's children use 16-bit priorities, allotted three per class, so at most
-// 21844 (65535 / 3) children per parent; and HTB nests
+// use 16-bit priorities unique per device, allotted three per class (layout in
+// ../limits.ts): at most 10922 top-level classes, and the nested classes share the upper half;
+// and HTB nests
 // classes at most 8 levels deep (TC_HTB_MAXDEPTH, htb_change_class "tree is too deep").
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { ClassNode, Tree } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
 import { treeLabel, trees } from '../walk.js';
 import { treeHeader } from '../util.js';
+import { MAX_TOP_LEVEL_CLASSES, fitsGroupPrios } from '../limits.js';
 
 const MAX_CLASSES_PER_TREE = 65000;
-const MAX_CHILDREN = 21844;
+const MAX_CHILDREN = MAX_TOP_LEVEL_CLASSES;
 const MAX_DEPTH = 8;
 
 export const ClassCountsFitKernel: Rule = {
@@ -19,16 +21,22 @@ export const ClassCountsFitKernel: Rule = {
     for (const tree of trees(policy)) {
       const label = treeLabel(tree);
       let total = 0;
+      let nested = 0;
+      let groups = 0;
       let tooDeep: ClassNode | undefined;
       const rec = (list: ClassNode[], parent: ClassNode | undefined, depth: number, t: Tree) => {
         total += list.length;
-        if (list.length > MAX_CHILDREN) {
-          const who = parent ? `class '${parent.name.text}'` : label;
+        if (parent && list.length > 0) {
+          nested += list.length;
+          groups++;
+        }
+        if (!parent && list.length > MAX_CHILDREN) {
+          const who = label;
           report(
             diag(
               'QP2021',
               `${who} has ${list.length} classes directly under it; the kernel's 16-bit filter priorities allow at most ${MAX_CHILDREN}`,
-              parent ? parent.name.span : treeHeader(t),
+              treeHeader(t),
               {
                 related: [{ span: list[MAX_CHILDREN].name.span, message: `class number ${MAX_CHILDREN + 1}` }],
                 hint: 'group the classes into sub-classes (a class with children)',
@@ -42,6 +50,16 @@ export const ClassCountsFitKernel: Rule = {
         }
       };
       rec(tree.classes, undefined, 0, tree);
+      if (!fitsGroupPrios(nested, groups)) {
+        report(
+          diag(
+            'QP2021',
+            `${label} has ${nested} nested classes in ${groups} groups; their filters need more than the ${0x7fff} priorities the kernel's 16-bit field leaves them`,
+            treeHeader(tree),
+            { hint: 'flatten some groups into top-level classes, or split the tree' },
+          ),
+        );
+      }
       if (total > MAX_CLASSES_PER_TREE) {
         report(
           diag(
