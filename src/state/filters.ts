@@ -102,7 +102,8 @@ function jsonEntry(o: JsonObject): Entry {
   return { ...base, item: u32JsonItem(options) };
 }
 
-const IGNORED_U32_KEYS = new Set(['fh', 'order', 'key_ht', 'bkt', 'not_in_hw', 'in_hw', 'fwmark_success', 'flowid', 'link', 'match', 'fwmark_value', 'fwmark_mask', 'actions']);
+/** Keys read into the node above, or kernel bookkeeping that is never compared. */
+const READ_U32_KEYS = new Set(['fh', 'order', 'key_ht', 'bkt', 'not_in_hw', 'in_hw', 'fwmark_success', 'flowid', 'link', 'match', 'fwmark_value', 'fwmark_mask', 'actions']);
 
 function u32JsonItem(o: JsonObject): Item {
   const fh = o.str('fh') ?? '';
@@ -128,7 +129,7 @@ function u32JsonItem(o: JsonObject): Item {
   const actions = o.get('actions');
   if (Array.isArray(actions)) for (const a of actions) if (a instanceof JsonObject) item.actions.push(jsonAction(a));
   for (const [k, v] of o.entries) {
-    if (IGNORED_U32_KEYS.has(k) || k === 'ht_divisor') continue;
+    if (READ_U32_KEYS.has(k)) continue;
     extra.push([k === RAW_KEY ? 'raw' : k.trim(), v === null ? '' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : jsonText(v)]);
   }
   return item;
