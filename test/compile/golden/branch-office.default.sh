@@ -13,7 +13,7 @@ txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || e
 has_link 'wan0' || fail 13 'interface wan0 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/ifb' ] || ! command -v modprobe >/dev/null || run 16 modprobe ifb 'numifbs=1'
+[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=1'
 has_link 'ifb0' || run 17 ip link add 'ifb0' type ifb
 run 18 ip link set dev 'ifb0' up
 

@@ -13,7 +13,7 @@ txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || e
 has_link 'wan0' || fail 13 'interface wan0 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/imq' ] || ! command -v modprobe >/dev/null || run 16 modprobe 'imq' 'numdevs=2'
+[ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
 run 17 ip link set dev 'imq0' up
 
 # Reset what this policy owns (and nothing else).

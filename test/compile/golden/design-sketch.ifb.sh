@@ -17,7 +17,7 @@ has_link 'radio0' || fail 16 'interface radio0 does not exist'
 [ "$(txqueues 'radio0')" -ge 3 ] || fail 17 'radio0 needs at least 3 TX queues for taprio'
 
 # Modules and devices.
-[ -d '/sys/module/ifb' ] || ! command -v modprobe >/dev/null || run 20 modprobe ifb 'numifbs=2'
+[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=2'
 has_link 'ifb0' || run 21 ip link add 'ifb0' type ifb
 run 22 ip link set dev 'ifb0' up
 has_link 'ifb1' || run 23 ip link add 'ifb1' type ifb

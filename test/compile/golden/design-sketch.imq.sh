@@ -17,7 +17,7 @@ has_link 'radio0' || fail 16 'interface radio0 does not exist'
 [ "$(txqueues 'radio0')" -ge 3 ] || fail 17 'radio0 needs at least 3 TX queues for taprio'
 
 # Modules and devices.
-[ -d '/sys/module/imq' ] || ! command -v modprobe >/dev/null || run 20 modprobe 'imq' 'numdevs=2'
+[ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
 run 21 ip link set dev 'imq0' up
 run 22 ip link set dev 'imq1' up
 

@@ -14,7 +14,7 @@ has_link 'wan0' || fail 13 'interface wan0 does not exist'
 has_link 'wan1' || fail 14 'interface wan1 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/ifb' ] || ! command -v modprobe >/dev/null || run 17 modprobe ifb 'numifbs=3'
+[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=3'
 has_link 'ifb0' || run 18 ip link add 'ifb0' type ifb
 run 19 ip link set dev 'ifb0' up
 has_link 'ifb1' || run 20 ip link add 'ifb1' type ifb

@@ -14,7 +14,7 @@ has_link 'wan0' || fail 13 'interface wan0 does not exist'
 has_link 'wan1' || fail 14 'interface wan1 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/imq' ] || ! command -v modprobe >/dev/null || run 17 modprobe 'imq' 'numdevs=3'
+[ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=3'
 run 18 ip link set dev 'imq0' up
 run 19 ip link set dev 'imq1' up
 run 20 ip link set dev 'imq2' up

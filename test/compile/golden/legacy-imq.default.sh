@@ -15,7 +15,7 @@ has_link 'eth0.20' || fail 14 'interface eth0.20 does not exist'
 has_link 'eth0.30' || fail 15 'interface eth0.30 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/imq' ] || ! command -v modprobe >/dev/null || run 18 modprobe 'imq' 'numdevs=2'
+[ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
 run 19 ip link set dev 'imq0' up
 run 20 ip link set dev 'imq1' up
 

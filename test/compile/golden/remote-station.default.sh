@@ -13,7 +13,7 @@ txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || e
 has_link 'radio0' || fail 13 'interface radio0 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/ifb' ] || ! command -v modprobe >/dev/null || run 16 modprobe ifb 'numifbs=1'
+[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=1'
 if [ -d '/sys/module/sch_tdma/parameters' ]; then
   printf '%s\n' '100000000' > '/sys/module/sch_tdma/parameters/frame_ns' || fail 18 'write /sys/module/sch_tdma/parameters/frame_ns'
   printf '%s\n' '8000000' > '/sys/module/sch_tdma/parameters/slot_ns' || fail 19 'write /sys/module/sch_tdma/parameters/slot_ns'

@@ -15,7 +15,7 @@ has_link 'radio0' || fail 14 'interface radio0 does not exist'
 [ "$(txqueues 'radio0')" -ge 4 ] || fail 15 'radio0 needs at least 4 TX queues for taprio'
 
 # Modules and devices.
-[ -d '/sys/module/ifb' ] || ! command -v modprobe >/dev/null || run 18 modprobe ifb 'numifbs=1'
+[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=1'
 has_link 'ifb0' || run 19 ip link add 'ifb0' type ifb
 run 20 ip link set dev 'ifb0' up
 

@@ -15,7 +15,7 @@ has_link 'radio0' || fail 14 'interface radio0 does not exist'
 [ "$(txqueues 'radio0')" -ge 4 ] || fail 15 'radio0 needs at least 4 TX queues for taprio'
 
 # Modules and devices.
-[ -d '/sys/module/imq' ] || ! command -v modprobe >/dev/null || run 18 modprobe 'imq' 'numdevs=2'
+[ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
 run 19 ip link set dev 'imq0' up
 
 # Reset what this policy owns (and nothing else).
