@@ -62,7 +62,7 @@ describe.skipIf(!requireKernelTools())('compiled sh script on the kernel', () =>
       const before = (await ns.run(['ip', '-d', 'link', 'show'])).stdout;
       const r = await ns.sh(script, [], { reject: false });
       expect(r.exitCode).toBe(1);
-      const line = Number(/line (\d+) failed: interface wan1 does not exist/.exec(r.stderr)?.[1]);
+      const line = Number(/line (\d+) failed: interface wan1 does not exist/.exec(String(r.stderr))?.[1]);
       expect(readFileSync(script, 'utf8').split('\n')[line - 1]).toContain("has_link 'wan1'");
       expect((await ns.run(['ip', '-d', 'link', 'show'])).stdout).toBe(before);
       expect((await ns.run(['tc', 'qdisc', 'show', 'dev', 'wan0'])).stdout).not.toMatch(/htb|clsact|ingress/);
