@@ -14,13 +14,20 @@ import type { Host, Lab } from './topology.js';
 
 export type Family = 4 | 6;
 
+/** UDP payload per datagram of the lab's UDP flows (iperf3 -l): fits IPv6 without fragments. */
+export const UDP_PAYLOAD = 1400;
+
 /**
- * TCP payload per byte HTB counts for full-sized segments: MTU 1500, TCP header 20 +
- * timestamp option 12, Ethernet header 14 (an ifb or a veth sees the frame with its MAC
- * header). IPv4: 1448 / 1514 = 0.956; IPv6 (40-byte header): 1428 / 1514 = 0.943.
- * REFERENCE.md's "goodput is ~4–5 % under the link-layer rate" is this factor.
+ * Payload per byte HTB counts (an ifb or a veth sees the frame with its 14-byte MAC
+ * header). TCP, full-sized segments with MTU 1500, TCP header 20 + timestamp option 12:
+ * IPv4 1448 / 1514 = 0.956, IPv6 (40-byte header) 1428 / 1514 = 0.943. UDP datagrams of
+ * UDP_PAYLOAD bytes + 8: IPv4 1400 / 1442 = 0.971, IPv6 1400 / 1462 = 0.958.
+ * REFERENCE.md's "goodput is ~4–5 % under the link-layer rate" is the TCP factor.
  */
-export const goodputFactor = (family: Family) => (1500 - (family === 4 ? 20 : 40) - 32) / 1514;
+export const goodputFactor = (family: Family, proto: 'tcp' | 'udp' = 'tcp') => {
+  const ip = family === 4 ? 20 : 40;
+  return proto === 'tcp' ? (1500 - ip - 32) / 1514 : UDP_PAYLOAD / (UDP_PAYLOAD + 8 + ip + 14);
+};
 
 /** Defaults: each run lasts omit + seconds; a figure is the median of `runs` runs. */
 export const LAB = {
@@ -42,6 +49,8 @@ export interface Flow {
   family: Family;
   /** Parallel TCP streams (-P), default 1. */
   streams?: number;
+  /** A UDP flow at this sending rate (iperf3 -u -b, e.g. '30M') instead of TCP. */
+  udp?: string;
 }
 
 export interface Run {
@@ -117,11 +126,16 @@ export async function measure(
   return { median: medianRun(runs), runs };
 }
 
-/** One iperf3 download from flow.server to flow.client: the receiver's goodput in Mbit/s. */
+/**
+ * One iperf3 download from flow.server to flow.client: the receiver's goodput in Mbit/s
+ * (end.sum_received, which leaves the omitted first second out; for UDP it counts only
+ * the datagrams that arrived).
+ */
 export async function download(flow: Flow, seconds: number): Promise<number> {
   const addr = flow.family === 4 ? flow.server.v4 : flow.server.v6;
   const argv = ['iperf3', '-c', addr, '-p', String(flow.port), '-R', '-t', String(seconds), '-O', String(LAB.omit), '-J'];
   argv.push('--connect-timeout', '3000', '-P', String(flow.streams ?? 1));
+  if (flow.udp) argv.push('-u', '-b', flow.udp, '-l', String(UDP_PAYLOAD));
   for (let attempt = 0; ; attempt++) {
     const r = await flow.client.ns.run(argv, { reject: false, timeout: (seconds + LAB.omit + 20) * 1000 });
     let json: { error?: string; end?: { sum_received?: { bits_per_second?: number } } } = {};
