@@ -79,24 +79,72 @@ export function mergeKeys(keys: U32Key[]): U32Key[] {
 /** A criterion's alternatives, each a set of keys for one family. */
 type Alternatives = U32Key[][];
 
-function criterionKeys(c: Criterion, family: Family, proto: string | undefined): Alternatives | 'never' | 'any' {
+const TCP_FLAGS = { fin: 0x01, syn: 0x02, rst: 0x04, ack: 0x10 } as const;
+
+/** The ranges of 0…max not covered by `ranges` (for `dport !22`). */
+export function complementRanges(ranges: Array<{ lo: number; hi: number }>, max: number): Array<{ lo: number; hi: number }> {
+  const sorted = [...ranges].sort((a, b) => a.lo - b.lo);
+  const out: Array<{ lo: number; hi: number }> = [];
+  let next = 0;
+  for (const r of sorted) {
+    if (r.lo > next) out.push({ lo: next, hi: r.lo - 1 });
+    next = Math.max(next, r.hi + 1);
+  }
+  if (next <= max) out.push({ lo: next, hi: max });
+  return out;
+}
+
+function addressBits(p: Prefix): bigint {
+  if (p.family === 4) return BigInt(ipv4Words(p.address));
+  return ipv6Groups(p.address).reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+}
+
+/** The prefixes covering everything outside `excluded` (same family): `src !10.0.0.0/8`. */
+export function complementPrefixes(excluded: Prefix[], family: Family): Prefix[] {
+  const width = family === 4 ? 32 : 128;
+  const ex = excluded.map((p) => ({ bits: addressBits(p) >> BigInt(width - p.length), len: p.length }));
+  const out: Array<{ bits: bigint; len: number }> = [];
+  // Walk the binary trie from the whole space down, keeping subtrees no exclusion touches.
+  const walk = (bits: bigint, len: number) => {
+    const inside = ex.some((e) => e.len <= len && bits >> BigInt(len - e.len) === e.bits);
+    if (inside) return;
+    const overlaps = ex.some((e) => e.len > len && e.bits >> BigInt(e.len - len) === bits);
+    if (!overlaps) return void out.push({ bits, len });
+    walk(bits << 1n, len + 1);
+    walk((bits << 1n) | 1n, len + 1);
+  };
+  walk(0n, 0);
+  const span = excluded[0]?.span;
+  return out.map(({ bits, len }) => {
+    const full = bits << BigInt(width - len);
+    const address =
+      family === 4
+        ? [24, 16, 8, 0].map((sh) => Number((full >> BigInt(sh)) & 255n)).join('.')
+        : Array.from({ length: 8 }, (_, i) => Number((full >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':');
+    return { family, address, length: len, span: span! };
+  });
+}
+
+function criterionKeys(c: Criterion, family: Family): Alternatives | 'never' | 'any' {
   switch (c.kind) {
     case 'proto':
       return 'any'; // handled by the protocol expansion
     case 'port': {
       const base = family === 4 ? 20 : 40;
       const shift = c.dir === 'sport' ? 16 : 0;
-      return c.ports.flatMap((r: PortRange) =>
-        rangeToMasks(r.lo, r.hi).map(({ val, mask }) => [
-          { off: base, val: (val << shift) >>> 0, mask: (mask << shift) >>> 0 },
-        ]),
+      const ranges = c.negate ? complementRanges(c.ports, 0xffff) : c.ports;
+      if (ranges.length === 0) return 'never';
+      return ranges.flatMap((r) =>
+        rangeToMasks(r.lo, r.hi).map(({ val, mask }) => [{ off: base, val: (val << shift) >>> 0, mask: (mask << shift) >>> 0 }]),
       );
     }
     case 'addr': {
       const mine = c.prefixes.filter((p) => p.family === family);
       if (mine.length === 0) return 'never';
       const base = family === 4 ? (c.dir === 'src' ? 12 : 16) : c.dir === 'src' ? 8 : 24;
-      return mine.map((p) => prefixKeys(p, base));
+      const prefixes = c.negate ? complementPrefixes(mine, family) : mine;
+      if (prefixes.length === 0) return 'never';
+      return prefixes.map((p) => prefixKeys(p, base));
     }
     case 'dscp':
       return c.values.map((v) =>
@@ -104,10 +152,34 @@ function criterionKeys(c: Criterion, family: Family, proto: string | undefined):
           ? [{ off: 0, val: (v.value << 18) >>> 0, mask: 0x00fc0000 }]
           : [{ off: 0, val: (v.value << 22) >>> 0, mask: 0x0fc00000 }],
       );
+    case 'flag': {
+      // TCP flags: byte 13 of the TCP header, the second byte of the word at 12.
+      const off = (family === 4 ? 20 : 40) + 12;
+      const bit = TCP_FLAGS[c.flag] << 16;
+      return [[{ off, val: bit, mask: bit }]];
+    }
+    case 'len': {
+      if (family === 4) return rangeToMasks(c.lo, c.hi).map(({ val, mask }) => [{ off: 0, val, mask }]);
+      // IPv6 carries the payload length: the whole packet less its 40-byte header.
+      if (c.hi < 40) return 'never';
+      return rangeToMasks(Math.max(0, c.lo - 40), c.hi - 40).map(({ val, mask }) => [
+        { off: 4, val: (val << 16) >>> 0, mask: (mask << 16) >>> 0 },
+      ]);
+    }
+    case 'mac': {
+      // The Ethernet source address sits 8…3 bytes before the network header (u32 offsets are
+      // relative to it), which is still in place at ingress and on an ifb after mirred.
+      const b = c.mac.split(':').map((x) => parseInt(x, 16));
+      return [
+        [
+          { off: -8, val: ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0, mask: 0xffffffff },
+          { off: -4, val: ((b[4] << 24) | (b[5] << 16)) >>> 0, mask: 0xffff0000 },
+        ],
+      ];
+    }
     case 'mark':
       return 'any'; // a node attribute, not a key
   }
-  void proto;
 }
 
 function protoKeys(family: Family, proto: string | undefined, needsTransport: boolean): U32Key[] {
@@ -133,8 +205,8 @@ export function familiesOf(m: Match): Family[] {
   return fams;
 }
 
-/** True when a line has nothing family-specific (only marks): one protocol-'all' filter. */
-export const isFamilyFree = (m: Match): boolean => m.criteria.every((c) => c.kind === 'mark');
+/** True when a line has nothing family-specific (only marks, MACs): one protocol-'all' filter. */
+export const isFamilyFree = (m: Match): boolean => m.criteria.every((c) => c.kind === 'mark' || c.kind === 'mac');
 
 /**
  * The u32 nodes of one match line for one family (or for 'all' when family-free).
@@ -144,19 +216,25 @@ export function matchNodes(m: Match, family: Family | 'all', flowid: string): U3
   const mark = m.criteria.find((c) => c.kind === 'mark');
   const markAttr = mark && mark.kind === 'mark' ? { val: mark.value.value >>> 0, mask: (mark.mask?.value ?? 0xffffffff) >>> 0 } : undefined;
   const withMark = (n: U32Node): U32Node => (markAttr ? { ...n, mark: markAttr } : n);
-  if (family === 'all') return [withMark({ keys: mergeKeys([]), flowid })];
+  if (family === 'all') {
+    const mac = m.criteria.find((c) => c.kind === 'mac');
+    const keys = mac ? (criterionKeys(mac, 4) as Alternatives)[0] : [];
+    return [withMark({ keys: mergeKeys(keys), flowid })];
+  }
 
   const protoC = m.criteria.find((c) => c.kind === 'proto');
   const hasPorts = m.criteria.some((c) => c.kind === 'port');
+  const hasFlags = m.criteria.some((c) => c.kind === 'flag');
+  // Ports alone mean tcp or udp; TCP flags mean tcp.
   const protos: Array<string | undefined> =
-    protoC && protoC.kind === 'proto' ? [protoC.proto] : hasPorts ? ['tcp', 'udp'] : [undefined];
+    protoC && protoC.kind === 'proto' ? [protoC.proto] : hasFlags ? ['tcp'] : hasPorts ? ['tcp', 'udp'] : [undefined];
 
   const nodes: U32Node[] = [];
   for (const proto of protos) {
-    let alts: Alternatives = [protoKeys(family, proto, hasPorts)];
+    let alts: Alternatives = [protoKeys(family, proto, hasPorts || hasFlags)];
     let never = false;
     for (const c of m.criteria) {
-      const k = criterionKeys(c, family, proto);
+      const k = criterionKeys(c, family);
       if (k === 'never') never = true;
       if (k === 'never' || k === 'any') continue;
       alts = alts.flatMap((a) => k.map((b) => [...a, ...b]));

@@ -2,6 +2,7 @@
 // Exit status: 0 success, 1 any error (bad input, bad usage, failed command).
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parsePolicy } from '../syntax/index.js';
 import { check, type Settings } from '../check/index.js';
 import { compile } from '../backends/index.js';
@@ -43,8 +44,11 @@ export function load(file: string, override: Partial<Settings> = {}): Loaded {
     const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
     return { policy, settings: { ingress: 'ifb', tdma: 'taprio' }, sources, diagnostics: [diag('QP4001', `cannot read ${file}: ${reason}`)] };
   }
-  sources.set(file, text);
-  const front = parsePolicy(file, text);
+  const front = parsePolicy(file, text, {
+    readFile: (path) => readFileSync(path, 'utf8'),
+    resolve: (from, path) => (isAbsolute(path) ? path : join(dirname(from), path)),
+  });
+  for (const [name, source] of front.sources) sources.set(name, source);
   const checked = check(front.policy, override);
   return { policy: front.policy, settings: checked.settings, sources, diagnostics: sortDiagnostics([...front.diagnostics, ...checked.diagnostics]) };
 }

@@ -39,11 +39,36 @@ export interface Policy {
 export interface TargetBlock extends Node {
   ingress?: { backend: Backend; span: Span };
   tdma?: { backend: TdmaBackend; span: Span };
+  /** What the target kernel has (`features htb, u32, fq_codel`); unset: assume a full kernel. */
+  features?: { names: Name[]; span: Span };
 }
+
+/** The link layer's framing, for a tc size table (tc-stab(8)). */
+export interface Framing {
+  linklayer?: { kind: 'atm' | 'ptm' | 'ethernet'; span: Span };
+  /** Bytes added per packet, counted as tc's stab does: from the start of the Ethernet header. */
+  overhead?: Num;
+  mpu?: Num;
+  /** A named framing (`pppoe-llc`, `docsis`…) that sets the three above. */
+  named?: Name;
+  /** Count every segment of a GSO super-packet (ip link set dev X gso_max_segs 1). */
+  exact?: Span;
+}
+
+/** `leaf KIND ARGS…`: the qdisc under each leaf class, inherited down the tree. */
+export interface LeafSpec extends Node {
+  kind: Name;
+  /** tc arguments after the kind, validated per kind by the lowering. */
+  args: Array<{ text: string; span: Span }>;
+}
+
+export type Fairness =
+  | { kind: 'hosts'; prefix: Prefix; by?: 'src' | 'dst'; span: Span }
+  | { kind: 'flows'; span: Span };
 
 export interface InterfaceBlock extends Node {
   name: Name;
-  link?: { down?: Rate; up?: Rate; span: Span };
+  link?: { down?: Rate; up?: Rate; framing: Framing; span: Span };
   figures: { delay?: Time; jitter?: Time; price?: Num };
   ingress?: Tree;
   egress?: Tree;
@@ -57,6 +82,7 @@ export interface Tree extends Node {
   /** Explicit per-tree backend (`ingress imq rate …`), else the target's. */
   backend?: Backend;
   rate: Rate;
+  leaf?: LeafSpec;
   classes: ClassNode[];
 }
 
@@ -73,6 +99,8 @@ export interface ClassNode extends Node {
   prio?: Num;
   quantum?: Num;
   isDefault?: Span;
+  fair?: Fairness;
+  leaf?: LeafSpec;
   matches: Match[];
   children: ClassNode[];
 }
@@ -108,9 +136,18 @@ export interface Prefix extends Node {
   length: number;
 }
 
+/**
+ * `host` and `port` (either direction) and `service` are expanded by the lowering into
+ * alternative match lines, so criteria only ever name one direction.
+ */
 export type Criterion =
   | ({ kind: 'proto'; proto: 'tcp' | 'udp' | 'icmp' } & Node)
-  | ({ kind: 'port'; dir: 'sport' | 'dport'; ports: PortRange[] } & Node)
-  | ({ kind: 'addr'; dir: 'src' | 'dst'; prefixes: Prefix[] } & Node)
+  | ({ kind: 'port'; dir: 'sport' | 'dport'; ports: PortRange[]; negate?: boolean } & Node)
+  | ({ kind: 'addr'; dir: 'src' | 'dst'; prefixes: Prefix[]; negate?: boolean } & Node)
   | ({ kind: 'dscp'; values: Num[] } & Node)
-  | ({ kind: 'mark'; value: Num; mask?: Num } & Node);
+  | ({ kind: 'mark'; value: Num; mask?: Num; conntrack?: boolean } & Node)
+  | ({ kind: 'flag'; flag: 'syn' | 'ack' | 'fin' | 'rst' } & Node)
+  /** IP packet length including the IP header, inclusive bounds. */
+  | ({ kind: 'len'; lo: number; hi: number } & Node)
+  /** Source MAC address (ingress only). */
+  | ({ kind: 'mac'; mac: string } & Node);

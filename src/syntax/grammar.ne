@@ -16,17 +16,23 @@ Top       -> "target"                                       {% tag('target') %}
            | "interface" Name                               {% tag('interface') %}
            | "shared" Name Dir "on" NameList "rate" Rate    {% tag('shared') %}
            | "tdma" Name                                    {% tag('tdma') %}
+           | "include" %string                              {% tag('include') %}
+           | "let" Name "=" Value                           {% tag('let') %}
+           | "service" Name "=" ServiceItem ("," ServiceItem):*  {% tag('service') %}
 
 Target    -> "ingress" Backend                              {% tag('target-ingress') %}
            | "tdma" TdmaBackend                             {% tag('target-tdma') %}
+           | "features" NameList                            {% tag('target-features') %}
 
 Interface -> "link" LinkAttr:+                              {% tag('link') %}
            | Figure:+                                       {% tag('figures') %}
            | Dir Backend:? "rate" Rate                      {% tag('tree') %}
 
 Tree      -> ClassHeader                                    {% first %}
+           | Leaf                                           {% first %}
 Class     -> ClassHeader                                    {% first %}
            | Match                                          {% first %}
+           | Leaf                                           {% first %}
 Tdma      -> "frame" Time                                   {% tag('frame') %}
            | "slot" Name SlotAttr:*                         {% tag('slot') %}
 Slot      -> Match                                          {% first %}
@@ -37,6 +43,12 @@ ClassAttr -> "rate" Rate                                    {% tag('rate') %}
            | "prio" Num                                     {% tag('prio') %}
            | "quantum" Num                                  {% tag('quantum') %}
            | "default"                                      {% tag('default') %}
+           | "fair" "hosts" "on" Addr ("by" ("src" | "dst")):?  {% tag('fair-hosts') %}
+           | "fair" "flows"                                 {% tag('fair-flows') %}
+
+# `leaf KIND ARGS…`: arguments are checked per kind in lower.ts (tc's own spelling).
+Leaf      -> "leaf" Name LeafArg:*                          {% tag('leaf') %}
+LeafArg   -> %word {% first %} | %quantity {% first %} | %number {% first %}
 
 SlotAttr  -> "at" Time                                      {% tag('at') %}
            | "length" Time                                  {% tag('length') %}
@@ -44,6 +56,14 @@ SlotAttr  -> "at" Time                                      {% tag('at') %}
 
 LinkAttr  -> "down" Rate                                    {% tag('down') %}
            | "up" Rate                                      {% tag('up') %}
+           | "overhead" Num                                 {% tag('overhead') %}
+           | "mpu" Num                                      {% tag('mpu') %}
+           | ("atm" | "ptm" | "ethernet")                   {% tag('linklayer') %}
+           | "exact"                                        {% tag('exact') %}
+           | Framing                                        {% tag('framing') %}
+# Named framings (overheads as cake and sqm-scripts name them; values in backends).
+Framing   -> ("pppoe-llc" | "pppoe-vcmux" | "pppoa-llc" | "pppoa-vcmux" | "bridged-llc" | "bridged-vcmux"
+             | "ipoa-llc" | "ipoa-vcmux" | "pppoe-ptm" | "bridged-ptm" | "docsis" | "vlan")  {% (d) => d[0][0] %}
 
 Figure    -> "delay" Time                                   {% tag('delay') %}
            | "jitter" Time                                  {% tag('jitter') %}
@@ -51,10 +71,18 @@ Figure    -> "delay" Time                                   {% tag('delay') %}
 
 Match     -> "match" Criterion:+                            {% tag('match') %}
 Criterion -> Proto                                          {% tag('proto') %}
-           | ("sport" | "dport") PortList                   {% tag('port') %}
-           | ("src" | "dst") AddrList                       {% tag('addr') %}
+           | ("sport" | "dport" | "port") Not PortList      {% tag('port') %}
+           | ("src" | "dst" | "host") Not AddrList          {% tag('addr') %}
            | "dscp" DscpList                                {% tag('dscp') %}
-           | "mark" Num ("/" Num):?                         {% tag('mark') %}
+           | ("mark" | "connmark") Num ("/" Num):?          {% tag('mark') %}
+           | ("syn" | "ack" | "fin" | "rst")                {% tag('flag') %}
+           | "len" Len                                      {% tag('len') %}
+           | "mac" %addr                                    {% tag('mac') %}
+           | "service" Name                                 {% tag('service') %}
+Not       -> "!":?                                          {% first %}
+Len       -> ("<" | ">") Num                                {% tag('len-cmp') %}
+           | Port                                           {% tag('len-range') %}
+ServiceItem -> Proto PortList                               {% tag('service-item') %}
 
 Proto     -> "tcp" {% first %} | "udp" {% first %} | "icmp" {% first %}
 Dir       -> "ingress" {% first %} | "egress" {% first %}
@@ -63,14 +91,16 @@ TdmaBackend -> "taprio"                                     {% tag('taprio') %}
            | "module" Name                                  {% tag('module') %}
 
 PortList  -> Port ("," Port):*                              {% list %}
-Port      -> %number {% first %} | %range {% first %}
+Port      -> %number {% first %} | %range {% first %} | %word {% first %}
 AddrList  -> Addr ("," Addr):*                              {% list %}
-Addr      -> %ipv4 {% first %} | %addr {% first %}
+Addr      -> %ipv4 {% first %} | %addr {% first %} | %word {% first %}
 DscpList  -> Dscp ("," Dscp):*                              {% list %}
 Dscp      -> %word {% first %} | %number {% first %}
 NameList  -> Name ("," Name):*                              {% list %}
 
 Name      -> %word {% first %}
-Rate      -> %quantity {% first %} | %number {% first %}
-Time      -> %quantity {% first %} | %number {% first %}
-Num       -> %number {% first %} | %hex {% first %}
+# A %word in a value position names a `let` value; lower.ts substitutes it.
+Rate      -> %quantity {% first %} | %number {% first %} | %word {% first %}
+Time      -> %quantity {% first %} | %number {% first %} | %word {% first %}
+Num       -> %number {% first %} | %hex {% first %} | %word {% first %}
+Value     -> %quantity {% first %} | %number {% first %} | %hex {% first %} | %ipv4 {% first %} | %addr {% first %} | %range {% first %}

@@ -2,7 +2,7 @@
 // units, number syntax, settings given twice or missing. Cross-statement rules live in check/.
 import type { Token } from './lexer.js';
 import type { Parsed, Statement } from './parse.js';
-import { tokenSpan } from './parse.js';
+import { parse, tokenSpan } from './parse.js';
 import * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { join, type Span } from '../diagnostics/span.js';
@@ -10,16 +10,48 @@ import { BYTE_RATE_UNITS, RATE_UNITS, TIME_UNITS, splitQuantity } from './units.
 import { nearest } from './suggest.js';
 import { DSCP_NAMES } from './dscp.js';
 
-export function lower(file: string, statements: Statement[]): { policy: A.Policy; diagnostics: Diagnostic[] } {
-  const L = new Lowering(file);
+/** Reads an included file; throws (with a message) when it cannot. */
+export type ReadFile = (path: string) => string;
+
+export interface LowerOptions {
+  readFile?: ReadFile;
+  /** Resolves an include path against the including file's path. */
+  resolve?: (from: string, path: string) => string;
+}
+
+export function lower(file: string, statements: Statement[], opts: LowerOptions = {}): { policy: A.Policy; diagnostics: Diagnostic[]; sources: Map<string, string> } {
+  const L = new Lowering(file, opts);
   const policy: A.Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
   for (const s of statements) L.top(s, policy);
-  return { policy, diagnostics: L.diagnostics };
+  return { policy, diagnostics: L.diagnostics, sources: L.sources };
 }
+
+/** A `let` value: the token it was defined with, substituted wherever its name is used. */
+interface LetValue {
+  token: Token;
+  span: Span;
+}
+
+/** One alternative of a `service`: a protocol and ports (either direction). */
+interface ServiceItem {
+  proto: Token;
+  ports: Token[];
+}
+
+/** Inclusion nesting: the include statements that led to the file being lowered. */
+const MAX_INCLUDE_DEPTH = 16;
 
 class Lowering {
   diagnostics: Diagnostic[] = [];
-  constructor(private file: string) {}
+  sources = new Map<string, string>();
+  private lets = new Map<string, LetValue>();
+  private services = new Map<string, { items: ServiceItem[]; span: Span }>();
+  /** Include statements being lowered, outermost first, with the file each opened. */
+  private includes: Array<{ span: Span; file: string }> = [];
+  constructor(
+    private file: string,
+    private opts: LowerOptions,
+  ) {}
 
   private span(tok: Token): Span {
     return tokenSpan(this.file, tok);
@@ -73,9 +105,10 @@ class Lowering {
           owner: { kind: 'shared', name },
           direction: dirTok.text,
           rate: this.rate(rateTok),
-          classes: this.classes(s),
+          classes: [],
           span: s.span,
         };
+        tree.classes = this.classes(s, tree);
         policy.shared.push({ name, members: members.map((m: Token) => this.name(m)), tree, span: s.span });
         return;
       }
@@ -85,8 +118,99 @@ class Lowering {
         policy.tdma.push(block);
         return;
       }
+      case 'include':
+        this.include(d[0], s, policy);
+        return;
+      case 'let': {
+        const [nameTok, , valueTok] = d;
+        const prev = this.lets.get(nameTok.text);
+        if (prev) {
+          this.report(diag('QP2005', `'${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
+          return;
+        }
+        this.lets.set(nameTok.text, { token: valueTok, span: this.span(nameTok) });
+        return;
+      }
+      case 'service': {
+        const [nameTok, , first, rest] = d;
+        const items = [first, ...rest.map((x: any[]) => x[1])].map((it: Parsed) => ({ proto: it.d[0], ports: it.d[1] }));
+        const prev = this.services.get(nameTok.text);
+        if (prev) {
+          this.report(diag('QP2005', `service '${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
+          return;
+        }
+        this.services.set(nameTok.text, { items, span: this.span(nameTok) });
+        return;
+      }
     }
     this.unhandled(kw, s);
+  }
+
+  /** `include "file"`: lowers the file's statements here, as if written in place. */
+  private include(pathTok: Token, s: Statement, policy: A.Policy): void {
+    const { readFile, resolve } = this.opts;
+    const raw = JSON.parse(pathTok.text) as string;
+    const path = resolve ? resolve(this.file, raw) : raw;
+    const chain = [...this.includes, { span: s.span, file: path }];
+    const related = this.includes.map((i) => ({ span: i.span, message: `included from here (${i.file})` }));
+    const span = this.span(pathTok);
+    if (!readFile) {
+      this.report(diag('QP1010', `cannot include ${raw} here: no file system`, span));
+      return;
+    }
+    if (path === policy.files[0] || this.includes.some((i) => i.file === path)) {
+      this.report(
+        diag('QP1010', `include cycle: ${[policy.files[0], ...chain.map((c) => c.file)].join(' → ')}`, span, {
+          related,
+          hint: 'a file cannot include itself, directly or through other files',
+        }),
+      );
+      return;
+    }
+    if (chain.length > MAX_INCLUDE_DEPTH) {
+      this.report(diag('QP1010', `includes nested more than ${MAX_INCLUDE_DEPTH} deep`, span, { related }));
+      return;
+    }
+    let text: string;
+    try {
+      text = readFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      this.report(
+        diag('QP1010', `cannot include ${raw}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, span, {
+          related,
+          hint: `include paths are relative to the including file (looked for ${path})`,
+        }),
+      );
+      return;
+    }
+    this.sources.set(path, text);
+    if (!policy.files.includes(path)) policy.files.push(path);
+    const parsed = parse(path, text);
+    this.diagnostics.push(...parsed.diagnostics);
+    const outer = this.file;
+    this.file = path;
+    this.includes.push({ span: s.span, file: path });
+    try {
+      for (const st of parsed.statements) this.top(st, policy);
+    } finally {
+      this.includes.pop();
+      this.file = outer;
+    }
+  }
+
+  /** The token a value position stands for: itself, or the value of the `let` it names. */
+  private value(tok: Token): Token | undefined {
+    if (tok.type !== 'word') return tok;
+    const v = this.lets.get(tok.text);
+    if (v) return v.token;
+    const guess = nearest(tok.text, [...this.lets.keys()]);
+    this.report(
+      diag('QP1011', `unknown name '${tok.text}'`, this.span(tok), {
+        hint: guess ? `did you mean '${guess}'?` : 'define it first with: let NAME = VALUE',
+      }),
+    );
+    return undefined;
   }
 
   private children(s: Statement): Statement[] {
@@ -121,6 +245,8 @@ class Lowering {
         );
       }
       t.tdma = this.once(t.tdma, { backend, span: s.span }, "'tdma'");
+    } else if (s.node.t === 'target-features') {
+      t.features = this.once(t.features, { names: (d[1] as Token[]).map((n) => this.name(n)), span: s.span }, "'features'");
     } else this.unhandled(d[0], s);
   }
 
@@ -128,11 +254,33 @@ class Lowering {
     const d = s.node.d;
     switch (s.node.t) {
       case 'link': {
-        const link: NonNullable<A.InterfaceBlock['link']> = { span: s.span };
+        const link: NonNullable<A.InterfaceBlock['link']> = { span: s.span, framing: {} };
+        const f = link.framing;
         for (const a of d[1] as Parsed[]) {
-          const r = this.rate(a.d[1]);
-          if (a.t === 'down') link.down = this.once(link.down, r, "'link down'");
-          else link.up = this.once(link.up, r, "'link up'");
+          const tok: Token = Array.isArray(a.d[0]) ? a.d[0][0] : a.d[0];
+          switch (a.t) {
+            case 'down':
+              link.down = this.once(link.down, this.rate(a.d[1]), "'link down'");
+              break;
+            case 'up':
+              link.up = this.once(link.up, this.rate(a.d[1]), "'link up'");
+              break;
+            case 'overhead':
+              f.overhead = this.once(f.overhead, this.num(a.d[1]), "'overhead'");
+              break;
+            case 'mpu':
+              f.mpu = this.once(f.mpu, this.num(a.d[1]), "'mpu'");
+              break;
+            case 'linklayer':
+              f.linklayer = this.once(f.linklayer, { kind: tok.text as 'atm', span: this.span(tok) }, 'the link layer');
+              break;
+            case 'exact':
+              f.exact = this.once(f.exact ? { span: f.exact } : undefined, { span: this.span(tok) }, "'exact'").span;
+              break;
+            case 'framing':
+              f.named = this.once(f.named, this.name(a.d[0]), 'the framing');
+              break;
+          }
         }
         iface.link = this.once(iface.link, link, "'link'");
         return;
@@ -152,9 +300,10 @@ class Lowering {
           owner: { kind: 'interface', name: iface.name },
           direction: dirTok.text,
           rate: this.rate(rateTok),
-          classes: this.classes(s),
+          classes: [],
           span: s.span,
         };
+        tree.classes = this.classes(s, tree);
         if (backendTok) {
           tree.backend = backendTok.text;
           if (dirTok.text === 'egress') {
@@ -188,7 +337,7 @@ class Lowering {
     }
     if (!slot.at) this.missing(s, "'at'", 'slot', 'slot NAME at 0ms length 4ms');
     if (!slot.length) this.missing(s, "'length'", 'slot', 'slot NAME at 0ms length 4ms');
-    for (const c of s.block?.children ?? []) slot.matches.push(this.match(c));
+    for (const c of s.block?.children ?? []) slot.matches.push(...this.match(c));
     block.slots.push(slot);
   }
 
@@ -196,8 +345,19 @@ class Lowering {
     this.report(diag('QP1009', `${of} is missing ${what}`, s.span, { hint: `write it like: ${example}` }));
   }
 
-  private classes(s: Statement): A.ClassNode[] {
-    return this.children(s).map((c) => this.classNode(c));
+  private classes(s: Statement, owner?: { leaf?: A.LeafSpec }): A.ClassNode[] {
+    const out: A.ClassNode[] = [];
+    for (const c of this.children(s)) {
+      if (c.node.t === 'leaf') {
+        if (owner) owner.leaf = this.once(owner.leaf, this.leaf(c), "'leaf'");
+      } else out.push(this.classNode(c));
+    }
+    return out;
+  }
+
+  private leaf(s: Statement): A.LeafSpec {
+    const [, kindTok, args] = s.node.d;
+    return { kind: this.name(kindTok), args: (args as Token[]).map((t) => ({ text: t.text, span: this.span(t) })), span: s.span };
   }
 
   private classNode(s: Statement): A.ClassNode {
@@ -221,64 +381,157 @@ class Lowering {
         case 'default':
           c.isDefault = this.once(c.isDefault ? { span: c.isDefault } : undefined, { span: this.span(kw) }, "'default'").span;
           break;
+        case 'fair-hosts': {
+          const prefix = this.prefix(a.d[3]);
+          if (!prefix) break;
+          const by: 'src' | 'dst' | undefined = a.d[4]?.[1][0].text;
+          c.fair = this.once(c.fair, { kind: 'hosts', prefix, ...(by ? { by } : {}), span: join(this.span(kw), prefix.span) }, "'fair'");
+          break;
+        }
+        case 'fair-flows':
+          c.fair = this.once(c.fair, { kind: 'flows', span: join(this.span(kw), this.span(a.d[1])) }, "'fair'");
+          break;
       }
     }
     if (!c.rate) this.missing(s, "'rate'", `class '${c.name.text}'`, `class ${c.name.text} rate 1mbit ceil 10mbit`);
     for (const child of s.block?.children ?? []) {
       if (child.node.t === 'class') c.children.push(this.classNode(child));
-      else c.matches.push(this.match(child));
+      else if (child.node.t === 'leaf') c.leaf = this.once(c.leaf, this.leaf(child), "'leaf'");
+      else c.matches.push(...this.match(child));
     }
     return c;
   }
 
-  private match(s: Statement): A.Match {
-    const criteria = (s.node.d[1] as Parsed[]).map((c) => this.criterion(c));
-    return { criteria, span: s.span };
+  /**
+   * One `match` line → one or more alternatives: `host`, `port` (either direction) and
+   * `service` multiply out here, so later stages only see src/dst and sport/dport.
+   */
+  private match(s: Statement): A.Match[] {
+    let alts: A.Criterion[][] = [[]];
+    for (const c of s.node.d[1] as Parsed[]) {
+      const options = this.criterion(c);
+      alts = alts.flatMap((a) => options.map((o) => [...a, ...o]));
+    }
+    return alts.map((criteria) => ({ criteria, span: s.span }));
   }
 
-  private criterion(c: Parsed): A.Criterion {
+  /** A criterion as alternatives, each a list of criteria that must all hold. */
+  private criterion(c: Parsed): A.Criterion[][] {
     const d = c.d;
     switch (c.t) {
       case 'proto': {
         const tok: Token = d[0];
-        return { kind: 'proto', proto: tok.text as 'tcp', span: this.span(tok) };
+        return [[{ kind: 'proto', proto: tok.text as 'tcp', span: this.span(tok) }]];
       }
       case 'port': {
         const kw: Token = d[0][0];
-        const ports = (d[1] as Token[]).map((t) => this.port(t));
-        return { kind: 'port', dir: kw.text as 'sport', ports, span: join(this.span(kw), ports[ports.length - 1].span) };
+        const negate = d[1] !== null;
+        const ports = (d[2] as Token[]).flatMap((t) => this.port(t) ?? []);
+        if (ports.length === 0) return [[]];
+        const span = join(this.span(kw), ports[ports.length - 1].span);
+        const dirs = kw.text === 'port' ? (['sport', 'dport'] as const) : [kw.text as 'sport'];
+        // `port !22` is neither end on 22: both must hold, so negation does not multiply out.
+        if (negate && kw.text === 'port') return [dirs.map((dir) => ({ kind: 'port', dir, ports, negate, span }))];
+        return dirs.map((dir) => [{ kind: 'port', dir, ports, ...(negate ? { negate } : {}), span }]);
       }
       case 'addr': {
         const kw: Token = d[0][0];
-        const prefixes = (d[1] as Token[]).map((t) => this.prefix(t));
-        return {
-          kind: 'addr',
-          dir: kw.text as 'src',
-          prefixes,
-          span: join(this.span(kw), prefixes[prefixes.length - 1].span),
-        };
+        const negate = d[1] !== null;
+        const prefixes = (d[2] as Token[]).flatMap((t) => this.prefix(t) ?? []);
+        if (prefixes.length === 0) return [[]];
+        const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
+        const dirs = kw.text === 'host' ? (['src', 'dst'] as const) : [kw.text as 'src'];
+        if (negate && kw.text === 'host') return [dirs.map((dir) => ({ kind: 'addr', dir, prefixes, negate, span }))];
+        return dirs.map((dir) => [{ kind: 'addr', dir, prefixes, ...(negate ? { negate } : {}), span }]);
       }
       case 'dscp': {
         const values = (d[1] as Token[]).map((t) => this.dscp(t));
-        return { kind: 'dscp', values, span: join(this.span(d[0]), values[values.length - 1].span) };
+        return [[{ kind: 'dscp', values, span: join(this.span(d[0]), values[values.length - 1].span) }]];
       }
       case 'mark': {
+        const kw: Token = d[0][0];
         const value = this.num(d[1]);
         const mask = d[2] ? this.num(d[2][1]) : undefined;
-        return { kind: 'mark', value, mask, span: join(this.span(d[0]), (mask ?? value).span) };
+        const conntrack = kw.text === 'connmark';
+        return [[{ kind: 'mark', value, mask, ...(conntrack ? { conntrack } : {}), span: join(this.span(kw), (mask ?? value).span) }]];
+      }
+      case 'flag': {
+        const tok: Token = d[0][0];
+        return [[{ kind: 'flag', flag: tok.text as 'syn', span: this.span(tok) }]];
+      }
+      case 'len': {
+        const kw: Token = d[0];
+        const spec = d[1] as Parsed;
+        const range = this.lenRange(spec);
+        const end = spec.t === 'len-cmp' ? spec.d[1] : spec.d[0];
+        if (!range) return [[]];
+        return [[{ kind: 'len', lo: range[0], hi: range[1], span: join(this.span(kw), this.span(end)) }]];
+      }
+      case 'mac': {
+        const tok: Token = d[1];
+        const span = join(this.span(d[0]), this.span(tok));
+        if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(tok.text)) {
+          this.report(diag('QP2009', `'${tok.text}' is not a MAC address`, this.span(tok), { hint: 'write six hex pairs: 00:11:22:aa:bb:cc' }));
+          return [[]];
+        }
+        return [[{ kind: 'mac', mac: tok.text.toLowerCase(), span }]];
+      }
+      case 'service': {
+        const nameTok: Token = d[1];
+        const svc = this.services.get(nameTok.text);
+        if (!svc) {
+          const guess = nearest(nameTok.text, [...this.services.keys()]);
+          this.report(
+            diag('QP1011', `unknown service '${nameTok.text}'`, this.span(nameTok), {
+              hint: guess ? `did you mean '${guess}'?` : 'define it first: service NAME = udp 5060, udp 10000-20000',
+            }),
+          );
+          return [[]];
+        }
+        const span = join(this.span(d[0]), this.span(nameTok));
+        // A service's port is the server's: a packet to it (dport) or from it (sport).
+        return svc.items.flatMap((it) => {
+          const proto: A.Criterion = { kind: 'proto', proto: it.proto.text as 'tcp', span };
+          const ports = it.ports.flatMap((t) => this.port(t) ?? []).map((p) => ({ ...p, span }));
+          return (['sport', 'dport'] as const).map((dir): A.Criterion[] => [proto, { kind: 'port', dir, ports, span }]);
+        });
       }
     }
     throw new Error(`lowering has no case for criterion '${c.t}'`);
   }
 
-  private port(tok: Token): A.PortRange {
-    const span = this.span(tok);
+  /** `len <64`, `len >1000`, `len 64-128`, `len 40` → inclusive [lo, hi] (IP length, 0–65535). */
+  private lenRange(spec: Parsed): [number, number] | undefined {
+    if (spec.t === 'len-cmp') {
+      const op: Token = spec.d[0][0];
+      const n = this.num(spec.d[1]).value;
+      if (!Number.isFinite(n)) return undefined;
+      return op.text === '<' ? [0, n - 1] : [n + 1, 65535];
+    }
+    const r = this.port(spec.d[0]);
+    return r ? [r.lo, r.hi] : undefined;
+  }
+
+  private port(use: Token): A.PortRange | undefined {
+    const span = this.span(use);
+    const tok = this.value(use);
+    if (!tok) return undefined;
+    if (tok.type !== 'number' && tok.type !== 'range') {
+      this.report(diag('QP2008', `'${use.text}' is not a port or a port range`, span));
+      return undefined;
+    }
     const [lo, hi = lo] = tok.text.split('-').map(Number);
     return { lo, hi, span };
   }
 
-  private prefix(tok: Token): A.Prefix {
-    const span = this.span(tok);
+  private prefix(use: Token): A.Prefix | undefined {
+    const span = this.span(use);
+    const tok = this.value(use);
+    if (!tok) return undefined;
+    if (tok.type !== 'ipv4' && tok.type !== 'addr') {
+      this.report(diag('QP2009', `'${use.text}' is not an address or prefix`, span));
+      return undefined;
+    }
     const [address, len] = tok.text.split('/');
     const family = tok.type === 'ipv4' ? 4 : 6;
     const length = len === undefined ? (family === 4 ? 32 : 128) : Number(len);
@@ -301,12 +554,15 @@ class Lowering {
     return { value, span };
   }
 
-  private num(tok: Token): A.Num {
-    return { value: Number(tok.text), span: this.span(tok) };
+  private num(use: Token): A.Num {
+    const tok = this.value(use);
+    return { value: tok ? Number(tok.text) : NaN, span: this.span(use) };
   }
 
-  private rate(tok: Token): A.Rate {
-    const span = this.span(tok);
+  private rate(use: Token): A.Rate {
+    const span = this.span(use);
+    const tok = this.value(use);
+    if (!tok) return { bps: NaN, span };
     const { value, unit } = splitQuantity(tok.text);
     if (unit === '%') return { bps: 0, percent: value, span };
     const u = unit.toLowerCase();
@@ -331,8 +587,10 @@ class Lowering {
     return { bps: NaN, span };
   }
 
-  private time(tok: Token): A.Time {
-    const span = this.span(tok);
+  private time(use: Token): A.Time {
+    const span = this.span(use);
+    const tok = this.value(use);
+    if (!tok) return { ns: NaN, span };
     const { value, unit } = splitQuantity(tok.text);
     const u = unit.toLowerCase();
     if (u in TIME_UNITS) return { ns: Math.round(value * TIME_UNITS[u]), span };

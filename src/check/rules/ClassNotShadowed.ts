@@ -66,6 +66,10 @@ function merge(rs: Range[]): Range[] {
 function normalize(match: Match, cls: ClassNode): Line | undefined {
   const line: Line = { match, cls, sig: 0, key: '' };
   for (const c of match.criteria) {
+    // Lines with criteria this rule does not model (flags, lengths, MACs, negations) are
+    // left out of the comparison: never reported as shadowed, never shadowing.
+    if (c.kind === 'flag' || c.kind === 'len' || c.kind === 'mac') return undefined;
+    if ((c.kind === 'port' || c.kind === 'addr') && c.negate) return undefined;
     const field = c.kind === 'port' || c.kind === 'addr' ? c.dir : c.kind;
     if (line.sig & bit(field)) return undefined; // repeated criterion: QP2019
     line.sig |= bit(field);
