@@ -1,5 +1,6 @@
 // Read the live tc state of a device into the model's objects (src/model), and say what
-// reading a desired object back will show. Parsing is pure; readDevice runs tc.
+// reading a desired object back will show. Parsing is pure; readDevice runs tc, readLive
+// reads everything in a plan's scope (tc, ip, iptables-save, /sys).
 export { parseQdiscs } from './qdiscs.js';
 export { parseClasses } from './classes.js';
 export { parseFilters, parseRootTable, type ParseFiltersOptions } from './filters.js';
@@ -7,3 +8,8 @@ export { readDevice, type ReadOptions } from './read.js';
 export { expectedReadback, shownRate, shownSize, htbBufferRoundTrip, htbDefaultBurst, packU32Keys } from './readback.js';
 export { parseRate, parseSize, normHandle, normClassid, normMinor, parseHex32 } from './units.js';
 export { unmodeledOf, type Unmodeled, type LiveObject, type LiveQdisc, type LiveClass, type LiveFilter } from './live.js';
+export { parseIptablesSave, tokenize, chainId, type IptablesChain, type OwnedChain, type ParsedIptables } from './iptables.js';
+export { parseLinks, type LiveLink } from './links.js';
+export { parseModule, parseSysfs, type LiveSysfs } from './sysfs.js';
+export { inScope, tcDevices, emptyScope, type Scope, type LiveItem } from './scope.js';
+export { readLive, type ReadLiveOptions } from './readlive.js';

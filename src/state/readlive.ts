@@ -1,0 +1,79 @@
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseIptablesSave } from './iptables.js';
+import { parseLinks } from './links.js';
+import { readDevice, type ReadOptions } from './read.js';
+import { inScope, tcDevices, type LiveItem, type Scope } from './scope.js';
+import { parseModule, parseSysfs } from './sysfs.js';
+
+export interface ReadLiveOptions extends ReadOptions {
+  /** Root of sysfs (tests point it elsewhere); default /sys. */
+  sysRoot?: string;
+}
+
+/**
+ * Reads everything in `scope` from the live system: link state (`ip -j -d link show`),
+ * the tc objects of owned roots, hooks and devices (readDevice), qospolicy's mangle chains
+ * (`iptables-save -t mangle` / `ip6tables-save -t mangle`, only when the scope has chains of
+ * that family), loaded module parameters and the sysfs files it writes. Commands run as
+ * argv, never through a shell. Objects outside the scope are dropped.
+ */
+export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promise<LiveItem[]> {
+  const run = async (argv: string[]) => {
+    const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
+    const r = await execa(cmd!, args, { reject: false });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.exitCode ?? r.signal}): ${String(r.stderr).trim()}`);
+    return String(r.stdout);
+  };
+  const out: LiveItem[] = [];
+
+  const links = parseLinks(await run(['ip', '-j', '-d', 'link', 'show']));
+  const existing = new Set(links.map((l) => l.name));
+  out.push(...links.filter((l) => scope.devices.includes(l.name)));
+
+  for (const dev of tcDevices(scope)) {
+    if (existing.has(dev)) out.push(...(await readDevice(dev, { netns: opts.netns })));
+  }
+
+  for (const family of [4, 6] as const) {
+    const chains = scope.chains.filter((c) => c.family === family);
+    if (chains.length === 0) continue;
+    const parsed = parseIptablesSave(await run([family === 4 ? 'iptables-save' : 'ip6tables-save', '-t', 'mangle']), family, chains);
+    out.push(...parsed.chains, ...parsed.rules);
+  }
+
+  const sys = opts.sysRoot ?? '/sys';
+  const under = (path: string) => (path.startsWith('/sys/') ? join(sys, path.slice('/sys/'.length)) : path);
+  for (const module of scope.modules) {
+    const dir = join(sys, 'module', module);
+    if (!existsSync(dir)) continue;
+    const files: Record<string, string> = {};
+    const params = join(dir, 'parameters');
+    if (existsSync(params)) {
+      for (const name of readdirSync(params)) {
+        try {
+          files[name] = readFileSync(join(params, name), 'utf8');
+        } catch {
+          // write-only or unreadable parameter: not comparable
+        }
+      }
+    }
+    const m = parseModule(module, files);
+    if (m) out.push(m);
+  }
+
+  for (const path of scope.sysfs) {
+    const file = under(path);
+    let content: string | undefined;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch {
+      content = undefined;
+    }
+    const s = parseSysfs(path, content, existsSync(dirname(file)));
+    if (s) out.push(s);
+  }
+
+  return out.filter((o) => inScope(o, scope));
+}
