@@ -1,13 +1,14 @@
 // A shaping tree → HTB on one device: root qdisc, root class, one class per policy class,
 // a leaf qdisc per leaf, and u32 filters that mirror the policy's first-match order.
 // tc-htb(8): rate is guaranteed, ceil is the most a class may borrow up to.
-import type { ClassNode, Match, Tree } from '../syntax/ast.js';
+import type { ClassNode, LeafSpec, Match, Prefix, Tree } from '../syntax/ast.js';
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
 import { classId, filterId, qdiscId } from '../model/ids.js';
-import { defaultLeaf, isLeaf, treeLabel } from '../check/walk.js';
+import { defaultLeaf, treeLabel } from '../check/walk.js';
 import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../check/limits.js';
-import { assignMinors, hex } from './classids.js';
-import { familiesOf, isFamilyFree, matchNodes } from './u32.js';
+import { FAIR_LEAVES, leafParams } from '../check/leaf.js';
+import { assignMinors, fnv1a, hex } from './classids.js';
+import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 
 const MTU = 1514;
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
@@ -23,32 +24,71 @@ export const burstFor = (bps: number) => Math.ceil(bps / 8 / 1000) + 1600;
 /** Leaf queue: ~100 ms at the ceiling, at least 64 packets (ifb's txqueuelen is only 32). */
 export const leafLimitFor = (ceil: number) => Math.min(10000, Math.max(64, Math.ceil((ceil / 8) * 0.1 / MTU)));
 
-interface Placed {
-  node: ClassNode;
-  path: string;
-  classid: string;
-  ceil: number;
+export interface TreeOptions {
+  /** Size table for the root qdisc (link framing). */
+  stab?: Qdisc['stab'];
+  /** Multiply every rate (PTM's 64/65 encoding), 1 when absent. */
+  derate?: number;
+  /** Which leaf qdiscs the target has, for `fair flows` (absent: all). */
+  features?: ReadonlySet<string>;
 }
 
-export function compileTree(tree: Tree, dev: string): KernelObject[] {
+/** A class as the kernel gets it: policy classes plus the per-host classes of `fair hosts`. */
+interface Planned {
+  node: ClassNode;
+  path: string;
+  ceil: number;
+  parent?: Planned;
+  children: Planned[];
+  leaf?: LeafSpec;
+  /** Lines that lead into this class from its parent's filters. */
+  entry: Match[];
+  /** For a `fair hosts` class: the host byte hashed on, the address word and its offset. */
+  fair?: { network: number; hosts: number; off: number };
+  classid: string;
+}
+
+export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): KernelObject[] {
   const label = treeLabel(tree);
-  const placed = new Map<ClassNode, Placed>();
-  const all: Array<{ node: ClassNode; path: string; ceil: number; parent?: ClassNode }> = [];
-  const collect = (list: ClassNode[], prefix: string, parentCeil: number, parent?: ClassNode) => {
-    for (const node of list) {
+  const derate = opts.derate ?? 1;
+  const bps = (n: number) => Math.floor(n * derate);
+  const fairBy = tree.direction === 'ingress' ? 'dst' : 'src';
+
+  const all: Planned[] = [];
+  const plan = (list: ClassNode[], prefix: string, parentCeil: number, leaf: LeafSpec | undefined, parent?: Planned): Planned[] =>
+    list.map((node) => {
       const path = prefix ? `${prefix}/${node.name.text}` : node.name.text;
-      const ceil = node.ceil?.bps ?? parentCeil;
-      all.push({ node, path, ceil, parent });
-      collect(node.children, path, ceil, node);
-    }
+      const p: Planned = { node, path, ceil: node.ceil?.bps ?? parentCeil, parent, children: [], leaf: node.leaf ?? leaf, entry: node.matches, classid: '' };
+      all.push(p);
+      if (node.fair?.kind === 'hosts') p.children = fairHosts(p, node.fair.prefix, node.fair.by ?? fairBy);
+      else p.children = plan(node.children, path, p.ceil, p.leaf, p);
+      return p;
+    });
+  /** One class per host of the prefix, equal shares of the class; a hash table picks them. */
+  const fairHosts = (p: Planned, prefix: Prefix, by: 'src' | 'dst'): Planned[] => {
+    const hosts = 2 ** (32 - prefix.length);
+    const network = (ipv4Words(prefix.address) & (prefix.length === 0 ? 0 : 0xffffffff << (32 - prefix.length))) >>> 0;
+    p.fair = { network, hosts, off: by === 'src' ? 12 : 16 };
+    // Without match lines of its own, the class takes the traffic of its hosts.
+    if (p.entry.length === 0) p.entry = [{ criteria: [{ kind: 'addr', dir: by, prefixes: [prefix], span: prefix.span }], span: p.node.span }];
+    const rate = Math.max(8, Math.floor((p.node.rate?.bps ?? 0) / hosts));
+    return Array.from({ length: hosts }, (_, i) => {
+      const addr = [24, 16, 8, 0].map((sh) => ((network + i) >>> sh) & 255).join('.');
+      const node: ClassNode = { name: { text: addr, span: p.node.span }, rate: { bps: rate, span: p.node.span }, prio: p.node.prio, matches: [], children: [], span: p.node.span };
+      const h: Planned = { node, path: `${p.path}/${addr}`, ceil: p.ceil, parent: p, children: [], leaf: p.leaf, entry: [], classid: '' };
+      all.push(h);
+      return h;
+    });
   };
-  collect(tree.classes, '', tree.rate.bps);
+  const top = plan(tree.classes, '', tree.rate.bps, tree.leaf);
   const minors = assignMinors(all.map((c) => c.path));
-  for (const c of all) placed.set(c.node, { ...c, classid: `1:${hex(minors.get(c.path)!)}` });
+  for (const c of all) c.classid = `1:${hex(minors.get(c.path)!)}`;
+  const byNode = new Map(all.map((c) => [c.node, c]));
+  const origin = (c: Planned) => `${label} › ${c.path.replaceAll('/', ' › ')}`;
 
   const out: KernelObject[] = [];
   const def = defaultLeaf(tree.classes);
-  const root: Qdisc = {
+  out.push({
     kind: 'qdisc',
     id: qdiscId(dev, 'root'),
     origin: { path: label },
@@ -56,42 +96,31 @@ export function compileTree(tree: Tree, dev: string): KernelObject[] {
     parent: 'root',
     handle: '1:',
     qdisc: 'htb',
-    params: [['default', def ? placed.get(def)!.classid.slice(2) : '0']],
-  };
-  out.push(root);
-  out.push(htbClass(dev, '1:1', '1:', tree.rate.bps, tree.rate.bps, DEFAULT_PRIO, undefined, label));
+    params: [['default', def ? byNode.get(def)!.classid.slice(2) : '0']],
+    ...(opts.stab ? { stab: opts.stab } : {}),
+  });
+  out.push(htbClass(dev, '1:1', '1:', bps(tree.rate.bps), bps(tree.rate.bps), DEFAULT_PRIO, undefined, label));
 
   for (const c of all) {
-    const p = placed.get(c.node)!;
-    const parent = c.parent ? placed.get(c.parent)!.classid : '1:1';
-    const rate = c.node.rate?.bps ?? 0;
-    out.push(
-      htbClass(dev, p.classid, parent, rate, c.ceil, c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, `${label} › ${c.path.replaceAll('/', ' › ')}`),
-    );
-    if (isLeaf(c.node)) {
-      out.push({
-        kind: 'qdisc',
-        id: qdiscId(dev, p.classid),
-        origin: { path: `${label} › ${c.path.replaceAll('/', ' › ')}` },
-        dev,
-        parent: p.classid,
-        handle: `${p.classid.slice(2)}:`,
-        qdisc: 'pfifo',
-        params: [['limit', String(leafLimitFor(c.ceil))]],
-      });
-    }
+    const rate = bps(c.node.rate?.bps ?? 0);
+    out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, origin(c)));
+    if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), origin(c), opts.features));
   }
 
   // Filters: at the qdisc for top-level classes, at each group for its children.
-  out.push(...childFilters(dev, '1:', tree.classes, 1, placed, label));
+  out.push(...childFilters(dev, '1:', top, 1, label));
   let nextBase = GROUP_PRIO_BASE;
   let groupIndex = 0;
+  const tables = new Set<number>();
   for (const c of all) {
-    if (isLeaf(c.node)) continue;
-    const p = placed.get(c.node)!;
-    const origin = `${label} › ${c.path.replaceAll('/', ' › ')}`;
-    out.push(...childFilters(dev, p.classid, c.node.children, nextBase, placed, origin));
-    nextBase += c.node.children.length * PRIOS_PER_CHILD;
+    if (c.children.length === 0) continue;
+    if (c.fair) {
+      out.push(fairFilter(dev, c, nextBase, hashTable(dev, c.path, tables), origin(c)));
+      nextBase += PRIOS_PER_CHILD;
+      continue;
+    }
+    out.push(...childFilters(dev, c.classid, c.children, nextBase, origin(c)));
+    nextBase += c.children.length * PRIOS_PER_CHILD;
     // The kernel ignores an HTB `default` below the root: a group's default child needs
     // an explicit catch-all for traffic that entered the group but matched no child.
     const d = defaultLeaf(c.node.children);
@@ -99,32 +128,71 @@ export function compileTree(tree: Tree, dev: string): KernelObject[] {
     if (d && c.node.matches.length > 0) {
       out.push({
         kind: 'filter',
-        id: filterId(dev, p.classid, prio),
-        origin: { path: `${origin} (catch-all)` },
+        id: filterId(dev, c.classid, prio),
+        origin: { path: `${origin(c)} (catch-all)` },
         dev,
-        parent: p.classid,
+        parent: c.classid,
         protocol: 'all',
         prio,
-        nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], flowid: placed.get(d)!.classid }],
+        nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], flowid: byNode.get(d)!.classid }],
       });
     }
   }
   return out;
 }
 
-/** The match lines that lead into a class: its own, or for a group without any, its children's. */
-function entryLines(c: ClassNode): Match[] {
-  if (c.matches.length > 0 || isLeaf(c)) return c.matches;
-  return c.children.flatMap(entryLines);
+/** Hash-table ids 1…0x7ff (the kernel numbers its own from 0x800), stable per class path. */
+function hashTable(dev: string, path: string, taken: Set<number>): number {
+  let id = 1 + (fnv1a(`${dev}/${path}`) % 0x7ff);
+  while (taken.has(id)) id = id === 0x7ff ? 1 : id + 1;
+  taken.add(id);
+  return id;
 }
 
-function childFilters(dev: string, parent: string, children: ClassNode[], firstPrio: number, placed: Map<ClassNode, Placed>, label: string): Filter[] {
+/** `fair hosts`: one node hashes the host byte into a 256-bucket table, one node per host. */
+function fairFilter(dev: string, c: Planned, prio: number, table: number, origin: string): Filter {
+  const { network, hosts, off } = c.fair!;
+  const h = hex(table);
+  const mask = (hosts - 1) >>> 0;
+  const netmask = (~mask) >>> 0;
+  const nodes: U32Node[] = [{ keys: [{ off, val: network, mask: netmask }], hashkey: { mask: mask, at: off }, link: `${h}:` }];
+  c.children.forEach((child, i) => {
+    nodes.push({ ht: `${h}:${hex(i)}:`, keys: [{ off, val: (network + i) >>> 0, mask: 0xffffffff }], flowid: child.classid });
+  });
+  return {
+    kind: 'filter',
+    id: filterId(dev, c.classid, prio),
+    origin: { path: `${origin} (per host)` },
+    dev,
+    parent: c.classid,
+    protocol: 'ip',
+    prio,
+    tables: [{ handle: `${h}:`, divisor: hosts }],
+    nodes,
+  };
+}
+
+function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, features?: ReadonlySet<string>): Qdisc {
+  const base = { kind: 'qdisc' as const, id: qdiscId(dev, c.classid), origin: { path: origin }, dev, parent: c.classid, handle: `${c.classid.slice(2)}:` };
+  let spec = c.leaf;
+  if (c.node.fair?.kind === 'flows' && (!spec || !FAIR_LEAVES.includes(spec.kind.text as 'sfq'))) {
+    const kind = FAIR_LEAVES.find((k) => !features || features.has(k)) ?? 'fq_codel';
+    return { ...base, qdisc: kind, params: [] };
+  }
+  if (!spec || spec.kind.text === 'pfifo') {
+    const args = spec ? leafParams('pfifo', spec.args.map((a) => a.text)) : [];
+    return { ...base, qdisc: 'pfifo', params: args.length ? args : [['limit', String(leafLimitFor(ceil))]] };
+  }
+  return { ...base, qdisc: spec.kind.text as Qdisc['qdisc'], params: leafParams(spec.kind.text, spec.args.map((a) => a.text)) };
+}
+
+function childFilters(dev: string, parent: string, children: Planned[], firstPrio: number, label: string): Filter[] {
   const out: Filter[] = [];
   children.forEach((child, i) => {
     const lines = entryLines(child);
     if (lines.length === 0) return;
-    const flowid = placed.get(child)!.classid;
     const base = firstPrio + i * PRIOS_PER_CHILD;
+    const flowid = child.classid;
     const groups: Array<['ip' | 'ipv6' | 'all', number, U32Node[]]> = [
       ['ip', base, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(4)).flatMap((m) => matchNodes(m, 4, flowid))],
       ['ipv6', base + 1, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(6)).flatMap((m) => matchNodes(m, 6, flowid))],
@@ -132,19 +200,16 @@ function childFilters(dev: string, parent: string, children: ClassNode[], firstP
     ];
     for (const [protocol, prio, nodes] of groups) {
       if (nodes.length === 0) continue;
-      out.push({
-        kind: 'filter',
-        id: filterId(dev, parent, prio),
-        origin: { path: `${label} › ${child.name.text}` },
-        dev,
-        parent,
-        protocol,
-        prio,
-        nodes,
-      });
+      out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: `${label} › ${child.node.name.text}` }, dev, parent, protocol, prio, nodes });
     }
   });
   return out;
+}
+
+/** The match lines that lead into a class: its own, or for a group without any, its children's. */
+function entryLines(c: Planned): Match[] {
+  if (c.entry.length > 0 || c.children.length === 0) return c.entry;
+  return c.children.flatMap(entryLines);
 }
 
 function htbClass(dev: string, classid: string, parent: string, rate: number, ceil: number, prio: number, quantum: number | undefined, path: string): HtbClass {
@@ -163,3 +228,4 @@ function htbClass(dev: string, classid: string, parent: string, rate: number, ce
     cburst: burstFor(ceil),
   };
 }
+

@@ -9,6 +9,9 @@ import { compileTree } from './htb.js';
 import { hookQdisc, imqRules, mirredFilter } from './redirect.js';
 import { compileTaprio, compileTdmaModule } from './tdma.js';
 import { netqosWrites } from './netqos.js';
+import { sizeTable } from './framing.js';
+import { iptablesId } from '../model/ids.js';
+import type { IptablesRule } from '../model/types.js';
 
 /** A tree that needs a device of its own (ifb or imq), with the members steered into it. */
 interface Redirected {
@@ -17,7 +20,18 @@ interface Redirected {
   members: string[];
 }
 
+/** Whether a tree classifies by conntrack mark (`match connmark`). */
+const usesConnmark = (t: Tree): boolean => {
+  const rec = (list: Tree['classes']): boolean =>
+    list.some((c) => c.matches.some((m) => m.criteria.some((k) => k.kind === 'mark' && k.conntrack)) || rec(c.children));
+  return rec(t.classes);
+};
+
 export function compile(policy: Policy, settings: Settings): DesiredState {
+  const features = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
+  const framingOf = (dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
+  /** Size table and derating for a tree: its interface's framing (shared groups have none). */
+  const treeOptions = (t: Tree) => ({ ...(t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text) : {}), features });
   const redirected: Redirected[] = [];
   for (const i of policy.interfaces) {
     if (i.ingress) redirected.push({ tree: i.ingress, backend: i.ingress.backend ?? settings.ingress, members: [i.name.text] });
@@ -32,14 +46,16 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
   const require = (name: string, minTxQueues?: number) => {
     const prev = required.get(name);
     const q = Math.max(prev?.minTxQueues ?? 0, minTxQueues ?? 0);
-    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}) });
+    // `exact` accounting: segment GSO super-packets so the size table counts every frame.
+    const gso = framingOf(name)?.exact ? { gsoMaxSegs: 1 } : {};
+    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso });
   };
   for (const i of policy.interfaces) if (i.ingress || i.egress) require(i.name.text);
 
   const modules: ModuleLoad[] = [];
   const created: Link[] = [];
   const trees: KernelObject[] = [];
-  const hooks = new Map<string, { ingress?: string; egress?: string }>();
+  const hooks = new Map<string, { ingress?: string; egress?: string; connmark?: boolean; clsact?: boolean }>();
   const iptables: KernelObject[] = [];
   const counters = { ifb: 0, imq: 0 };
 
@@ -48,25 +64,21 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     const dev = `${r.backend}${n}`;
     const label = treeLabel(r.tree);
     created.push({ kind: 'link', id: linkId(dev), origin: { path: label }, name: dev, type: r.backend });
-    trees.push(...compileTree(r.tree, dev));
+    trees.push(...compileTree(r.tree, dev, treeOptions(r.tree)));
+    // tc ingress runs before conntrack: restore the conntrack mark before the redirect.
+    const connmark = r.backend === 'ifb' && r.tree.direction === 'ingress' && usesConnmark(r.tree);
+    if (connmark) iptables.push(...saveMarkRules(label));
     for (const m of r.members) {
       require(m);
       if (r.backend === 'imq') iptables.push(...imqRules(m, r.tree.direction, n, label));
-      else hooks.set(m, { ...hooks.get(m), [r.tree.direction]: dev });
+      else hooks.set(m, { ...hooks.get(m), [r.tree.direction]: dev, ...(connmark ? { connmark } : {}) });
     }
   }
   if (counters.ifb) modules.push({ kind: 'module', id: moduleId('ifb'), module: 'ifb', params: { numifbs: counters.ifb } });
   // imq accepts 2–16 devices.
   if (counters.imq) modules.push({ kind: 'module', id: moduleId('imq'), module: 'imq', params: { numdevs: Math.max(2, counters.imq) } });
 
-  for (const i of policy.interfaces) if (i.egress) trees.push(...compileTree(i.egress, i.name.text));
-
-  const hookObjects: KernelObject[] = [];
-  for (const [dev, h] of hooks) {
-    hookObjects.push(hookQdisc(dev, h.egress !== undefined));
-    if (h.ingress) hookObjects.push(mirredFilter(dev, 'ingress', h.ingress, `${dev} ingress → ${h.ingress}`));
-    if (h.egress) hookObjects.push(mirredFilter(dev, 'egress', h.egress, `${dev} egress → ${h.egress}`));
-  }
+  for (const i of policy.interfaces) if (i.egress) trees.push(...compileTree(i.egress, i.name.text, treeOptions(i.egress)));
 
   const tdma: KernelObject[] = [];
   for (const block of policy.tdma) {
@@ -76,6 +88,15 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
       else if (o.kind === 'module') modules.push(o);
       else tdma.push(o);
     }
+    // taprio's traffic classes are chosen by skbedit filters on the clsact egress hook.
+    if (settings.tdma === 'taprio') hooks.set(block.iface.text, { ...hooks.get(block.iface.text), clsact: true });
+  }
+
+  const hookObjects: KernelObject[] = [];
+  for (const [dev, h] of hooks) {
+    hookObjects.push(hookQdisc(dev, h.egress !== undefined || h.clsact === true));
+    if (h.ingress) hookObjects.push(mirredFilter(dev, 'ingress', h.ingress, `${dev} ingress → ${h.ingress}`, h.connmark));
+    if (h.egress) hookObjects.push(mirredFilter(dev, 'egress', h.egress, `${dev} egress → ${h.egress}`));
   }
 
   const sysfs = policy.interfaces.flatMap(netqosWrites);
@@ -85,7 +106,35 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
   }
 
   return {
-    objects: [...required.values(), ...modules, ...created, ...trees, ...hookObjects, ...iptables, ...tdma, ...sysfs],
+    objects: dedupe([...required.values(), ...modules, ...created, ...trees, ...hookObjects, ...iptables, ...tdma, ...sysfs]),
     notes,
   };
+}
+
+/** `CONNMARK --save-mark` in POSTROUTING: the mark a flow's packets got is kept in conntrack. */
+function saveMarkRules(origin: string): IptablesRule[] {
+  const args = ['-j', 'CONNMARK', '--save-mark'];
+  return ([4, 6] as const).map((family) => ({
+    kind: 'iptables',
+    id: iptablesId(family, 'qospolicy-post', args),
+    origin: { path: `${origin} (conntrack marks)` },
+    family,
+    table: 'mangle',
+    chain: 'qospolicy-post',
+    hook: 'POSTROUTING',
+    args,
+  }));
+}
+
+/** One object per identity (e.g. one save-mark rule for several trees); two different
+ * objects under one identity are a compiler bug, never silently dropped. */
+function dedupe(objects: KernelObject[]): KernelObject[] {
+  const seen = new Map<string, string>();
+  return objects.filter((o) => {
+    const text = JSON.stringify({ ...o, origin: undefined });
+    const prev = seen.get(o.id);
+    if (prev !== undefined && prev !== text) throw new Error(`two different objects share the identity ${o.id}`);
+    seen.set(o.id, text);
+    return prev === undefined;
+  });
 }

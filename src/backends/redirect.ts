@@ -18,7 +18,7 @@ export function hookQdisc(dev: string, needsEgress: boolean): Qdisc {
 }
 
 /** Redirect every packet of `dev`'s ingress or egress to `ifb` (protocol all, match everything). */
-export function mirredFilter(dev: string, direction: Direction, ifb: string, origin: string): Filter {
+export function mirredFilter(dev: string, direction: Direction, ifb: string, origin: string, connmark = false): Filter {
   // Distinct prios: clsact's ingress and egress share one u32 table list (see htb.ts).
   const prio = direction === 'ingress' ? 1 : 2;
   return {
@@ -29,7 +29,7 @@ export function mirredFilter(dev: string, direction: Direction, ifb: string, ori
     parent: direction,
     protocol: 'all',
     prio,
-    nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], action: { kind: 'mirred', dev: ifb } }],
+    nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], ...(connmark ? { connmark } : {}), action: { kind: 'mirred', dev: ifb } }],
   };
 }
 

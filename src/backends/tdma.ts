@@ -4,9 +4,10 @@ import type { TdmaBlock } from '../syntax/ast.js';
 import type { Filter, KernelObject, U32Node } from '../model/types.js';
 import { filterId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { familiesOf, isFamilyFree, matchNodes } from './u32.js';
-import { hookQdisc } from './redirect.js';
 
 const NUM_PRIORITIES = 16;
+/** Slot filters' prios start above the redirect filters' (1 and 2) on the same clsact. */
+const SLOT_PRIO_BASE = 16;
 
 export function compileTaprio(block: TdmaBlock): KernelObject[] {
   const dev = block.iface.text;
@@ -27,8 +28,8 @@ export function compileTaprio(block: TdmaBlock): KernelObject[] {
   if (frame > t) entries.push(['sched-entry', `S 00 ${frame - t}`]);
 
   const out: KernelObject[] = [
+    // The clsact hook for the skbedit filters is added by index.ts, shared with redirects.
     { kind: 'link', id: linkId(dev), name: dev, type: 'require', minTxQueues: n },
-    hookQdisc(dev, true),
   ];
   slots.forEach((s, k) => {
     const prio = k + 1;
@@ -40,9 +41,9 @@ export function compileTaprio(block: TdmaBlock): KernelObject[] {
     const action = { kind: 'skbedit' as const, priority: `0:${prio}` };
     const withAction = (ns: U32Node[]) => ns.map(({ flowid: _f, ...rest }) => ({ ...rest, action }));
     const lines = s.matches;
-    add('ip', 3 * k + 1, withAction(lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(4)).flatMap((m) => matchNodes(m, 4, ''))));
-    add('ipv6', 3 * k + 2, withAction(lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(6)).flatMap((m) => matchNodes(m, 6, ''))));
-    add('all', 3 * k + 3, withAction(lines.filter(isFamilyFree).flatMap((m) => matchNodes(m, 'all', ''))));
+    add('ip', SLOT_PRIO_BASE + 3 * k, withAction(lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(4)).flatMap((m) => matchNodes(m, 4, ''))));
+    add('ipv6', SLOT_PRIO_BASE + 3 * k + 1, withAction(lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(6)).flatMap((m) => matchNodes(m, 6, ''))));
+    add('all', SLOT_PRIO_BASE + 3 * k + 2, withAction(lines.filter(isFamilyFree).flatMap((m) => matchNodes(m, 'all', ''))));
   });
   out.push({
     kind: 'qdisc',

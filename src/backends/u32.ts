@@ -26,7 +26,7 @@ export function rangeToMasks(lo: number, hi: number, bits = 16): Array<{ val: nu
   return out;
 }
 
-function ipv4Words(addr: string): number {
+export function ipv4Words(addr: string): number {
   return addr.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
 }
 

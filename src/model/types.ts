@@ -21,6 +21,8 @@ export interface Link extends Base {
   type: 'ifb' | 'imq' | 'require';
   /** Minimum number of TX queues the device must have (taprio). */
   minTxQueues?: number;
+  /** `ip link set dev X gso_max_segs N`: 1 makes a size table count every segment. */
+  gsoMaxSegs?: number;
 }
 
 /** `options MODULE k=v` for /etc/modprobe.d, and `modprobe MODULE k=v` at boot. */
@@ -32,7 +34,7 @@ export interface ModuleLoad extends Base {
   runtime?: boolean;
 }
 
-export type QdiscKind = 'htb' | 'ingress' | 'clsact' | 'pfifo' | 'bfifo' | 'taprio' | 'tdma';
+export type QdiscKind = 'htb' | 'ingress' | 'clsact' | 'pfifo' | 'bfifo' | 'fq_codel' | 'sfq' | 'cake' | 'taprio' | 'tdma';
 
 export interface Qdisc extends Base {
   kind: 'qdisc';
@@ -43,6 +45,8 @@ export interface Qdisc extends Base {
   qdisc: QdiscKind;
   /** tc arguments after the kind, e.g. { default: '10', r2q: ... }; ordered as tc prints them. */
   params: Array<[string, string]>;
+  /** Size table (tc-stab(8)): per-packet overhead and cell framing, counted from skb->len. */
+  stab?: { linklayer: 'atm' | 'ethernet'; overhead: number; mpu: number };
 }
 
 export interface HtbClass extends Base {
@@ -73,7 +77,14 @@ export type Action = { kind: 'mirred'; dev: string } | { kind: 'skbedit'; priori
 export interface U32Node {
   keys: U32Key[];
   mark?: { val: number; mask: number };
+  /** Placed in this hash-table bucket ('3a:1f:') instead of the prio's root table. */
+  ht?: string;
+  /** Continue in this hash table ('3a:'), choosing the bucket by `hashkey`. */
+  link?: string;
+  hashkey?: { mask: number; at: number };
   flowid?: string;
+  /** Restore the conntrack mark into the packet mark before `action` (act_connmark). */
+  connmark?: boolean;
   action?: Action;
 }
 
@@ -89,6 +100,8 @@ export interface Filter extends Base {
   parent: string;
   protocol: 'ip' | 'ipv6' | 'all';
   prio: number;
+  /** Hash tables created at this prio before the nodes (`handle 3a: u32 divisor 256`). */
+  tables?: Array<{ handle: string; divisor: number }>;
   nodes: U32Node[];
 }
 

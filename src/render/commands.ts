@@ -9,7 +9,8 @@ export function qdiscArgv(q: Qdisc): string[] {
   if (q.qdisc === 'ingress') return ['tc', 'qdisc', 'add', 'dev', q.dev, 'handle', 'ffff:', 'ingress'];
   if (q.qdisc === 'clsact') return ['tc', 'qdisc', 'add', 'dev', q.dev, 'clsact'];
   const where = q.parent === 'root' ? ['root'] : ['parent', q.parent];
-  return ['tc', 'qdisc', 'add', 'dev', q.dev, ...where, 'handle', q.handle, q.qdisc, ...q.params.flatMap(([k, v]) => [k, ...v.split(' ')])];
+  const stab = q.stab ? ['stab', 'linklayer', q.stab.linklayer, 'overhead', String(q.stab.overhead), 'mpu', String(q.stab.mpu)] : [];
+  return ['tc', 'qdisc', 'add', 'dev', q.dev, ...where, 'handle', q.handle, ...stab, q.qdisc, ...q.params.flatMap(([k, v]) => (v === '' ? [k] : [k, ...v.split(' ')]))];
 }
 
 export function classArgv(c: HtbClass): string[] {
@@ -23,11 +24,21 @@ export function classArgv(c: HtbClass): string[] {
 /** `ingress`/`egress` hooks are addressed by keyword (valid for both ingress and clsact). */
 const filterParent = (parent: string) => (parent === 'ingress' || parent === 'egress' ? [parent] : ['parent', parent]);
 
+const filterHead = (f: Filter) => ['tc', 'filter', 'add', 'dev', f.dev, ...filterParent(f.parent), 'protocol', f.protocol, 'prio', String(f.prio)];
+
+export function filterTableArgv(f: Filter, t: { handle: string; divisor: number }): string[] {
+  return [...filterHead(f), 'handle', t.handle, 'u32', 'divisor', String(t.divisor)];
+}
+
 export function filterNodeArgv(f: Filter, n: U32Node): string[] {
-  const argv = ['tc', 'filter', 'add', 'dev', f.dev, ...filterParent(f.parent), 'protocol', f.protocol, 'prio', String(f.prio), 'u32'];
+  const argv = [...filterHead(f), 'u32'];
+  if (n.ht) argv.push('ht', n.ht);
   for (const k of n.keys) argv.push('match', 'u32', hex32(k.val), hex32(k.mask), 'at', String(k.off));
   if (n.mark) argv.push('match', 'mark', hex32(n.mark.val), hex32(n.mark.mask));
+  if (n.hashkey) argv.push('hashkey', 'mask', hex32(n.hashkey.mask), 'at', String(n.hashkey.at));
+  if (n.link) argv.push('link', n.link);
   if (n.flowid) argv.push('flowid', n.flowid);
+  if (n.connmark) argv.push('action', 'connmark');
   if (n.action?.kind === 'mirred') argv.push('action', 'mirred', 'egress', 'redirect', 'dev', n.action.dev);
   if (n.action?.kind === 'skbedit') argv.push('action', 'skbedit', 'priority', n.action.priority);
   return argv;
@@ -43,15 +54,17 @@ export function createArgvs(o: KernelObject): string[][] {
     case 'class':
       return [classArgv(o)];
     case 'filter':
-      return o.nodes.map((n) => filterNodeArgv(o, n));
+      return [...(o.tables ?? []).map((t) => filterTableArgv(o, t)), ...o.nodes.map((n) => filterNodeArgv(o, n))];
     case 'iptables':
       return [[iptablesBin(o.family), '-t', o.table, '-A', o.chain, ...o.args]];
     case 'module':
       return [['modprobe', o.module, ...Object.entries(o.params).map(([k, v]) => `${k}=${v}`)]];
-    case 'link':
-      if (o.type === 'ifb') return [['ip', 'link', 'add', o.name, 'type', 'ifb'], ['ip', 'link', 'set', 'dev', o.name, 'up']];
-      if (o.type === 'imq') return [['ip', 'link', 'set', 'dev', o.name, 'up']];
-      return [];
+    case 'link': {
+      const gso = o.gsoMaxSegs ? [['ip', 'link', 'set', 'dev', o.name, 'gso_max_segs', String(o.gsoMaxSegs)]] : [];
+      if (o.type === 'ifb') return [['ip', 'link', 'add', o.name, 'type', 'ifb'], ['ip', 'link', 'set', 'dev', o.name, 'up'], ...gso];
+      if (o.type === 'imq') return [['ip', 'link', 'set', 'dev', o.name, 'up'], ...gso];
+      return gso;
+    }
     case 'sysfs':
       return [];
   }

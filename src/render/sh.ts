@@ -10,7 +10,9 @@ const KEYWORDS = new Set(
     'tc ip iptables ip6tables modprobe qdisc class filter link add set del show dev root parent handle classid ' +
     'htb rate ceil prio quantum burst cburst pfifo bfifo ingress egress clsact taprio tdma protocol u32 match at ' +
     'flowid action mirred redirect skbedit priority type ifb up limit default num_tc map queues base-time ' +
-    'sched-entry cycle-time clockid mark all ipv6 -t -A -C -N -F -j -i -o mangle IMQ --todev PREROUTING POSTROUTING'
+    'sched-entry cycle-time clockid mark all ipv6 -t -A -C -N -F -j -i -o mangle IMQ --todev PREROUTING POSTROUTING ' +
+    'stab linklayer overhead mpu atm ethernet divisor ht hashkey mask connmark gso_max_segs fq_codel sfq cake ' +
+    'CONNMARK --save-mark'
   ).split(' '),
 );
 
@@ -80,12 +82,12 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
         emit(`[ -d ${shq(`/sys/module/${o.module}`)} ] || quiet ${cmd(argv)}`);
       }
     }
-    if (o.kind === 'link' && o.type === 'ifb') {
-      const [add, up] = createArgvs(o);
-      emit(`has_link ${shq(o.name)} || run ${lines.length + 1} ${cmd(add)}`);
-      run(up);
+    if (o.kind === 'link') {
+      const [first, ...rest] = createArgvs(o);
+      if (o.type === 'ifb') emit(`has_link ${shq(o.name)} || run ${lines.length + 1} ${cmd(first)}`);
+      else if (first) run(first);
+      for (const argv of rest) run(argv);
     }
-    if (o.kind === 'link' && o.type === 'imq') run(createArgvs(o)[0]);
   }
 
   emit();

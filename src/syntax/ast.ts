@@ -51,6 +51,8 @@ export interface Framing {
   mpu?: Num;
   /** A named framing (`pppoe-llc`, `docsis`…) that sets the three above. */
   named?: Name;
+  /** An 802.1Q tag: 4 more bytes per packet, on top of the rest. */
+  vlan?: Span;
   /** Count every segment of a GSO super-packet (ip link set dev X gso_max_segs 1). */
   exact?: Span;
 }

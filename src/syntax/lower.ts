@@ -278,7 +278,8 @@ class Lowering {
               f.exact = this.once(f.exact ? { span: f.exact } : undefined, { span: this.span(tok) }, "'exact'").span;
               break;
             case 'framing':
-              f.named = this.once(f.named, this.name(a.d[0]), 'the framing');
+              if (tok.text === 'vlan') f.vlan = this.once(f.vlan ? { span: f.vlan } : undefined, { span: this.span(tok) }, "'vlan'").span;
+              else f.named = this.once(f.named, this.name(tok), 'the framing');
               break;
           }
         }

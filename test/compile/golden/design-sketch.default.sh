@@ -108,12 +108,12 @@ run 106 tc qdisc add dev 'wan1' clsact
 run 108 tc filter add dev 'wan1' egress protocol all prio '2' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb1'
 run 109 tc qdisc add dev 'radio0' clsact
 # tdma radio0 › beacon
-run 111 tc filter add dev 'radio0' egress protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 112 tc filter add dev 'radio0' egress protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 111 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 112 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
 # tdma radio0 › station1
-run 114 tc filter add dev 'radio0' egress protocol ip prio '4' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
+run 114 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
 # tdma radio0 › station2
-run 116 tc filter add dev 'radio0' egress protocol ip prio '7' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
+run 116 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
 # tdma radio0
 run 118 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '3' map '0' '0' '1' '2' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' base-time '0' sched-entry 'S' '01' '1000000' sched-entry 'S' '02' '4000000' sched-entry 'S' '04' '4000000' sched-entry 'S' '00' '1000000' cycle-time '10000000' clockid 'CLOCK_TAI'
 # wan0 netqos bw

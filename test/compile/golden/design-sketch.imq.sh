@@ -106,22 +106,22 @@ run 105 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' pfifo limit '157'
 # wan0 egress › voice
 run 107 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
 run 108 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
+run 109 tc qdisc add dev 'radio0' clsact
 # wan0 ingress
-run 110 iptables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
-run 111 ip6tables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+run 111 iptables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+run 112 ip6tables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
 # shared uplinks
-run 113 iptables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
-run 114 ip6tables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
-run 115 iptables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
-run 116 ip6tables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
-run 117 tc qdisc add dev 'radio0' clsact
+run 114 iptables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
+run 115 ip6tables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
+run 116 iptables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
+run 117 ip6tables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
 # tdma radio0 › beacon
-run 119 tc filter add dev 'radio0' egress protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 120 tc filter add dev 'radio0' egress protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 119 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 120 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
 # tdma radio0 › station1
-run 122 tc filter add dev 'radio0' egress protocol ip prio '4' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
+run 122 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
 # tdma radio0 › station2
-run 124 tc filter add dev 'radio0' egress protocol ip prio '7' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
+run 124 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
 # tdma radio0
 run 126 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '3' map '0' '0' '1' '2' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' base-time '0' sched-entry 'S' '01' '1000000' sched-entry 'S' '02' '4000000' sched-entry 'S' '04' '4000000' sched-entry 'S' '00' '1000000' cycle-time '10000000' clockid 'CLOCK_TAI'
 # wan0 netqos bw

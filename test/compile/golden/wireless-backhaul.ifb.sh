@@ -57,33 +57,32 @@ run 56 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32
 # radio0 ingress › south
 run 58 tc filter add dev 'ifb0' parent '1:' protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '12' flowid '1:1e32'
 run 59 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00630000' '0xffff0000' at '12' flowid '1:1e32'
-run 60 tc qdisc add dev 'radio0' handle 'ffff:' ingress
+run 60 tc qdisc add dev 'radio0' clsact
 # radio0 ingress → ifb0
 run 62 tc filter add dev 'radio0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
-run 63 tc qdisc add dev 'radio0' clsact
 # tdma radio0 › beacon
-run 65 tc filter add dev 'radio0' egress protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 66 tc filter add dev 'radio0' egress protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' action skbedit priority '0:1'
-run 67 tc filter add dev 'radio0' egress protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' action skbedit priority '0:1'
-run 68 tc filter add dev 'radio0' egress protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' action skbedit priority '0:1'
+run 64 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 65 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' action skbedit priority '0:1'
+run 66 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 67 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' action skbedit priority '0:1'
 # tdma radio0 › north
-run 70 tc filter add dev 'radio0' egress protocol ip prio '4' u32 match u32 '0x0a3d0000' '0xfffffc00' at '16' action skbedit priority '0:2'
-run 71 tc filter add dev 'radio0' egress protocol ipv6 prio '5' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00610000' '0xffff0000' at '28' action skbedit priority '0:2'
+run 69 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a3d0000' '0xfffffc00' at '16' action skbedit priority '0:2'
+run 70 tc filter add dev 'radio0' egress protocol ipv6 prio '20' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00610000' '0xffff0000' at '28' action skbedit priority '0:2'
 # tdma radio0 › east
-run 73 tc filter add dev 'radio0' egress protocol ip prio '7' u32 match u32 '0x0a3e0000' '0xfffffc00' at '16' action skbedit priority '0:3'
-run 74 tc filter add dev 'radio0' egress protocol ipv6 prio '8' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00620000' '0xffff0000' at '28' action skbedit priority '0:3'
+run 72 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a3e0000' '0xfffffc00' at '16' action skbedit priority '0:3'
+run 73 tc filter add dev 'radio0' egress protocol ipv6 prio '23' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00620000' '0xffff0000' at '28' action skbedit priority '0:3'
 # tdma radio0 › south
-run 76 tc filter add dev 'radio0' egress protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '16' action skbedit priority '0:4'
-run 77 tc filter add dev 'radio0' egress protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00630000' '0xffff0000' at '28' action skbedit priority '0:4'
+run 75 tc filter add dev 'radio0' egress protocol ip prio '25' u32 match u32 '0x0a3f0000' '0xfffffc00' at '16' action skbedit priority '0:4'
+run 76 tc filter add dev 'radio0' egress protocol ipv6 prio '26' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00630000' '0xffff0000' at '28' action skbedit priority '0:4'
 # tdma radio0
-run 79 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '4' map '0' '0' '1' '2' '3' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' '1@3' base-time '0' sched-entry 'S' '01' '4000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '02' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '04' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '08' '15000000' sched-entry 'S' '00' '28000000' cycle-time '100000000' clockid 'CLOCK_TAI'
+run 78 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '4' map '0' '0' '1' '2' '3' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' '1@3' base-time '0' sched-entry 'S' '01' '4000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '02' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '04' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '08' '15000000' sched-entry 'S' '00' '28000000' cycle-time '100000000' clockid 'CLOCK_TAI'
 # radio0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '80000' > '/sys/kernel/netqos/figures/bw/radio0' || fail 81 'write /sys/kernel/netqos/figures/bw/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '80000' > '/sys/kernel/netqos/figures/bw/radio0' || fail 80 'write /sys/kernel/netqos/figures/bw/radio0'; fi
 # radio0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '40' > '/sys/kernel/netqos/figures/delay/radio0' || fail 83 'write /sys/kernel/netqos/figures/delay/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '40' > '/sys/kernel/netqos/figures/delay/radio0' || fail 82 'write /sys/kernel/netqos/figures/delay/radio0'; fi
 # radio0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '30' > '/sys/kernel/netqos/figures/jitter/radio0' || fail 85 'write /sys/kernel/netqos/figures/jitter/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '30' > '/sys/kernel/netqos/figures/jitter/radio0' || fail 84 'write /sys/kernel/netqos/figures/jitter/radio0'; fi
 # radio0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '5' > '/sys/kernel/netqos/figures/price/radio0' || fail 87 'write /sys/kernel/netqos/figures/price/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '5' > '/sys/kernel/netqos/figures/price/radio0' || fail 86 'write /sys/kernel/netqos/figures/price/radio0'; fi
 
 exit 0

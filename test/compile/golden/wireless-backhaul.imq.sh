@@ -62,24 +62,24 @@ run 61 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32
 # radio0 ingress › south
 run 63 tc filter add dev 'imq0' parent '1:' protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '12' flowid '1:1e32'
 run 64 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00630000' '0xffff0000' at '12' flowid '1:1e32'
+run 65 tc qdisc add dev 'radio0' clsact
 # radio0 ingress
-run 66 iptables -t mangle -A 'qospolicy-pre' -i 'radio0' -j IMQ --todev '0'
-run 67 ip6tables -t mangle -A 'qospolicy-pre' -i 'radio0' -j IMQ --todev '0'
-run 68 tc qdisc add dev 'radio0' clsact
+run 67 iptables -t mangle -A 'qospolicy-pre' -i 'radio0' -j IMQ --todev '0'
+run 68 ip6tables -t mangle -A 'qospolicy-pre' -i 'radio0' -j IMQ --todev '0'
 # tdma radio0 › beacon
-run 70 tc filter add dev 'radio0' egress protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 71 tc filter add dev 'radio0' egress protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' action skbedit priority '0:1'
-run 72 tc filter add dev 'radio0' egress protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' action skbedit priority '0:1'
-run 73 tc filter add dev 'radio0' egress protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' action skbedit priority '0:1'
+run 70 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 71 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' action skbedit priority '0:1'
+run 72 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 73 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' action skbedit priority '0:1'
 # tdma radio0 › north
-run 75 tc filter add dev 'radio0' egress protocol ip prio '4' u32 match u32 '0x0a3d0000' '0xfffffc00' at '16' action skbedit priority '0:2'
-run 76 tc filter add dev 'radio0' egress protocol ipv6 prio '5' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00610000' '0xffff0000' at '28' action skbedit priority '0:2'
+run 75 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a3d0000' '0xfffffc00' at '16' action skbedit priority '0:2'
+run 76 tc filter add dev 'radio0' egress protocol ipv6 prio '20' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00610000' '0xffff0000' at '28' action skbedit priority '0:2'
 # tdma radio0 › east
-run 78 tc filter add dev 'radio0' egress protocol ip prio '7' u32 match u32 '0x0a3e0000' '0xfffffc00' at '16' action skbedit priority '0:3'
-run 79 tc filter add dev 'radio0' egress protocol ipv6 prio '8' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00620000' '0xffff0000' at '28' action skbedit priority '0:3'
+run 78 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a3e0000' '0xfffffc00' at '16' action skbedit priority '0:3'
+run 79 tc filter add dev 'radio0' egress protocol ipv6 prio '23' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00620000' '0xffff0000' at '28' action skbedit priority '0:3'
 # tdma radio0 › south
-run 81 tc filter add dev 'radio0' egress protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '16' action skbedit priority '0:4'
-run 82 tc filter add dev 'radio0' egress protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00630000' '0xffff0000' at '28' action skbedit priority '0:4'
+run 81 tc filter add dev 'radio0' egress protocol ip prio '25' u32 match u32 '0x0a3f0000' '0xfffffc00' at '16' action skbedit priority '0:4'
+run 82 tc filter add dev 'radio0' egress protocol ipv6 prio '26' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00630000' '0xffff0000' at '28' action skbedit priority '0:4'
 # tdma radio0
 run 84 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '4' map '0' '0' '1' '2' '3' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' '1@3' base-time '0' sched-entry 'S' '01' '4000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '02' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '04' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '08' '15000000' sched-entry 'S' '00' '28000000' cycle-time '100000000' clockid 'CLOCK_TAI'
 # radio0 netqos bw
