@@ -11,28 +11,29 @@ import { join } from 'node:path';
 
 const LOCK = join(tmpdir(), 'qospolicy-lab.lock');
 
-export async function acquireLabLock(): Promise<() => Promise<void>> {
+/** Waits for the lock and takes it; resolves with the function that gives it back. */
+export async function acquireLabLock(lock = LOCK): Promise<() => Promise<void>> {
   const token = `${process.pid} ${Math.random()}`;
   for (;;) {
     try {
-      await mkdir(LOCK);
-      await writeFile(join(LOCK, 'owner'), token);
+      await mkdir(lock);
+      await writeFile(join(lock, 'owner'), token);
       return async () => {
-        const owner = await readFile(join(LOCK, 'owner'), 'utf8').catch(() => '');
-        if (owner === token) await rm(LOCK, { recursive: true, force: true });
+        const owner = await readFile(join(lock, 'owner'), 'utf8').catch(() => '');
+        if (owner === token) await rm(lock, { recursive: true, force: true });
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (await stale()) await rm(LOCK, { recursive: true, force: true });
+    if (await stale(lock)) await rm(lock, { recursive: true, force: true });
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-async function stale(): Promise<boolean> {
-  const owner = await readFile(join(LOCK, 'owner'), 'utf8').catch(() => undefined);
+async function stale(lock: string): Promise<boolean> {
+  const owner = await readFile(join(lock, 'owner'), 'utf8').catch(() => undefined);
   if (owner === undefined) {
-    const s = await stat(LOCK).catch(() => undefined);
+    const s = await stat(lock).catch(() => undefined);
     return s !== undefined && Date.now() - s.mtimeMs > 10_000;
   }
   const pid = Number(owner.split(' ')[0]);
