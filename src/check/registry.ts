@@ -34,6 +34,11 @@ import { PrefixWithoutHostBits } from './rules/PrefixWithoutHostBits.js';
 import { CeilGiven } from './rules/CeilGiven.js';
 import { ClassReceivesTraffic } from './rules/ClassReceivesTraffic.js';
 import { TdmaDefaultSlot } from './rules/TdmaDefaultSlot.js';
+import { LeafValid } from './rules/LeafValid.js';
+import { FairValid } from './rules/FairValid.js';
+import { MatchPlacement } from './rules/MatchPlacement.js';
+import { FramingValid } from './rules/FramingValid.js';
+import { FeaturesAvailable } from './rules/FeaturesAvailable.js';
 
 export const RULES: readonly Rule[] = [
   InterfaceNamesValid,
@@ -53,6 +58,11 @@ export const RULES: readonly Rule[] = [
   DscpInRange,
   MatchConsistent,
   MarksVisible,
+  MatchPlacement,
+  LeafValid,
+  FairValid,
+  FramingValid,
+  FeaturesAvailable,
   TdmaScheduleComplete,
   OneDefaultSlot,
   SlotsWithinFrame,

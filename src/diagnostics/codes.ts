@@ -42,6 +42,10 @@ export const CODES = {
   QP2020: { severity: 'error', title: 'unknown interface' },
   QP2021: { severity: 'error', title: 'too many objects for the kernel' },
   QP2022: { severity: 'error', title: 'unsupported by the target' },
+  QP2023: { severity: 'error', title: 'invalid leaf qdisc' },
+  QP2024: { severity: 'error', title: 'match not possible here' },
+  QP2025: { severity: 'error', title: 'invalid fair sharing' },
+  QP2026: { severity: 'error', title: 'invalid link framing' },
 
   QP3001: { severity: 'warning', title: 'class shadowed by an earlier class' },
   QP3002: { severity: 'warning', title: 'prefix has host bits set' },
@@ -49,6 +53,8 @@ export const CODES = {
   QP3004: { severity: 'warning', title: 'class receives no traffic' },
   QP3005: { severity: 'warning', title: 'TDMA without a default slot' },
   QP3006: { severity: 'warning', title: 'match expands to many filters' },
+  QP3007: { severity: 'warning', title: 'first packet of a flow unmarked' },
+  QP3008: { severity: 'warning', title: 'exact accounting has no effect here' },
 
   QP4001: { severity: 'error', title: 'cannot read file' },
   QP4002: { severity: 'error', title: 'invalid command-line option' },

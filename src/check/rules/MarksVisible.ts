@@ -20,14 +20,14 @@ export const MarksVisible: Rule = {
       everyClass(tree, (cls) => {
         for (const m of cls.matches) {
           for (const c of m.criteria) {
-            if (c.kind !== 'mark') continue;
+            if (c.kind !== 'mark' || c.conntrack) continue;
             report(
               diag(
                 'QP2012',
                 `'match mark' in class '${cls.name.text}' of ${treeLabel(tree)} never matches: with ifb, tc ingress runs before netfilter, so the mark is not set yet`,
                 c.span,
                 {
-                  hint: `match on headers (ports, addresses, dscp) instead; or use ${imq}; or keep ifb and use conntrack marks: save them with \`iptables -t mangle -A POSTROUTING -j CONNMARK --save-mark\` and restore them at ingress with \`action connmark\` (the first packet of a flow has no mark yet)`,
+                  hint: `match on headers (ports, addresses, dscp) instead; or use ${imq}; or keep ifb and write \`match connmark …\`: qospolicy then saves marks to conntrack in POSTROUTING and restores them before the redirect (the first packet of a flow has no mark yet)`,
                 },
               ),
             );

@@ -1,0 +1,327 @@
+// desired × live → Plan. Objects are matched by id; each kind decides whether a difference
+// can be changed in place (htb class rate, leaf fifo limit, a down ifb, a runtime module
+// parameter) or needs a replace, and a replace or removal takes with it what the kernel
+// removes alongside (everything under a root qdisc, a hook's filters, a chain's rules) or
+// refuses to remove first (an htb class with children or with filters pointing at it).
+import type { DesiredState, KernelObject, Link, ModuleLoad } from '../model/types.js';
+import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
+import { createArgvs } from '../render/commands.js';
+import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
+import { address, diffFields, wantedObjects, type Wanted } from './objects.js';
+import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
+import { liveDigest } from './digest.js';
+import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
+
+export interface MakePlanOptions {
+  /** `diff`: `live` is what an older policy leaves (no system was read); missing required interfaces are not errors. */
+  mode?: 'plan' | 'diff';
+  policy?: PolicyRef;
+  base?: PolicyRef;
+}
+
+type Verdict =
+  | { t: 'same' }
+  | { t: 'create' }
+  | { t: 'update'; fields: FieldChange[]; manual?: string }
+  | { t: 'replace'; fields: FieldChange[]; reason: string };
+
+const CLASS_IN_PLACE = new Set(['rate', 'ceil', 'prio', 'quantum', 'burst', 'cburst']);
+
+export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
+  const mode = opts.mode ?? 'plan';
+  const errors: string[] = [];
+  const notes: string[] = [...desired.notes];
+  const wanted = wantedObjects(desired);
+  const wantedById = new Map(wanted.map((w) => [w.obj.id, w]));
+
+  const liveIn = live.filter((o) => inScope(o, scope));
+  const liveById = new Map<string, LiveItem>();
+  for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
+  const liveOrder = new Map([...liveById.keys()].map((id, i) => [id, i]));
+
+  // ---- per-object verdicts ----
+  const verdicts = new Map<string, Verdict>();
+  const skippedSysfs: string[] = [];
+  for (const w of wanted) {
+    const v = judge(w, liveById.get(w.obj.id));
+    verdicts.set(w.obj.id, v);
+  }
+
+  function judge(w: Wanted, l: LiveItem | undefined): Verdict {
+    const o = w.obj;
+    switch (o.kind) {
+      case 'link':
+        return judgeLink(o, l as LiveLink | undefined);
+      case 'module':
+        return judgeModule(o, l as ModuleLoad | undefined);
+      case 'sysfs': {
+        const s = l as LiveSysfs | undefined;
+        if (!s) return { t: 'create' };
+        if (s.absent) {
+          skippedSysfs.push(o.path);
+          return { t: 'same' };
+        }
+        return s.value === o.value ? { t: 'same' } : { t: 'update', fields: [{ field: 'value', before: s.value, after: o.value }] };
+      }
+      case 'chain': {
+        const c = l as IptablesChain | undefined;
+        if (!c) return { t: 'create' };
+        return c.jumps === 1 ? { t: 'same' } : { t: 'update', fields: [{ field: 'jumps', before: c.jumps, after: 1 }] };
+      }
+      default: {
+        if (!l) return { t: 'create' };
+        const fields = diffFields(w.rb, l);
+        if (fields.length === 0) return { t: 'same' };
+        const unmodeled = unmodeledOf(l as KernelObject);
+        if (unmodeled.length)
+          return { t: 'replace', fields, reason: `the live object has settings qospolicy does not model (${[...new Set(unmodeled.map(([what]) => what))].join(', ')})` };
+        return decide(w, l as PlanObject, fields);
+      }
+    }
+  }
+
+  function judgeLink(want: Link, l: LiveLink | undefined): Verdict {
+    if (want.type === 'require') {
+      if (!l) {
+        if (mode === 'plan') errors.push(`interface ${want.name} does not exist: the policy needs it`);
+        return { t: 'same' };
+      }
+      if (want.minTxQueues && l.txQueues < want.minTxQueues)
+        errors.push(`${want.name} has ${l.txQueues} TX queue(s); taprio needs ${want.minTxQueues}, one per slot`);
+      return { t: 'same' };
+    }
+    if (!l) {
+      if (want.type === 'imq' && mode === 'plan' && liveById.has(moduleId('imq')))
+        errors.push(`${want.name} does not exist although imq is loaded: it was loaded with fewer devices than the policy needs (numdevs); reload it`);
+      return { t: 'create' };
+    }
+    if (l.type !== want.type) {
+      errors.push(`${want.name} exists but is ${l.driver ? `a ${l.driver}` : 'a physical'} device, not ${want.type}`);
+      return { t: 'same' };
+    }
+    return l.up ? { t: 'same' } : { t: 'update', fields: [{ field: 'up', before: false, after: true }] };
+  }
+
+  function judgeModule(want: ModuleLoad, l: ModuleLoad | undefined): Verdict {
+    if (!l) {
+      // The kernel loads a link driver itself for `ip link add … type ifb` (and ifb is often
+      // built in, without a /sys/module entry): its load-time options only matter for
+      // /etc/modprobe.d. Modules whose devices come only from loading them (imq) are loaded.
+      const autoloaded = !want.runtime && desired.objects.some((o) => o.kind === 'link' && o.type === want.module && createArgvs(o)[0]?.[2] === 'add');
+      return autoloaded ? { t: 'same' } : { t: 'create' };
+    }
+    // Only parameters the module shows in sysfs can be compared (ifb's numifbs, imq's numdevs are hidden).
+    const fields = Object.entries(want.params)
+      .filter(([k, v]) => k in l.params && l.params[k] !== v)
+      .map(([k, v]) => ({ field: k, before: l.params[k], after: v }));
+    if (fields.length === 0) return { t: 'same' };
+    if (want.runtime) return { t: 'update', fields };
+    const args = Object.entries(want.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    return {
+      t: 'update',
+      fields,
+      manual: `its parameters take effect only when it is loaded: reload it (modprobe -r ${want.module} && modprobe ${want.module} ${args}); unloading it removes its devices, so qospolicy does not do it`,
+    };
+  }
+
+  function decide(w: Wanted, l: PlanObject, fields: FieldChange[]): Verdict {
+    const want = w.rb;
+    const names = fields.map((f) => f.field);
+    switch (want.kind) {
+      case 'class':
+        if (names.every((f) => CLASS_IN_PLACE.has(f))) return { t: 'update', fields };
+        if (names.includes('parent'))
+          return { t: 'replace', fields, reason: 'an htb class cannot move to another parent (tc class change accepts a new parent and ignores it): it is deleted and added again' };
+        return { t: 'replace', fields, reason: `${names.filter((f) => !CLASS_IN_PLACE.has(f)).join(', ')} cannot be changed in place` };
+      case 'qdisc': {
+        const q = l as typeof want;
+        if (want.parent === 'root') {
+          const reason =
+            q.qdisc !== want.qdisc
+              ? `the root qdisc changes from ${q.qdisc} to ${want.qdisc}: everything under it is rebuilt`
+              : want.qdisc === 'htb'
+                ? 'HTB has no qdisc change operation ("Change operation not supported"): the root is added again and everything under it rebuilt'
+                : `a ${want.qdisc} root is replaced, not changed: everything under it is rebuilt`;
+          return { t: 'replace', fields, reason };
+        }
+        if (want.parent === 'ingress')
+          return {
+            t: 'replace',
+            fields,
+            reason: q.qdisc !== want.qdisc ? `${q.qdisc} and ${want.qdisc} are different qdiscs: the hook is added again with its filters` : 'the hook qdisc is added again with its filters',
+          };
+        const paramKeys = new Set([...want.params.map(([k]) => k), ...q.params.map(([k]) => k)]);
+        if (q.qdisc === want.qdisc && q.handle === want.handle && names.every((f) => paramKeys.has(f))) return { t: 'update', fields };
+        return { t: 'replace', fields, reason: `a leaf qdisc whose ${names.filter((f) => !paramKeys.has(f)).join(', ')} differs is deleted and added again` };
+      }
+      case 'filter':
+        return { t: 'replace', fields, reason: 'u32 nodes are not changed in place (tc filter replace keeps old keys): the prio is deleted and its nodes added again' };
+      default:
+        return { t: 'replace', fields, reason: `${names.join(', ')} cannot be changed in place` };
+    }
+  }
+
+  // ---- what goes: removals, replaces, and what they take along ----
+  const deletable = (o: LiveItem) => {
+    if (o.kind === 'link') return scope.links.some((x) => x.name === o.name && x.type === o.type);
+    return o.kind !== 'module' && o.kind !== 'sysfs';
+  };
+  /** Live objects removed by a command of their own (value: the change that forced it, if another). */
+  const explicit = new Map<string, string | undefined>();
+  for (const [id, v] of verdicts) if (v.t === 'replace' && liveById.has(id)) explicit.set(id, undefined);
+  for (const o of liveById.values()) if (!wantedById.has(o.id) && deletable(o)) explicit.set(o.id, undefined);
+
+  const containers = (o: LiveItem): string[] => {
+    const has = (id: string) => liveById.has(id);
+    if (o.kind === 'iptables') return [chainId(o.family, o.chain)].filter(has);
+    if (o.kind !== 'qdisc' && o.kind !== 'class' && o.kind !== 'filter') return [];
+    const dev = o.dev;
+    const out: string[] = [];
+    if (scope.links.some((x) => x.name === dev)) out.push(linkId(dev));
+    const hook = o.kind === 'filter' ? o.parent === 'ingress' || o.parent === 'egress' : o.kind === 'qdisc' && o.parent === 'ingress';
+    if (o.kind === 'qdisc' && (o.parent === 'root' || o.parent === 'ingress')) return out.filter(has);
+    if (hook) return [...out, qdiscId(dev, 'ingress')].filter(has);
+    out.push(qdiscId(dev, 'root'));
+    if (o.kind === 'qdisc') out.push(classId(dev, o.parent));
+    if (o.kind === 'filter') {
+      out.push(classId(dev, o.parent));
+      const leaf = [...liveById.values()].find((q) => q.kind === 'qdisc' && q.dev === dev && q.parent !== 'root' && q.parent !== 'ingress' && q.handle === o.parent);
+      if (leaf && leaf.kind === 'qdisc') out.push(classId(dev, leaf.parent), leaf.id);
+    }
+    return out.filter(has);
+  };
+  /** What must be removed before an htb class can be: its children, and filters that point at it ("HTB class in use"). */
+  const prerequisites = (o: LiveItem): string[] => {
+    if (o.kind !== 'class') return [];
+    return [...liveById.values()]
+      .filter((x) => (x.kind === 'class' && x.dev === o.dev && x.parent === o.classid) || (x.kind === 'filter' && x.dev === o.dev && x.nodes.some((n) => n.flowid === o.classid)))
+      .map((x) => x.id);
+  };
+  const impliedBy = (id: string) => containers(liveById.get(id)!).find((c) => explicit.has(c));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const id of [...explicit.keys()]) {
+      if (impliedBy(id)) continue;
+      for (const p of prerequisites(liveById.get(id)!)) {
+        if (!explicit.has(p) && !impliedBy(p)) {
+          explicit.set(p, id);
+          changed = true;
+        }
+      }
+    }
+  }
+  /** Every live object that goes, and whether the kernel takes it along with another (implicit). */
+  const goes = new Map<string, { cause?: string; implicit: boolean }>();
+  for (const id of liveById.keys()) {
+    const by = impliedBy(id);
+    if (by) goes.set(id, { cause: by, implicit: true });
+    else if (explicit.has(id)) goes.set(id, { cause: explicit.get(id), implicit: false });
+  }
+
+  // ---- changes: removals in live order, then the desired objects in creation order ----
+  const changes: Change[] = [];
+  const index = new Map<string, number>();
+  const push = (c: Change) => {
+    index.set(c.id, changes.length);
+    changes.push(c);
+  };
+  const originOf = (o?: PlanObject) => o?.origin?.path;
+  const describe = (id: string, g: { cause?: string; implicit: boolean }) => {
+    if (!g.cause) return undefined;
+    const cause = liveById.get(g.cause)!;
+    const what = wantedById.has(g.cause) ? 'replaced' : 'removed';
+    return g.implicit ? `goes with ${address(cause)}, which is ${what}` : `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
+  };
+
+  for (const [id, o] of liveById) {
+    const g = goes.get(id);
+    if (!g || wantedById.has(id)) continue;
+    push(clean({ action: 'delete', id, kind: o.kind, address: address(o), origin: originOf(o), before: o, reason: describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
+  }
+  for (const w of wanted) {
+    const id = w.obj.id;
+    const v = verdicts.get(id)!;
+    const l = liveById.get(id);
+    const g = goes.get(id);
+    const base = { id, kind: w.obj.kind, address: address(w.obj), origin: originOf(w.obj) };
+    if (g && l) {
+      const own = v.t === 'replace' ? v.reason : undefined;
+      const fields = v.t === 'replace' || v.t === 'update' ? v.fields : undefined;
+      push(clean({ action: 'replace', ...base, before: l, after: w.obj, fields, reason: own ?? describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
+    } else if (v.t === 'create') push(clean({ action: 'create', ...base, after: w.obj }));
+    else if (v.t === 'update') {
+      push(clean({ action: 'update', ...base, before: l, after: w.obj, fields: v.fields, manual: v.manual }));
+      if (v.manual) errors.push(`${address(w.obj)}: ${v.manual}`);
+    } else if (v.t === 'replace') throw new Error(`internal: replace of ${id} without a live object`);
+  }
+
+  // ---- steps: removals (filters, classes children first, leaf qdiscs, roots and hooks, rules, chains, links), changes, creations ----
+  const steps: Step[] = [];
+  const add = (argvs: Argv[], change: number, phase: Phase) => {
+    for (const a of argvs) steps.push({ tool: a.tool, argv: a.argv, change, phase });
+  };
+  const depth = (o: LiveItem) => {
+    let d = 0;
+    if (o.kind !== 'class') return 0;
+    for (let p = liveById.get(classId(o.dev, o.parent)); p && p.kind === 'class' && d < liveById.size; p = liveById.get(classId(p.dev, p.parent))) d++;
+    return d;
+  };
+  const rank = (o: LiveItem) => {
+    switch (o.kind) {
+      case 'filter':
+        return 0;
+      case 'class':
+        return 1;
+      case 'qdisc':
+        return o.parent === 'root' || o.parent === 'ingress' ? 3 : 2;
+      case 'iptables':
+        return 4;
+      case 'chain':
+        return 5;
+      case 'link':
+        return 6;
+      default:
+        return 7;
+    }
+  };
+  const removals = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
+  removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || liveOrder.get(a.id)! - liveOrder.get(b.id)!);
+  for (const o of removals) add(deleteSteps(o), index.get(o.id)!, 'delete');
+  for (const w of wanted) {
+    const i = index.get(w.obj.id);
+    if (i === undefined) continue;
+    const c = changes[i]!;
+    if (c.action === 'update' && !c.manual) add(updateSteps(w.obj, liveById.get(w.obj.id)!, c.fields ?? []), i, 'update');
+  }
+  for (const w of wanted) {
+    const i = index.get(w.obj.id);
+    if (i === undefined) continue;
+    const c = changes[i]!;
+    if (c.action === 'create' || c.action === 'replace') add(createSteps(w.obj), i, 'create');
+  }
+
+  if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);
+  const summary: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0 };
+  for (const c of changes) summary[c.action]++;
+
+  return {
+    format: 'qospolicy-plan',
+    version: 1,
+    mode,
+    ...(opts.policy ? { policy: opts.policy } : {}),
+    ...(opts.base ? { base: opts.base } : {}),
+    scope,
+    liveDigest: liveDigest(liveIn, scope),
+    desired,
+    changes,
+    steps,
+    summary,
+    errors,
+    notes,
+  };
+}
+
+/** Drops undefined fields, so the JSON carries only what is there. */
+function clean(c: Change): Change {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as Change;
+}

@@ -1,0 +1,110 @@
+// What qospolicy owns: the attachment points, devices and chains of the desired state, plus
+// those a previous apply recorded in its state file (so a tree or device the policy no
+// longer has is removed rather than forgotten).
+import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DesiredState, KernelObject } from '../model/types.js';
+import type { OwnedChain, Scope } from '../state/index.js';
+
+export interface Owned {
+  /** Devices whose root qdisc tree is owned. */
+  roots: string[];
+  /** Devices whose ingress/clsact hook is owned. */
+  hooks: string[];
+  /** ifb/imq devices created or set up. */
+  links: Array<{ name: string; type: 'ifb' | 'imq' }>;
+  chains: OwnedChain[];
+}
+
+export interface StateFile {
+  format: 'qospolicy-state';
+  version: 1;
+  /** The policy last applied. */
+  policy?: { file: string; sha256: string };
+  owned: Owned;
+}
+
+export const DEFAULT_STATE_DIR = '/var/lib/qospolicy';
+export const STATE_FILE = 'state.json';
+
+/** The state directory: $QOSPOLICY_STATE_DIR, else /var/lib/qospolicy. */
+export const stateDir = (env: NodeJS.ProcessEnv = process.env) => env.QOSPOLICY_STATE_DIR || DEFAULT_STATE_DIR;
+
+const uniq = <T>(xs: T[], key: (x: T) => string) => [...new Map(xs.map((x) => [key(x), x])).values()];
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** What applying these objects makes qospolicy own. */
+export function ownedOf(objects: KernelObject[]): Owned {
+  const roots = new Set<string>();
+  const hooks = new Set<string>();
+  const links: Owned['links'] = [];
+  const chains: OwnedChain[] = [];
+  for (const o of objects) {
+    if (o.kind === 'qdisc' && o.parent === 'root') roots.add(o.dev);
+    if (o.kind === 'qdisc' && o.parent === 'ingress') hooks.add(o.dev);
+    if (o.kind === 'link' && o.type !== 'require') links.push({ name: o.name, type: o.type });
+    if (o.kind === 'iptables') chains.push({ family: o.family, chain: o.chain, hook: o.hook });
+  }
+  return normalize({ roots: [...roots], hooks: [...hooks], links, chains });
+}
+
+function normalize(o: Owned): Owned {
+  return {
+    roots: [...new Set(o.roots)].sort(byName),
+    hooks: [...new Set(o.hooks)].sort(byName),
+    links: uniq(o.links, (l) => l.name).sort((a, b) => byName(a.name, b.name)),
+    chains: uniq(o.chains, (c) => `${c.family}/${c.chain}`).sort((a, b) => a.family - b.family || byName(a.chain, b.chain)),
+  };
+}
+
+/** The scope of a plan: the desired state's own, plus what a previous apply owned. */
+export function scopeFor(desired: DesiredState, previous?: Owned): Scope {
+  const now = ownedOf(desired.objects);
+  const all = normalize({
+    roots: [...now.roots, ...(previous?.roots ?? [])],
+    hooks: [...now.hooks, ...(previous?.hooks ?? [])],
+    links: [...now.links, ...(previous?.links ?? [])],
+    chains: [...now.chains, ...(previous?.chains ?? [])],
+  });
+  const devices = new Set<string>([...all.roots, ...all.hooks, ...all.links.map((l) => l.name)]);
+  const modules = new Set<string>();
+  const sysfs = new Set<string>();
+  for (const o of desired.objects) {
+    if (o.kind === 'link') devices.add(o.name);
+    if (o.kind === 'module') modules.add(o.module);
+    if (o.kind === 'sysfs') sysfs.add(o.path);
+  }
+  return { devices: [...devices].sort(byName), ...all, modules: [...modules].sort(byName), sysfs: [...sysfs].sort(byName) };
+}
+
+/** The state file of the last apply, or undefined when there is none. A malformed file is an error. */
+export function readStateFile(dir: string): StateFile | undefined {
+  const path = join(dir, STATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  const s = data as Partial<StateFile>;
+  const o = s?.owned as Partial<Owned> | undefined;
+  const arrays = o && [o.roots, o.hooks, o.links, o.chains].every(Array.isArray);
+  if (s?.format !== 'qospolicy-state' || s.version !== 1 || !arrays) throw new Error(`${path} is not a qospolicy state file (version 1)`);
+  return { format: 'qospolicy-state', version: 1, ...(s.policy ? { policy: s.policy } : {}), owned: normalize(o as Owned) };
+}
+
+/** Writes the state file atomically (for apply, after a successful run). */
+export function writeStateFile(dir: string, owned: Owned, policy?: StateFile['policy']): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, STATE_FILE);
+  const file: StateFile = { format: 'qospolicy-state', version: 1, ...(policy ? { policy } : {}), owned: normalize(owned) };
+  writeFileSync(`${path}.tmp`, JSON.stringify(file, null, 2) + '\n');
+  renameSync(`${path}.tmp`, path);
+}
