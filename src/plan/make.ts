@@ -86,7 +86,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
         if (mode === 'plan') errors.push(`interface ${want.name} does not exist: the policy needs it`);
         return { t: 'same' };
       }
-      if (want.minTxQueues && l.txQueues < want.minTxQueues)
+      if (mode === 'plan' && want.minTxQueues && l.txQueues < want.minTxQueues)
         errors.push(`${want.name} has ${l.txQueues} TX queue(s); taprio needs ${want.minTxQueues}, one per slot`);
       return { t: 'same' };
     }

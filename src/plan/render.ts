@@ -1,0 +1,220 @@
+// Plan → text (Terraform-like), markdown (a pull-request comment) and JSON. All three are
+// rendered from the same Plan value, so they never disagree; every action and object kind
+// has a rendering, and an unknown one is an error rather than an empty string.
+import type { U32Node } from '../model/types.js';
+import { formatRate } from '../syntax/units.js';
+import { canonical } from './objects.js';
+import { stepText } from './steps.js';
+import { ACTION_SYMBOL, type Action, type Change, type FieldChange, type Plan, type PlanObject } from './types.js';
+
+export type PlanFormat = 'text' | 'markdown' | 'json';
+
+export interface RenderOptions {
+  /** ANSI colours (text only): on a terminal, never under NO_COLOR. */
+  color?: boolean;
+  /** Text: list every command, in execution order, after the changes. */
+  steps?: boolean;
+}
+
+export function renderPlan(plan: Plan, format: PlanFormat, opts: RenderOptions = {}): string {
+  switch (format) {
+    case 'text':
+      return renderText(plan, opts);
+    case 'markdown':
+      return renderMarkdown(plan);
+    case 'json':
+      return JSON.stringify(plan, null, 2) + '\n';
+    default:
+      throw new Error(`unknown plan format ${String(format)}`);
+  }
+}
+
+// ---- shared pieces ----
+
+const ORDER: Action[] = ['create', 'update', 'replace', 'delete'];
+
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  if (ORDER.every((a) => s[a] === 0)) return 'No changes.';
+  return `Plan: ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.`;
+}
+
+function title(plan: Plan): string {
+  if (plan.mode === 'diff') return `qospolicy diff: ${plan.base?.file ?? '(old)'} → ${plan.policy?.file ?? '(new)'}`;
+  return `qospolicy plan${plan.policy ? `: ${plan.policy.file}` : ''}`;
+}
+
+function noChanges(plan: Plan): string {
+  return plan.mode === 'diff' ? 'Both policies compile to the same kernel objects.' : 'The live system matches the policy.';
+}
+
+const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+export function nodeText(n: U32Node): string {
+  const parts = n.keys.map((k) => `match ${hex8(k.val)}/${hex8(k.mask)} at ${k.off}`);
+  if (n.mark) parts.push(`mark ${hex8(n.mark.val)}/${hex8(n.mark.mask)}`);
+  if (n.flowid) parts.push(`flowid ${n.flowid}`);
+  if (n.action?.kind === 'mirred') parts.push(`action mirred egress redirect dev ${n.action.dev}`);
+  else if (n.action?.kind === 'skbedit') parts.push(`action skbedit priority ${n.action.priority}`);
+  else if (n.action) parts.push(`action ${canonical(n.action)}`);
+  return parts.join(' ') || '(matches everything)';
+}
+
+/** One field value as people read it. */
+export function valueText(kind: PlanObject['kind'], field: string, v: unknown): string {
+  if (v === undefined) return '(none)';
+  if (kind === 'class' && (field === 'rate' || field === 'ceil') && typeof v === 'number') return formatRate(v);
+  if (kind === 'class' && (field === 'burst' || field === 'cburst') && typeof v === 'number') return `${v}b`;
+  if (field === 'unmodeled' && Array.isArray(v)) return v.map((x) => (Array.isArray(x) ? `${x[0]} ${x[1]}` : String(x))).join('; ');
+  if (field === 'nodes' && Array.isArray(v)) return `${v.length} node${v.length === 1 ? '' : 's'}`;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(', ');
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return canonical(v);
+}
+
+/** A one-line description of an object (what a create adds, a delete removes). */
+export function detail(o: PlanObject): string {
+  switch (o.kind) {
+    case 'qdisc':
+      return [o.qdisc, o.handle, ...o.params.map(([k, v]) => `${k} ${v}`)].join(' ');
+    case 'class':
+      return `parent ${o.parent} rate ${formatRate(o.rate)} ceil ${formatRate(o.ceil)} prio ${o.prio} quantum ${o.quantum} burst ${o.burst}b cburst ${o.cburst}b`;
+    case 'filter': {
+      const flows = [...new Set(o.nodes.flatMap((n) => (n.flowid ? [n.flowid] : n.action?.kind === 'mirred' ? [`dev ${n.action.dev}`] : n.action?.kind === 'skbedit' ? [`priority ${n.action.priority}`] : [])))];
+      return `protocol ${o.protocol}, ${o.nodes.length} node${o.nodes.length === 1 ? '' : 's'}${flows.length ? ` → ${flows.join(', ')}` : ''}`;
+    }
+    case 'link':
+      return o.type === 'require' ? 'required interface' : `${o.type} device, up`;
+    case 'module':
+      return Object.entries(o.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(no parameters)';
+    case 'sysfs':
+      return `value ${o.value}`;
+    case 'iptables':
+      return `in ${o.chain} (jumped to from ${o.hook})`;
+    case 'chain':
+      return `jumped to from ${o.hook}`;
+    default:
+      throw new Error(`no rendering for ${(o as PlanObject).kind}`);
+  }
+}
+
+const fieldLine = (c: Change, f: FieldChange) => `${f.field}: ${valueText(c.kind, f.field, f.before)} → ${valueText(c.kind, f.field, f.after)}`;
+
+/** Lines of an LCS diff between two lists of node texts: ' ' kept, '-' removed, '+' added. */
+export function lineDiff(before: string[], after: string[]): string[] {
+  const n = before.length;
+  const m = after.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = before[i] === after[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && before[i] === after[j]) {
+      out.push(`  ${before[i++]}`);
+      j++;
+    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+ ${after[j++]}`);
+    else out.push(`- ${before[i++]}`);
+  }
+  return out;
+}
+
+/** The body lines of a change (indented by the caller). */
+function changeBody(c: Change): string[] {
+  const lines: string[] = [];
+  const own = (c.fields ?? []).filter((f) => f.field !== 'nodes');
+  const nodes = (c.fields ?? []).find((f) => f.field === 'nodes');
+  switch (c.action) {
+    case 'create':
+      lines.push(detail(c.after!));
+      break;
+    case 'delete':
+      lines.push(detail(c.before!));
+      break;
+    case 'update':
+    case 'replace':
+      for (const f of own) lines.push(fieldLine(c, f));
+      if (nodes) {
+        lines.push('nodes:');
+        const text = (v: unknown) => (Array.isArray(v) ? (v as U32Node[]).map(nodeText) : []);
+        for (const l of lineDiff(text(nodes.before), text(nodes.after))) lines.push(`  ${l}`);
+      }
+      break;
+    default:
+      throw new Error(`no rendering for action ${String(c.action)}`);
+  }
+  if (c.manual) lines.push(`manual: ${c.manual}`);
+  return lines;
+}
+
+/** Implied replaces and removals with nothing of their own to show fit on one line. */
+const oneLiner = (c: Change) => c.implicit === true && (c.action === 'delete' || !(c.fields ?? []).length);
+
+// ---- text ----
+
+const COLORS: Record<Action, string> = { create: '32', update: '33', replace: '35', delete: '31' };
+
+function renderText(plan: Plan, opts: RenderOptions): string {
+  const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const out: string[] = [title(plan), ''];
+  if (plan.changes.length === 0) out.push(`${noChanges(plan)}`, '');
+  for (const c of plan.changes) {
+    const head = `${paint(COLORS[c.action], ACTION_SYMBOL[c.action].padStart(3))} ${c.address}${c.origin ? `  (${c.origin})` : ''}`;
+    if (oneLiner(c)) {
+      out.push(`${head}  ${paint('2', `# ${c.reason ?? ''}`)}`);
+      continue;
+    }
+    out.push(head);
+    for (const l of changeBody(c)) out.push(`      ${l}`);
+    if (c.reason) out.push(`      ${paint('2', `# ${c.reason}`)}`);
+  }
+  if (plan.changes.length) out.push('');
+  out.push(paint('1', summaryLine(plan)));
+  for (const n of plan.notes) out.push(`Note: ${n}`);
+  for (const e of plan.errors) out.push(paint('31', `Error: ${e}`));
+  if (opts.steps && plan.steps.length) {
+    out.push('', `Commands, in order (${plan.steps.length}):`);
+    const width = String(plan.steps.length).length;
+    plan.steps.forEach((s, i) => out.push(`  ${String(i + 1).padStart(width)}  ${stepText(s)}`));
+  }
+  return out.join('\n') + '\n';
+}
+
+// ---- markdown ----
+
+const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, '<br>');
+const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
+
+function renderMarkdown(plan: Plan): string {
+  const out: string[] = [];
+  const what = plan.mode === 'diff' ? `${code(plan.base?.file ?? '(old)')} → ${code(plan.policy?.file ?? '(new)')}` : plan.policy ? code(plan.policy.file) : '';
+  out.push(`### qospolicy ${plan.mode}${what ? `: ${what}` : ''}`, '');
+  out.push(`**${summaryLine(plan)}**${plan.changes.length ? '' : ` ${noChanges(plan)}`}`, '');
+  for (const e of plan.errors) out.push(`> **Error:** ${e}`, '');
+  for (const n of plan.notes) out.push(`> Note: ${n}`, '');
+  if (plan.changes.length) {
+    out.push('| | object | policy | change |', '|:-:|---|---|---|');
+    for (const c of plan.changes) {
+      const body = oneLiner(c) ? [] : changeBody(c).filter((l) => !l.startsWith('  ') && l !== 'nodes:');
+      const nodes = (c.fields ?? []).find((f) => f.field === 'nodes');
+      if (nodes && !oneLiner(c)) body.push(`nodes: ${valueText('filter', 'nodes', nodes.before)} → ${valueText('filter', 'nodes', nodes.after)}`);
+      const text = [...body, ...(c.reason ? [`_${c.reason}_`] : [])].join('<br>');
+      out.push(`| \`${ACTION_SYMBOL[c.action]}\` | ${code(c.address)} | ${cell(c.origin ?? '')} | ${cell(text)} |`);
+    }
+    out.push('');
+    out.push('<details><summary>Changes in detail</summary>', '', '```diff');
+    for (const c of plan.changes) {
+      out.push(`${ACTION_SYMBOL[c.action]} ${c.address}${c.origin ? `  (${c.origin})` : ''}`);
+      // Node lines keep their + / - in the first column, where GitHub colours them.
+      if (!oneLiner(c)) for (const l of changeBody(c)) out.push(/^ {2}[-+ ] /.test(l) ? `${l[2]}       ${l.slice(4)}` : `      ${l}`);
+      if (c.reason) out.push(`      # ${c.reason}`);
+    }
+    out.push('```', '', '</details>', '');
+  }
+  if (plan.steps.length) {
+    out.push(`<details><summary>Commands, in order (${plan.steps.length})</summary>`, '', '```sh');
+    for (const s of plan.steps) out.push(stepText(s));
+    out.push('```', '', '</details>', '');
+  }
+  return out.join('\n');
+}
