@@ -24,13 +24,26 @@ export const LEAF_KINDS: Record<string, Record<string, ArgKind>> = {
 /** Qdiscs that share a class among flows: what `fair flows` needs, in order of preference. */
 export const FAIR_LEAVES = ['fq_codel', 'cake', 'sfq'] as const;
 
-/** Pairs `leaf` arguments as [key, value]; flags get ''. Unknown keys pass through (the checker reports them). */
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+
+/** A size as tc reads it (`64kb` = 65536 bytes: tc's sizes are binary), in bytes. */
+export function sizeBytes(text: string): number {
+  const m = /^([0-9]+)([a-z]*)$/i.exec(text);
+  const unit = SIZE_UNITS[m?.[2]?.toLowerCase() ?? 'x'];
+  return m && unit ? Number(m[1]) * unit : NaN;
+}
+
+/**
+ * Pairs `leaf` arguments as [key, value]; flags get ''. Sizes become plain bytes, the
+ * spelling tc prints back. Unknown keys pass through (the checker reports them).
+ */
 export function leafParams(kind: string, args: string[]): Array<[string, string]> {
   const table = LEAF_KINDS[kind] ?? {};
   const out: Array<[string, string]> = [];
   for (let i = 0; i < args.length; i++) {
     const k = args[i];
     if (table[k] === 'flag' || i + 1 >= args.length) out.push([k, '']);
+    else if (table[k] === 'size') out.push([k, String(sizeBytes(args[++i]))]);
     else out.push([k, args[++i]]);
   }
   return out;

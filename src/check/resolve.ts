@@ -7,7 +7,12 @@ export function resolveRates(policy: Policy): Diagnostic[] {
   const out: Diagnostic[] = [];
   const of = (r: Rate | undefined, base: number | undefined, what: string) => {
     if (r?.percent === undefined) return;
-    if (base === undefined || Number.isNaN(base)) {
+    // A base that is NaN was already reported (a bad unit, an unknown name): stay quiet.
+    if (base !== undefined && Number.isNaN(base)) {
+      r.bps = NaN;
+      return;
+    }
+    if (base === undefined) {
       out.push(
         diag('QP1009', `${r.percent}% of what? ${what} is not known`, r.span, {
           hint: 'give the link rate (link down … up …) or use an absolute rate',

@@ -11,19 +11,27 @@ import { renderBatch } from '../render/batch.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { Policy } from '../syntax/ast.js';
+import { createHash } from 'node:crypto';
+import { readLive } from '../state/index.js';
+import { diffPolicies, makePlan, readStateFile, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
+import type { DesiredState } from '../model/types.js';
 
 export const VERSION = '0.1.0';
 
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Colour on stderr (diagnostics). */
   color: boolean;
+  /** Colour on stdout (plan text); defaults to `color`. */
+  outColor?: boolean;
 }
 
 const defaultIo = (): Io => ({
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
   color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+  outColor: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
 });
 
 interface Loaded {
@@ -139,6 +147,86 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
           return;
         }
       }
+    });
+
+  /** Load, check and compile one policy; diagnostics to stderr. Undefined on an error. */
+  const compileFile = (file: string, target?: string): { state: DesiredState; ref: { file: string; sha256: string } } | undefined => {
+    const loaded = load(file, parseTargets(target));
+    report(loaded, { ...io, out: io.err }, false);
+    if (hasErrors(loaded.diagnostics)) return undefined;
+    const sha256 = createHash('sha256').update(loaded.sources.get(file) ?? '').digest('hex');
+    return { state: compile(loaded.policy, loaded.settings), ref: { file, sha256 } };
+  };
+  interface PlanOpts {
+    target?: string;
+    format: PlanFormat;
+    detailedExitcode?: boolean;
+    output?: string;
+    steps?: boolean;
+  }
+  /** Print a plan; its errors go to stderr too. Exit: 1 errors, 2 changes (--detailed-exitcode), else 0. */
+  const emitPlan = (plan: Plan, opts: PlanOpts): number => {
+    io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
+    for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
+    if (plan.errors.length) return 1;
+    if (opts.output) {
+      try {
+        writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');
+      } catch (e) {
+        io.err(`error QP4003: cannot write ${opts.output}: ${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+    return opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0;
+  };
+  const formatOption = () => new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text');
+
+  program
+    .command('plan')
+    .description('read the live system and show what apply would change (exit 2 with --detailed-exitcode when changes are pending)')
+    .argument('<file>', 'policy file')
+    .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
+    .addOption(formatOption())
+    .option('--detailed-exitcode', 'exit 0 when nothing would change, 2 when something would, 1 on error')
+    .option('-o, --output <path>', 'save the plan as JSON, for apply')
+    .option('--steps', 'text: list every command in execution order')
+    .action(async (file: string, opts: PlanOpts) => {
+      const compiled = compileFile(file, opts.target);
+      if (!compiled) {
+        code = 1;
+        return;
+      }
+      let plan: Plan;
+      try {
+        const dir = stateDir();
+        const previous = readStateFile(dir);
+        const scope = scopeFor(compiled.state, previous?.owned);
+        plan = makePlan(compiled.state, await readLive(scope), scope, { policy: compiled.ref });
+      } catch (e) {
+        io.err(`error QP4004: ${(e as Error).message}\n`);
+        code = 1;
+        return;
+      }
+      code = emitPlan(plan, opts);
+    });
+
+  program
+    .command('diff')
+    .description('show the change from one policy version to another, without touching any system (for review)')
+    .argument('<old>', 'the policy as it is')
+    .argument('<new>', 'the policy as it will be')
+    .option('--target <list>', 'override target of both: ifb|imq, taprio|sch_tdma (comma-separated)')
+    .addOption(formatOption())
+    .option('--detailed-exitcode', 'exit 0 when both compile to the same objects, 2 when they differ, 1 on error')
+    .option('--steps', 'text: list every command in execution order')
+    .action((oldFile: string, newFile: string, opts: PlanOpts) => {
+      const before = compileFile(oldFile, opts.target);
+      const after = compileFile(newFile, opts.target);
+      if (!before || !after) {
+        code = 1;
+        return;
+      }
+      code = emitPlan(diffPolicies(before.state, after.state, { base: before.ref, policy: after.ref }), opts);
     });
 
   try {

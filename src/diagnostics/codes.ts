@@ -59,6 +59,8 @@ export const CODES = {
   QP4001: { severity: 'error', title: 'cannot read file' },
   QP4002: { severity: 'error', title: 'invalid command-line option' },
   QP4003: { severity: 'error', title: 'cannot write file' },
+  QP4004: { severity: 'error', title: 'cannot read the live system' },
+  QP4005: { severity: 'error', title: 'plan cannot be applied' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -21,6 +21,7 @@ export function assumedLive(desired: DesiredState, alsoRequired: Link[] = []): L
     type: l.type,
     up: true,
     txQueues: Math.max(1, l.minTxQueues ?? 1),
+    ...(l.gsoMaxSegs === undefined ? {} : { gsoMaxSegs: l.gsoMaxSegs }),
     ...(l.type === 'require' ? {} : { driver: l.type }),
   });
   for (const { rb } of wantedObjects(desired)) {

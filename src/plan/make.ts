@@ -81,16 +81,11 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   }
 
   function judgeLink(want: Link, l: LiveLink | undefined): Verdict {
-    if (want.type === 'require') {
-      if (!l) {
+    if (!l) {
+      if (want.type === 'require') {
         if (mode === 'plan') errors.push(`interface ${want.name} does not exist: the policy needs it`);
         return { t: 'same' };
       }
-      if (mode === 'plan' && want.minTxQueues && l.txQueues < want.minTxQueues)
-        errors.push(`${want.name} has ${l.txQueues} TX queue(s); taprio needs ${want.minTxQueues}, one per slot`);
-      return { t: 'same' };
-    }
-    if (!l) {
       if (want.type === 'imq' && mode === 'plan' && liveById.has(moduleId('imq')))
         errors.push(`${want.name} does not exist although imq is loaded: it was loaded with fewer devices than the policy needs (numdevs); reload it`);
       return { t: 'create' };
@@ -99,7 +94,12 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       errors.push(`${want.name} exists but is ${l.driver ? `a ${l.driver}` : 'a physical'} device, not ${want.type}`);
       return { t: 'same' };
     }
-    return l.up ? { t: 'same' } : { t: 'update', fields: [{ field: 'up', before: false, after: true }] };
+    if (mode === 'plan' && want.minTxQueues && l.txQueues < want.minTxQueues)
+      errors.push(`${want.name} has ${l.txQueues} TX queue(s); taprio needs ${want.minTxQueues}, one per slot`);
+    const fields: FieldChange[] = [];
+    if (want.type !== 'require' && !l.up) fields.push({ field: 'up', before: false, after: true });
+    if (want.gsoMaxSegs !== undefined && l.gsoMaxSegs !== want.gsoMaxSegs) fields.push({ field: 'gsoMaxSegs', before: l.gsoMaxSegs, after: want.gsoMaxSegs });
+    return fields.length ? { t: 'update', fields } : { t: 'same' };
   }
 
   function judgeModule(want: ModuleLoad, l: ModuleLoad | undefined): Verdict {

@@ -56,9 +56,15 @@ export function updateSteps(want: PlanObject, live: PlanObject, fields: FieldCha
     case 'qdisc':
       if (want.parent === 'root' || want.parent === 'ingress') break;
       return [cmd(qdiscChangeArgv(want))];
-    case 'link':
-      if (want.type !== 'require' && fields.every((f) => f.field === 'up')) return [cmd(['ip', 'link', 'set', 'dev', want.name, 'up'])];
-      break;
+    case 'link': {
+      const out: Argv[] = [];
+      for (const f of fields) {
+        if (f.field === 'up' && want.type !== 'require') out.push(cmd(['ip', 'link', 'set', 'dev', want.name, 'up']));
+        else if (f.field === 'gsoMaxSegs' && want.gsoMaxSegs !== undefined) out.push(cmd(['ip', 'link', 'set', 'dev', want.name, 'gso_max_segs', String(want.gsoMaxSegs)]));
+        else throw new Error(`no in-place change of ${f.field} for link ${want.name}`);
+      }
+      return out;
+    }
     case 'chain': {
       const jumps = (live as IptablesChain).jumps;
       const bin = iptablesBin(want.family);

@@ -25,11 +25,15 @@ type Item =
       keys: U32Key[];
       mark?: { val: number; mask: number };
       flowid?: string;
-      actions: Array<Action | string>;
+      actions: Array<ReadAction | string>;
       link?: string;
+      hashkey?: { mask: number; at: number };
       extra: Array<[string, string]>;
     }
   | { t: 'other'; raw: string };
+
+/** An action as read: the model's, or the connmark restore that may precede a mirred. */
+type ReadAction = Action | { kind: 'connmark' };
 
 interface Entry {
   protocol: string;
@@ -58,8 +62,9 @@ export interface ParseFiltersOptions {
  * `tc filter show`, which this function also accepts directly.
  *
  * u32 nodes at one prio become one Filter (id filterId(dev, parent, prio)) whose nodes
- * are the root table's nodes in handle order (the order the kernel tries them). Hash
- * tables, links, offsets, other actions and other classifiers are kept in `unmodeled`,
+ * are the root table's nodes in handle order (the order the kernel tries them), then the
+ * nodes of qospolicy's own hash tables (ids below 0x800) with their `ht` bucket; links and
+ * hash keys are read too. Variable offsets, other actions and other classifiers are kept in `unmodeled`,
  * so a plan can show them and replace or remove the filter.
  */
 export function parseFilters(dev: string, parent: string, text: string, opts: ParseFiltersOptions = {}): LiveFilter[] {
@@ -103,7 +108,7 @@ function jsonEntry(o: JsonObject): Entry {
 }
 
 /** Keys read into the node above, or kernel bookkeeping that is never compared. */
-const READ_U32_KEYS = new Set(['fh', 'order', 'key_ht', 'bkt', 'not_in_hw', 'in_hw', 'fwmark_success', 'flowid', 'link', 'match', 'fwmark_value', 'fwmark_mask', 'actions']);
+const READ_U32_KEYS = new Set(['fh', 'order', 'key_ht', 'bkt', 'not_in_hw', 'in_hw', 'fwmark_success', 'flowid', 'link', 'match', 'fwmark_value', 'fwmark_mask', 'actions', 'hash_mask', 'hash_off']);
 
 function u32JsonItem(o: JsonObject): Item {
   const fh = o.str('fh') ?? '';
@@ -124,6 +129,8 @@ function u32JsonItem(o: JsonObject): Item {
   if (flowid) item.flowid = normClassid(flowid);
   const link = o.str('link');
   if (link) item.link = link;
+  const hashMask = o.str('hash_mask');
+  if (hashMask !== undefined) item.hashkey = { mask: parseHex32(hashMask), at: o.num('hash_off') ?? 0 };
   const markVal = o.str('fwmark_value');
   if (markVal !== undefined) item.mark = { val: parseHex32(markVal), mask: parseHex32(o.str('fwmark_mask') ?? '0xffffffff') };
   const actions = o.get('actions');
@@ -136,13 +143,18 @@ function u32JsonItem(o: JsonObject): Item {
 }
 
 /** mirred egress redirect (the only action the model has besides skbedit priority); anything else as text. */
-function jsonAction(a: JsonObject): Action | string {
+function jsonAction(a: JsonObject): ReadAction | string {
   const kind = a.str('kind');
   if (kind === 'mirred') {
     const control = a.obj('control_action')?.str('type') ?? 'stolen';
     const dev = a.str('to_dev');
     if (a.str('mirred_action') === 'redirect' && a.str('direction') === 'egress' && control === 'stolen' && dev) return { kind: 'mirred', dev };
     return `mirred ${a.str('direction')} ${a.str('mirred_action')} dev ${dev} ${control}`;
+  }
+  if (kind === 'connmark') {
+    // act_connmark in zone 0 restoring into the packet mark, passing the packet on.
+    const control = a.obj('control_action')?.str('type') ?? 'pipe';
+    if ((a.num('zone') ?? 0) === 0 && control === 'pipe') return { kind: 'connmark' };
   }
   if (kind === 'skbedit') {
     const priority = a.str('priority');
@@ -263,6 +275,8 @@ function textContinuation(e: Entry, line: string): void {
     else item.keys.push({ off: Number(m[4]), val: parseHex32(m[1]!), mask: parseHex32(m[2]!) });
   } else if ((m = /^mark (0x[0-9a-f]+) (0x[0-9a-f]+)/.exec(s))) {
     item.mark = { val: parseHex32(m[1]!), mask: parseHex32(m[2]!) };
+  } else if ((m = /^hash mask ([0-9a-f]{8}) at (\d+)$/.exec(s))) {
+    item.hashkey = { mask: parseHex32(m[1]!), at: Number(m[2]) };
   } else if ((m = /^action order \d+:\s*(.*)$/.exec(s))) {
     const mirred = /^mirred \(Egress Redirect to device (\S+)\) stolen$/.exec(m[1]!.trim());
     item.actions.push(mirred ? { kind: 'mirred', dev: mirred[1]! } : m[1]!.trim());
@@ -322,25 +336,39 @@ function u32Nodes(f: LiveFilter, list: Entry[], knownRoot: number | undefined): 
   if (knownRoot === undefined && autoTables.length > 1)
     addUnmodeled(f, 'u32-tables', `tables ${autoTables.map((t) => `${t.htid.toString(16)}:`).join(' ')} at prio ${f.prio} are listed under several parents`);
   const foreignRoots = new Set(autoTables.filter((t) => t.htid !== root).map((t) => t.htid));
-  for (const t of tables) if (t.htid !== root && !foreignRoots.has(t.htid)) addUnmodeled(f, 'u32-table', t.text);
+  for (const t of tables) if (t.htid >= AUTO_HTID_MIN && t.htid !== root && !foreignRoots.has(t.htid)) addUnmodeled(f, 'u32-table', t.text);
 
+  // Tables qospolicy creates itself (ids below the kernel's automatic 0x800…): hash tables.
+  const userTables = tables.filter((t) => t.htid < AUTO_HTID_MIN);
+  if (userTables.length) f.tables = userTables.map((t) => ({ handle: `${t.htid.toString(16)}:`, divisor: t.divisor })).sort((a, b) => parseInt(a.handle, 16) - parseInt(b.handle, 16));
+
+  // Root-table nodes first (the kernel starts there), then hash-table nodes by table and bucket.
+  const order = (ht: number) => (ht === root ? -1 : ht);
   const nodes = list
     .flatMap((e) => (e.item.t === 'node' ? [e.item] : []))
     .filter((n) => !foreignRoots.has(n.handle.ht))
-    .sort((a, b) => a.handle.ht - b.handle.ht || a.handle.bkt - b.handle.bkt || a.handle.node - b.handle.node);
+    .sort((a, b) => order(a.handle.ht) - order(b.handle.ht) || a.handle.bkt - b.handle.bkt || a.handle.node - b.handle.node);
   for (const n of nodes) {
-    if (n.handle.ht !== root) {
+    const inUserTable = n.handle.ht < AUTO_HTID_MIN;
+    if (n.handle.ht !== root && !inUserTable) {
       addUnmodeled(f, 'u32-node', `${n.text} ${describeNode(n)}`);
       continue;
     }
     const node: U32Node = { keys: n.keys };
+    if (inUserTable) node.ht = `${n.handle.ht.toString(16)}:${n.handle.bkt.toString(16)}:`;
     if (n.mark) node.mark = n.mark;
+    if (n.hashkey) node.hashkey = n.hashkey;
+    if (n.link) node.link = n.link;
     if (n.flowid) node.flowid = n.flowid;
-    const [action, ...more] = n.actions;
-    if (typeof action === 'object') node.action = action;
-    else if (typeof action === 'string') addUnmodeled(f, `${n.text} action`, action);
+    let actions = n.actions;
+    if (typeof actions[0] === 'object' && actions[0].kind === 'connmark' && actions.length > 1) {
+      node.connmark = true;
+      actions = actions.slice(1);
+    }
+    const [action, ...more] = actions;
+    if (typeof action === 'object' && action.kind !== 'connmark') node.action = action;
+    else if (action !== undefined) addUnmodeled(f, `${n.text} action`, typeof action === 'string' ? action : 'connmark');
     for (const a of more) addUnmodeled(f, `${n.text} action`, typeof a === 'string' ? a : JSON.stringify(a));
-    if (n.link) addUnmodeled(f, `${n.text} link`, n.link);
     for (const [k, v] of n.extra) addUnmodeled(f, `${n.text} ${k}`, v);
     f.nodes.push(node);
   }

@@ -32,6 +32,8 @@ export function parseLinks(jsonText: string): LiveLink[] {
       up: Array.isArray(flags) && flags.includes('UP'),
       txQueues: e.num('num_tx_queues') ?? 1,
     };
+    const gso = e.num('gso_max_segs');
+    if (gso !== undefined) link.gsoMaxSegs = gso;
     if (driver) link.driver = driver;
     out.push(link);
   }

@@ -47,7 +47,15 @@ export function parseQdiscs(dev: string, jsonText: string): LiveQdisc[] {
     const raw = options.str(RAW_KEY);
     if (raw !== undefined) addUnmodeled(q, 'options', raw);
     const stab = entry.obj('stab');
-    if (stab) addUnmodeled(q, 'stab', flatten(stab).map(([k, v]) => `${k} ${v}`).join(' '));
+    if (stab) {
+      // The model's size tables: atm/ethernet link layer, overhead and mpu, tc's default mtu/tsize.
+      const linklayer = stab.str('linklayer') ?? 'ethernet';
+      const rest = flatten(stab).filter(([k]) => !['linklayer', 'overhead', 'mpu', 'mtu', 'tsize', 'cell_log', 'size_log', 'cell_align'].includes(k));
+      const defaults = (stab.num('mtu') ?? 2047) === 2047 && (stab.num('tsize') ?? 512) === 512;
+      if ((linklayer === 'atm' || linklayer === 'ethernet') && defaults && rest.length === 0) {
+        q.stab = { linklayer, overhead: stab.num('overhead') ?? 0, mpu: stab.num('mpu') ?? 0 };
+      } else addUnmodeled(q, 'stab', flatten(stab).map(([k, v]) => `${k} ${v}`).join(' '));
+    }
     out.push(q);
   }
   return out;

@@ -1,4 +1,6 @@
 // Test helper: source text → diagnostics and (when error-free) the desired state.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parsePolicy } from '../../src/syntax/index.js';
 import { check, type Settings } from '../../src/check/index.js';
 import { compile } from '../../src/backends/index.js';
@@ -10,7 +12,7 @@ export function compileSource(
   text: string,
   override: Partial<Settings> = {},
 ): { diagnostics: Diagnostic[]; state?: DesiredState; settings: Settings } {
-  const front = parsePolicy(file, text);
+  const front = parsePolicy(file, text, { readFile: (p) => readFileSync(p, 'utf8'), resolve: (from, p) => join(dirname(from), p) });
   const checked = check(front.policy, override);
   const diagnostics = [...front.diagnostics, ...checked.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, settings: checked.settings };

@@ -103,29 +103,27 @@ describe('parseFilters: ingress and clsact hooks', () => {
 });
 
 describe('parseFilters: what the model cannot say', () => {
-  it('reads invalid JSON (u32 offset/eat) and keeps hash tables, links and offsets as unmodeled (v2)', () => {
+  it('reads invalid JSON (u32 offset/eat): hash tables, links and hash keys as the model has them, offsets as unmodeled (v2)', () => {
     const json = fixture('v2.filter-1_.json');
     expect(() => JSON.parse(json)).toThrow(); // tc 6.1 really prints invalid JSON here
     const [f] = parseFilters('v2', '1:', json);
+    expect(f!.tables).toEqual([{ handle: '2:', divisor: 256 }]);
     expect(f!.nodes).toEqual([
       { keys: [{ off: 8, val: 0x00060000, mask: 0x00ff0000 }], flowid: '1:1' },
-      { keys: [{ off: 8, val: 0x00110000, mask: 0x00ff0000 }] },
+      { keys: [{ off: 8, val: 0x00110000, mask: 0x00ff0000 }], hashkey: { mask: 0xff, at: 20 }, link: '2:' },
+      { keys: [{ off: 20, val: 0x35, mask: 0xffff }], ht: '2:35:', flowid: '1:35' },
     ]);
     expect(f!.unmodeled).toEqual([
-      ['u32-table', 'fh 2: ht divisor 256'],
-      ['u32-node', 'fh 2:35:800 match 00000035/0000ffff at 20 flowid 1:35'],
-      ['fh 800::801 link', '2:'],
       ['fh 800::801 offset', ''],
       ['fh 800::801 offset_mask', 'f00'],
       ['fh 800::801 offset_shift', '6'],
       ['fh 800::801 offset_off', '0'],
       ['fh 800::801 eat', ''],
-      ['fh 800::801 hash_mask', 'ff'],
-      ['fh 800::801 hash_off', '20'],
     ]);
     const [t] = parseFilters('v2', '1:', fixture('v2.filter-1_.txt'));
     expect(t!.nodes).toEqual(f!.nodes);
-    expect(t!.unmodeled!.map(([k]) => k)).toEqual(['u32-table', 'u32-node', 'fh 800::801 link', 'fh 800::801 offset', 'fh 800::801 hash']);
+    expect(t!.tables).toEqual(f!.tables);
+    expect(t!.unmodeled!.map(([k]) => k)).toEqual(['fh 800::801 offset']);
   });
 
   it('returns an empty list for no filters, in JSON or text', () => {

@@ -28,7 +28,7 @@ export const ClassReceivesTraffic: Rule = {
   run({ policy, report }) {
     for (const tree of trees(policy)) {
       everyClass(tree, (cls, ancestors) => {
-        if (!isLeaf(cls) || cls.matches.length > 0) return;
+        if (!isLeaf(cls) || cls.matches.length > 0 || cls.fair?.kind === 'hosts') return; // fair hosts: its prefix leads in
         if (!cls.isDefault) {
           report(
             diag(

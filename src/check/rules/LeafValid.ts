@@ -4,14 +4,14 @@ import { diag } from '../../diagnostics/diagnostic.js';
 import type { LeafSpec, Policy, ClassNode } from '../../syntax/ast.js';
 import { nearest } from '../../syntax/suggest.js';
 import { TIME_UNITS, splitQuantity } from '../../syntax/units.js';
-import { LEAF_KINDS, type ArgKind } from '../leaf.js';
+import { LEAF_KINDS, sizeBytes, type ArgKind } from '../leaf.js';
 import type { Rule } from '../rule.js';
 import { trees } from '../walk.js';
 
 const VALID: Record<Exclude<ArgKind, 'flag'>, (v: string) => boolean> = {
   count: (v) => /^[0-9]+$/.test(v) && Number(v) > 0 && Number(v) < 2 ** 32,
   seconds: (v) => /^[0-9]+$/.test(v),
-  size: (v) => /^[0-9]+(b|k|kb|m|mb|g|gb)?$/i.test(v),
+  size: (v) => Number.isFinite(sizeBytes(v)) && sizeBytes(v) > 0 && sizeBytes(v) < 2 ** 32,
   time: (v) => splitQuantity(v).unit.toLowerCase() in TIME_UNITS,
 };
 const EXAMPLE: Record<Exclude<ArgKind, 'flag'>, string> = { count: 'a packet count like 100', seconds: 'whole seconds like 10', size: 'bytes like 64kb', time: 'a time like 5ms' };
