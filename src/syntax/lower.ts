@@ -30,6 +30,8 @@ export function lower(file: string, statements: Statement[], opts: LowerOptions 
 interface LetValue {
   token: Token;
   span: Span;
+  /** Already reported at its definition: uses stay quiet. */
+  bad: boolean;
 }
 
 /** One alternative of a `service`: a protocol and ports (either direction). */
@@ -128,7 +130,18 @@ class Lowering {
           this.report(diag('QP2005', `'${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
           return;
         }
-        this.lets.set(nameTok.text, { token: valueTok, span: this.span(nameTok) });
+        // A quantity's unit is checked where it is defined (a rate, a time or a percentage),
+        // so a typo is reported once, in the file that has it.
+        let bad = false;
+        if (valueTok.type === 'quantity') {
+          const { unit } = splitQuantity(valueTok.text);
+          const u = unit.toLowerCase();
+          if (!(u in RATE_UNITS) && !(u in TIME_UNITS) && unit !== '%') {
+            this.rate(valueTok);
+            bad = true;
+          }
+        }
+        this.lets.set(nameTok.text, { token: valueTok, span: this.span(nameTok), bad });
         return;
       }
       case 'service': {
@@ -203,7 +216,7 @@ class Lowering {
   private value(tok: Token): Token | undefined {
     if (tok.type !== 'word') return tok;
     const v = this.lets.get(tok.text);
-    if (v) return v.token;
+    if (v) return v.bad ? undefined : v.token;
     const guess = nearest(tok.text, [...this.lets.keys()]);
     this.report(
       diag('QP1011', `unknown name '${tok.text}'`, this.span(tok), {
