@@ -27,11 +27,12 @@ bb=/bin/busybox
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sysfs /sys
 $bb mount -t devtmpfs devtmpfs /dev
-$bb mkdir -p /dev/pts /dev/shm /run/netns /var/run /tmp /root
+$bb mkdir -p /dev/pts /dev/shm /tmp /root
 $bb mount -t devpts devpts /dev/pts
 $bb mount -t tmpfs tmpfs /tmp
 $bb mount -t tmpfs tmpfs /run
 $bb mount -t tmpfs tmpfs /dev/shm
+$bb mkdir -p /run/netns
 $bb mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 $bb mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 $bb hostname qlab

@@ -55,6 +55,11 @@ describe.skipIf(!ready)('kernel lab (Debian 6.1 under qemu)', { timeout: 90_000 
     expect(v.stdout).toMatch(/^ip utility, iproute2-/m);
   });
 
+  it('has network namespaces (ip netns), as the host-side kernel tests use', async () => {
+    const r = await the().run('ip netns add qlab-ns && ip netns exec qlab-ns ip -o link show && ip netns del qlab-ns', { check: true });
+    expect(r.stdout).toMatch(/^1: lo: /m);
+  });
+
   it('writes and reads files (several pieces, odd names)', async () => {
     const big = Array.from({ length: 5_000 }, (_, i) => `line ${i} ✓`).join('\n'); // ~66 KB: two pieces
     const path = "/tmp/a dir/it's.txt";
