@@ -31,10 +31,10 @@ export function assumedLive(desired: DesiredState, alsoRequired: Link[] = []): L
         out.push(link(rb));
         break;
       case 'module':
-        out.push({ ...rb, params: rb.runtime ? { ...rb.params } : {} });
+        out.push({ ...structuredClone(rb), params: rb.runtime ? { ...rb.params } : {} });
         break;
       default:
-        out.push(rb as KernelObject);
+        out.push(structuredClone(rb) as KernelObject);
     }
   }
   for (const l of alsoRequired) if (l.type === 'require' && !seen.has(l.id)) out.push(link(l));

@@ -197,16 +197,22 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       .filter((x) => (x.kind === 'class' && x.dev === o.dev && x.parent === o.classid) || (x.kind === 'filter' && x.dev === o.dev && x.nodes.some((n) => n.flowid === o.classid)))
       .map((x) => x.id);
   };
-  const impliedBy = (id: string) => containers(liveById.get(id)!).find((c) => explicit.has(c));
+  /**
+   * Prerequisites are removed by a command of their own even when a container of theirs goes
+   * too: a filter attached at a group class that points at one of its children must go
+   * before the child, and the child before the group.
+   */
+  const forced = new Set<string>();
+  const impliedBy = (id: string) => (forced.has(id) ? undefined : containers(liveById.get(id)!).find((c) => explicit.has(c)));
   for (let changed = true; changed; ) {
     changed = false;
     for (const id of [...explicit.keys()]) {
       if (impliedBy(id)) continue;
       for (const p of prerequisites(liveById.get(id)!)) {
-        if (!explicit.has(p) && !impliedBy(p)) {
-          explicit.set(p, id);
-          changed = true;
-        }
+        if (forced.has(p)) continue;
+        forced.add(p);
+        if (!explicit.has(p)) explicit.set(p, id);
+        changed = true;
       }
     }
   }
