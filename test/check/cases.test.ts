@@ -14,7 +14,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.pol')).sort();
 
 describe('test/cases', () => {
   it.each(files)('%s checks clean', (file) => {
-    const ds = diagnosticsOf(readFileSync(`${DIR}/${file}`, 'utf8'));
+    const ds = diagnosticsOf(readFileSync(`${DIR}/${file}`, 'utf8'), {}, `${DIR}/${file}`);
     const listing = ds.map((d) => `${d.span?.start.line}:${d.span?.start.col} ${d.code} ${d.message}`).join('\n');
     expect(ds.filter((d) => d.severity === 'error'), listing).toEqual([]);
     expect([...new Set(ds.map((d) => d.code))].sort(), listing).toEqual(EXPECTED_WARNINGS[file] ?? []);

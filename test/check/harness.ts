@@ -1,4 +1,6 @@
 // Test harness for the checker: source text → diagnostics (parse, lower and check).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parsePolicy } from '../../src/syntax/index.js';
 import { check, type Settings } from '../../src/check/index.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
@@ -7,8 +9,9 @@ import type { Code } from '../../src/diagnostics/codes.js';
 export const FILE = 'test.pol';
 
 /** Every diagnostic of the front end and the checker, in the order they were found. */
-export function diagnosticsOf(source: string, settings: Partial<Settings> = {}): Diagnostic[] {
-  const { policy, diagnostics } = parsePolicy(FILE, source);
+export function diagnosticsOf(source: string, settings: Partial<Settings> = {}, file = FILE): Diagnostic[] {
+  const io = { readFile: (p: string) => readFileSync(p, 'utf8'), resolve: (from: string, p: string) => join(dirname(from), p) };
+  const { policy, diagnostics } = parsePolicy(file, source, io);
   return [...diagnostics, ...check(policy, settings).diagnostics];
 }
 

@@ -50,9 +50,14 @@ describe('u32 keys', () => {
       { off: 8, val: 0x00060000, mask: 0x00ff0000 },
       { off: 32, val: 0x00100000, mask: 0x00100000 },
     ]);
-    const [v6] = matchNodes(m, 6, '1:10');
-    expect(v6.keys).toContainEqual({ off: 52, val: 0x00100000, mask: 0x00100000 });
-    // IPv6 payload length < 24: the whole packet below 64 bytes
-    expect(v6.keys).toContainEqual({ off: 4, val: 0x00000600, mask: 0xffe0ff00 });
+    // IPv6 carries the payload length: a packet below 64 bytes has a payload of 0…23,
+    // two blocks (0…15, 16…23), each beside the next-header byte (6, tcp) in the word at 4.
+    const v6 = matchNodes(m, 6, '1:10');
+    expect(v6).toHaveLength(2);
+    expect(v6[0].keys).toContainEqual({ off: 52, val: 0x00100000, mask: 0x00100000 });
+    expect(v6.map((n) => n.keys.find((k) => k.off === 4))).toEqual([
+      { off: 4, val: 0x00000600, mask: 0xfff0ff00 },
+      { off: 4, val: 0x00100600, mask: 0xfff8ff00 },
+    ]);
   });
 });
