@@ -204,7 +204,12 @@ function renderMarkdown(plan: Plan): string {
     out.push('');
     out.push('<details><summary>Changes in detail</summary>', '', '```diff');
     for (const c of plan.changes) {
-      out.push(`${ACTION_SYMBOL[c.action]} ${c.address}${c.origin ? `  (${c.origin})` : ''}`);
+      const head = `${ACTION_SYMBOL[c.action]} ${c.address}${c.origin ? `  (${c.origin})` : ''}`;
+      if (oneLiner(c)) {
+        out.push(`${head}  # ${c.reason ?? ''}`);
+        continue;
+      }
+      out.push(head);
       // Node lines keep their + / - in the first column, where GitHub colours them.
       if (!oneLiner(c)) for (const l of changeBody(c)) out.push(/^ {2}[-+ ] /.test(l) ? `${l[2]}       ${l.slice(4)}` : `      ${l}`);
       if (c.reason) out.push(`      # ${c.reason}`);
