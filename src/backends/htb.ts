@@ -21,6 +21,14 @@ const DEFAULT_PRIO = 7;
 export const quantumFor = (bps: number) => Math.min(200000, Math.max(MTU, Math.floor(bps / 8 / 10)));
 /** One millisecond at the rate plus a full-size frame, like tc's own default (rate/HZ + mtu). */
 export const burstFor = (bps: number) => Math.ceil(bps / 8 / 1000) + 1600;
+/**
+ * cburst must hold the largest packet HTB will see: with GSO/GRO (any router whose NIC
+ * coalesces) that is a 64 KiB super-packet. A smaller cburst caps a waiting class's
+ * ceil tokens below one packet, and a borrowing class loses ceil time it never makes up
+ * (measured in test/lab: `ceil 8mbit` with cburst 2600b got 6.98 mbit; with 66000b, 8.03).
+ */
+const GSO_MAX_BYTES = 65536;
+export const cburstFor = (ceil: number) => Math.max(burstFor(ceil), GSO_MAX_BYTES + 1600);
 /** Leaf queue: ~100 ms at the ceiling, at least 64 packets (ifb's txqueuelen is only 32). */
 export const leafLimitFor = (ceil: number) => Math.min(10000, Math.max(64, Math.ceil((ceil / 8) * 0.1 / MTU)));
 
@@ -225,7 +233,7 @@ function htbClass(dev: string, classid: string, parent: string, rate: number, ce
     prio,
     quantum: quantum ?? quantumFor(rate),
     burst: burstFor(rate),
-    cburst: burstFor(ceil),
+    cburst: cburstFor(ceil),
   };
 }
 

@@ -25,18 +25,18 @@ quiet tc qdisc del dev 'wan0' clsact; quiet tc qdisc del dev 'wan0' ingress
 # Build.
 # wan0 ingress
 run 27 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
-run 28 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '200000' burst '12850b' cburst '12850b'
+run 28 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '200000' burst '12850b' cburst '67136b'
 # wan0 ingress › voice
-run 30 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '4mbit' ceil '10mbit' prio '0' quantum '50000' burst '2100b' cburst '2850b'
+run 30 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '4mbit' ceil '10mbit' prio '0' quantum '50000' burst '2100b' cburst '67136b'
 run 31 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '83'
 # wan0 ingress › interactive
-run 33 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '90mbit' prio '1' quantum '125000' burst '2850b' cburst '12850b'
+run 33 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '90mbit' prio '1' quantum '125000' burst '2850b' cburst '67136b'
 run 34 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '744'
 # wan0 ingress › web
-run 36 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '46mbit' ceil '90mbit' prio '2' quantum '200000' burst '7350b' cburst '12850b'
+run 36 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '46mbit' ceil '90mbit' prio '2' quantum '200000' burst '7350b' cburst '67136b'
 run 37 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' pfifo limit '744'
 # wan0 ingress › bulk
-run 39 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '30mbit' ceil '90mbit' prio '4' quantum '200000' burst '5350b' cburst '12850b'
+run 39 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '30mbit' ceil '90mbit' prio '4' quantum '200000' burst '5350b' cburst '67136b'
 run 40 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '744'
 # wan0 ingress › voice
 run 42 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
@@ -70,18 +70,18 @@ run 69 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32
 run 70 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
 # wan0 egress
 run 72 tc qdisc add dev 'wan0' root handle '1:' htb default 'dd8e'
-run 73 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '18mbit' ceil '18mbit' prio '7' quantum '200000' burst '3850b' cburst '3850b'
+run 73 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '18mbit' ceil '18mbit' prio '7' quantum '200000' burst '3850b' cburst '67136b'
 # wan0 egress › voice
-run 75 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '4mbit' prio '0' quantum '25000' burst '1850b' cburst '2100b'
+run 75 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '4mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
 run 76 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
 # wan0 egress › interactive
-run 78 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '3mbit' ceil '18mbit' prio '1' quantum '37500' burst '1975b' cburst '3850b'
+run 78 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '3mbit' ceil '18mbit' prio '1' quantum '37500' burst '1975b' cburst '67136b'
 run 79 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '149'
 # wan0 egress › web
-run 81 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '5mbit' ceil '18mbit' prio '2' quantum '62500' burst '2225b' cburst '3850b'
+run 81 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '5mbit' ceil '18mbit' prio '2' quantum '62500' burst '2225b' cburst '67136b'
 run 82 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '149'
 # wan0 egress › bulk
-run 84 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '8mbit' ceil '16mbit' prio '4' quantum '100000' burst '2600b' cburst '3600b'
+run 84 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '8mbit' ceil '16mbit' prio '4' quantum '100000' burst '2600b' cburst '67136b'
 run 85 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '133'
 # wan0 egress › voice
 run 87 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'

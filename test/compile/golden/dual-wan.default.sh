@@ -34,18 +34,18 @@ quiet tc qdisc del dev 'wan1' clsact; quiet tc qdisc del dev 'wan1' ingress
 # Build.
 # wan0 ingress
 run 36 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
-run 37 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '475mbit' ceil '475mbit' prio '7' quantum '200000' burst '60975b' cburst '60975b'
+run 37 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '475mbit' ceil '475mbit' prio '7' quantum '200000' burst '60975b' cburst '67136b'
 # wan0 ingress › voice
-run 39 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '4100b'
+run 39 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
 run 40 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '166'
 # wan0 ingress › conferencing
-run 42 tc class add dev 'ifb0' parent '1:1' classid '1:5b22' htb rate '50mbit' ceil '200mbit' prio '1' quantum '200000' burst '7850b' cburst '26600b'
+run 42 tc class add dev 'ifb0' parent '1:1' classid '1:5b22' htb rate '50mbit' ceil '200mbit' prio '1' quantum '200000' burst '7850b' cburst '67136b'
 run 43 tc qdisc add dev 'ifb0' parent '1:5b22' handle '5b22:' pfifo limit '1652'
 # wan0 ingress › interactive
-run 45 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '475mbit' prio '2' quantum '200000' burst '4100b' cburst '60975b'
+run 45 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '475mbit' prio '2' quantum '200000' burst '4100b' cburst '67136b'
 run 46 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '3922'
 # wan0 ingress › bulk
-run 48 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '400mbit' ceil '475mbit' prio '4' quantum '200000' burst '51600b' cburst '60975b'
+run 48 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '400mbit' ceil '475mbit' prio '4' quantum '200000' burst '51600b' cburst '67136b'
 run 49 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '3922'
 # wan0 ingress › voice
 run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
@@ -76,18 +76,18 @@ run 75 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32
 run 76 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
 # wan1 ingress
 run 78 tc qdisc add dev 'ifb1' root handle '1:' htb default 'dd8e'
-run 79 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '225mbit' ceil '225mbit' prio '7' quantum '200000' burst '29725b' cburst '29725b'
+run 79 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '225mbit' ceil '225mbit' prio '7' quantum '200000' burst '29725b' cburst '67136b'
 # wan1 ingress › voice
-run 81 tc class add dev 'ifb1' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '4100b'
+run 81 tc class add dev 'ifb1' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
 run 82 tc qdisc add dev 'ifb1' parent '1:43ed' handle '43ed:' pfifo limit '166'
 # wan1 ingress › conferencing
-run 84 tc class add dev 'ifb1' parent '1:1' classid '1:5b22' htb rate '40mbit' ceil '150mbit' prio '1' quantum '200000' burst '6600b' cburst '20350b'
+run 84 tc class add dev 'ifb1' parent '1:1' classid '1:5b22' htb rate '40mbit' ceil '150mbit' prio '1' quantum '200000' burst '6600b' cburst '67136b'
 run 85 tc qdisc add dev 'ifb1' parent '1:5b22' handle '5b22:' pfifo limit '1239'
 # wan1 ingress › interactive
-run 87 tc class add dev 'ifb1' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '225mbit' prio '2' quantum '125000' burst '2850b' cburst '29725b'
+run 87 tc class add dev 'ifb1' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '225mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
 run 88 tc qdisc add dev 'ifb1' parent '1:5803' handle '5803:' pfifo limit '1858'
 # wan1 ingress › bulk
-run 90 tc class add dev 'ifb1' parent '1:1' classid '1:dd8e' htb rate '170mbit' ceil '225mbit' prio '4' quantum '200000' burst '22850b' cburst '29725b'
+run 90 tc class add dev 'ifb1' parent '1:1' classid '1:dd8e' htb rate '170mbit' ceil '225mbit' prio '4' quantum '200000' burst '22850b' cburst '67136b'
 run 91 tc qdisc add dev 'ifb1' parent '1:dd8e' handle 'dd8e:' pfifo limit '1858'
 # wan1 ingress › voice
 run 93 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
@@ -118,17 +118,17 @@ run 117 tc filter add dev 'ifb1' parent '1:' protocol ipv6 prio '8' u32 match u3
 run 118 tc filter add dev 'ifb1' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
 # shared offsite
 run 120 tc qdisc add dev 'ifb2' root handle '1:' htb default 'df2f'
-run 121 tc class add dev 'ifb2' parent '1:' classid '1:1' htb rate '117mbit' ceil '117mbit' prio '7' quantum '200000' burst '16225b' cburst '16225b'
+run 121 tc class add dev 'ifb2' parent '1:' classid '1:1' htb rate '117mbit' ceil '117mbit' prio '7' quantum '200000' burst '16225b' cburst '67136b'
 # shared offsite › offsite
-run 123 tc class add dev 'ifb2' parent '1:1' classid '1:1a80' htb rate '10mbit' ceil '40mbit' prio '5' quantum '125000' burst '2850b' cburst '6600b'
+run 123 tc class add dev 'ifb2' parent '1:1' classid '1:1a80' htb rate '10mbit' ceil '40mbit' prio '5' quantum '125000' burst '2850b' cburst '67136b'
 # shared offsite › offsite › replication
-run 125 tc class add dev 'ifb2' parent '1:1a80' classid '1:6830' htb rate '6mbit' ceil '40mbit' prio '4' quantum '75000' burst '2350b' cburst '6600b'
+run 125 tc class add dev 'ifb2' parent '1:1a80' classid '1:6830' htb rate '6mbit' ceil '40mbit' prio '4' quantum '75000' burst '2350b' cburst '67136b'
 run 126 tc qdisc add dev 'ifb2' parent '1:6830' handle '6830:' pfifo limit '331'
 # shared offsite › offsite › backup
-run 128 tc class add dev 'ifb2' parent '1:1a80' classid '1:7682' htb rate '4mbit' ceil '30mbit' prio '6' quantum '50000' burst '2100b' cburst '5350b'
+run 128 tc class add dev 'ifb2' parent '1:1a80' classid '1:7682' htb rate '4mbit' ceil '30mbit' prio '6' quantum '50000' burst '2100b' cburst '67136b'
 run 129 tc qdisc add dev 'ifb2' parent '1:7682' handle '7682:' pfifo limit '248'
 # shared offsite › other
-run 131 tc class add dev 'ifb2' parent '1:1' classid '1:df2f' htb rate '107mbit' ceil '117mbit' prio '3' quantum '200000' burst '14975b' cburst '16225b'
+run 131 tc class add dev 'ifb2' parent '1:1' classid '1:df2f' htb rate '107mbit' ceil '117mbit' prio '3' quantum '200000' burst '14975b' cburst '67136b'
 run 132 tc qdisc add dev 'ifb2' parent '1:df2f' handle 'df2f:' pfifo limit '966'
 # shared offsite › offsite
 run 134 tc filter add dev 'ifb2' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc6336414' '0xffffffff' at '16' match u32 '0x00000369' '0x0000ffff' at '20' flowid '1:1a80'
@@ -143,18 +143,18 @@ run 142 tc filter add dev 'ifb2' parent '1:1a80' protocol ip prio '32771' u32 ma
 run 143 tc filter add dev 'ifb2' parent '1:1a80' protocol ipv6 prio '32772' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x0b000000' '0xffff0000' at '28' flowid '1:7682'
 # wan0 egress
 run 145 tc qdisc add dev 'wan0' root handle '1:' htb default 'dd8e'
-run 146 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '200000' burst '13475b' cburst '13475b'
+run 146 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '200000' burst '13475b' cburst '67136b'
 # wan0 egress › voice
-run 148 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '10mbit' prio '0' quantum '62500' burst '2225b' cburst '2850b'
+run 148 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '10mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
 run 149 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '83'
 # wan0 egress › conferencing
-run 151 tc class add dev 'wan0' parent '1:1' classid '1:5b22' htb rate '20mbit' ceil '60mbit' prio '1' quantum '200000' burst '4100b' cburst '9100b'
+run 151 tc class add dev 'wan0' parent '1:1' classid '1:5b22' htb rate '20mbit' ceil '60mbit' prio '1' quantum '200000' burst '4100b' cburst '67136b'
 run 152 tc qdisc add dev 'wan0' parent '1:5b22' handle '5b22:' pfifo limit '496'
 # wan0 egress › interactive
-run 154 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '95mbit' prio '2' quantum '125000' burst '2850b' cburst '13475b'
+run 154 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '95mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
 run 155 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '785'
 # wan0 egress › bulk
-run 157 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '60mbit' ceil '95mbit' prio '4' quantum '200000' burst '9100b' cburst '13475b'
+run 157 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '60mbit' ceil '95mbit' prio '4' quantum '200000' burst '9100b' cburst '67136b'
 run 158 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '785'
 # wan0 egress › voice
 run 160 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -185,18 +185,18 @@ run 184 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u3
 run 185 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000d3d' '0x0000ffff' at '40' flowid '1:5803'
 # wan1 egress
 run 187 tc qdisc add dev 'wan1' root handle '1:' htb default 'dd8e'
-run 188 tc class add dev 'wan1' parent '1:' classid '1:1' htb rate '22mbit' ceil '22mbit' prio '7' quantum '200000' burst '4350b' cburst '4350b'
+run 188 tc class add dev 'wan1' parent '1:' classid '1:1' htb rate '22mbit' ceil '22mbit' prio '7' quantum '200000' burst '4350b' cburst '67136b'
 # wan1 egress › voice
-run 190 tc class add dev 'wan1' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '25000' burst '1850b' cburst '2225b'
+run 190 tc class add dev 'wan1' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
 run 191 tc qdisc add dev 'wan1' parent '1:43ed' handle '43ed:' pfifo limit '64'
 # wan1 egress › conferencing
-run 193 tc class add dev 'wan1' parent '1:1' classid '1:5b22' htb rate '8mbit' ceil '20mbit' prio '1' quantum '100000' burst '2600b' cburst '4100b'
+run 193 tc class add dev 'wan1' parent '1:1' classid '1:5b22' htb rate '8mbit' ceil '20mbit' prio '1' quantum '100000' burst '2600b' cburst '67136b'
 run 194 tc qdisc add dev 'wan1' parent '1:5b22' handle '5b22:' pfifo limit '166'
 # wan1 egress › interactive
-run 196 tc class add dev 'wan1' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '22mbit' prio '2' quantum '25000' burst '1850b' cburst '4350b'
+run 196 tc class add dev 'wan1' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '22mbit' prio '2' quantum '25000' burst '1850b' cburst '67136b'
 run 197 tc qdisc add dev 'wan1' parent '1:5803' handle '5803:' pfifo limit '182'
 # wan1 egress › bulk
-run 199 tc class add dev 'wan1' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '22mbit' prio '4' quantum '125000' burst '2850b' cburst '4350b'
+run 199 tc class add dev 'wan1' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '22mbit' prio '4' quantum '125000' burst '2850b' cburst '67136b'
 run 200 tc qdisc add dev 'wan1' parent '1:dd8e' handle 'dd8e:' pfifo limit '182'
 # wan1 egress › voice
 run 202 tc filter add dev 'wan1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'

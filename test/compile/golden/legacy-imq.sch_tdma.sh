@@ -33,26 +33,26 @@ ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 31 ip6ta
 # Build.
 # ppp0 ingress
 run 35 tc qdisc add dev 'imq0' root handle '1:' htb default 'a8e4'
-run 36 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '17mbit' ceil '17mbit' prio '7' quantum '200000' burst '3725b' cburst '3725b'
+run 36 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '17mbit' ceil '17mbit' prio '7' quantum '200000' burst '3725b' cburst '67136b'
 # ppp0 ingress › voice
-run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '12500' burst '1725b' cburst '1850b'
+run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '12500' burst '1725b' cburst '67136b'
 run 39 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' pfifo limit '64'
 # ppp0 ingress › interactive
-run 41 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '17mbit' prio '1' quantum '25000' burst '1850b' cburst '3725b'
+run 41 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '17mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
 run 42 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '141'
 # ppp0 ingress › p2p
-run 44 tc class add dev 'imq0' parent '1:1' classid '1:bd4' htb rate '1mbit' ceil '8mbit' prio '7' quantum '12500' burst '1725b' cburst '2600b'
+run 44 tc class add dev 'imq0' parent '1:1' classid '1:bd4' htb rate '1mbit' ceil '8mbit' prio '7' quantum '12500' burst '1725b' cburst '67136b'
 run 45 tc qdisc add dev 'imq0' parent '1:bd4' handle 'bd4:' pfifo limit '67'
 # ppp0 ingress › bulk
-run 47 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '13mbit' ceil '17mbit' prio '4' quantum '162500' burst '3225b' cburst '3725b'
+run 47 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '13mbit' ceil '17mbit' prio '4' quantum '162500' burst '3225b' cburst '67136b'
 # ppp0 ingress › bulk › download
-run 49 tc class add dev 'imq0' parent '1:dd8e' classid '1:1deb' htb rate '2mbit' ceil '17mbit' prio '5' quantum '25000' burst '1850b' cburst '3725b'
+run 49 tc class add dev 'imq0' parent '1:dd8e' classid '1:1deb' htb rate '2mbit' ceil '17mbit' prio '5' quantum '25000' burst '1850b' cburst '67136b'
 run 50 tc qdisc add dev 'imq0' parent '1:1deb' handle '1deb:' pfifo limit '141'
 # ppp0 ingress › bulk › web
-run 52 tc class add dev 'imq0' parent '1:dd8e' classid '1:1736' htb rate '8mbit' ceil '17mbit' prio '3' quantum '100000' burst '2600b' cburst '3725b'
+run 52 tc class add dev 'imq0' parent '1:dd8e' classid '1:1736' htb rate '8mbit' ceil '17mbit' prio '3' quantum '100000' burst '2600b' cburst '67136b'
 run 53 tc qdisc add dev 'imq0' parent '1:1736' handle '1736:' pfifo limit '141'
 # ppp0 ingress › bulk › other
-run 55 tc class add dev 'imq0' parent '1:dd8e' classid '1:a8e4' htb rate '3mbit' ceil '17mbit' prio '4' quantum '37500' burst '1975b' cburst '3725b'
+run 55 tc class add dev 'imq0' parent '1:dd8e' classid '1:a8e4' htb rate '3mbit' ceil '17mbit' prio '4' quantum '37500' burst '1975b' cburst '67136b'
 run 56 tc qdisc add dev 'imq0' parent '1:a8e4' handle 'a8e4:' pfifo limit '141'
 # ppp0 ingress › voice
 run 58 tc filter add dev 'imq0' parent '1:' protocol all prio '3' u32 match u32 '0x00000000' '0x00000000' at '0' match mark '0x00000010' '0x000000f0' flowid '1:43ed'
@@ -79,15 +79,15 @@ run 78 tc filter add dev 'imq0' parent '1:dd8e' protocol ipv6 prio '32772' u32 m
 run 79 tc filter add dev 'imq0' parent '1:dd8e' protocol ipv6 prio '32772' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:1736'
 # shared guests
 run 81 tc qdisc add dev 'imq1' root handle '1:' htb default 'f0ee'
-run 82 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '2mbit' ceil '2mbit' prio '7' quantum '25000' burst '1850b' cburst '1850b'
+run 82 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '2mbit' ceil '2mbit' prio '7' quantum '25000' burst '1850b' cburst '67136b'
 # shared guests › guest-p2p
-run 84 tc class add dev 'imq1' parent '1:1' classid '1:3c36' htb rate '200kbit' ceil '500kbit' prio '6' quantum '2500' burst '1625b' cburst '1663b'
+run 84 tc class add dev 'imq1' parent '1:1' classid '1:3c36' htb rate '200kbit' ceil '500kbit' prio '6' quantum '2500' burst '1625b' cburst '67136b'
 run 85 tc qdisc add dev 'imq1' parent '1:3c36' handle '3c36:' pfifo limit '64'
 # shared guests › guest-wifi
-run 87 tc class add dev 'imq1' parent '1:1' classid '1:5066' htb rate '900kbit' ceil '2mbit' prio '3' quantum '11250' burst '1713b' cburst '1850b'
+run 87 tc class add dev 'imq1' parent '1:1' classid '1:5066' htb rate '900kbit' ceil '2mbit' prio '3' quantum '11250' burst '1713b' cburst '67136b'
 run 88 tc qdisc add dev 'imq1' parent '1:5066' handle '5066:' pfifo limit '64'
 # shared guests › lobby
-run 90 tc class add dev 'imq1' parent '1:1' classid '1:f0ee' htb rate '900kbit' ceil '2mbit' prio '3' quantum '11250' burst '1713b' cburst '1850b'
+run 90 tc class add dev 'imq1' parent '1:1' classid '1:f0ee' htb rate '900kbit' ceil '2mbit' prio '3' quantum '11250' burst '1713b' cburst '67136b'
 run 91 tc qdisc add dev 'imq1' parent '1:f0ee' handle 'f0ee:' pfifo limit '64'
 # shared guests › guest-p2p
 run 93 tc filter add dev 'imq1' parent '1:' protocol all prio '3' u32 match u32 '0x00000000' '0x00000000' at '0' match mark '0x00000040' '0x000000f0' flowid '1:3c36'
@@ -95,18 +95,18 @@ run 93 tc filter add dev 'imq1' parent '1:' protocol all prio '3' u32 match u32 
 run 95 tc filter add dev 'imq1' parent '1:' protocol ip prio '4' u32 match u32 '0xc0a81400' '0xffffff00' at '12' flowid '1:5066'
 # ppp0 egress
 run 97 tc qdisc add dev 'ppp0' root handle '1:' htb default 'dd8e'
-run 98 tc class add dev 'ppp0' parent '1:' classid '1:1' htb rate '2500kbit' ceil '2500kbit' prio '7' quantum '31250' burst '1913b' cburst '1913b'
+run 98 tc class add dev 'ppp0' parent '1:' classid '1:1' htb rate '2500kbit' ceil '2500kbit' prio '7' quantum '31250' burst '1913b' cburst '67136b'
 # ppp0 egress › voice
-run 100 tc class add dev 'ppp0' parent '1:1' classid '1:43ed' htb rate '500kbit' ceil '1mbit' prio '0' quantum '6250' burst '1663b' cburst '1725b'
+run 100 tc class add dev 'ppp0' parent '1:1' classid '1:43ed' htb rate '500kbit' ceil '1mbit' prio '0' quantum '6250' burst '1663b' cburst '67136b'
 run 101 tc qdisc add dev 'ppp0' parent '1:43ed' handle '43ed:' pfifo limit '64'
 # ppp0 egress › interactive
-run 103 tc class add dev 'ppp0' parent '1:1' classid '1:5803' htb rate '500kbit' ceil '2500kbit' prio '1' quantum '6250' burst '1663b' cburst '1913b'
+run 103 tc class add dev 'ppp0' parent '1:1' classid '1:5803' htb rate '500kbit' ceil '2500kbit' prio '1' quantum '6250' burst '1663b' cburst '67136b'
 run 104 tc qdisc add dev 'ppp0' parent '1:5803' handle '5803:' pfifo limit '64'
 # ppp0 egress › p2p
-run 106 tc class add dev 'ppp0' parent '1:1' classid '1:bd4' htb rate '300kbit' ceil '1mbit' prio '7' quantum '3750' burst '1638b' cburst '1725b'
+run 106 tc class add dev 'ppp0' parent '1:1' classid '1:bd4' htb rate '300kbit' ceil '1mbit' prio '7' quantum '3750' burst '1638b' cburst '67136b'
 run 107 tc qdisc add dev 'ppp0' parent '1:bd4' handle 'bd4:' pfifo limit '64'
 # ppp0 egress › bulk
-run 109 tc class add dev 'ppp0' parent '1:1' classid '1:dd8e' htb rate '1200kbit' ceil '2500kbit' prio '4' quantum '15000' burst '1750b' cburst '1913b'
+run 109 tc class add dev 'ppp0' parent '1:1' classid '1:dd8e' htb rate '1200kbit' ceil '2500kbit' prio '4' quantum '15000' burst '1750b' cburst '67136b'
 run 110 tc qdisc add dev 'ppp0' parent '1:dd8e' handle 'dd8e:' pfifo limit '64'
 # ppp0 egress › voice
 run 112 tc filter add dev 'ppp0' parent '1:' protocol all prio '3' u32 match u32 '0x00000000' '0x00000000' at '0' match mark '0x00000010' '0x000000f0' flowid '1:43ed'
