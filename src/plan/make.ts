@@ -37,7 +37,6 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
   for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
-  const liveOrder = new Map([...liveById.keys()].map((id, i) => [id, i]));
 
   // ---- per-object verdicts ----
   const verdicts = new Map<string, Verdict>();
@@ -239,7 +238,15 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     return g.implicit ? `goes with ${address(cause)}, which is ${what}` : `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
   };
 
-  for (const [id, o] of liveById) {
+  const depth = (o: LiveItem) => {
+    let d = 0;
+    if (o.kind !== 'class') return 0;
+    for (let p = liveById.get(classId(o.dev, o.parent)); p && p.kind === 'class' && d < liveById.size; p = liveById.get(classId(p.dev, p.parent))) d++;
+    return d;
+  };
+  const order = canonicalOrder(depth);
+  for (const o of [...liveById.values()].sort(order)) {
+    const id = o.id;
     const g = goes.get(id);
     if (!g || wantedById.has(id)) continue;
     push(clean({ action: 'delete', id, kind: o.kind, address: address(o), origin: originOf(o), before: o, reason: describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
@@ -266,12 +273,6 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const add = (argvs: Argv[], change: number, phase: Phase) => {
     for (const a of argvs) steps.push({ tool: a.tool, argv: a.argv, change, phase });
   };
-  const depth = (o: LiveItem) => {
-    let d = 0;
-    if (o.kind !== 'class') return 0;
-    for (let p = liveById.get(classId(o.dev, o.parent)); p && p.kind === 'class' && d < liveById.size; p = liveById.get(classId(p.dev, p.parent))) d++;
-    return d;
-  };
   const rank = (o: LiveItem) => {
     switch (o.kind) {
       case 'filter':
@@ -291,7 +292,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     }
   };
   const removals = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
-  removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || liveOrder.get(a.id)! - liveOrder.get(b.id)!);
+  removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || order(a, b));
   for (const o of removals) add(deleteSteps(o), index.get(o.id)!, 'delete');
   for (const w of wanted) {
     const i = index.get(w.obj.id);
@@ -324,6 +325,53 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     summary,
     errors,
     notes,
+  };
+}
+
+/**
+ * An order of live objects that does not depend on how they were listed (the live reader
+ * and a diff's assumed state list them differently): per device, the device, its root,
+ * classes (parents first, then by classid), leaf qdiscs, filters (by parent and prio), the
+ * hook and its filters; then chains, each followed by its rules; then the rest.
+ */
+function canonicalOrder(depth: (o: LiveItem) => number) {
+  const id = (classid: string) => {
+    const [maj, min] = classid.split(':');
+    return parseInt(maj || '0', 16) * 0x10000 + parseInt(min || '0', 16);
+  };
+  const key = (o: LiveItem): Array<string | number> => {
+    switch (o.kind) {
+      case 'link':
+        return [0, o.name, 0];
+      case 'qdisc':
+        if (o.parent === 'root') return [0, o.dev, 1];
+        if (o.parent === 'ingress') return [0, o.dev, 5];
+        return [0, o.dev, 3, id(o.parent)];
+      case 'class':
+        return [0, o.dev, 2, depth(o), id(o.classid)];
+      case 'filter':
+        return o.parent === 'ingress' || o.parent === 'egress' ? [0, o.dev, 6, o.parent, o.prio] : [0, o.dev, 4, id(o.parent), o.prio, o.id];
+      case 'chain':
+        return [1, o.family, o.chain, 0];
+      case 'iptables':
+        return [1, o.family, o.chain, 1, o.id];
+      default:
+        return [2, o.id];
+    }
+  };
+  return (a: LiveItem, b: LiveItem) => {
+    const x = key(a);
+    const y = key(b);
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      const p = x[i];
+      const q = y[i];
+      if (p === q) continue;
+      if (p === undefined) return -1;
+      if (q === undefined) return 1;
+      if (typeof p === 'number' && typeof q === 'number') return p - q;
+      return String(p) < String(q) ? -1 : 1;
+    }
+    return 0;
   };
 }
 
