@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { readLive } from '../state/index.js';
 import { diffPolicies, makePlan, readStateFile, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
 import type { DesiredState } from '../model/types.js';
+import { registerApplyCommands } from './apply-commands.js';
 
 export const VERSION = '0.1.0';
 
@@ -228,6 +229,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       }
       code = emitPlan(diffPolicies(before.state, after.state, { base: before.ref, policy: after.ref }), opts);
     });
+
+  registerApplyCommands(program, { io, compileFile, setCode: (c) => void (code = c) });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

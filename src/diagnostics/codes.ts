@@ -61,6 +61,10 @@ export const CODES = {
   QP4003: { severity: 'error', title: 'cannot write file' },
   QP4004: { severity: 'error', title: 'cannot read the live system' },
   QP4005: { severity: 'error', title: 'plan cannot be applied' },
+  QP4006: { severity: 'error', title: 'another apply holds the lock' },
+  QP4007: { severity: 'error', title: 'apply failed' },
+  QP4008: { severity: 'error', title: 'restore incomplete' },
+  QP4009: { severity: 'error', title: 'nothing to confirm' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -1,0 +1,74 @@
+// Apply a plan so that a failure never leaves the router half-configured: check the live
+// state is the one the plan was made against, snapshot it, run the plan's exact steps,
+// read back and verify; on any failure — a command, or anything left over afterwards —
+// put the snapshot back and say what failed.
+import type { DesiredState } from '../model/types.js';
+import { liveDigest, makePlan, ownedOf, writeStateFile, type Plan } from '../plan/index.js';
+import { readLive, type LiveItem, type Scope } from '../state/index.js';
+import { runSteps, type Progress, type StepFailure } from './run.js';
+
+export interface ApplyOptions {
+  stateDir: string;
+  progress?: Progress;
+  /** Reads the live system in a scope (tests may point it elsewhere). */
+  read?: (scope: Scope) => Promise<LiveItem[]>;
+}
+
+export type Restore = { restored: true } | { restored: false; problem: string };
+
+export type ApplyResult =
+  | { ok: true; snapshot: LiveItem[]; steps: number }
+  | ({ ok: false; reason: string; failure?: StepFailure } & Restore);
+
+export class DriftError extends Error {}
+
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const read = opts.read ?? ((scope: Scope) => readLive(scope));
+  if (plan.errors.length) return { ok: false, reason: `the plan cannot be applied: ${plan.errors.join('; ')}`, restored: true };
+  const snapshot = await read(plan.scope);
+  if (liveDigest(snapshot, plan.scope) !== plan.liveDigest) {
+    throw new DriftError('the live system changed since this plan was made: make a new plan');
+  }
+
+  const run = await runSteps(plan.steps, opts.progress);
+  if (run.failure) {
+    const f = run.failure;
+    const restore = await restoreSnapshot(snapshot, plan.scope, read);
+    return { ok: false, reason: `step ${f.index + 1} of ${plan.steps.length} failed: ${f.command}: ${f.message}`, failure: f, ...restore };
+  }
+
+  // Read back: whatever still differs from the desired state is a failure too.
+  const after = await read(plan.scope);
+  const left = makePlan(plan.desired, after, plan.scope);
+  if (left.changes.length > 0) {
+    const what = left.changes.map((c) => `${c.action} ${c.address}`).join(', ');
+    const restore = await restoreSnapshot(snapshot, plan.scope, read);
+    return { ok: false, reason: `the commands ran, but the kernel does not hold what was planned: ${what}`, ...restore };
+  }
+  writeStateFile(opts.stateDir, ownedOf(plan.desired.objects), plan.policy);
+  return { ok: true, snapshot, steps: plan.steps.length };
+}
+
+/** The snapshot as a desired state: what restoring means is planning back to it. */
+export function snapshotAsDesired(snapshot: LiveItem[]): DesiredState {
+  // Chains come back with their rules; a chain without rules is kept explicitly.
+  const ruled = new Set(snapshot.flatMap((o) => (o.kind === 'iptables' ? [`${o.family}/${o.chain}`] : [])));
+  const objects = snapshot.filter((o) => o.kind !== 'chain' || !ruled.has(`${o.family}/${o.chain}`));
+  return { objects: objects as DesiredState['objects'], notes: [] };
+}
+
+/**
+ * Plans from the live state now back to the snapshot and runs it, then checks the result
+ * equals the snapshot as read (the same digest). Best effort: a step that fails is
+ * reported, never hidden.
+ */
+export async function restoreSnapshot(snapshot: LiveItem[], scope: Scope, read: (scope: Scope) => Promise<LiveItem[]>): Promise<Restore> {
+  const now = await read(scope);
+  const back = makePlan(snapshotAsDesired(snapshot), now, scope);
+  const run = await runSteps(back.steps);
+  const final = await read(scope);
+  if (liveDigest(final, scope) === liveDigest(snapshot, scope)) return { restored: true };
+  const still = makePlan(snapshotAsDesired(snapshot), final, scope).changes.map((c) => `${c.action} ${c.address}`);
+  const failed = run.failure ? `; restoring stopped at ${run.failure.command}: ${run.failure.message}` : '';
+  return { restored: false, problem: `the system differs from before the apply: ${still.join(', ') || 'details qospolicy cannot recreate'}${failed}` };
+}

@@ -1,0 +1,89 @@
+// Runs plan steps as argv through execa, never a shell. Consecutive steps of one tool go
+// in one batch: `tc -batch -`, `ip -batch -`, `iptables-restore --noflush` (atomic per
+// table; only qospolicy's own chains are named), so a thousand commands are a handful of
+// processes. A failure names the step, its command and the tool's own message.
+import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
+import type { Step } from '../plan/types.js';
+import { stepText } from '../plan/index.js';
+
+export interface StepFailure {
+  /** Index into the steps given. */
+  index: number;
+  command: string;
+  message: string;
+}
+
+export interface RunResult {
+  /** Steps that ran to completion (a failed iptables batch applies none of its steps). */
+  done: number;
+  failure?: StepFailure;
+}
+
+export type Progress = (done: number, total: number) => void;
+
+type Batch = { tool: Step['tool']; from: number; steps: Step[] };
+
+function batches(steps: Step[]): Batch[] {
+  const out: Batch[] = [];
+  steps.forEach((s, i) => {
+    const last = out[out.length - 1];
+    const batchable = s.tool === 'tc' || s.tool === 'ip' || s.tool === 'iptables' || s.tool === 'ip6tables';
+    if (last && batchable && last.tool === s.tool) last.steps.push(s);
+    else out.push({ tool: s.tool, from: i, steps: [s] });
+  });
+  return out;
+}
+
+/** One iptables step as an iptables-restore line (`-N X` declares the chain). */
+function restoreLine(argv: string[]): string {
+  const rest = argv.slice(1);
+  const t = rest.indexOf('-t');
+  if (t >= 0) rest.splice(t, 2);
+  if (rest[0] === '-N') return `:${rest[1]} - [0:0]`;
+  return rest.join(' ');
+}
+
+/** "Command failed -:12" (tc, ip) or "line 12 failed" (iptables-restore) → 0-based line. */
+function failedLine(stderr: string): number | undefined {
+  const m = /Command failed -:(\d+)/.exec(stderr) ?? /line (\d+) failed/.exec(stderr);
+  return m ? Number(m[1]) - 1 : undefined;
+}
+
+export async function runSteps(steps: Step[], progress?: Progress): Promise<RunResult> {
+  let done = 0;
+  for (const b of batches(steps)) {
+    const fail = (offset: number, message: string): RunResult => {
+      const index = b.from + Math.max(0, Math.min(offset, b.steps.length - 1));
+      return { done, failure: { index, command: stepText(steps[index]!), message: message.trim() } };
+    };
+    if (b.tool === 'sysfs') {
+      const [path, value] = b.steps[0]!.argv;
+      try {
+        writeFileSync(path!, `${value}\n`);
+      } catch (e) {
+        return fail(0, (e as Error).message);
+      }
+    } else if (b.tool === 'tc' || b.tool === 'ip') {
+      const input = b.steps.map((s) => s.argv.slice(1).join(' ')).join('\n') + '\n';
+      const r = await execa(b.tool, ['-batch', '-'], { input, reject: false });
+      if (r.exitCode !== 0) {
+        const line = failedLine(String(r.stderr));
+        // Lines before the failing one have been applied.
+        if (line !== undefined) done += line;
+        return fail(line ?? 0, String(r.stderr));
+      }
+    } else if (b.tool === 'iptables' || b.tool === 'ip6tables') {
+      const lines = ['*mangle', ...b.steps.map((s) => restoreLine(s.argv)), 'COMMIT'];
+      const r = await execa(`${b.tool}-restore`, ['--noflush'], { input: lines.join('\n') + '\n', reject: false });
+      if (r.exitCode !== 0) return fail((failedLine(String(r.stderr)) ?? 1) - 1, String(r.stderr));
+    } else {
+      const [cmd, ...args] = b.steps[0]!.argv;
+      const r = await execa(cmd!, args, { reject: false });
+      if (r.exitCode !== 0) return fail(0, String(r.stderr) || `exit ${r.exitCode}`);
+    }
+    done += b.steps.length;
+    progress?.(done, steps.length);
+  }
+  return { done };
+}

@@ -1,0 +1,51 @@
+// Running the real CLI inside a test namespace, with a state directory of its own.
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Netns } from '../support/netns.js';
+import { readLive, type LiveItem } from '../../src/state/index.js';
+import { canonical } from '../../src/plan/objects.js';
+import type { Scope } from '../../src/state/index.js';
+
+export const BIN = resolve('bin/qospolicy.js');
+
+export interface Cli {
+  stateDir: string;
+  run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export function cli(ns: Netns, stateDir = mkdtempSync(join(tmpdir(), 'qp-state-'))): Cli {
+  return {
+    stateDir,
+    async run(args) {
+      const r = await execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, ...args], {
+        reject: false,
+        env: { QOSPOLICY_STATE_DIR: stateDir, NO_COLOR: '1' },
+        timeout: 120_000,
+      });
+      return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+    },
+  };
+}
+
+/** The live state of a scope as canonical JSON: what "equal byte for byte" compares. */
+export async function liveText(ns: Netns, scope: Scope): Promise<string> {
+  const items: LiveItem[] = await readLive(scope, { netns: ns.name });
+  return canonical([...items].sort((a, b) => (a.id < b.id ? -1 : 1)));
+}
+
+/** Every tc object, link and mangle rule in the namespace, as tc/ip/iptables print them. */
+export async function rawState(ns: Netns): Promise<string> {
+  const out: string[] = [];
+  const links = String((await ns.run(['ip', '-o', 'link', 'show'])).stdout)
+    .split('\n')
+    .map((l) => l.replace(/^\d+: /, '').split(/[:@]/)[0]!.trim())
+    .filter(Boolean);
+  out.push(links.join(' '));
+  for (const dev of links) {
+    for (const what of ['qdisc', 'class']) out.push(String((await ns.run(['tc', what, 'show', 'dev', dev])).stdout));
+  }
+  out.push(String((await ns.run(['iptables-save', '-t', 'mangle'])).stdout).replace(/^#.*$/gm, '').replace(/\[\d+:\d+\]/g, ''));
+  return out.join('\n');
+}
