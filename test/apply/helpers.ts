@@ -1,5 +1,7 @@
 // Running the real CLI inside a test namespace, with a state directory of its own.
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
+import { compileSource } from '../compile/pipeline.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,8 +46,16 @@ export async function rawState(ns: Netns): Promise<string> {
     .filter(Boolean);
   out.push(links.join(' '));
   for (const dev of links) {
-    for (const what of ['qdisc', 'class']) out.push(String((await ns.run(['tc', what, 'show', 'dev', dev])).stdout));
+    // direct_packets_stat is a packet counter, not configuration
+    for (const what of ['qdisc', 'class']) out.push(String((await ns.run(['tc', what, 'show', 'dev', dev])).stdout).replace(/direct_packets_stat \d+/g, ''));
   }
   out.push(String((await ns.run(['iptables-save', '-t', 'mangle'])).stdout).replace(/^#.*$/gm, '').replace(/\[\d+:\d+\]/g, ''));
   return out.join('\n');
+}
+
+/** The interfaces a policy requires (veth pairs are made for them in the test namespace). */
+export function requiredInterfaces(file: string): string[] {
+  const r = compileSource(file, readFileSync(file, 'utf8'));
+  if (!r.state) throw new Error(`${file} does not compile`);
+  return r.state.objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' ? [o.name] : []));
 }
