@@ -4,7 +4,7 @@
 // put the snapshot back and say what failed.
 import type { DesiredState } from '../model/types.js';
 import { liveDigest, makePlan, ownedOf, writeStateFile, type Plan } from '../plan/index.js';
-import { readLive, type LiveItem, type Scope } from '../state/index.js';
+import { htbBufferRoundTrip, readLive, shownSize, type LiveItem, type Scope } from '../state/index.js';
 import { runSteps, type Progress, type StepFailure } from './run.js';
 
 export interface ApplyOptions {
@@ -49,12 +49,29 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   return { ok: true, snapshot, steps: plan.steps.length };
 }
 
-/** The snapshot as a desired state: what restoring means is planning back to it. */
+/**
+ * The snapshot as a desired state: restoring means planning back to it. The snapshot is
+ * what the kernel showed; objects are turned back into what to send so that they show
+ * exactly that again (htb bursts pass through the kernel's time ticks and tc's printing).
+ */
 export function snapshotAsDesired(snapshot: LiveItem[]): DesiredState {
   // Chains come back with their rules; a chain without rules is kept explicitly.
   const ruled = new Set(snapshot.flatMap((o) => (o.kind === 'iptables' ? [`${o.family}/${o.chain}`] : [])));
-  const objects = snapshot.filter((o) => o.kind !== 'chain' || !ruled.has(`${o.family}/${o.chain}`));
+  const objects = snapshot
+    .filter((o) => o.kind !== 'chain' || !ruled.has(`${o.family}/${o.chain}`))
+    .map((o) => (o.kind === 'class' ? { ...o, burst: sentBurst(o.rate, o.burst), cburst: sentBurst(o.ceil, o.cburst) } : o));
   return { objects: objects as DesiredState['objects'], notes: [] };
+}
+
+/** A burst to send that the kernel shows as `shown` at this rate (the nearest such value). */
+export function sentBurst(bits: number, shown: number): number {
+  const rate = Math.floor(bits / 8) * 8;
+  const shows = (b: number) => shownSize(htbBufferRoundTrip(rate, b)) === shown;
+  for (let d = 0; d <= 4096; d++) {
+    if (shows(shown + d)) return shown + d;
+    if (d > 0 && shown - d > 0 && shows(shown - d)) return shown - d;
+  }
+  return shown;
 }
 
 /**
