@@ -202,17 +202,43 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
    * before the child, and the child before the group.
    */
   const forced = new Set<string>();
+  /**
+   * u32 keeps hash tables per qdisc, shared by the filters at the qdisc, at its classes and
+   * (clsact) at both hooks, and frees a table only with the qdisc's last u32 filter: deleting
+   * the prio that made it leaves it behind, hidden, and adding it again fails ("Filter already
+   * exists") or brings its old nodes back (measured). So a filter with hash tables goes only
+   * together with every u32 filter of its qdisc.
+   */
+  const tableSharers = (o: LiveItem): string[] => {
+    if (o.kind !== 'filter' || !(o.tables?.length)) return [];
+    const hook = (p: string) => p === 'ingress' || p === 'egress';
+    return [...liveById.values()]
+      .filter((x) => x.kind === 'filter' && x.id !== o.id && x.dev === o.dev && hook(x.parent) === hook(o.parent) && !unmodeledOf(x).some(([what]) => what === 'classifier'))
+      .map((x) => x.id);
+  };
   const impliedBy = (id: string) => (forced.has(id) ? undefined : containers(liveById.get(id)!).find((c) => explicit.has(c)));
+  const force = (p: string, cause: string) => {
+    if (forced.has(p)) return false;
+    forced.add(p);
+    if (!explicit.has(p)) explicit.set(p, cause);
+    return true;
+  };
+  /** The qdisc (or device) that takes everything of it along: then its u32 tables go too. */
+  const wholeQdisc = (id: string) => {
+    const by = impliedBy(id);
+    const c = by === undefined ? undefined : liveById.get(by);
+    return c !== undefined && (c.kind === 'link' || (c.kind === 'qdisc' && (c.parent === 'root' || c.parent === 'ingress')));
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (const id of [...explicit.keys()]) {
       if (impliedBy(id)) continue;
-      for (const p of prerequisites(liveById.get(id)!)) {
-        if (forced.has(p)) continue;
-        forced.add(p);
-        if (!explicit.has(p)) explicit.set(p, id);
-        changed = true;
-      }
+      for (const p of prerequisites(liveById.get(id)!)) changed = force(p, id) || changed;
+    }
+    // A filter with hash tables that goes (by itself or with its class), unless its whole qdisc goes.
+    for (const o of liveById.values()) {
+      if (o.kind !== 'filter' || !o.tables?.length || !(explicit.has(o.id) || impliedBy(o.id)) || wholeQdisc(o.id)) continue;
+      for (const p of tableSharers(o)) changed = force(p, o.id) || changed;
     }
   }
   /** Every live object that goes, and whether the kernel takes it along with another (implicit). */
@@ -235,7 +261,9 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     if (!g.cause) return undefined;
     const cause = liveById.get(g.cause)!;
     const what = wantedById.has(g.cause) ? 'replaced' : 'removed';
-    return g.implicit ? `goes with ${address(cause)}, which is ${what}` : `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
+    if (g.implicit) return `goes with ${address(cause)}, which is ${what}`;
+    if (cause.kind === 'filter') return `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
+    return `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
   };
 
   const depth = (o: LiveItem) => {

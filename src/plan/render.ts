@@ -50,13 +50,22 @@ function noChanges(plan: Plan): string {
 
 const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
+const NODE_FIELDS = new Set(['ht', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
+
+/** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */
 export function nodeText(n: U32Node): string {
-  const parts = n.keys.map((k) => `match ${hex8(k.val)}/${hex8(k.mask)} at ${k.off}`);
+  const parts: string[] = [];
+  if (n.ht) parts.push(`ht ${n.ht}`);
+  parts.push(...n.keys.map((k) => `match ${hex8(k.val)}/${hex8(k.mask)} at ${k.off}`));
   if (n.mark) parts.push(`mark ${hex8(n.mark.val)}/${hex8(n.mark.mask)}`);
+  if (n.hashkey) parts.push(`hashkey mask ${hex8(n.hashkey.mask)} at ${n.hashkey.at}`);
+  if (n.link) parts.push(`link ${n.link}`);
   if (n.flowid) parts.push(`flowid ${n.flowid}`);
+  if (n.connmark) parts.push('action connmark');
   if (n.action?.kind === 'mirred') parts.push(`action mirred egress redirect dev ${n.action.dev}`);
   else if (n.action?.kind === 'skbedit') parts.push(`action skbedit priority ${n.action.priority}`);
   else if (n.action) parts.push(`action ${canonical(n.action)}`);
+  for (const [k, v] of Object.entries(n)) if (!NODE_FIELDS.has(k) && v !== undefined) parts.push(`${k} ${canonical(v)}`);
   return parts.join(' ') || '(matches everything)';
 }
 
@@ -113,7 +122,7 @@ export function lineDiff(before: string[], after: string[]): string[] {
     if (i < n && j < m && before[i] === after[j]) {
       out.push(`  ${before[i++]}`);
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+ ${after[j++]}`);
+    } else if (j < m && (i === n || lcs[i]![j + 1]! > lcs[i + 1]![j]!)) out.push(`+ ${after[j++]}`);
     else out.push(`- ${before[i++]}`);
   }
   return out;

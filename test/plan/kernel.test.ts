@@ -102,7 +102,7 @@ describe.skipIf(!requireKernelTools())('qospolicy plan on the kernel', () => {
 
   it('plan -o saves the plan with its scope and live digest; the digest follows the live system', () =>
     withNetns(async (ns) => {
-      const file = 'policies/branch-office.pol';
+      const file = 'test/plan/cases/identical/old.pol';
       await interfaces(ns, file);
       await boot(ns, file);
       const out = join(tmp(), 'plan.json');
@@ -230,7 +230,7 @@ describe.skipIf(!requireKernelTools())('qospolicy plan on the kernel', () => {
 // live system (owning what the old one owned, as apply's state file will say), check that
 // the live plan is exactly the plan `diff` predicted, run its steps, and plan again: converged.
 const CASES = 'test/plan/cases';
-const KERNEL_CASES = ['add-class', 'ceil-and-limit', 'class-rate', 'default-moved', 'identical', 'match-change', 'nest-class', 'remove-class', 'remove-egress', 'shared-egress'];
+const KERNEL_CASES = ['add-class', 'ceil-and-limit', 'class-rate', 'default-moved', 'fair-hosts', 'identical', 'match-change', 'nest-class', 'remove-class', 'remove-egress', 'shared-egress'];
 
 describe.skipIf(!requireKernelTools())('diff cases, applied on the kernel', () => {
   for (const name of KERNEL_CASES) {

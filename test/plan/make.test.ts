@@ -146,6 +146,23 @@ describe('makePlan: replacements (-/+) and what they take along', () => {
     expect(text).toMatch(/\n {10}match .*0x00000050\/0x0000ffff at 20 flowid 1:ca1b/);
   });
 
+  it('a filter with u32 hash tables goes only with every u32 filter of its qdisc (tables are per qdisc, freed with the last filter)', () => {
+    const fair = (prefix: string) => `interface wan0 {\n  link down 100mbit up 20mbit\n  ingress rate 90mbit {\n    class voice rate 4mbit ceil 10mbit prio 0 { match udp dport 5060 }\n    class guests rate 30mbit ceil 60mbit prio 5 fair hosts on ${prefix}\n    class bulk rate 30mbit ceil 90mbit prio 4 default\n  }\n}\n`;
+    const plan = diffTexts(fair('192.168.10.0/28'), fair('192.168.20.0/28'));
+    const filters = plan.changes.filter((c) => c.kind === 'filter');
+    expect(filters.every((c) => c.action === 'replace' && !c.implicit)).toBe(true);
+    const voice = filters.find((c) => c.origin === 'wan0 ingress › voice')!;
+    expect(voice.fields).toBeUndefined(); // unchanged itself
+    expect(voice.reason).toContain('u32 frees its hash tables only with the last u32 filter of the qdisc');
+    // every u32 filter of ifb0's tree is deleted before any per-host class
+    const del = lines(plan).filter((l) => l.includes(' del '));
+    const firstClass = del.findIndex((l) => l.startsWith('tc class del'));
+    expect(del.slice(0, firstClass).length).toBe(filters.length);
+    // a change elsewhere does not touch the filter with the table
+    const other = diffTexts(fair('192.168.10.0/28'), fair('192.168.10.0/28').replace('dport 5060', 'dport 5061'));
+    expect(changeList(other)).toEqual(['replace filter ifb0 1: prio 1', 'replace filter ifb0 1: prio 2']);
+  });
+
   it('the ingress hook becomes clsact: deleted by its own kind, its redirect added again', () => {
     const text = BASE.replace('egress rate 18mbit', 'egress rate 18mbit');
     const shared = `${text}\nshared up egress on wan0 rate 18mbit {\n  class all rate 18mbit ceil 18mbit default\n}\n`;
