@@ -81,8 +81,8 @@ describe('qospolicy check / compile', () => {
   it('batch -o writes the tc, ip and modprobe files', async () => {
     const dir = tmp();
     expect(await main(['compile', 'policies/branch-office.pol', '--format', 'batch', '-o', join(dir, 'site')], capture().io)).toBe(0);
-    expect(readFileSync(join(dir, 'site.tc'), 'utf8')).toMatch(/^qdisc add dev ifb0 root handle 1: htb default/m);
-    expect(readFileSync(join(dir, 'site.modprobe.conf'), 'utf8')).toContain('options ifb numifbs=1');
+    expect(readFileSync(join(dir, 'site.tc'), 'utf8')).toMatch(/^qdisc add dev ifb0 root handle 1: stab linklayer ethernet overhead 8 mpu 0 htb default/m);
+    expect(readFileSync(join(dir, 'site.modprobe.conf'), 'utf8')).toContain('options ifb numifbs=2');
     expect(readFileSync(join(dir, 'site.ip'), 'utf8')).toContain('link add ifb0 type ifb');
   });
 });

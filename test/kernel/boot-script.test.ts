@@ -72,9 +72,11 @@ describe.skipIf(!requireKernelTools())('compiled sh script on the kernel', () =>
   it('a failing command stops the script with the line and the command', async () => {
     // A class rate the kernel refuses only at run time: the device's own limits are not
     // known at compile time, so make the step fail by pre-creating a conflicting qdisc handle.
-    const { script } = compileToScript('policies/branch-office.pol');
+    const { state, script } = compileToScript('policies/branch-office.pol');
     await withNetns(async (ns) => {
-      await ns.veth('wan0', 'wan0-p');
+      for (const link of state.objects) {
+        if (link.kind === 'link' && link.type === 'require') await ns.veth(link.name, `${link.name.slice(0, 11)}-p`);
+      }
       const text = readFileSync(script, 'utf8').replace(/^(run \d+ tc class add dev 'ifb0' parent '1:1')/m, 'run 9999 false; $1');
       const broken = script.replace('boot.sh', 'broken.sh');
       writeFileSync(broken, text);

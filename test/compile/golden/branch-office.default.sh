@@ -11,118 +11,665 @@ txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || e
 
 # Requirements: checked before anything changes.
 has_link 'wan0' || fail 13 'interface wan0 does not exist'
+has_link 'lan0.30' || fail 14 'interface lan0.30 does not exist'
 
 # Modules and devices.
-[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=1'
-has_link 'ifb0' || run 17 ip link add 'ifb0' type ifb
-run 18 ip link set dev 'ifb0' up
+[ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=2'
+has_link 'ifb0' || run 18 ip link add 'ifb0' type ifb
+run 19 ip link set dev 'ifb0' up
+has_link 'ifb1' || run 20 ip link add 'ifb1' type ifb
+run 21 ip link set dev 'ifb1' up
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'ifb0' root
+quiet tc qdisc del dev 'ifb1' root
 quiet tc qdisc del dev 'wan0' root
+quiet tc qdisc del dev 'lan0.30' root
 quiet tc qdisc del dev 'wan0' clsact; quiet tc qdisc del dev 'wan0' ingress
+quiet tc qdisc del dev 'lan0.30' clsact; quiet tc qdisc del dev 'lan0.30' ingress
 
 # Build.
 # wan0 ingress
-run 27 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
-run 28 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '200000' burst '12850b' cburst '67136b'
+run 33 tc qdisc add dev 'ifb0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
+run 34 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '88615384bit' ceil '88615384bit' prio '7' quantum '200000' burst '12677b' cburst '67136b'
 # wan0 ingress › voice
-run 30 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '4mbit' ceil '10mbit' prio '0' quantum '50000' burst '2100b' cburst '67136b'
-run 31 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '83'
+run 36 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '3938461bit' ceil '9846153bit' prio '0' quantum '49230' burst '2093b' cburst '67136b'
+run 37 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '82'
 # wan0 ingress › interactive
-run 33 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '90mbit' prio '1' quantum '125000' burst '2850b' cburst '67136b'
-run 34 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '744'
+run 39 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '9846153bit' ceil '88615384bit' prio '1' quantum '123076' burst '2831b' cburst '67136b'
+run 40 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '732'
 # wan0 ingress › web
-run 36 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '46mbit' ceil '90mbit' prio '2' quantum '200000' burst '7350b' cburst '67136b'
-run 37 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' pfifo limit '744'
+run 42 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '45292307bit' ceil '88615384bit' prio '2' quantum '200000' burst '7262b' cburst '67136b'
+run 43 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' pfifo limit '732'
 # wan0 ingress › bulk
-run 39 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '30mbit' ceil '90mbit' prio '4' quantum '200000' burst '5350b' cburst '67136b'
-run 40 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '744'
+run 45 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '29538461bit' ceil '88615384bit' prio '4' quantum '200000' burst '5293b' cburst '67136b'
+run 46 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '732'
 # wan0 ingress › voice
-run 42 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
-run 43 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
-run 44 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
-run 45 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
-run 46 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
-run 47 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
-run 48 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
-run 49 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
-run 50 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
-run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
-run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
-run 53 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
-run 54 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x13c50000' '0xffff0000' at '20' flowid '1:43ed'
-run 55 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
-run 56 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
-run 57 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x13c50000' '0xffff0000' at '40' flowid '1:43ed'
-run 58 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
+run 48 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
+run 49 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
+run 50 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
+run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
+run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
+run 53 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
+run 54 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
+run 55 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
+run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
+run 57 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
+run 58 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
+run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
+run 60 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x13c50000' '0xffff0000' at '20' flowid '1:43ed'
+run 61 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
+run 62 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
+run 63 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x13c50000' '0xffff0000' at '40' flowid '1:43ed'
+run 64 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
 # wan0 ingress › interactive
-run 60 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
-run 61 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
-run 62 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
-run 63 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
+run 66 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
+run 67 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
+run 68 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
+run 69 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
 # wan0 ingress › web
-run 65 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00500000' '0xffff0000' at '20' flowid '1:ca1b'
-run 66 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
-run 67 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
-run 68 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00500000' '0xffff0000' at '40' flowid '1:ca1b'
-run 69 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
-run 70 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+run 71 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00500000' '0xffff0000' at '20' flowid '1:ca1b'
+run 72 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
+run 73 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
+run 74 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00500000' '0xffff0000' at '40' flowid '1:ca1b'
+run 75 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+run 76 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+# lan0.30 ingress
+run 78 tc qdisc add dev 'ifb1' root handle '1:' htb default 'c378'
+run 79 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '5mbit' ceil '5mbit' prio '7' quantum '62500' burst '2225b' cburst '67136b'
+# lan0.30 ingress › guests
+run 81 tc class add dev 'ifb1' parent '1:1' classid '1:79c0' htb rate '4mbit' ceil '5mbit' prio '4' quantum '50000' burst '2100b' cburst '67136b'
+# lan0.30 ingress › guests › 192.168.30.0
+run 83 tc class add dev 'ifb1' parent '1:79c0' classid '1:6601' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 84 tc qdisc add dev 'ifb1' parent '1:6601' handle '6601:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.1
+run 86 tc class add dev 'ifb1' parent '1:79c0' classid '1:536e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 87 tc qdisc add dev 'ifb1' parent '1:536e' handle '536e:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.2
+run 89 tc class add dev 'ifb1' parent '1:79c0' classid '1:8b27' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 90 tc qdisc add dev 'ifb1' parent '1:8b27' handle '8b27:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.3
+run 92 tc class add dev 'ifb1' parent '1:79c0' classid '1:7894' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 93 tc qdisc add dev 'ifb1' parent '1:7894' handle '7894:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.4
+run 95 tc class add dev 'ifb1' parent '1:79c0' classid '1:1bb5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 96 tc qdisc add dev 'ifb1' parent '1:1bb5' handle '1bb5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.5
+run 98 tc class add dev 'ifb1' parent '1:79c0' classid '1:922' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 99 tc qdisc add dev 'ifb1' parent '1:922' handle '922:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.6
+run 101 tc class add dev 'ifb1' parent '1:79c0' classid '1:40db' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 102 tc qdisc add dev 'ifb1' parent '1:40db' handle '40db:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.7
+run 104 tc class add dev 'ifb1' parent '1:79c0' classid '1:2e48' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 105 tc qdisc add dev 'ifb1' parent '1:2e48' handle '2e48:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.8
+run 107 tc class add dev 'ifb1' parent '1:79c0' classid '1:fa99' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 108 tc qdisc add dev 'ifb1' parent '1:fa99' handle 'fa99:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.9
+run 110 tc class add dev 'ifb1' parent '1:79c0' classid '1:e806' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 111 tc qdisc add dev 'ifb1' parent '1:e806' handle 'e806:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.10
+run 113 tc class add dev 'ifb1' parent '1:79c0' classid '1:d37a' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 114 tc qdisc add dev 'ifb1' parent '1:d37a' handle 'd37a:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.11
+run 116 tc class add dev 'ifb1' parent '1:79c0' classid '1:e60d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 117 tc qdisc add dev 'ifb1' parent '1:e60d' handle 'e60d:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.12
+run 119 tc class add dev 'ifb1' parent '1:79c0' classid '1:f8a0' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 120 tc qdisc add dev 'ifb1' parent '1:f8a0' handle 'f8a0:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.13
+run 122 tc class add dev 'ifb1' parent '1:79c0' classid '1:b44' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 123 tc qdisc add dev 'ifb1' parent '1:b44' handle 'b44:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.14
+run 125 tc class add dev 'ifb1' parent '1:79c0' classid '1:892e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 126 tc qdisc add dev 'ifb1' parent '1:892e' handle '892e:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.15
+run 128 tc class add dev 'ifb1' parent '1:79c0' classid '1:9bc1' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 129 tc qdisc add dev 'ifb1' parent '1:9bc1' handle '9bc1:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.16
+run 131 tc class add dev 'ifb1' parent '1:79c0' classid '1:ae54' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 132 tc qdisc add dev 'ifb1' parent '1:ae54' handle 'ae54:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.17
+run 134 tc class add dev 'ifb1' parent '1:79c0' classid '1:c0e7' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 135 tc qdisc add dev 'ifb1' parent '1:c0e7' handle 'c0e7:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.18
+run 137 tc class add dev 'ifb1' parent '1:79c0' classid '1:3ee2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 138 tc qdisc add dev 'ifb1' parent '1:3ee2' handle '3ee2:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.19
+run 140 tc class add dev 'ifb1' parent '1:79c0' classid '1:5175' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 141 tc qdisc add dev 'ifb1' parent '1:5175' handle '5175:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.20
+run 143 tc class add dev 'ifb1' parent '1:79c0' classid '1:d5b4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 144 tc qdisc add dev 'ifb1' parent '1:d5b4' handle 'd5b4:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.21
+run 146 tc class add dev 'ifb1' parent '1:79c0' classid '1:c321' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 147 tc qdisc add dev 'ifb1' parent '1:c321' handle 'c321:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.22
+run 149 tc class add dev 'ifb1' parent '1:79c0' classid '1:fada' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 150 tc qdisc add dev 'ifb1' parent '1:fada' handle 'fada:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.23
+run 152 tc class add dev 'ifb1' parent '1:79c0' classid '1:e847' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 153 tc qdisc add dev 'ifb1' parent '1:e847' handle 'e847:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.24
+run 155 tc class add dev 'ifb1' parent '1:79c0' classid '1:8b68' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 156 tc qdisc add dev 'ifb1' parent '1:8b68' handle '8b68:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.25
+run 158 tc class add dev 'ifb1' parent '1:79c0' classid '1:78d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 159 tc qdisc add dev 'ifb1' parent '1:78d5' handle '78d5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.26
+run 161 tc class add dev 'ifb1' parent '1:79c0' classid '1:b08e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 162 tc qdisc add dev 'ifb1' parent '1:b08e' handle 'b08e:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.27
+run 164 tc class add dev 'ifb1' parent '1:79c0' classid '1:9dfb' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 165 tc qdisc add dev 'ifb1' parent '1:9dfb' handle '9dfb:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.28
+run 167 tc class add dev 'ifb1' parent '1:79c0' classid '1:6a5d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 168 tc qdisc add dev 'ifb1' parent '1:6a5d' handle '6a5d:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.29
+run 170 tc class add dev 'ifb1' parent '1:79c0' classid '1:57ca' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 171 tc qdisc add dev 'ifb1' parent '1:57ca' handle '57ca:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.30
+run 173 tc class add dev 'ifb1' parent '1:79c0' classid '1:2789' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 174 tc qdisc add dev 'ifb1' parent '1:2789' handle '2789:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.31
+run 176 tc class add dev 'ifb1' parent '1:79c0' classid '1:3a1c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 177 tc qdisc add dev 'ifb1' parent '1:3a1c' handle '3a1c:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.32
+run 179 tc class add dev 'ifb1' parent '1:79c0' classid '1:263' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 180 tc qdisc add dev 'ifb1' parent '1:263' handle '263:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.33
+run 182 tc class add dev 'ifb1' parent '1:79c0' classid '1:14f6' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 183 tc qdisc add dev 'ifb1' parent '1:14f6' handle '14f6:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.34
+run 185 tc class add dev 'ifb1' parent '1:79c0' classid '1:71d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 186 tc qdisc add dev 'ifb1' parent '1:71d5' handle '71d5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.35
+run 188 tc class add dev 'ifb1' parent '1:79c0' classid '1:8468' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 189 tc qdisc add dev 'ifb1' parent '1:8468' handle '8468:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.36
+run 191 tc class add dev 'ifb1' parent '1:79c0' classid '1:4caf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 192 tc qdisc add dev 'ifb1' parent '1:4caf' handle '4caf:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.37
+run 194 tc class add dev 'ifb1' parent '1:79c0' classid '1:5f42' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 195 tc qdisc add dev 'ifb1' parent '1:5f42' handle '5f42:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.38
+run 197 tc class add dev 'ifb1' parent '1:79c0' classid '1:bc21' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 198 tc qdisc add dev 'ifb1' parent '1:bc21' handle 'bc21:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.39
+run 200 tc class add dev 'ifb1' parent '1:79c0' classid '1:ceb4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 201 tc qdisc add dev 'ifb1' parent '1:ceb4' handle 'ceb4:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.40
+run 203 tc class add dev 'ifb1' parent '1:79c0' classid '1:7fdf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 204 tc qdisc add dev 'ifb1' parent '1:7fdf' handle '7fdf:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.41
+run 206 tc class add dev 'ifb1' parent '1:79c0' classid '1:6d4c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 207 tc qdisc add dev 'ifb1' parent '1:6d4c' handle '6d4c:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.42
+run 209 tc class add dev 'ifb1' parent '1:79c0' classid '1:5ab9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 210 tc qdisc add dev 'ifb1' parent '1:5ab9' handle '5ab9:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.43
+run 212 tc class add dev 'ifb1' parent '1:79c0' classid '1:4826' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 213 tc qdisc add dev 'ifb1' parent '1:4826' handle '4826:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.44
+run 215 tc class add dev 'ifb1' parent '1:79c0' classid '1:ca2b' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 216 tc qdisc add dev 'ifb1' parent '1:ca2b' handle 'ca2b:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.45
+run 218 tc class add dev 'ifb1' parent '1:79c0' classid '1:b798' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 219 tc qdisc add dev 'ifb1' parent '1:b798' handle 'b798:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.46
+run 221 tc class add dev 'ifb1' parent '1:79c0' classid '1:a505' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 222 tc qdisc add dev 'ifb1' parent '1:a505' handle 'a505:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.47
+run 224 tc class add dev 'ifb1' parent '1:79c0' classid '1:9272' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 225 tc qdisc add dev 'ifb1' parent '1:9272' handle '9272:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.48
+run 227 tc class add dev 'ifb1' parent '1:79c0' classid '1:1488' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 228 tc qdisc add dev 'ifb1' parent '1:1488' handle '1488:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.49
+run 230 tc class add dev 'ifb1' parent '1:79c0' classid '1:1f5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 231 tc qdisc add dev 'ifb1' parent '1:1f5' handle '1f5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.50
+run 233 tc class add dev 'ifb1' parent '1:79c0' classid '1:d1a3' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 234 tc qdisc add dev 'ifb1' parent '1:d1a3' handle 'd1a3:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.51
+run 236 tc class add dev 'ifb1' parent '1:79c0' classid '1:e436' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 237 tc qdisc add dev 'ifb1' parent '1:e436' handle 'e436:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.52
+run 239 tc class add dev 'ifb1' parent '1:79c0' classid '1:f6c9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 240 tc qdisc add dev 'ifb1' parent '1:f6c9' handle 'f6c9:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.53
+run 242 tc class add dev 'ifb1' parent '1:79c0' classid '1:96d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 243 tc qdisc add dev 'ifb1' parent '1:96d' handle '96d:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.54
+run 245 tc class add dev 'ifb1' parent '1:79c0' classid '1:1c00' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 246 tc qdisc add dev 'ifb1' parent '1:1c00' handle '1c00:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.55
+run 248 tc class add dev 'ifb1' parent '1:79c0' classid '1:2e93' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 249 tc qdisc add dev 'ifb1' parent '1:2e93' handle '2e93:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.56
+run 251 tc class add dev 'ifb1' parent '1:79c0' classid '1:4126' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 252 tc qdisc add dev 'ifb1' parent '1:4126' handle '4126:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.57
+run 254 tc class add dev 'ifb1' parent '1:79c0' classid '1:53b9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 255 tc qdisc add dev 'ifb1' parent '1:53b9' handle '53b9:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.58
+run 257 tc class add dev 'ifb1' parent '1:79c0' classid '1:664c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 258 tc qdisc add dev 'ifb1' parent '1:664c' handle '664c:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.59
+run 260 tc class add dev 'ifb1' parent '1:79c0' classid '1:78df' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 261 tc qdisc add dev 'ifb1' parent '1:78df' handle '78df:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.60
+run 263 tc class add dev 'ifb1' parent '1:79c0' classid '1:254f' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 264 tc qdisc add dev 'ifb1' parent '1:254f' handle '254f:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.61
+run 266 tc class add dev 'ifb1' parent '1:79c0' classid '1:12bc' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 267 tc qdisc add dev 'ifb1' parent '1:12bc' handle '12bc:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.62
+run 269 tc class add dev 'ifb1' parent '1:79c0' classid '1:4a75' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 270 tc qdisc add dev 'ifb1' parent '1:4a75' handle '4a75:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.63
+run 272 tc class add dev 'ifb1' parent '1:79c0' classid '1:37e2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 273 tc qdisc add dev 'ifb1' parent '1:37e2' handle '37e2:' pfifo limit '64'
+# lan0.30 ingress › portal
+run 275 tc class add dev 'ifb1' parent '1:1' classid '1:c378' htb rate '1mbit' ceil '5mbit' prio '3' quantum '12500' burst '1725b' cburst '67136b'
+run 276 tc qdisc add dev 'ifb1' parent '1:c378' handle 'c378:' pfifo limit '64'
+# lan0.30 ingress › guests
+run 278 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '12' flowid '1:79c0'
+# lan0.30 ingress › guests (per host)
+run 280 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' handle '22:' u32 divisor '64'
+run 281 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 match u32 '0xc0a81e00' '0xffffffc0' at '12' hashkey mask '0x0000003f' at '12' link '22:'
+run 282 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:0:' match u32 '0xc0a81e00' '0xffffffff' at '12' flowid '1:6601'
+run 283 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1:' match u32 '0xc0a81e01' '0xffffffff' at '12' flowid '1:536e'
+run 284 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2:' match u32 '0xc0a81e02' '0xffffffff' at '12' flowid '1:8b27'
+run 285 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3:' match u32 '0xc0a81e03' '0xffffffff' at '12' flowid '1:7894'
+run 286 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:4:' match u32 '0xc0a81e04' '0xffffffff' at '12' flowid '1:1bb5'
+run 287 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:5:' match u32 '0xc0a81e05' '0xffffffff' at '12' flowid '1:922'
+run 288 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:6:' match u32 '0xc0a81e06' '0xffffffff' at '12' flowid '1:40db'
+run 289 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:7:' match u32 '0xc0a81e07' '0xffffffff' at '12' flowid '1:2e48'
+run 290 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:8:' match u32 '0xc0a81e08' '0xffffffff' at '12' flowid '1:fa99'
+run 291 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:9:' match u32 '0xc0a81e09' '0xffffffff' at '12' flowid '1:e806'
+run 292 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:a:' match u32 '0xc0a81e0a' '0xffffffff' at '12' flowid '1:d37a'
+run 293 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:b:' match u32 '0xc0a81e0b' '0xffffffff' at '12' flowid '1:e60d'
+run 294 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:c:' match u32 '0xc0a81e0c' '0xffffffff' at '12' flowid '1:f8a0'
+run 295 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:d:' match u32 '0xc0a81e0d' '0xffffffff' at '12' flowid '1:b44'
+run 296 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:e:' match u32 '0xc0a81e0e' '0xffffffff' at '12' flowid '1:892e'
+run 297 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:f:' match u32 '0xc0a81e0f' '0xffffffff' at '12' flowid '1:9bc1'
+run 298 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:10:' match u32 '0xc0a81e10' '0xffffffff' at '12' flowid '1:ae54'
+run 299 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:11:' match u32 '0xc0a81e11' '0xffffffff' at '12' flowid '1:c0e7'
+run 300 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:12:' match u32 '0xc0a81e12' '0xffffffff' at '12' flowid '1:3ee2'
+run 301 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:13:' match u32 '0xc0a81e13' '0xffffffff' at '12' flowid '1:5175'
+run 302 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:14:' match u32 '0xc0a81e14' '0xffffffff' at '12' flowid '1:d5b4'
+run 303 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:15:' match u32 '0xc0a81e15' '0xffffffff' at '12' flowid '1:c321'
+run 304 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:16:' match u32 '0xc0a81e16' '0xffffffff' at '12' flowid '1:fada'
+run 305 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:17:' match u32 '0xc0a81e17' '0xffffffff' at '12' flowid '1:e847'
+run 306 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:18:' match u32 '0xc0a81e18' '0xffffffff' at '12' flowid '1:8b68'
+run 307 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:19:' match u32 '0xc0a81e19' '0xffffffff' at '12' flowid '1:78d5'
+run 308 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1a:' match u32 '0xc0a81e1a' '0xffffffff' at '12' flowid '1:b08e'
+run 309 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1b:' match u32 '0xc0a81e1b' '0xffffffff' at '12' flowid '1:9dfb'
+run 310 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1c:' match u32 '0xc0a81e1c' '0xffffffff' at '12' flowid '1:6a5d'
+run 311 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1d:' match u32 '0xc0a81e1d' '0xffffffff' at '12' flowid '1:57ca'
+run 312 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1e:' match u32 '0xc0a81e1e' '0xffffffff' at '12' flowid '1:2789'
+run 313 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:1f:' match u32 '0xc0a81e1f' '0xffffffff' at '12' flowid '1:3a1c'
+run 314 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:20:' match u32 '0xc0a81e20' '0xffffffff' at '12' flowid '1:263'
+run 315 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:21:' match u32 '0xc0a81e21' '0xffffffff' at '12' flowid '1:14f6'
+run 316 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:22:' match u32 '0xc0a81e22' '0xffffffff' at '12' flowid '1:71d5'
+run 317 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:23:' match u32 '0xc0a81e23' '0xffffffff' at '12' flowid '1:8468'
+run 318 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:24:' match u32 '0xc0a81e24' '0xffffffff' at '12' flowid '1:4caf'
+run 319 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:25:' match u32 '0xc0a81e25' '0xffffffff' at '12' flowid '1:5f42'
+run 320 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:26:' match u32 '0xc0a81e26' '0xffffffff' at '12' flowid '1:bc21'
+run 321 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:27:' match u32 '0xc0a81e27' '0xffffffff' at '12' flowid '1:ceb4'
+run 322 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:28:' match u32 '0xc0a81e28' '0xffffffff' at '12' flowid '1:7fdf'
+run 323 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:29:' match u32 '0xc0a81e29' '0xffffffff' at '12' flowid '1:6d4c'
+run 324 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2a:' match u32 '0xc0a81e2a' '0xffffffff' at '12' flowid '1:5ab9'
+run 325 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2b:' match u32 '0xc0a81e2b' '0xffffffff' at '12' flowid '1:4826'
+run 326 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2c:' match u32 '0xc0a81e2c' '0xffffffff' at '12' flowid '1:ca2b'
+run 327 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2d:' match u32 '0xc0a81e2d' '0xffffffff' at '12' flowid '1:b798'
+run 328 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2e:' match u32 '0xc0a81e2e' '0xffffffff' at '12' flowid '1:a505'
+run 329 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:2f:' match u32 '0xc0a81e2f' '0xffffffff' at '12' flowid '1:9272'
+run 330 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:30:' match u32 '0xc0a81e30' '0xffffffff' at '12' flowid '1:1488'
+run 331 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:31:' match u32 '0xc0a81e31' '0xffffffff' at '12' flowid '1:1f5'
+run 332 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:32:' match u32 '0xc0a81e32' '0xffffffff' at '12' flowid '1:d1a3'
+run 333 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:33:' match u32 '0xc0a81e33' '0xffffffff' at '12' flowid '1:e436'
+run 334 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:34:' match u32 '0xc0a81e34' '0xffffffff' at '12' flowid '1:f6c9'
+run 335 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:35:' match u32 '0xc0a81e35' '0xffffffff' at '12' flowid '1:96d'
+run 336 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:36:' match u32 '0xc0a81e36' '0xffffffff' at '12' flowid '1:1c00'
+run 337 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:37:' match u32 '0xc0a81e37' '0xffffffff' at '12' flowid '1:2e93'
+run 338 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:38:' match u32 '0xc0a81e38' '0xffffffff' at '12' flowid '1:4126'
+run 339 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:39:' match u32 '0xc0a81e39' '0xffffffff' at '12' flowid '1:53b9'
+run 340 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3a:' match u32 '0xc0a81e3a' '0xffffffff' at '12' flowid '1:664c'
+run 341 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3b:' match u32 '0xc0a81e3b' '0xffffffff' at '12' flowid '1:78df'
+run 342 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3c:' match u32 '0xc0a81e3c' '0xffffffff' at '12' flowid '1:254f'
+run 343 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3d:' match u32 '0xc0a81e3d' '0xffffffff' at '12' flowid '1:12bc'
+run 344 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3e:' match u32 '0xc0a81e3e' '0xffffffff' at '12' flowid '1:4a75'
+run 345 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht '22:3f:' match u32 '0xc0a81e3f' '0xffffffff' at '12' flowid '1:37e2'
 # wan0 egress
-run 72 tc qdisc add dev 'wan0' root handle '1:' htb default 'dd8e'
-run 73 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '18mbit' ceil '18mbit' prio '7' quantum '200000' burst '3850b' cburst '67136b'
+run 347 tc qdisc add dev 'wan0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
+run 348 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '17723076bit' ceil '17723076bit' prio '7' quantum '200000' burst '3816b' cburst '67136b'
 # wan0 egress › voice
-run 75 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '4mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
-run 76 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 350 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1969230bit' ceil '3938461bit' prio '0' quantum '24615' burst '1847b' cburst '67136b'
+run 351 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
 # wan0 egress › interactive
-run 78 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '3mbit' ceil '18mbit' prio '1' quantum '37500' burst '1975b' cburst '67136b'
-run 79 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '149'
+run 353 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '2953846bit' ceil '17723076bit' prio '1' quantum '36923' burst '1970b' cburst '67136b'
+run 354 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '147'
 # wan0 egress › web
-run 81 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '5mbit' ceil '18mbit' prio '2' quantum '62500' burst '2225b' cburst '67136b'
-run 82 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '149'
+run 356 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '4923076bit' ceil '17723076bit' prio '2' quantum '61538' burst '2216b' cburst '67136b'
+run 357 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '147'
 # wan0 egress › bulk
-run 84 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '8mbit' ceil '16mbit' prio '4' quantum '100000' burst '2600b' cburst '67136b'
-run 85 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '133'
+run 359 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '7876923bit' ceil '15753846bit' prio '4' quantum '98461' burst '2585b' cburst '67136b'
+run 360 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '131'
 # wan0 egress › voice
-run 87 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'
-run 88 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27200000' '0xffe00000' at '20' flowid '1:43ed'
-run 89 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27400000' '0xffc00000' at '20' flowid '1:43ed'
-run 90 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27800000' '0xff800000' at '20' flowid '1:43ed'
-run 91 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x28000000' '0xf8000000' at '20' flowid '1:43ed'
-run 92 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x30000000' '0xf0000000' at '20' flowid '1:43ed'
-run 93 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x40000000' '0xf8000000' at '20' flowid '1:43ed'
-run 94 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x48000000' '0xfc000000' at '20' flowid '1:43ed'
-run 95 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4c000000' '0xfe000000' at '20' flowid '1:43ed'
-run 96 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e000000' '0xffe00000' at '20' flowid '1:43ed'
-run 97 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e200000' '0xffff0000' at '20' flowid '1:43ed'
-run 98 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
-run 99 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000013c5' '0x0000ffff' at '20' flowid '1:43ed'
-run 100 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
-run 101 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
-run 102 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000013c5' '0x0000ffff' at '40' flowid '1:43ed'
-run 103 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
+run 362 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'
+run 363 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27200000' '0xffe00000' at '20' flowid '1:43ed'
+run 364 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27400000' '0xffc00000' at '20' flowid '1:43ed'
+run 365 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27800000' '0xff800000' at '20' flowid '1:43ed'
+run 366 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x28000000' '0xf8000000' at '20' flowid '1:43ed'
+run 367 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x30000000' '0xf0000000' at '20' flowid '1:43ed'
+run 368 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x40000000' '0xf8000000' at '20' flowid '1:43ed'
+run 369 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x48000000' '0xfc000000' at '20' flowid '1:43ed'
+run 370 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4c000000' '0xfe000000' at '20' flowid '1:43ed'
+run 371 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e000000' '0xffe00000' at '20' flowid '1:43ed'
+run 372 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e200000' '0xffff0000' at '20' flowid '1:43ed'
+run 373 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
+run 374 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000013c5' '0x0000ffff' at '20' flowid '1:43ed'
+run 375 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
+run 376 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
+run 377 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000013c5' '0x0000ffff' at '40' flowid '1:43ed'
+run 378 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
 # wan0 egress › interactive
-run 105 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000016' '0x0000ffff' at '20' flowid '1:5803'
-run 106 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
-run 107 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
-run 108 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000016' '0x0000ffff' at '40' flowid '1:5803'
+run 380 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000016' '0x0000ffff' at '20' flowid '1:5803'
+run 381 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
+run 382 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
+run 383 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000016' '0x0000ffff' at '40' flowid '1:5803'
 # wan0 egress › web
-run 110 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:ca1b'
-run 111 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
-run 112 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
-run 113 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:ca1b'
-run 114 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
-run 115 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
-run 116 tc qdisc add dev 'wan0' handle 'ffff:' ingress
+run 385 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:ca1b'
+run 386 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
+run 387 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
+run 388 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:ca1b'
+run 389 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
+run 390 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
+# lan0.30 egress
+run 392 tc qdisc add dev 'lan0.30' root handle '1:' htb default 'c378'
+run 393 tc class add dev 'lan0.30' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '200000' burst '5350b' cburst '67136b'
+# lan0.30 egress › guests
+run 395 tc class add dev 'lan0.30' parent '1:1' classid '1:79c0' htb rate '25mbit' ceil '30mbit' prio '4' quantum '200000' burst '4725b' cburst '67136b'
+# lan0.30 egress › guests › 192.168.30.0
+run 397 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6601' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 398 tc qdisc add dev 'lan0.30' parent '1:6601' handle '6601:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.1
+run 400 tc class add dev 'lan0.30' parent '1:79c0' classid '1:536e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 401 tc qdisc add dev 'lan0.30' parent '1:536e' handle '536e:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.2
+run 403 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b27' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 404 tc qdisc add dev 'lan0.30' parent '1:8b27' handle '8b27:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.3
+run 406 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7894' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 407 tc qdisc add dev 'lan0.30' parent '1:7894' handle '7894:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.4
+run 409 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1bb5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 410 tc qdisc add dev 'lan0.30' parent '1:1bb5' handle '1bb5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.5
+run 412 tc class add dev 'lan0.30' parent '1:79c0' classid '1:922' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 413 tc qdisc add dev 'lan0.30' parent '1:922' handle '922:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.6
+run 415 tc class add dev 'lan0.30' parent '1:79c0' classid '1:40db' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 416 tc qdisc add dev 'lan0.30' parent '1:40db' handle '40db:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.7
+run 418 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e48' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 419 tc qdisc add dev 'lan0.30' parent '1:2e48' handle '2e48:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.8
+run 421 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fa99' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 422 tc qdisc add dev 'lan0.30' parent '1:fa99' handle 'fa99:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.9
+run 424 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e806' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 425 tc qdisc add dev 'lan0.30' parent '1:e806' handle 'e806:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.10
+run 427 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d37a' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 428 tc qdisc add dev 'lan0.30' parent '1:d37a' handle 'd37a:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.11
+run 430 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e60d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 431 tc qdisc add dev 'lan0.30' parent '1:e60d' handle 'e60d:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.12
+run 433 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f8a0' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 434 tc qdisc add dev 'lan0.30' parent '1:f8a0' handle 'f8a0:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.13
+run 436 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b44' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 437 tc qdisc add dev 'lan0.30' parent '1:b44' handle 'b44:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.14
+run 439 tc class add dev 'lan0.30' parent '1:79c0' classid '1:892e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 440 tc qdisc add dev 'lan0.30' parent '1:892e' handle '892e:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.15
+run 442 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9bc1' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 443 tc qdisc add dev 'lan0.30' parent '1:9bc1' handle '9bc1:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.16
+run 445 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ae54' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 446 tc qdisc add dev 'lan0.30' parent '1:ae54' handle 'ae54:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.17
+run 448 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c0e7' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 449 tc qdisc add dev 'lan0.30' parent '1:c0e7' handle 'c0e7:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.18
+run 451 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3ee2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 452 tc qdisc add dev 'lan0.30' parent '1:3ee2' handle '3ee2:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.19
+run 454 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5175' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 455 tc qdisc add dev 'lan0.30' parent '1:5175' handle '5175:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.20
+run 457 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d5b4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 458 tc qdisc add dev 'lan0.30' parent '1:d5b4' handle 'd5b4:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.21
+run 460 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c321' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 461 tc qdisc add dev 'lan0.30' parent '1:c321' handle 'c321:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.22
+run 463 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fada' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 464 tc qdisc add dev 'lan0.30' parent '1:fada' handle 'fada:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.23
+run 466 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e847' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 467 tc qdisc add dev 'lan0.30' parent '1:e847' handle 'e847:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.24
+run 469 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b68' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 470 tc qdisc add dev 'lan0.30' parent '1:8b68' handle '8b68:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.25
+run 472 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 473 tc qdisc add dev 'lan0.30' parent '1:78d5' handle '78d5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.26
+run 475 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b08e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 476 tc qdisc add dev 'lan0.30' parent '1:b08e' handle 'b08e:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.27
+run 478 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9dfb' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 479 tc qdisc add dev 'lan0.30' parent '1:9dfb' handle '9dfb:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.28
+run 481 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6a5d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 482 tc qdisc add dev 'lan0.30' parent '1:6a5d' handle '6a5d:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.29
+run 484 tc class add dev 'lan0.30' parent '1:79c0' classid '1:57ca' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 485 tc qdisc add dev 'lan0.30' parent '1:57ca' handle '57ca:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.30
+run 487 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2789' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 488 tc qdisc add dev 'lan0.30' parent '1:2789' handle '2789:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.31
+run 490 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3a1c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 491 tc qdisc add dev 'lan0.30' parent '1:3a1c' handle '3a1c:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.32
+run 493 tc class add dev 'lan0.30' parent '1:79c0' classid '1:263' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 494 tc qdisc add dev 'lan0.30' parent '1:263' handle '263:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.33
+run 496 tc class add dev 'lan0.30' parent '1:79c0' classid '1:14f6' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 497 tc qdisc add dev 'lan0.30' parent '1:14f6' handle '14f6:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.34
+run 499 tc class add dev 'lan0.30' parent '1:79c0' classid '1:71d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 500 tc qdisc add dev 'lan0.30' parent '1:71d5' handle '71d5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.35
+run 502 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8468' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 503 tc qdisc add dev 'lan0.30' parent '1:8468' handle '8468:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.36
+run 505 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4caf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 506 tc qdisc add dev 'lan0.30' parent '1:4caf' handle '4caf:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.37
+run 508 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5f42' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 509 tc qdisc add dev 'lan0.30' parent '1:5f42' handle '5f42:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.38
+run 511 tc class add dev 'lan0.30' parent '1:79c0' classid '1:bc21' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 512 tc qdisc add dev 'lan0.30' parent '1:bc21' handle 'bc21:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.39
+run 514 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ceb4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 515 tc qdisc add dev 'lan0.30' parent '1:ceb4' handle 'ceb4:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.40
+run 517 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7fdf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 518 tc qdisc add dev 'lan0.30' parent '1:7fdf' handle '7fdf:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.41
+run 520 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6d4c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 521 tc qdisc add dev 'lan0.30' parent '1:6d4c' handle '6d4c:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.42
+run 523 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5ab9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 524 tc qdisc add dev 'lan0.30' parent '1:5ab9' handle '5ab9:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.43
+run 526 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4826' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 527 tc qdisc add dev 'lan0.30' parent '1:4826' handle '4826:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.44
+run 529 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ca2b' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 530 tc qdisc add dev 'lan0.30' parent '1:ca2b' handle 'ca2b:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.45
+run 532 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b798' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 533 tc qdisc add dev 'lan0.30' parent '1:b798' handle 'b798:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.46
+run 535 tc class add dev 'lan0.30' parent '1:79c0' classid '1:a505' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 536 tc qdisc add dev 'lan0.30' parent '1:a505' handle 'a505:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.47
+run 538 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9272' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 539 tc qdisc add dev 'lan0.30' parent '1:9272' handle '9272:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.48
+run 541 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1488' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 542 tc qdisc add dev 'lan0.30' parent '1:1488' handle '1488:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.49
+run 544 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1f5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 545 tc qdisc add dev 'lan0.30' parent '1:1f5' handle '1f5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.50
+run 547 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d1a3' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 548 tc qdisc add dev 'lan0.30' parent '1:d1a3' handle 'd1a3:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.51
+run 550 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e436' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 551 tc qdisc add dev 'lan0.30' parent '1:e436' handle 'e436:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.52
+run 553 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f6c9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 554 tc qdisc add dev 'lan0.30' parent '1:f6c9' handle 'f6c9:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.53
+run 556 tc class add dev 'lan0.30' parent '1:79c0' classid '1:96d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 557 tc qdisc add dev 'lan0.30' parent '1:96d' handle '96d:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.54
+run 559 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1c00' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 560 tc qdisc add dev 'lan0.30' parent '1:1c00' handle '1c00:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.55
+run 562 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e93' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 563 tc qdisc add dev 'lan0.30' parent '1:2e93' handle '2e93:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.56
+run 565 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4126' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 566 tc qdisc add dev 'lan0.30' parent '1:4126' handle '4126:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.57
+run 568 tc class add dev 'lan0.30' parent '1:79c0' classid '1:53b9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 569 tc qdisc add dev 'lan0.30' parent '1:53b9' handle '53b9:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.58
+run 571 tc class add dev 'lan0.30' parent '1:79c0' classid '1:664c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 572 tc qdisc add dev 'lan0.30' parent '1:664c' handle '664c:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.59
+run 574 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78df' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 575 tc qdisc add dev 'lan0.30' parent '1:78df' handle '78df:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.60
+run 577 tc class add dev 'lan0.30' parent '1:79c0' classid '1:254f' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 578 tc qdisc add dev 'lan0.30' parent '1:254f' handle '254f:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.61
+run 580 tc class add dev 'lan0.30' parent '1:79c0' classid '1:12bc' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 581 tc qdisc add dev 'lan0.30' parent '1:12bc' handle '12bc:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.62
+run 583 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4a75' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 584 tc qdisc add dev 'lan0.30' parent '1:4a75' handle '4a75:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.63
+run 586 tc class add dev 'lan0.30' parent '1:79c0' classid '1:37e2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 587 tc qdisc add dev 'lan0.30' parent '1:37e2' handle '37e2:' pfifo limit '248'
+# lan0.30 egress › portal
+run 589 tc class add dev 'lan0.30' parent '1:1' classid '1:c378' htb rate '5mbit' ceil '30mbit' prio '3' quantum '62500' burst '2225b' cburst '67136b'
+run 590 tc qdisc add dev 'lan0.30' parent '1:c378' handle 'c378:' pfifo limit '248'
+# lan0.30 egress › guests
+run 592 tc filter add dev 'lan0.30' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '16' flowid '1:79c0'
+# lan0.30 egress › guests (per host)
+run 594 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' handle '57c:' u32 divisor '64'
+run 595 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 match u32 '0xc0a81e00' '0xffffffc0' at '16' hashkey mask '0x0000003f' at '16' link '57c:'
+run 596 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:0:' match u32 '0xc0a81e00' '0xffffffff' at '16' flowid '1:6601'
+run 597 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1:' match u32 '0xc0a81e01' '0xffffffff' at '16' flowid '1:536e'
+run 598 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2:' match u32 '0xc0a81e02' '0xffffffff' at '16' flowid '1:8b27'
+run 599 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3:' match u32 '0xc0a81e03' '0xffffffff' at '16' flowid '1:7894'
+run 600 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:4:' match u32 '0xc0a81e04' '0xffffffff' at '16' flowid '1:1bb5'
+run 601 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:5:' match u32 '0xc0a81e05' '0xffffffff' at '16' flowid '1:922'
+run 602 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:6:' match u32 '0xc0a81e06' '0xffffffff' at '16' flowid '1:40db'
+run 603 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:7:' match u32 '0xc0a81e07' '0xffffffff' at '16' flowid '1:2e48'
+run 604 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:8:' match u32 '0xc0a81e08' '0xffffffff' at '16' flowid '1:fa99'
+run 605 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:9:' match u32 '0xc0a81e09' '0xffffffff' at '16' flowid '1:e806'
+run 606 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:a:' match u32 '0xc0a81e0a' '0xffffffff' at '16' flowid '1:d37a'
+run 607 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:b:' match u32 '0xc0a81e0b' '0xffffffff' at '16' flowid '1:e60d'
+run 608 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:c:' match u32 '0xc0a81e0c' '0xffffffff' at '16' flowid '1:f8a0'
+run 609 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:d:' match u32 '0xc0a81e0d' '0xffffffff' at '16' flowid '1:b44'
+run 610 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:e:' match u32 '0xc0a81e0e' '0xffffffff' at '16' flowid '1:892e'
+run 611 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:f:' match u32 '0xc0a81e0f' '0xffffffff' at '16' flowid '1:9bc1'
+run 612 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:10:' match u32 '0xc0a81e10' '0xffffffff' at '16' flowid '1:ae54'
+run 613 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:11:' match u32 '0xc0a81e11' '0xffffffff' at '16' flowid '1:c0e7'
+run 614 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:12:' match u32 '0xc0a81e12' '0xffffffff' at '16' flowid '1:3ee2'
+run 615 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:13:' match u32 '0xc0a81e13' '0xffffffff' at '16' flowid '1:5175'
+run 616 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:14:' match u32 '0xc0a81e14' '0xffffffff' at '16' flowid '1:d5b4'
+run 617 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:15:' match u32 '0xc0a81e15' '0xffffffff' at '16' flowid '1:c321'
+run 618 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:16:' match u32 '0xc0a81e16' '0xffffffff' at '16' flowid '1:fada'
+run 619 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:17:' match u32 '0xc0a81e17' '0xffffffff' at '16' flowid '1:e847'
+run 620 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:18:' match u32 '0xc0a81e18' '0xffffffff' at '16' flowid '1:8b68'
+run 621 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:19:' match u32 '0xc0a81e19' '0xffffffff' at '16' flowid '1:78d5'
+run 622 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1a:' match u32 '0xc0a81e1a' '0xffffffff' at '16' flowid '1:b08e'
+run 623 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1b:' match u32 '0xc0a81e1b' '0xffffffff' at '16' flowid '1:9dfb'
+run 624 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1c:' match u32 '0xc0a81e1c' '0xffffffff' at '16' flowid '1:6a5d'
+run 625 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1d:' match u32 '0xc0a81e1d' '0xffffffff' at '16' flowid '1:57ca'
+run 626 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1e:' match u32 '0xc0a81e1e' '0xffffffff' at '16' flowid '1:2789'
+run 627 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1f:' match u32 '0xc0a81e1f' '0xffffffff' at '16' flowid '1:3a1c'
+run 628 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:20:' match u32 '0xc0a81e20' '0xffffffff' at '16' flowid '1:263'
+run 629 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:21:' match u32 '0xc0a81e21' '0xffffffff' at '16' flowid '1:14f6'
+run 630 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:22:' match u32 '0xc0a81e22' '0xffffffff' at '16' flowid '1:71d5'
+run 631 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:23:' match u32 '0xc0a81e23' '0xffffffff' at '16' flowid '1:8468'
+run 632 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:24:' match u32 '0xc0a81e24' '0xffffffff' at '16' flowid '1:4caf'
+run 633 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:25:' match u32 '0xc0a81e25' '0xffffffff' at '16' flowid '1:5f42'
+run 634 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:26:' match u32 '0xc0a81e26' '0xffffffff' at '16' flowid '1:bc21'
+run 635 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:27:' match u32 '0xc0a81e27' '0xffffffff' at '16' flowid '1:ceb4'
+run 636 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:28:' match u32 '0xc0a81e28' '0xffffffff' at '16' flowid '1:7fdf'
+run 637 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:29:' match u32 '0xc0a81e29' '0xffffffff' at '16' flowid '1:6d4c'
+run 638 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2a:' match u32 '0xc0a81e2a' '0xffffffff' at '16' flowid '1:5ab9'
+run 639 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2b:' match u32 '0xc0a81e2b' '0xffffffff' at '16' flowid '1:4826'
+run 640 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2c:' match u32 '0xc0a81e2c' '0xffffffff' at '16' flowid '1:ca2b'
+run 641 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2d:' match u32 '0xc0a81e2d' '0xffffffff' at '16' flowid '1:b798'
+run 642 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2e:' match u32 '0xc0a81e2e' '0xffffffff' at '16' flowid '1:a505'
+run 643 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2f:' match u32 '0xc0a81e2f' '0xffffffff' at '16' flowid '1:9272'
+run 644 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:30:' match u32 '0xc0a81e30' '0xffffffff' at '16' flowid '1:1488'
+run 645 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:31:' match u32 '0xc0a81e31' '0xffffffff' at '16' flowid '1:1f5'
+run 646 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:32:' match u32 '0xc0a81e32' '0xffffffff' at '16' flowid '1:d1a3'
+run 647 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:33:' match u32 '0xc0a81e33' '0xffffffff' at '16' flowid '1:e436'
+run 648 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:34:' match u32 '0xc0a81e34' '0xffffffff' at '16' flowid '1:f6c9'
+run 649 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:35:' match u32 '0xc0a81e35' '0xffffffff' at '16' flowid '1:96d'
+run 650 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:36:' match u32 '0xc0a81e36' '0xffffffff' at '16' flowid '1:1c00'
+run 651 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:37:' match u32 '0xc0a81e37' '0xffffffff' at '16' flowid '1:2e93'
+run 652 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:38:' match u32 '0xc0a81e38' '0xffffffff' at '16' flowid '1:4126'
+run 653 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:39:' match u32 '0xc0a81e39' '0xffffffff' at '16' flowid '1:53b9'
+run 654 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3a:' match u32 '0xc0a81e3a' '0xffffffff' at '16' flowid '1:664c'
+run 655 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3b:' match u32 '0xc0a81e3b' '0xffffffff' at '16' flowid '1:78df'
+run 656 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3c:' match u32 '0xc0a81e3c' '0xffffffff' at '16' flowid '1:254f'
+run 657 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3d:' match u32 '0xc0a81e3d' '0xffffffff' at '16' flowid '1:12bc'
+run 658 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3e:' match u32 '0xc0a81e3e' '0xffffffff' at '16' flowid '1:4a75'
+run 659 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3f:' match u32 '0xc0a81e3f' '0xffffffff' at '16' flowid '1:37e2'
+run 660 tc qdisc add dev 'wan0' handle 'ffff:' ingress
 # wan0 ingress → ifb0
-run 118 tc filter add dev 'wan0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
+run 662 tc filter add dev 'wan0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
+run 663 tc qdisc add dev 'lan0.30' handle 'ffff:' ingress
+# lan0.30 ingress → ifb1
+run 665 tc filter add dev 'lan0.30' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb1'
 # wan0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 120 'write /sys/kernel/netqos/figures/bw/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 667 'write /sys/kernel/netqos/figures/bw/wan0'; fi
 # wan0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '14' > '/sys/kernel/netqos/figures/delay/wan0' || fail 122 'write /sys/kernel/netqos/figures/delay/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '14' > '/sys/kernel/netqos/figures/delay/wan0' || fail 669 'write /sys/kernel/netqos/figures/delay/wan0'; fi
 # wan0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 124 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 671 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
 # wan0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/price/wan0' || fail 126 'write /sys/kernel/netqos/figures/price/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/price/wan0' || fail 673 'write /sys/kernel/netqos/figures/price/wan0'; fi
 
 exit 0

@@ -11,122 +11,667 @@ txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || e
 
 # Requirements: checked before anything changes.
 has_link 'wan0' || fail 13 'interface wan0 does not exist'
+has_link 'lan0.30' || fail 14 'interface lan0.30 does not exist'
 
 # Modules and devices.
 [ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
-run 17 ip link set dev 'imq0' up
+run 18 ip link set dev 'imq0' up
+run 19 ip link set dev 'imq1' up
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'imq0' root
+quiet tc qdisc del dev 'imq1' root
 quiet tc qdisc del dev 'wan0' root
+quiet tc qdisc del dev 'lan0.30' root
 quiet iptables -t mangle -N 'qospolicy-pre'
-run 23 iptables -t mangle -F 'qospolicy-pre'
-iptables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 24 iptables -t mangle -A PREROUTING -j 'qospolicy-pre'
+run 27 iptables -t mangle -F 'qospolicy-pre'
+iptables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 28 iptables -t mangle -A PREROUTING -j 'qospolicy-pre'
 quiet ip6tables -t mangle -N 'qospolicy-pre'
-run 26 ip6tables -t mangle -F 'qospolicy-pre'
-ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 27 ip6tables -t mangle -A PREROUTING -j 'qospolicy-pre'
+run 30 ip6tables -t mangle -F 'qospolicy-pre'
+ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 31 ip6tables -t mangle -A PREROUTING -j 'qospolicy-pre'
 
 # Build.
 # wan0 ingress
-run 31 tc qdisc add dev 'imq0' root handle '1:' htb default 'dd8e'
-run 32 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '200000' burst '12850b' cburst '67136b'
+run 35 tc qdisc add dev 'imq0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
+run 36 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '88615384bit' ceil '88615384bit' prio '7' quantum '200000' burst '12677b' cburst '67136b'
 # wan0 ingress › voice
-run 34 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '4mbit' ceil '10mbit' prio '0' quantum '50000' burst '2100b' cburst '67136b'
-run 35 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' pfifo limit '83'
+run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '3938461bit' ceil '9846153bit' prio '0' quantum '49230' burst '2093b' cburst '67136b'
+run 39 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' pfifo limit '82'
 # wan0 ingress › interactive
-run 37 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '90mbit' prio '1' quantum '125000' burst '2850b' cburst '67136b'
-run 38 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '744'
+run 41 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '9846153bit' ceil '88615384bit' prio '1' quantum '123076' burst '2831b' cburst '67136b'
+run 42 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '732'
 # wan0 ingress › web
-run 40 tc class add dev 'imq0' parent '1:1' classid '1:ca1b' htb rate '46mbit' ceil '90mbit' prio '2' quantum '200000' burst '7350b' cburst '67136b'
-run 41 tc qdisc add dev 'imq0' parent '1:ca1b' handle 'ca1b:' pfifo limit '744'
+run 44 tc class add dev 'imq0' parent '1:1' classid '1:ca1b' htb rate '45292307bit' ceil '88615384bit' prio '2' quantum '200000' burst '7262b' cburst '67136b'
+run 45 tc qdisc add dev 'imq0' parent '1:ca1b' handle 'ca1b:' pfifo limit '732'
 # wan0 ingress › bulk
-run 43 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '30mbit' ceil '90mbit' prio '4' quantum '200000' burst '5350b' cburst '67136b'
-run 44 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' pfifo limit '744'
+run 47 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '29538461bit' ceil '88615384bit' prio '4' quantum '200000' burst '5293b' cburst '67136b'
+run 48 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' pfifo limit '732'
 # wan0 ingress › voice
-run 46 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
-run 47 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
-run 48 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
-run 49 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
-run 50 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
-run 51 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
-run 52 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
-run 53 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
-run 54 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
-run 55 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
-run 56 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
-run 57 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
-run 58 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x13c50000' '0xffff0000' at '20' flowid '1:43ed'
-run 59 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
-run 60 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
-run 61 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x13c50000' '0xffff0000' at '40' flowid '1:43ed'
-run 62 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
+run 50 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
+run 51 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
+run 52 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
+run 53 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
+run 54 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
+run 55 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
+run 56 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
+run 57 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
+run 58 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
+run 59 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
+run 60 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
+run 61 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
+run 62 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x13c50000' '0xffff0000' at '20' flowid '1:43ed'
+run 63 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
+run 64 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
+run 65 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x13c50000' '0xffff0000' at '40' flowid '1:43ed'
+run 66 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
 # wan0 ingress › interactive
-run 64 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
-run 65 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
-run 66 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
-run 67 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
+run 68 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
+run 69 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
+run 70 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '12' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
+run 71 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
 # wan0 ingress › web
-run 69 tc filter add dev 'imq0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00500000' '0xffff0000' at '20' flowid '1:ca1b'
-run 70 tc filter add dev 'imq0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
-run 71 tc filter add dev 'imq0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
-run 72 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00500000' '0xffff0000' at '40' flowid '1:ca1b'
-run 73 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
-run 74 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+run 73 tc filter add dev 'imq0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00500000' '0xffff0000' at '20' flowid '1:ca1b'
+run 74 tc filter add dev 'imq0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
+run 75 tc filter add dev 'imq0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
+run 76 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00500000' '0xffff0000' at '40' flowid '1:ca1b'
+run 77 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+run 78 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+# lan0.30 ingress
+run 80 tc qdisc add dev 'imq1' root handle '1:' htb default 'c378'
+run 81 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '5mbit' ceil '5mbit' prio '7' quantum '62500' burst '2225b' cburst '67136b'
+# lan0.30 ingress › guests
+run 83 tc class add dev 'imq1' parent '1:1' classid '1:79c0' htb rate '4mbit' ceil '5mbit' prio '4' quantum '50000' burst '2100b' cburst '67136b'
+# lan0.30 ingress › guests › 192.168.30.0
+run 85 tc class add dev 'imq1' parent '1:79c0' classid '1:6601' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 86 tc qdisc add dev 'imq1' parent '1:6601' handle '6601:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.1
+run 88 tc class add dev 'imq1' parent '1:79c0' classid '1:536e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 89 tc qdisc add dev 'imq1' parent '1:536e' handle '536e:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.2
+run 91 tc class add dev 'imq1' parent '1:79c0' classid '1:8b27' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 92 tc qdisc add dev 'imq1' parent '1:8b27' handle '8b27:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.3
+run 94 tc class add dev 'imq1' parent '1:79c0' classid '1:7894' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 95 tc qdisc add dev 'imq1' parent '1:7894' handle '7894:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.4
+run 97 tc class add dev 'imq1' parent '1:79c0' classid '1:1bb5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 98 tc qdisc add dev 'imq1' parent '1:1bb5' handle '1bb5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.5
+run 100 tc class add dev 'imq1' parent '1:79c0' classid '1:922' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 101 tc qdisc add dev 'imq1' parent '1:922' handle '922:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.6
+run 103 tc class add dev 'imq1' parent '1:79c0' classid '1:40db' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 104 tc qdisc add dev 'imq1' parent '1:40db' handle '40db:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.7
+run 106 tc class add dev 'imq1' parent '1:79c0' classid '1:2e48' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 107 tc qdisc add dev 'imq1' parent '1:2e48' handle '2e48:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.8
+run 109 tc class add dev 'imq1' parent '1:79c0' classid '1:fa99' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 110 tc qdisc add dev 'imq1' parent '1:fa99' handle 'fa99:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.9
+run 112 tc class add dev 'imq1' parent '1:79c0' classid '1:e806' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 113 tc qdisc add dev 'imq1' parent '1:e806' handle 'e806:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.10
+run 115 tc class add dev 'imq1' parent '1:79c0' classid '1:d37a' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 116 tc qdisc add dev 'imq1' parent '1:d37a' handle 'd37a:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.11
+run 118 tc class add dev 'imq1' parent '1:79c0' classid '1:e60d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 119 tc qdisc add dev 'imq1' parent '1:e60d' handle 'e60d:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.12
+run 121 tc class add dev 'imq1' parent '1:79c0' classid '1:f8a0' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 122 tc qdisc add dev 'imq1' parent '1:f8a0' handle 'f8a0:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.13
+run 124 tc class add dev 'imq1' parent '1:79c0' classid '1:b44' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 125 tc qdisc add dev 'imq1' parent '1:b44' handle 'b44:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.14
+run 127 tc class add dev 'imq1' parent '1:79c0' classid '1:892e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 128 tc qdisc add dev 'imq1' parent '1:892e' handle '892e:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.15
+run 130 tc class add dev 'imq1' parent '1:79c0' classid '1:9bc1' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 131 tc qdisc add dev 'imq1' parent '1:9bc1' handle '9bc1:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.16
+run 133 tc class add dev 'imq1' parent '1:79c0' classid '1:ae54' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 134 tc qdisc add dev 'imq1' parent '1:ae54' handle 'ae54:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.17
+run 136 tc class add dev 'imq1' parent '1:79c0' classid '1:c0e7' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 137 tc qdisc add dev 'imq1' parent '1:c0e7' handle 'c0e7:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.18
+run 139 tc class add dev 'imq1' parent '1:79c0' classid '1:3ee2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 140 tc qdisc add dev 'imq1' parent '1:3ee2' handle '3ee2:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.19
+run 142 tc class add dev 'imq1' parent '1:79c0' classid '1:5175' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 143 tc qdisc add dev 'imq1' parent '1:5175' handle '5175:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.20
+run 145 tc class add dev 'imq1' parent '1:79c0' classid '1:d5b4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 146 tc qdisc add dev 'imq1' parent '1:d5b4' handle 'd5b4:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.21
+run 148 tc class add dev 'imq1' parent '1:79c0' classid '1:c321' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 149 tc qdisc add dev 'imq1' parent '1:c321' handle 'c321:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.22
+run 151 tc class add dev 'imq1' parent '1:79c0' classid '1:fada' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 152 tc qdisc add dev 'imq1' parent '1:fada' handle 'fada:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.23
+run 154 tc class add dev 'imq1' parent '1:79c0' classid '1:e847' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 155 tc qdisc add dev 'imq1' parent '1:e847' handle 'e847:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.24
+run 157 tc class add dev 'imq1' parent '1:79c0' classid '1:8b68' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 158 tc qdisc add dev 'imq1' parent '1:8b68' handle '8b68:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.25
+run 160 tc class add dev 'imq1' parent '1:79c0' classid '1:78d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 161 tc qdisc add dev 'imq1' parent '1:78d5' handle '78d5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.26
+run 163 tc class add dev 'imq1' parent '1:79c0' classid '1:b08e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 164 tc qdisc add dev 'imq1' parent '1:b08e' handle 'b08e:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.27
+run 166 tc class add dev 'imq1' parent '1:79c0' classid '1:9dfb' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 167 tc qdisc add dev 'imq1' parent '1:9dfb' handle '9dfb:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.28
+run 169 tc class add dev 'imq1' parent '1:79c0' classid '1:6a5d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 170 tc qdisc add dev 'imq1' parent '1:6a5d' handle '6a5d:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.29
+run 172 tc class add dev 'imq1' parent '1:79c0' classid '1:57ca' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 173 tc qdisc add dev 'imq1' parent '1:57ca' handle '57ca:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.30
+run 175 tc class add dev 'imq1' parent '1:79c0' classid '1:2789' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 176 tc qdisc add dev 'imq1' parent '1:2789' handle '2789:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.31
+run 178 tc class add dev 'imq1' parent '1:79c0' classid '1:3a1c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 179 tc qdisc add dev 'imq1' parent '1:3a1c' handle '3a1c:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.32
+run 181 tc class add dev 'imq1' parent '1:79c0' classid '1:263' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 182 tc qdisc add dev 'imq1' parent '1:263' handle '263:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.33
+run 184 tc class add dev 'imq1' parent '1:79c0' classid '1:14f6' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 185 tc qdisc add dev 'imq1' parent '1:14f6' handle '14f6:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.34
+run 187 tc class add dev 'imq1' parent '1:79c0' classid '1:71d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 188 tc qdisc add dev 'imq1' parent '1:71d5' handle '71d5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.35
+run 190 tc class add dev 'imq1' parent '1:79c0' classid '1:8468' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 191 tc qdisc add dev 'imq1' parent '1:8468' handle '8468:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.36
+run 193 tc class add dev 'imq1' parent '1:79c0' classid '1:4caf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 194 tc qdisc add dev 'imq1' parent '1:4caf' handle '4caf:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.37
+run 196 tc class add dev 'imq1' parent '1:79c0' classid '1:5f42' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 197 tc qdisc add dev 'imq1' parent '1:5f42' handle '5f42:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.38
+run 199 tc class add dev 'imq1' parent '1:79c0' classid '1:bc21' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 200 tc qdisc add dev 'imq1' parent '1:bc21' handle 'bc21:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.39
+run 202 tc class add dev 'imq1' parent '1:79c0' classid '1:ceb4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 203 tc qdisc add dev 'imq1' parent '1:ceb4' handle 'ceb4:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.40
+run 205 tc class add dev 'imq1' parent '1:79c0' classid '1:7fdf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 206 tc qdisc add dev 'imq1' parent '1:7fdf' handle '7fdf:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.41
+run 208 tc class add dev 'imq1' parent '1:79c0' classid '1:6d4c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 209 tc qdisc add dev 'imq1' parent '1:6d4c' handle '6d4c:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.42
+run 211 tc class add dev 'imq1' parent '1:79c0' classid '1:5ab9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 212 tc qdisc add dev 'imq1' parent '1:5ab9' handle '5ab9:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.43
+run 214 tc class add dev 'imq1' parent '1:79c0' classid '1:4826' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 215 tc qdisc add dev 'imq1' parent '1:4826' handle '4826:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.44
+run 217 tc class add dev 'imq1' parent '1:79c0' classid '1:ca2b' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 218 tc qdisc add dev 'imq1' parent '1:ca2b' handle 'ca2b:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.45
+run 220 tc class add dev 'imq1' parent '1:79c0' classid '1:b798' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 221 tc qdisc add dev 'imq1' parent '1:b798' handle 'b798:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.46
+run 223 tc class add dev 'imq1' parent '1:79c0' classid '1:a505' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 224 tc qdisc add dev 'imq1' parent '1:a505' handle 'a505:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.47
+run 226 tc class add dev 'imq1' parent '1:79c0' classid '1:9272' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 227 tc qdisc add dev 'imq1' parent '1:9272' handle '9272:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.48
+run 229 tc class add dev 'imq1' parent '1:79c0' classid '1:1488' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 230 tc qdisc add dev 'imq1' parent '1:1488' handle '1488:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.49
+run 232 tc class add dev 'imq1' parent '1:79c0' classid '1:1f5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 233 tc qdisc add dev 'imq1' parent '1:1f5' handle '1f5:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.50
+run 235 tc class add dev 'imq1' parent '1:79c0' classid '1:d1a3' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 236 tc qdisc add dev 'imq1' parent '1:d1a3' handle 'd1a3:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.51
+run 238 tc class add dev 'imq1' parent '1:79c0' classid '1:e436' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 239 tc qdisc add dev 'imq1' parent '1:e436' handle 'e436:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.52
+run 241 tc class add dev 'imq1' parent '1:79c0' classid '1:f6c9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 242 tc qdisc add dev 'imq1' parent '1:f6c9' handle 'f6c9:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.53
+run 244 tc class add dev 'imq1' parent '1:79c0' classid '1:96d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 245 tc qdisc add dev 'imq1' parent '1:96d' handle '96d:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.54
+run 247 tc class add dev 'imq1' parent '1:79c0' classid '1:1c00' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 248 tc qdisc add dev 'imq1' parent '1:1c00' handle '1c00:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.55
+run 250 tc class add dev 'imq1' parent '1:79c0' classid '1:2e93' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 251 tc qdisc add dev 'imq1' parent '1:2e93' handle '2e93:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.56
+run 253 tc class add dev 'imq1' parent '1:79c0' classid '1:4126' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 254 tc qdisc add dev 'imq1' parent '1:4126' handle '4126:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.57
+run 256 tc class add dev 'imq1' parent '1:79c0' classid '1:53b9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 257 tc qdisc add dev 'imq1' parent '1:53b9' handle '53b9:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.58
+run 259 tc class add dev 'imq1' parent '1:79c0' classid '1:664c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 260 tc qdisc add dev 'imq1' parent '1:664c' handle '664c:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.59
+run 262 tc class add dev 'imq1' parent '1:79c0' classid '1:78df' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 263 tc qdisc add dev 'imq1' parent '1:78df' handle '78df:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.60
+run 265 tc class add dev 'imq1' parent '1:79c0' classid '1:254f' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 266 tc qdisc add dev 'imq1' parent '1:254f' handle '254f:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.61
+run 268 tc class add dev 'imq1' parent '1:79c0' classid '1:12bc' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 269 tc qdisc add dev 'imq1' parent '1:12bc' handle '12bc:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.62
+run 271 tc class add dev 'imq1' parent '1:79c0' classid '1:4a75' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 272 tc qdisc add dev 'imq1' parent '1:4a75' handle '4a75:' pfifo limit '64'
+# lan0.30 ingress › guests › 192.168.30.63
+run 274 tc class add dev 'imq1' parent '1:79c0' classid '1:37e2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
+run 275 tc qdisc add dev 'imq1' parent '1:37e2' handle '37e2:' pfifo limit '64'
+# lan0.30 ingress › portal
+run 277 tc class add dev 'imq1' parent '1:1' classid '1:c378' htb rate '1mbit' ceil '5mbit' prio '3' quantum '12500' burst '1725b' cburst '67136b'
+run 278 tc qdisc add dev 'imq1' parent '1:c378' handle 'c378:' pfifo limit '64'
+# lan0.30 ingress › guests
+run 280 tc filter add dev 'imq1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '12' flowid '1:79c0'
+# lan0.30 ingress › guests (per host)
+run 282 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' handle '1c2:' u32 divisor '64'
+run 283 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 match u32 '0xc0a81e00' '0xffffffc0' at '12' hashkey mask '0x0000003f' at '12' link '1c2:'
+run 284 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:0:' match u32 '0xc0a81e00' '0xffffffff' at '12' flowid '1:6601'
+run 285 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1:' match u32 '0xc0a81e01' '0xffffffff' at '12' flowid '1:536e'
+run 286 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2:' match u32 '0xc0a81e02' '0xffffffff' at '12' flowid '1:8b27'
+run 287 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3:' match u32 '0xc0a81e03' '0xffffffff' at '12' flowid '1:7894'
+run 288 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:4:' match u32 '0xc0a81e04' '0xffffffff' at '12' flowid '1:1bb5'
+run 289 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:5:' match u32 '0xc0a81e05' '0xffffffff' at '12' flowid '1:922'
+run 290 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:6:' match u32 '0xc0a81e06' '0xffffffff' at '12' flowid '1:40db'
+run 291 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:7:' match u32 '0xc0a81e07' '0xffffffff' at '12' flowid '1:2e48'
+run 292 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:8:' match u32 '0xc0a81e08' '0xffffffff' at '12' flowid '1:fa99'
+run 293 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:9:' match u32 '0xc0a81e09' '0xffffffff' at '12' flowid '1:e806'
+run 294 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:a:' match u32 '0xc0a81e0a' '0xffffffff' at '12' flowid '1:d37a'
+run 295 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:b:' match u32 '0xc0a81e0b' '0xffffffff' at '12' flowid '1:e60d'
+run 296 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:c:' match u32 '0xc0a81e0c' '0xffffffff' at '12' flowid '1:f8a0'
+run 297 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:d:' match u32 '0xc0a81e0d' '0xffffffff' at '12' flowid '1:b44'
+run 298 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:e:' match u32 '0xc0a81e0e' '0xffffffff' at '12' flowid '1:892e'
+run 299 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:f:' match u32 '0xc0a81e0f' '0xffffffff' at '12' flowid '1:9bc1'
+run 300 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:10:' match u32 '0xc0a81e10' '0xffffffff' at '12' flowid '1:ae54'
+run 301 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:11:' match u32 '0xc0a81e11' '0xffffffff' at '12' flowid '1:c0e7'
+run 302 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:12:' match u32 '0xc0a81e12' '0xffffffff' at '12' flowid '1:3ee2'
+run 303 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:13:' match u32 '0xc0a81e13' '0xffffffff' at '12' flowid '1:5175'
+run 304 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:14:' match u32 '0xc0a81e14' '0xffffffff' at '12' flowid '1:d5b4'
+run 305 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:15:' match u32 '0xc0a81e15' '0xffffffff' at '12' flowid '1:c321'
+run 306 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:16:' match u32 '0xc0a81e16' '0xffffffff' at '12' flowid '1:fada'
+run 307 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:17:' match u32 '0xc0a81e17' '0xffffffff' at '12' flowid '1:e847'
+run 308 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:18:' match u32 '0xc0a81e18' '0xffffffff' at '12' flowid '1:8b68'
+run 309 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:19:' match u32 '0xc0a81e19' '0xffffffff' at '12' flowid '1:78d5'
+run 310 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1a:' match u32 '0xc0a81e1a' '0xffffffff' at '12' flowid '1:b08e'
+run 311 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1b:' match u32 '0xc0a81e1b' '0xffffffff' at '12' flowid '1:9dfb'
+run 312 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1c:' match u32 '0xc0a81e1c' '0xffffffff' at '12' flowid '1:6a5d'
+run 313 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1d:' match u32 '0xc0a81e1d' '0xffffffff' at '12' flowid '1:57ca'
+run 314 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1e:' match u32 '0xc0a81e1e' '0xffffffff' at '12' flowid '1:2789'
+run 315 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:1f:' match u32 '0xc0a81e1f' '0xffffffff' at '12' flowid '1:3a1c'
+run 316 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:20:' match u32 '0xc0a81e20' '0xffffffff' at '12' flowid '1:263'
+run 317 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:21:' match u32 '0xc0a81e21' '0xffffffff' at '12' flowid '1:14f6'
+run 318 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:22:' match u32 '0xc0a81e22' '0xffffffff' at '12' flowid '1:71d5'
+run 319 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:23:' match u32 '0xc0a81e23' '0xffffffff' at '12' flowid '1:8468'
+run 320 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:24:' match u32 '0xc0a81e24' '0xffffffff' at '12' flowid '1:4caf'
+run 321 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:25:' match u32 '0xc0a81e25' '0xffffffff' at '12' flowid '1:5f42'
+run 322 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:26:' match u32 '0xc0a81e26' '0xffffffff' at '12' flowid '1:bc21'
+run 323 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:27:' match u32 '0xc0a81e27' '0xffffffff' at '12' flowid '1:ceb4'
+run 324 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:28:' match u32 '0xc0a81e28' '0xffffffff' at '12' flowid '1:7fdf'
+run 325 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:29:' match u32 '0xc0a81e29' '0xffffffff' at '12' flowid '1:6d4c'
+run 326 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2a:' match u32 '0xc0a81e2a' '0xffffffff' at '12' flowid '1:5ab9'
+run 327 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2b:' match u32 '0xc0a81e2b' '0xffffffff' at '12' flowid '1:4826'
+run 328 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2c:' match u32 '0xc0a81e2c' '0xffffffff' at '12' flowid '1:ca2b'
+run 329 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2d:' match u32 '0xc0a81e2d' '0xffffffff' at '12' flowid '1:b798'
+run 330 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2e:' match u32 '0xc0a81e2e' '0xffffffff' at '12' flowid '1:a505'
+run 331 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:2f:' match u32 '0xc0a81e2f' '0xffffffff' at '12' flowid '1:9272'
+run 332 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:30:' match u32 '0xc0a81e30' '0xffffffff' at '12' flowid '1:1488'
+run 333 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:31:' match u32 '0xc0a81e31' '0xffffffff' at '12' flowid '1:1f5'
+run 334 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:32:' match u32 '0xc0a81e32' '0xffffffff' at '12' flowid '1:d1a3'
+run 335 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:33:' match u32 '0xc0a81e33' '0xffffffff' at '12' flowid '1:e436'
+run 336 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:34:' match u32 '0xc0a81e34' '0xffffffff' at '12' flowid '1:f6c9'
+run 337 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:35:' match u32 '0xc0a81e35' '0xffffffff' at '12' flowid '1:96d'
+run 338 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:36:' match u32 '0xc0a81e36' '0xffffffff' at '12' flowid '1:1c00'
+run 339 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:37:' match u32 '0xc0a81e37' '0xffffffff' at '12' flowid '1:2e93'
+run 340 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:38:' match u32 '0xc0a81e38' '0xffffffff' at '12' flowid '1:4126'
+run 341 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:39:' match u32 '0xc0a81e39' '0xffffffff' at '12' flowid '1:53b9'
+run 342 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3a:' match u32 '0xc0a81e3a' '0xffffffff' at '12' flowid '1:664c'
+run 343 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3b:' match u32 '0xc0a81e3b' '0xffffffff' at '12' flowid '1:78df'
+run 344 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3c:' match u32 '0xc0a81e3c' '0xffffffff' at '12' flowid '1:254f'
+run 345 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3d:' match u32 '0xc0a81e3d' '0xffffffff' at '12' flowid '1:12bc'
+run 346 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3e:' match u32 '0xc0a81e3e' '0xffffffff' at '12' flowid '1:4a75'
+run 347 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht '1c2:3f:' match u32 '0xc0a81e3f' '0xffffffff' at '12' flowid '1:37e2'
 # wan0 egress
-run 76 tc qdisc add dev 'wan0' root handle '1:' htb default 'dd8e'
-run 77 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '18mbit' ceil '18mbit' prio '7' quantum '200000' burst '3850b' cburst '67136b'
+run 349 tc qdisc add dev 'wan0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
+run 350 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '17723076bit' ceil '17723076bit' prio '7' quantum '200000' burst '3816b' cburst '67136b'
 # wan0 egress › voice
-run 79 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '4mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
-run 80 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 352 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1969230bit' ceil '3938461bit' prio '0' quantum '24615' burst '1847b' cburst '67136b'
+run 353 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
 # wan0 egress › interactive
-run 82 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '3mbit' ceil '18mbit' prio '1' quantum '37500' burst '1975b' cburst '67136b'
-run 83 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '149'
+run 355 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '2953846bit' ceil '17723076bit' prio '1' quantum '36923' burst '1970b' cburst '67136b'
+run 356 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '147'
 # wan0 egress › web
-run 85 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '5mbit' ceil '18mbit' prio '2' quantum '62500' burst '2225b' cburst '67136b'
-run 86 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '149'
+run 358 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '4923076bit' ceil '17723076bit' prio '2' quantum '61538' burst '2216b' cburst '67136b'
+run 359 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '147'
 # wan0 egress › bulk
-run 88 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '8mbit' ceil '16mbit' prio '4' quantum '100000' burst '2600b' cburst '67136b'
-run 89 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '133'
+run 361 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '7876923bit' ceil '15753846bit' prio '4' quantum '98461' burst '2585b' cburst '67136b'
+run 362 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '131'
 # wan0 egress › voice
-run 91 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'
-run 92 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27200000' '0xffe00000' at '20' flowid '1:43ed'
-run 93 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27400000' '0xffc00000' at '20' flowid '1:43ed'
-run 94 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27800000' '0xff800000' at '20' flowid '1:43ed'
-run 95 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x28000000' '0xf8000000' at '20' flowid '1:43ed'
-run 96 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x30000000' '0xf0000000' at '20' flowid '1:43ed'
-run 97 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x40000000' '0xf8000000' at '20' flowid '1:43ed'
-run 98 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x48000000' '0xfc000000' at '20' flowid '1:43ed'
-run 99 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4c000000' '0xfe000000' at '20' flowid '1:43ed'
-run 100 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e000000' '0xffe00000' at '20' flowid '1:43ed'
-run 101 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e200000' '0xffff0000' at '20' flowid '1:43ed'
-run 102 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
-run 103 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000013c5' '0x0000ffff' at '20' flowid '1:43ed'
-run 104 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
-run 105 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
-run 106 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000013c5' '0x0000ffff' at '40' flowid '1:43ed'
-run 107 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
+run 364 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'
+run 365 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27200000' '0xffe00000' at '20' flowid '1:43ed'
+run 366 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27400000' '0xffc00000' at '20' flowid '1:43ed'
+run 367 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27800000' '0xff800000' at '20' flowid '1:43ed'
+run 368 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x28000000' '0xf8000000' at '20' flowid '1:43ed'
+run 369 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x30000000' '0xf0000000' at '20' flowid '1:43ed'
+run 370 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x40000000' '0xf8000000' at '20' flowid '1:43ed'
+run 371 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x48000000' '0xfc000000' at '20' flowid '1:43ed'
+run 372 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4c000000' '0xfe000000' at '20' flowid '1:43ed'
+run 373 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e000000' '0xffe00000' at '20' flowid '1:43ed'
+run 374 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x4e200000' '0xffff0000' at '20' flowid '1:43ed'
+run 375 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
+run 376 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000013c5' '0x0000ffff' at '20' flowid '1:43ed'
+run 377 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
+run 378 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
+run 379 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000013c5' '0x0000ffff' at '40' flowid '1:43ed'
+run 380 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
 # wan0 egress › interactive
-run 109 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000016' '0x0000ffff' at '20' flowid '1:5803'
-run 110 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
-run 111 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
-run 112 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000016' '0x0000ffff' at '40' flowid '1:5803'
+run 382 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000016' '0x0000ffff' at '20' flowid '1:5803'
+run 383 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
+run 384 tc filter add dev 'wan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xc000020a' '0xffffffff' at '16' match u32 '0x00000d3d' '0x0000ffff' at '20' flowid '1:5803'
+run 385 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000016' '0x0000ffff' at '40' flowid '1:5803'
 # wan0 egress › web
-run 114 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:ca1b'
-run 115 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
-run 116 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
-run 117 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:ca1b'
-run 118 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
-run 119 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
+run 387 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:ca1b'
+run 388 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
+run 389 tc filter add dev 'wan0' parent '1:' protocol ip prio '7' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:ca1b'
+run 390 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:ca1b'
+run 391 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
+run 392 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:ca1b'
+# lan0.30 egress
+run 394 tc qdisc add dev 'lan0.30' root handle '1:' htb default 'c378'
+run 395 tc class add dev 'lan0.30' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '200000' burst '5350b' cburst '67136b'
+# lan0.30 egress › guests
+run 397 tc class add dev 'lan0.30' parent '1:1' classid '1:79c0' htb rate '25mbit' ceil '30mbit' prio '4' quantum '200000' burst '4725b' cburst '67136b'
+# lan0.30 egress › guests › 192.168.30.0
+run 399 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6601' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 400 tc qdisc add dev 'lan0.30' parent '1:6601' handle '6601:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.1
+run 402 tc class add dev 'lan0.30' parent '1:79c0' classid '1:536e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 403 tc qdisc add dev 'lan0.30' parent '1:536e' handle '536e:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.2
+run 405 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b27' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 406 tc qdisc add dev 'lan0.30' parent '1:8b27' handle '8b27:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.3
+run 408 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7894' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 409 tc qdisc add dev 'lan0.30' parent '1:7894' handle '7894:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.4
+run 411 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1bb5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 412 tc qdisc add dev 'lan0.30' parent '1:1bb5' handle '1bb5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.5
+run 414 tc class add dev 'lan0.30' parent '1:79c0' classid '1:922' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 415 tc qdisc add dev 'lan0.30' parent '1:922' handle '922:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.6
+run 417 tc class add dev 'lan0.30' parent '1:79c0' classid '1:40db' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 418 tc qdisc add dev 'lan0.30' parent '1:40db' handle '40db:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.7
+run 420 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e48' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 421 tc qdisc add dev 'lan0.30' parent '1:2e48' handle '2e48:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.8
+run 423 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fa99' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 424 tc qdisc add dev 'lan0.30' parent '1:fa99' handle 'fa99:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.9
+run 426 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e806' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 427 tc qdisc add dev 'lan0.30' parent '1:e806' handle 'e806:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.10
+run 429 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d37a' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 430 tc qdisc add dev 'lan0.30' parent '1:d37a' handle 'd37a:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.11
+run 432 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e60d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 433 tc qdisc add dev 'lan0.30' parent '1:e60d' handle 'e60d:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.12
+run 435 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f8a0' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 436 tc qdisc add dev 'lan0.30' parent '1:f8a0' handle 'f8a0:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.13
+run 438 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b44' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 439 tc qdisc add dev 'lan0.30' parent '1:b44' handle 'b44:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.14
+run 441 tc class add dev 'lan0.30' parent '1:79c0' classid '1:892e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 442 tc qdisc add dev 'lan0.30' parent '1:892e' handle '892e:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.15
+run 444 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9bc1' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 445 tc qdisc add dev 'lan0.30' parent '1:9bc1' handle '9bc1:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.16
+run 447 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ae54' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 448 tc qdisc add dev 'lan0.30' parent '1:ae54' handle 'ae54:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.17
+run 450 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c0e7' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 451 tc qdisc add dev 'lan0.30' parent '1:c0e7' handle 'c0e7:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.18
+run 453 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3ee2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 454 tc qdisc add dev 'lan0.30' parent '1:3ee2' handle '3ee2:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.19
+run 456 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5175' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 457 tc qdisc add dev 'lan0.30' parent '1:5175' handle '5175:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.20
+run 459 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d5b4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 460 tc qdisc add dev 'lan0.30' parent '1:d5b4' handle 'd5b4:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.21
+run 462 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c321' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 463 tc qdisc add dev 'lan0.30' parent '1:c321' handle 'c321:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.22
+run 465 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fada' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 466 tc qdisc add dev 'lan0.30' parent '1:fada' handle 'fada:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.23
+run 468 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e847' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 469 tc qdisc add dev 'lan0.30' parent '1:e847' handle 'e847:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.24
+run 471 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b68' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 472 tc qdisc add dev 'lan0.30' parent '1:8b68' handle '8b68:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.25
+run 474 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 475 tc qdisc add dev 'lan0.30' parent '1:78d5' handle '78d5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.26
+run 477 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b08e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 478 tc qdisc add dev 'lan0.30' parent '1:b08e' handle 'b08e:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.27
+run 480 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9dfb' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 481 tc qdisc add dev 'lan0.30' parent '1:9dfb' handle '9dfb:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.28
+run 483 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6a5d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 484 tc qdisc add dev 'lan0.30' parent '1:6a5d' handle '6a5d:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.29
+run 486 tc class add dev 'lan0.30' parent '1:79c0' classid '1:57ca' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 487 tc qdisc add dev 'lan0.30' parent '1:57ca' handle '57ca:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.30
+run 489 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2789' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 490 tc qdisc add dev 'lan0.30' parent '1:2789' handle '2789:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.31
+run 492 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3a1c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 493 tc qdisc add dev 'lan0.30' parent '1:3a1c' handle '3a1c:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.32
+run 495 tc class add dev 'lan0.30' parent '1:79c0' classid '1:263' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 496 tc qdisc add dev 'lan0.30' parent '1:263' handle '263:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.33
+run 498 tc class add dev 'lan0.30' parent '1:79c0' classid '1:14f6' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 499 tc qdisc add dev 'lan0.30' parent '1:14f6' handle '14f6:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.34
+run 501 tc class add dev 'lan0.30' parent '1:79c0' classid '1:71d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 502 tc qdisc add dev 'lan0.30' parent '1:71d5' handle '71d5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.35
+run 504 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8468' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 505 tc qdisc add dev 'lan0.30' parent '1:8468' handle '8468:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.36
+run 507 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4caf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 508 tc qdisc add dev 'lan0.30' parent '1:4caf' handle '4caf:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.37
+run 510 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5f42' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 511 tc qdisc add dev 'lan0.30' parent '1:5f42' handle '5f42:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.38
+run 513 tc class add dev 'lan0.30' parent '1:79c0' classid '1:bc21' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 514 tc qdisc add dev 'lan0.30' parent '1:bc21' handle 'bc21:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.39
+run 516 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ceb4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 517 tc qdisc add dev 'lan0.30' parent '1:ceb4' handle 'ceb4:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.40
+run 519 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7fdf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 520 tc qdisc add dev 'lan0.30' parent '1:7fdf' handle '7fdf:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.41
+run 522 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6d4c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 523 tc qdisc add dev 'lan0.30' parent '1:6d4c' handle '6d4c:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.42
+run 525 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5ab9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 526 tc qdisc add dev 'lan0.30' parent '1:5ab9' handle '5ab9:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.43
+run 528 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4826' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 529 tc qdisc add dev 'lan0.30' parent '1:4826' handle '4826:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.44
+run 531 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ca2b' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 532 tc qdisc add dev 'lan0.30' parent '1:ca2b' handle 'ca2b:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.45
+run 534 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b798' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 535 tc qdisc add dev 'lan0.30' parent '1:b798' handle 'b798:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.46
+run 537 tc class add dev 'lan0.30' parent '1:79c0' classid '1:a505' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 538 tc qdisc add dev 'lan0.30' parent '1:a505' handle 'a505:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.47
+run 540 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9272' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 541 tc qdisc add dev 'lan0.30' parent '1:9272' handle '9272:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.48
+run 543 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1488' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 544 tc qdisc add dev 'lan0.30' parent '1:1488' handle '1488:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.49
+run 546 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1f5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 547 tc qdisc add dev 'lan0.30' parent '1:1f5' handle '1f5:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.50
+run 549 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d1a3' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 550 tc qdisc add dev 'lan0.30' parent '1:d1a3' handle 'd1a3:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.51
+run 552 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e436' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 553 tc qdisc add dev 'lan0.30' parent '1:e436' handle 'e436:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.52
+run 555 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f6c9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 556 tc qdisc add dev 'lan0.30' parent '1:f6c9' handle 'f6c9:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.53
+run 558 tc class add dev 'lan0.30' parent '1:79c0' classid '1:96d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 559 tc qdisc add dev 'lan0.30' parent '1:96d' handle '96d:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.54
+run 561 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1c00' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 562 tc qdisc add dev 'lan0.30' parent '1:1c00' handle '1c00:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.55
+run 564 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e93' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 565 tc qdisc add dev 'lan0.30' parent '1:2e93' handle '2e93:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.56
+run 567 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4126' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 568 tc qdisc add dev 'lan0.30' parent '1:4126' handle '4126:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.57
+run 570 tc class add dev 'lan0.30' parent '1:79c0' classid '1:53b9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 571 tc qdisc add dev 'lan0.30' parent '1:53b9' handle '53b9:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.58
+run 573 tc class add dev 'lan0.30' parent '1:79c0' classid '1:664c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 574 tc qdisc add dev 'lan0.30' parent '1:664c' handle '664c:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.59
+run 576 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78df' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 577 tc qdisc add dev 'lan0.30' parent '1:78df' handle '78df:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.60
+run 579 tc class add dev 'lan0.30' parent '1:79c0' classid '1:254f' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 580 tc qdisc add dev 'lan0.30' parent '1:254f' handle '254f:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.61
+run 582 tc class add dev 'lan0.30' parent '1:79c0' classid '1:12bc' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 583 tc qdisc add dev 'lan0.30' parent '1:12bc' handle '12bc:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.62
+run 585 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4a75' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 586 tc qdisc add dev 'lan0.30' parent '1:4a75' handle '4a75:' pfifo limit '248'
+# lan0.30 egress › guests › 192.168.30.63
+run 588 tc class add dev 'lan0.30' parent '1:79c0' classid '1:37e2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
+run 589 tc qdisc add dev 'lan0.30' parent '1:37e2' handle '37e2:' pfifo limit '248'
+# lan0.30 egress › portal
+run 591 tc class add dev 'lan0.30' parent '1:1' classid '1:c378' htb rate '5mbit' ceil '30mbit' prio '3' quantum '62500' burst '2225b' cburst '67136b'
+run 592 tc qdisc add dev 'lan0.30' parent '1:c378' handle 'c378:' pfifo limit '248'
+# lan0.30 egress › guests
+run 594 tc filter add dev 'lan0.30' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '16' flowid '1:79c0'
+# lan0.30 egress › guests (per host)
+run 596 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' handle '57c:' u32 divisor '64'
+run 597 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 match u32 '0xc0a81e00' '0xffffffc0' at '16' hashkey mask '0x0000003f' at '16' link '57c:'
+run 598 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:0:' match u32 '0xc0a81e00' '0xffffffff' at '16' flowid '1:6601'
+run 599 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1:' match u32 '0xc0a81e01' '0xffffffff' at '16' flowid '1:536e'
+run 600 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2:' match u32 '0xc0a81e02' '0xffffffff' at '16' flowid '1:8b27'
+run 601 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3:' match u32 '0xc0a81e03' '0xffffffff' at '16' flowid '1:7894'
+run 602 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:4:' match u32 '0xc0a81e04' '0xffffffff' at '16' flowid '1:1bb5'
+run 603 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:5:' match u32 '0xc0a81e05' '0xffffffff' at '16' flowid '1:922'
+run 604 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:6:' match u32 '0xc0a81e06' '0xffffffff' at '16' flowid '1:40db'
+run 605 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:7:' match u32 '0xc0a81e07' '0xffffffff' at '16' flowid '1:2e48'
+run 606 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:8:' match u32 '0xc0a81e08' '0xffffffff' at '16' flowid '1:fa99'
+run 607 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:9:' match u32 '0xc0a81e09' '0xffffffff' at '16' flowid '1:e806'
+run 608 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:a:' match u32 '0xc0a81e0a' '0xffffffff' at '16' flowid '1:d37a'
+run 609 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:b:' match u32 '0xc0a81e0b' '0xffffffff' at '16' flowid '1:e60d'
+run 610 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:c:' match u32 '0xc0a81e0c' '0xffffffff' at '16' flowid '1:f8a0'
+run 611 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:d:' match u32 '0xc0a81e0d' '0xffffffff' at '16' flowid '1:b44'
+run 612 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:e:' match u32 '0xc0a81e0e' '0xffffffff' at '16' flowid '1:892e'
+run 613 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:f:' match u32 '0xc0a81e0f' '0xffffffff' at '16' flowid '1:9bc1'
+run 614 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:10:' match u32 '0xc0a81e10' '0xffffffff' at '16' flowid '1:ae54'
+run 615 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:11:' match u32 '0xc0a81e11' '0xffffffff' at '16' flowid '1:c0e7'
+run 616 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:12:' match u32 '0xc0a81e12' '0xffffffff' at '16' flowid '1:3ee2'
+run 617 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:13:' match u32 '0xc0a81e13' '0xffffffff' at '16' flowid '1:5175'
+run 618 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:14:' match u32 '0xc0a81e14' '0xffffffff' at '16' flowid '1:d5b4'
+run 619 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:15:' match u32 '0xc0a81e15' '0xffffffff' at '16' flowid '1:c321'
+run 620 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:16:' match u32 '0xc0a81e16' '0xffffffff' at '16' flowid '1:fada'
+run 621 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:17:' match u32 '0xc0a81e17' '0xffffffff' at '16' flowid '1:e847'
+run 622 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:18:' match u32 '0xc0a81e18' '0xffffffff' at '16' flowid '1:8b68'
+run 623 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:19:' match u32 '0xc0a81e19' '0xffffffff' at '16' flowid '1:78d5'
+run 624 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1a:' match u32 '0xc0a81e1a' '0xffffffff' at '16' flowid '1:b08e'
+run 625 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1b:' match u32 '0xc0a81e1b' '0xffffffff' at '16' flowid '1:9dfb'
+run 626 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1c:' match u32 '0xc0a81e1c' '0xffffffff' at '16' flowid '1:6a5d'
+run 627 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1d:' match u32 '0xc0a81e1d' '0xffffffff' at '16' flowid '1:57ca'
+run 628 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1e:' match u32 '0xc0a81e1e' '0xffffffff' at '16' flowid '1:2789'
+run 629 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:1f:' match u32 '0xc0a81e1f' '0xffffffff' at '16' flowid '1:3a1c'
+run 630 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:20:' match u32 '0xc0a81e20' '0xffffffff' at '16' flowid '1:263'
+run 631 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:21:' match u32 '0xc0a81e21' '0xffffffff' at '16' flowid '1:14f6'
+run 632 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:22:' match u32 '0xc0a81e22' '0xffffffff' at '16' flowid '1:71d5'
+run 633 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:23:' match u32 '0xc0a81e23' '0xffffffff' at '16' flowid '1:8468'
+run 634 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:24:' match u32 '0xc0a81e24' '0xffffffff' at '16' flowid '1:4caf'
+run 635 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:25:' match u32 '0xc0a81e25' '0xffffffff' at '16' flowid '1:5f42'
+run 636 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:26:' match u32 '0xc0a81e26' '0xffffffff' at '16' flowid '1:bc21'
+run 637 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:27:' match u32 '0xc0a81e27' '0xffffffff' at '16' flowid '1:ceb4'
+run 638 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:28:' match u32 '0xc0a81e28' '0xffffffff' at '16' flowid '1:7fdf'
+run 639 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:29:' match u32 '0xc0a81e29' '0xffffffff' at '16' flowid '1:6d4c'
+run 640 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2a:' match u32 '0xc0a81e2a' '0xffffffff' at '16' flowid '1:5ab9'
+run 641 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2b:' match u32 '0xc0a81e2b' '0xffffffff' at '16' flowid '1:4826'
+run 642 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2c:' match u32 '0xc0a81e2c' '0xffffffff' at '16' flowid '1:ca2b'
+run 643 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2d:' match u32 '0xc0a81e2d' '0xffffffff' at '16' flowid '1:b798'
+run 644 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2e:' match u32 '0xc0a81e2e' '0xffffffff' at '16' flowid '1:a505'
+run 645 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:2f:' match u32 '0xc0a81e2f' '0xffffffff' at '16' flowid '1:9272'
+run 646 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:30:' match u32 '0xc0a81e30' '0xffffffff' at '16' flowid '1:1488'
+run 647 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:31:' match u32 '0xc0a81e31' '0xffffffff' at '16' flowid '1:1f5'
+run 648 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:32:' match u32 '0xc0a81e32' '0xffffffff' at '16' flowid '1:d1a3'
+run 649 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:33:' match u32 '0xc0a81e33' '0xffffffff' at '16' flowid '1:e436'
+run 650 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:34:' match u32 '0xc0a81e34' '0xffffffff' at '16' flowid '1:f6c9'
+run 651 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:35:' match u32 '0xc0a81e35' '0xffffffff' at '16' flowid '1:96d'
+run 652 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:36:' match u32 '0xc0a81e36' '0xffffffff' at '16' flowid '1:1c00'
+run 653 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:37:' match u32 '0xc0a81e37' '0xffffffff' at '16' flowid '1:2e93'
+run 654 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:38:' match u32 '0xc0a81e38' '0xffffffff' at '16' flowid '1:4126'
+run 655 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:39:' match u32 '0xc0a81e39' '0xffffffff' at '16' flowid '1:53b9'
+run 656 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3a:' match u32 '0xc0a81e3a' '0xffffffff' at '16' flowid '1:664c'
+run 657 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3b:' match u32 '0xc0a81e3b' '0xffffffff' at '16' flowid '1:78df'
+run 658 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3c:' match u32 '0xc0a81e3c' '0xffffffff' at '16' flowid '1:254f'
+run 659 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3d:' match u32 '0xc0a81e3d' '0xffffffff' at '16' flowid '1:12bc'
+run 660 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3e:' match u32 '0xc0a81e3e' '0xffffffff' at '16' flowid '1:4a75'
+run 661 tc filter add dev 'lan0.30' parent '1:79c0' protocol ip prio '32768' u32 ht '57c:3f:' match u32 '0xc0a81e3f' '0xffffffff' at '16' flowid '1:37e2'
 # wan0 ingress
-run 121 iptables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
-run 122 ip6tables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+run 663 iptables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+run 664 ip6tables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+# lan0.30 ingress
+run 666 iptables -t mangle -A 'qospolicy-pre' -i 'lan0.30' -j IMQ --todev '1'
+run 667 ip6tables -t mangle -A 'qospolicy-pre' -i 'lan0.30' -j IMQ --todev '1'
 # wan0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 124 'write /sys/kernel/netqos/figures/bw/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 669 'write /sys/kernel/netqos/figures/bw/wan0'; fi
 # wan0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '14' > '/sys/kernel/netqos/figures/delay/wan0' || fail 126 'write /sys/kernel/netqos/figures/delay/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '14' > '/sys/kernel/netqos/figures/delay/wan0' || fail 671 'write /sys/kernel/netqos/figures/delay/wan0'; fi
 # wan0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 128 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 673 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
 # wan0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/price/wan0' || fail 130 'write /sys/kernel/netqos/figures/price/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/price/wan0' || fail 675 'write /sys/kernel/netqos/figures/price/wan0'; fi
 
 exit 0
