@@ -1,5 +1,6 @@
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Key, U32Node } from '../model/index.js';
 import { normClassid, normHandle, normMinor } from './units.js';
+import { taprioReadback } from './taprio.js';
 
 // What reading a desired object back from the kernel will show, so that a plan can
 // compare `expectedReadback(desired)` with the live state field by field and see no
@@ -104,6 +105,7 @@ function qdiscReadback(q: Qdisc): Qdisc {
     const r2q = q.params.find(([k]) => k === 'r2q')?.[1];
     if (r2q !== undefined && Number(r2q) !== 10) params.push(['r2q', String(Number(r2q))]);
   }
+  if (q.qdisc === 'taprio') params = taprioReadback(q.params);
   const parent = q.parent === 'root' || q.parent === 'ingress' ? q.parent : normClassid(q.parent);
   return { ...q, parent, handle: normHandle(q.handle), params };
 }

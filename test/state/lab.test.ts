@@ -89,3 +89,29 @@ describe('kernel lab recordings (Debian 6.1 kernel, iproute2 6.1)', () => {
     ]);
   });
 });
+
+describe('taprio readback (expectedReadback) against the lab recording', () => {
+  it('the arguments of lab.sh read back exactly as tc showed them', async () => {
+    const { expectedReadback } = await import('../../src/state/index.js');
+    const desired = {
+      kind: 'qdisc' as const,
+      id: 'qdisc/v2/root',
+      dev: 'v2',
+      parent: 'root',
+      handle: '100:',
+      qdisc: 'taprio' as const,
+      // lab.sh: taprio num_tc 3 map 2 2 1 0 … queues 1@0 1@1 2@2 base-time 1000000000 sched-entry … clockid CLOCK_TAI
+      params: [
+        ['num_tc', '3'],
+        ['map', '2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2'],
+        ['queues', '1@0 1@1 2@2'],
+        ['base-time', '1000000000'],
+        ['sched-entry', 'S 01 300000'],
+        ['sched-entry', 'S 02 300000'],
+        ['sched-entry', 'S 04 400000'],
+        ['clockid', 'CLOCK_TAI'],
+      ] as Array<[string, string]>,
+    };
+    expect(expectedReadback([desired])).toEqual(parseQdiscs('v2', fixture('lab-v2.qdisc.json')));
+  });
+});
