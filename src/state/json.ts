@@ -69,6 +69,9 @@ export function parseJsonLenient(text: string): JsonValue {
   return values[0]!;
 }
 
+/** A number or a literal, matched where the reader stands (sticky). */
+const LITERAL = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null/y;
+
 class Reader {
   private i = 0;
   constructor(private readonly s: string) {}
@@ -78,7 +81,8 @@ class Reader {
   }
 
   ws(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+    // space, tab, newline, carriage return (JSON's whitespace)
+    for (let c = this.s.charCodeAt(this.i); c === 32 || c === 9 || c === 10 || c === 13; c = this.s.charCodeAt(++this.i));
   }
 
   private fail(what: string): never {
@@ -91,14 +95,21 @@ class Reader {
     if (c === '{') return this.object();
     if (c === '[') return this.array();
     if (c === '"') return this.string();
-    const lit = /^(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)/.exec(this.s.slice(this.i, this.i + 40));
+    LITERAL.lastIndex = this.i;
+    const lit = LITERAL.exec(this.s);
     if (!lit) this.fail('unexpected input');
     this.i += lit[0].length;
     return lit[0] === 'true' ? true : lit[0] === 'false' ? false : lit[0] === 'null' ? null : Number(lit[0]);
   }
 
   private string(): string {
-    // this.s[this.i] === '"'
+    // this.s[this.i] === '"'. Fast path: no escapes before the closing quote.
+    const close = this.s.indexOf('"', this.i + 1);
+    const plain = close >= 0 ? this.s.slice(this.i + 1, close) : undefined;
+    if (plain !== undefined && !plain.includes('\\')) {
+      this.i = close + 1;
+      return plain;
+    }
     let j = this.i + 1;
     let out = '';
     while (j < this.s.length && this.s[j] !== '"') {

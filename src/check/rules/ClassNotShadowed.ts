@@ -164,10 +164,15 @@ function lineText(m: Match): string {
   return `match ${parts.join(' ')}`;
 }
 
+/** A single port (`5060`), or '*' for no port or a range: lines with a single port sit apart. */
+const pointKey = (r?: Range[]) => (r && r.length === 1 && r[0]!.lo === r[0]!.hi ? String(r[0]!.lo) : '*');
+
 function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) => void): void {
   // Earlier lines, bucketed by the fields they constrain (a covering line constrains a
-  // subset of L's fields), and by exact text.
-  const buckets = new Map<number, Line[]>();
+  // subset of L's fields) and then by their single sport/dport if they have one: a line
+  // with one port can only cover a line with that same port, so a policy of a thousand
+  // port classes compares each line with a handful, not with all. Also by exact text.
+  const buckets = new Map<number, Map<string, Line[]>>();
   const exact = new Map<string, Line>();
   let budget = BUDGET;
   everyClass(tree, (cls, ancestors) => {
@@ -184,12 +189,15 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     const find = (l: Line): Line | undefined => {
       const same = exact.get(l.key);
       if (same && competes(same)) return same;
-      for (const [sig, list] of buckets) {
+      const keys = [...new Set(['*', pointKey(l.sport)])].flatMap((sp) => [...new Set(['*', pointKey(l.dport)])].map((dp) => `${sp}|${dp}`));
+      for (const [sig, byPort] of buckets) {
         if ((sig & l.sig) !== sig) continue;
-        for (const e of list) {
-          if (budget <= 0) return undefined;
-          budget--;
-          if (competes(e) && covers(e, l)) return e;
+        for (const key of keys) {
+          for (const e of byPort.get(key) ?? []) {
+            if (budget <= 0) return undefined;
+            budget--;
+            if (competes(e) && covers(e, l)) return e;
+          }
         }
       }
       return undefined;
@@ -208,9 +216,12 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     }
     for (const l of mine) {
       if (!exact.has(l.key)) exact.set(l.key, l);
-      const list = buckets.get(l.sig) ?? [];
-      list.push(l);
-      buckets.set(l.sig, list);
+      const byPort = buckets.get(l.sig) ?? new Map<string, Line[]>();
+      const key = `${pointKey(l.sport)}|${pointKey(l.dport)}`;
+      const list = byPort.get(key);
+      if (list) list.push(l);
+      else byPort.set(key, [l]);
+      buckets.set(l.sig, byPort);
     }
   });
 }
