@@ -26,25 +26,29 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
   const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
   const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
 
-  // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent:
-  // the root qdisc, the classes (parents first), the leaf qdiscs, then the hooks.
+  // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent that
+  // can classify: the root qdisc, the inner classes (htb stops at a leaf class and never
+  // consults its filters), the leaf qdiscs other than the plain FIFOs (which take no
+  // filters), then the hooks. A thousand leaf classes are a thousand questions saved.
   const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
+  const inner = new Set(classes.map((c) => c.parent));
   const parents: Array<{ key: string; args: string[] }> = [
     ...top.filter((q) => q.parent === 'root').map(atQdisc),
-    ...classes.map((c) => ({ key: c.classid, args: ['parent', c.classid] })),
-    ...leaves.map(atQdisc),
+    ...classes.filter((c) => inner.has(c.classid)).map((c) => ({ key: c.classid, args: ['parent', c.classid] })),
+    ...leaves.filter((q) => q.qdisc !== 'pfifo' && q.qdisc !== 'bfifo').map(atQdisc),
     ...top
       .filter((q) => q.parent === 'ingress')
       .flatMap((q) => [{ key: 'ingress', args: ['ingress'] }, ...(q.qdisc === 'clsact' ? [{ key: 'egress', args: ['egress'] }] : [])]),
   ];
   const listings = await tc.batchJson(parents.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
 
-  const filters: LiveFilter[] = [];
   const ambiguous: Array<{ index: number; prio: number; protocol: string }> = [];
-  parents.forEach((p, index) => {
-    for (const f of parseFilters(dev, p.key, listings[index]!)) {
+  const parsed = parents.map((p, index) => {
+    const fs = parseFilters(dev, p.key, listings[index]!);
+    for (const f of fs) {
       if (unmodeledOf(f).some(([what]) => what === 'u32-tables')) ambiguous.push({ index, prio: f.prio, protocol: f.protocol });
     }
+    return fs;
   });
   // u32 keeps its hash tables per qdisc (clsact: for both hooks), and lists every table of a
   // prio under each parent that has a u32 filter at that prio. Ask each such filter for its
@@ -63,7 +67,8 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
       m.set(a.prio, root);
     });
   }
-  parents.forEach((p, index) => filters.push(...parseFilters(dev, p.key, listings[index]!, { rootTables: roots.get(index) })));
+  // Parents whose tables were ambiguous are read again knowing their own root tables.
+  const filters = parents.flatMap((p, index) => (roots.has(index) ? parseFilters(dev, p.key, listings[index]!, { rootTables: roots.get(index) }) : parsed[index]!));
 
   return [...top, ...classes, ...leaves, ...filters];
 }
