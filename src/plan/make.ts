@@ -170,6 +170,15 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   for (const [id, v] of verdicts) if (v.t === 'replace' && liveById.has(id)) explicit.set(id, undefined);
   for (const o of liveById.values()) if (!wantedById.has(o.id) && deletable(o)) explicit.set(o.id, undefined);
 
+  /** Leaf qdiscs by "dev handle" (a filter may hang off one), built once when first needed. */
+  let leaves: Map<string, LiveItem> | undefined;
+  const leafByHandle = () => {
+    if (!leaves) {
+      leaves = new Map();
+      for (const q of liveById.values()) if (q.kind === 'qdisc' && q.parent !== 'root' && q.parent !== 'ingress') leaves.set(`${q.dev} ${q.handle}`, q);
+    }
+    return leaves;
+  };
   const containers = (o: LiveItem): string[] => {
     const has = (id: string) => liveById.has(id);
     if (o.kind === 'iptables') return [chainId(o.family, o.chain)].filter(has);
@@ -184,7 +193,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     if (o.kind === 'qdisc') out.push(classId(dev, o.parent));
     if (o.kind === 'filter') {
       out.push(classId(dev, o.parent));
-      const leaf = [...liveById.values()].find((q) => q.kind === 'qdisc' && q.dev === dev && q.parent !== 'root' && q.parent !== 'ingress' && q.handle === o.parent);
+      const leaf = leafByHandle().get(`${dev} ${o.parent}`);
       if (leaf && leaf.kind === 'qdisc') out.push(classId(dev, leaf.parent), leaf.id);
     }
     return out.filter(has);
@@ -387,9 +396,16 @@ function canonicalOrder(depth: (o: LiveItem) => number) {
         return [2, o.id];
     }
   };
+  // Keys are computed once per object, not once per comparison.
+  const keys = new Map<LiveItem, Array<string | number>>();
+  const keyOf = (o: LiveItem) => {
+    let k = keys.get(o);
+    if (!k) keys.set(o, (k = key(o)));
+    return k;
+  };
   return (a: LiveItem, b: LiveItem) => {
-    const x = key(a);
-    const y = key(b);
+    const x = keyOf(a);
+    const y = keyOf(b);
     for (let i = 0; i < Math.max(x.length, y.length); i++) {
       const p = x[i];
       const q = y[i];
