@@ -2,4 +2,10 @@
 // The only place that sets the exit status: the CLI returns a code.
 import { main } from '../dist/cli/main.js';
 
+// `qospolicy compile … | head`: a closed pipe ends the output quietly, not with a stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 process.exitCode = await main(process.argv.slice(2));

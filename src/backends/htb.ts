@@ -9,6 +9,7 @@ import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../check/limits
 import { FAIR_LEAVES, leafParams } from '../check/leaf.js';
 import { assignMinors, fnv1a, hex } from './classids.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
+import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
 
 const MTU = 1514;
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
@@ -116,10 +117,10 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   }
 
   // Filters: at the qdisc for top-level classes, at each group for its children.
-  out.push(...childFilters(dev, '1:', top, 1, label));
+  const tables = new Set<number>();
+  out.push(...childFilters(dev, '1:', top, 1, label, tables));
   let nextBase = GROUP_PRIO_BASE;
   let groupIndex = 0;
-  const tables = new Set<number>();
   for (const c of all) {
     if (c.children.length === 0) continue;
     if (c.fair) {
@@ -127,7 +128,7 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
       nextBase += PRIOS_PER_CHILD;
       continue;
     }
-    out.push(...childFilters(dev, c.classid, c.children, nextBase, origin(c)));
+    out.push(...childFilters(dev, c.classid, c.children, nextBase, origin(c), tables));
     nextBase += c.children.length * PRIOS_PER_CHILD;
     // The kernel ignores an HTB `default` below the root: a group's default child needs
     // an explicit catch-all for traffic that entered the group but matched no child.
@@ -194,24 +195,77 @@ function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, featur
   return { ...base, qdisc: spec.kind.text as Qdisc['qdisc'], params: leafParams(spec.kind.text, spec.args.map((a) => a.text)) };
 }
 
-function childFilters(dev: string, parent: string, children: Planned[], firstPrio: number, label: string): Filter[] {
+function childFilters(dev: string, parent: string, children: Planned[], firstPrio: number, label: string, tables: Set<number>): Filter[] {
   const out: Filter[] = [];
+  const filter = (protocol: Filter['protocol'], prio: number, origin: string, nodes: U32Node[], t?: Filter['tables']) => {
+    if (nodes.length) out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: origin }, dev, parent, protocol, prio, ...(t?.length ? { tables: t } : {}), nodes });
+  };
+  const runs = portRuns(children);
   children.forEach((child, i) => {
-    const lines = entryLines(child);
-    if (lines.length === 0) return;
     const base = firstPrio + i * PRIOS_PER_CHILD;
-    const flowid = child.classid;
-    const groups: Array<['ip' | 'ipv6' | 'all', number, U32Node[]]> = [
-      ['ip', base, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(4)).flatMap((m) => matchNodes(m, 4, flowid))],
-      ['ipv6', base + 1, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(6)).flatMap((m) => matchNodes(m, 6, flowid))],
-      ['all', base + 2, lines.filter(isFamilyFree).flatMap((m) => matchNodes(m, 'all', flowid))],
-    ];
-    for (const [protocol, prio, nodes] of groups) {
-      if (nodes.length === 0) continue;
-      out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: `${label} › ${child.node.name.text}` }, dev, parent, protocol, prio, nodes });
+    const run = runs.get(i);
+    if (run === 'hashed') return; // classified by the run's tables, at its first class's prios
+    if (run) {
+      const last = children[i + run.classes.length - 1]!;
+      const origin = `${label} › ${child.node.name.text} … ${last.node.name.text} (by port)`;
+      for (const [family, protocol, prio] of [[4, 'ip', base], [6, 'ipv6', base + 1]] as const) {
+        const { tables: t, nodes } = hashedNodes(run, family, (proto) => hashTable(dev, `${parent}/${prio}/${proto}`, tables));
+        filter(protocol, prio, origin, nodes, t);
+      }
+      return;
     }
+    const lines = entryLines(child);
+    const flowid = child.classid;
+    const origin = `${label} › ${child.node.name.text}`;
+    filter('ip', base, origin, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(4)).flatMap((m) => matchNodes(m, 4, flowid)));
+    filter('ipv6', base + 1, origin, lines.filter((m) => !isFamilyFree(m) && familiesOf(m).includes(6)).flatMap((m) => matchNodes(m, 6, flowid)));
+    filter('all', base + 2, origin, lines.filter(isFamilyFree).flatMap((m) => matchNodes(m, 'all', flowid)));
   });
   return out;
+}
+
+/**
+ * Runs of at least HASH_MIN_CLASSES consecutive children whose lines are all single-port
+ * lines in one direction: index of the run's first child → the run; its other children
+ * → 'hashed'.
+ */
+function portRuns(children: Planned[]): Map<number, HashedRun | 'hashed'> {
+  const out = new Map<number, HashedRun | 'hashed'>();
+  let i = 0;
+  while (i < children.length) {
+    const first = linesOf(children[i]!);
+    if (!first) {
+      i++;
+      continue;
+    }
+    const dir = first[0]!.dir;
+    const run: HashedRun = { dir, classes: [] };
+    let j = i;
+    for (; j < children.length; j++) {
+      const lines = linesOf(children[j]!);
+      if (!lines || lines.some((l) => l.dir !== dir)) break;
+      run.classes.push({ flowid: children[j]!.classid, lines });
+    }
+    if (run.classes.length >= HASH_MIN_CLASSES) {
+      out.set(i, run);
+      for (let k = i + 1; k < j; k++) out.set(k, 'hashed');
+    }
+    i = Math.max(j, i + 1);
+  }
+  return out;
+}
+
+/** A class's lines as hashable port lines, or undefined when any line is not one. */
+function linesOf(c: Planned): PortLine[] | undefined {
+  const lines = entryLines(c);
+  if (lines.length === 0) return undefined;
+  const out: PortLine[] = [];
+  for (const m of lines) {
+    const l = portLine(m);
+    if (!l) return undefined;
+    out.push(l);
+  }
+  return new Set(out.map((l) => l.dir)).size === 1 ? out : undefined;
 }
 
 /** The match lines that lead into a class: its own, or for a group without any, its children's. */

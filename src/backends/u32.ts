@@ -182,7 +182,7 @@ function criterionKeys(c: Criterion, family: Family): Alternatives | 'never' | '
   }
 }
 
-function protoKeys(family: Family, proto: string | undefined, needsTransport: boolean): U32Key[] {
+export function protoKeys(family: Family, proto: string | undefined, needsTransport: boolean): U32Key[] {
   if (!proto) return [];
   const n = PROTO_NUMBER[family][proto];
   if (family === 4) {
