@@ -1,5 +1,5 @@
 import { filterId, type Action, type Filter, type U32Key, type U32Node } from '../model/index.js';
-import { JsonObject, JsonSyntaxError, parseJsonLenient, RAW_KEY, type JsonValue } from './json.js';
+import { balancedChunks, JsonObject, JsonSyntaxError, parseJsonLenient, RAW_KEY, type JsonValue } from './json.js';
 import { addUnmodeled, type LiveFilter } from './live.js';
 import { normClassid, parseHex32 } from './units.js';
 
@@ -171,7 +171,7 @@ function jsonAction(a: JsonObject): ReadAction | string {
  */
 function readBrokenJson(text: string): Entry[] {
   const out: Entry[] = [];
-  for (const chunk of topLevelObjects(text)) {
+  for (const chunk of balancedChunks(text, '{', '}')) {
     try {
       const o = parseJsonLenient(chunk);
       if (o instanceof JsonObject) {
@@ -189,30 +189,6 @@ function readBrokenJson(text: string): Entry[] {
       chain: Number(field('chain') ?? 0),
       item: { t: 'other', raw: chunk },
     });
-  }
-  return out;
-}
-
-function topLevelObjects(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === '}') {
-      depth--;
-      if (depth === 0 && start >= 0) out.push(text.slice(start, i + 1));
-    }
   }
   return out;
 }

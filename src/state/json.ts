@@ -209,3 +209,29 @@ class Reader {
     this.fail('unbalanced braces');
   }
 }
+
+/**
+ * The outermost balanced `open…close` runs of `text` (strings skipped): with '{' '}' the
+ * objects of a broken array, with '[{' ']}' the values `tc -j -batch` prints one after another.
+ */
+export function balancedChunks(text: string, open: string, close: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (open.includes(c)) {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (close.includes(c)) {
+      depth--;
+      if (depth === 0 && start >= 0) out.push(text.slice(start, i + 1));
+    }
+  }
+  return out;
+}

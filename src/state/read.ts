@@ -3,6 +3,7 @@ import { parseClasses } from './classes.js';
 import { parseFilters, parseRootTable } from './filters.js';
 import { unmodeledOf, type LiveClass, type LiveFilter, type LiveObject, type LiveQdisc } from './live.js';
 import { parseQdiscs } from './qdiscs.js';
+import { balancedChunks } from './json.js';
 
 export interface ReadOptions {
   /** Run tc inside this network namespace (`ip netns exec NS tc …`). */
@@ -113,7 +114,7 @@ function tcRunner(opts: ReadOptions): Tc {
       // Device names cannot hold whitespace, so joining argv with spaces is safe for tc -batch.
       const r = await exec(['-j', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
       if (r.exitCode === 0) {
-        const values = splitTopLevel(String(r.stdout));
+        const values = balancedChunks(String(r.stdout), '[{', ']}'); // one JSON value per batch command
         if (values.length === commands.length) return values;
       }
       const out: Array<string | undefined> = [];
@@ -130,25 +131,3 @@ function tcRunner(opts: ReadOptions): Tc {
   };
 }
 
-/** The text of each top-level JSON value in `text` (one per batch command). */
-function splitTopLevel(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '[' || c === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === ']' || c === '}') {
-      depth--;
-      if (depth === 0) out.push(text.slice(start, i + 1));
-    }
-  }
-  return out;
-}
