@@ -2,9 +2,9 @@
 //
 // Named framings carry the per-packet overhead as cake and sqm-scripts give it, counted from
 // the IP header. tc's size table counts from skb->len, which on an Ethernet device (and on an
-// ifb after mirred) includes the 14-byte MAC header, so 14 comes off — except on devices
-// without a link header (ppp*), where skb->len starts at the IP header. An explicit
-// `overhead N` is passed to tc as written.
+// ifb after mirred) includes the 14-byte MAC header, so 14 comes off — except where there is
+// no link header: a ppp* interface, and an imq device (IMQ queues the bare IP packet), where
+// skb->len starts at the IP header. An explicit `overhead N` is passed to tc as written.
 import type { Framing } from '../syntax/ast.js';
 import type { Qdisc } from '../model/types.js';
 
@@ -29,13 +29,15 @@ const ETHERNET_HEADER = 14;
 /** PTM (VDSL2) sends 64 payload bytes in 65: shape at 64/65 of the configured rates. */
 export const PTM_DERATE = 64 / 65;
 
-const hasLinkHeader = (dev: string) => !/^ppp/.test(dev);
+/** Whether skb->len includes a MAC header where the tree's qdisc sees it. */
+const hasLinkHeader = (iface: string, shapedOn: string) => !/^ppp/.test(iface) && !/^imq/.test(shapedOn);
 
-export function sizeTable(framing: Framing | undefined, dev: string): { stab?: Qdisc['stab']; derate: number } {
+/** `iface`: the interface the framing belongs to; `shapedOn`: the device carrying the tree. */
+export function sizeTable(framing: Framing | undefined, iface: string, shapedOn: string = iface): { stab?: Qdisc['stab']; derate: number } {
   if (!framing) return { derate: 1 };
   const named = framing.named ? NAMED_FRAMINGS[framing.named.text] : undefined;
   const layer: Layer = framing.linklayer?.kind ?? named?.layer ?? 'ethernet';
-  let overhead = framing.overhead?.value ?? (named ? named.overhead - (hasLinkHeader(dev) ? ETHERNET_HEADER : 0) : 0);
+  let overhead = framing.overhead?.value ?? (named ? named.overhead - (hasLinkHeader(iface, shapedOn) ? ETHERNET_HEADER : 0) : 0);
   if (framing.vlan) overhead += VLAN_TAG;
   const mpu = framing.mpu?.value ?? named?.mpu ?? 0;
   const derate = layer === 'ptm' ? PTM_DERATE : 1;

@@ -18,20 +18,32 @@ const MTU = 1514;
 /** Unspecified class priority: the lowest, so classes given a prio come first. */
 const DEFAULT_PRIO = 7;
 
-/** bytes/s ÷ r2q 10, kept where HTB neither warns nor starves (≥ one MTU, ≤ 200 000). */
-export const quantumFor = (bps: number) => Math.min(200000, Math.max(MTU, Math.floor(bps / 8 / 10)));
+/**
+ * The largest packet HTB sees: a GSO/GRO super-packet (any router whose NIC coalesces, and
+ * every ifb fed from one) is up to 64 KiB, plus headers.
+ */
+const GSO_MAX_BYTES = 65536;
+const MAX_PACKET = GSO_MAX_BYTES + 1600;
+/**
+ * bytes/s ÷ r2q 10, at least one largest packet and at most 200 000 (where HTB would warn).
+ * A quantum below the packet size makes HTB's round robin count packets instead of bytes:
+ * a host sending 64 KiB packets out-ran one sending 34 KiB ones 3:1 (kernel lab, fair hosts).
+ */
+export const quantumFor = (bps: number) => Math.min(200000, Math.max(MAX_PACKET, Math.floor(bps / 8 / 10)));
 /** One millisecond at the rate plus a full-size frame, like tc's own default (rate/HZ + mtu). */
 export const burstFor = (bps: number) => Math.ceil(bps / 8 / 1000) + 1600;
 /**
- * cburst must hold the largest packet HTB will see: with GSO/GRO (any router whose NIC
- * coalesces) that is a 64 KiB super-packet. A smaller cburst caps a waiting class's
- * ceil tokens below one packet, and a borrowing class loses ceil time it never makes up
- * (measured in test/lab: `ceil 8mbit` with cburst 2600b got 6.98 mbit; with 66000b, 8.03).
+ * cburst must hold the largest packet: a smaller one caps a waiting class's ceil tokens
+ * below one packet, and a borrowing class loses ceil time it never makes up (measured in
+ * test/lab: `ceil 8mbit` with cburst 2600b got 6.98 mbit; with 66000b, 8.03).
  */
-const GSO_MAX_BYTES = 65536;
-export const cburstFor = (ceil: number) => Math.max(burstFor(ceil), GSO_MAX_BYTES + 1600);
-/** Leaf queue: ~100 ms at the ceiling, at least 64 packets (ifb's txqueuelen is only 32). */
-export const leafLimitFor = (ceil: number) => Math.min(10000, Math.max(64, Math.ceil((ceil / 8) * 0.1 / MTU)));
+export const cburstFor = (ceil: number) => Math.max(burstFor(ceil), MAX_PACKET);
+/**
+ * Leaf queue in bytes: ~100 ms at the ceiling, and room for two of the largest packets.
+ * Bytes, not packets: with GSO/GRO a packet limit of 64 held over a second of traffic
+ * (kernel lab). Explicit, since an ifb's txqueuelen (the default limit) is only 32.
+ */
+export const leafBytesFor = (ceil: number) => Math.max(2 * MAX_PACKET, Math.ceil((ceil / 8) * 0.1));
 
 export interface TreeOptions {
   /** Size table for the root qdisc (link framing). */
@@ -188,9 +200,12 @@ function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, featur
     const kind = FAIR_LEAVES.find((k) => !features || features.has(k)) ?? 'fq_codel';
     return { ...base, qdisc: kind, params: [] };
   }
-  if (!spec || spec.kind.text === 'pfifo') {
-    const args = spec ? leafParams('pfifo', spec.args.map((a) => a.text)) : [];
-    return { ...base, qdisc: 'pfifo', params: args.length ? args : [['limit', String(leafLimitFor(ceil))]] };
+  if (!spec) return { ...base, qdisc: 'bfifo', params: [['limit', String(leafBytesFor(ceil))]] };
+  if (spec.kind.text === 'pfifo' || spec.kind.text === 'bfifo') {
+    const args = leafParams(spec.kind.text, spec.args.map((a) => a.text));
+    // A FIFO without a limit would inherit the device's txqueuelen (32 on an ifb).
+    const limit = spec.kind.text === 'bfifo' ? leafBytesFor(ceil) : Math.ceil(leafBytesFor(ceil) / MTU);
+    return { ...base, qdisc: spec.kind.text, params: args.length ? args : [['limit', String(limit)]] };
   }
   return { ...base, qdisc: spec.kind.text as Qdisc['qdisc'], params: leafParams(spec.kind.text, spec.args.map((a) => a.text)) };
 }

@@ -31,7 +31,10 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
   const features = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
   const framingOf = (dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
   /** Size table and derating for a tree: its interface's framing (shared groups have none). */
-  const treeOptions = (t: Tree) => ({ ...(t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text) : {}), features });
+  const treeOptions = (t: Tree, dev: string) => ({
+    ...(t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text, dev) : {}),
+    features,
+  });
   const redirected: Redirected[] = [];
   for (const i of policy.interfaces) {
     if (i.ingress) redirected.push({ tree: i.ingress, backend: i.ingress.backend ?? settings.ingress, members: [i.name.text] });
@@ -64,7 +67,7 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     const dev = `${r.backend}${n}`;
     const label = treeLabel(r.tree);
     created.push({ kind: 'link', id: linkId(dev), origin: { path: label }, name: dev, type: r.backend });
-    trees.push(...compileTree(r.tree, dev, treeOptions(r.tree)));
+    trees.push(...compileTree(r.tree, dev, treeOptions(r.tree, dev)));
     // tc ingress runs before conntrack: restore the conntrack mark before the redirect.
     const connmark = r.backend === 'ifb' && r.tree.direction === 'ingress' && usesConnmark(r.tree);
     if (connmark) iptables.push(...saveMarkRules(label));
@@ -78,7 +81,7 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
   // imq accepts 2–16 devices.
   if (counters.imq) modules.push({ kind: 'module', id: moduleId('imq'), module: 'imq', params: { numdevs: Math.max(2, counters.imq) } });
 
-  for (const i of policy.interfaces) if (i.egress) trees.push(...compileTree(i.egress, i.name.text, treeOptions(i.egress)));
+  for (const i of policy.interfaces) if (i.egress) trees.push(...compileTree(i.egress, i.name.text, treeOptions(i.egress, i.name.text)));
 
   const tdma: KernelObject[] = [];
   for (const block of policy.tdma) {
@@ -129,12 +132,15 @@ function saveMarkRules(origin: string): IptablesRule[] {
 /** One object per identity (e.g. one save-mark rule for several trees); two different
  * objects under one identity are a compiler bug, never silently dropped. */
 function dedupe(objects: KernelObject[]): KernelObject[] {
-  const seen = new Map<string, string>();
+  const seen = new Map<string, KernelObject>();
+  const text = (o: KernelObject) => JSON.stringify({ ...o, origin: undefined });
   return objects.filter((o) => {
-    const text = JSON.stringify({ ...o, origin: undefined });
     const prev = seen.get(o.id);
-    if (prev !== undefined && prev !== text) throw new Error(`two different objects share the identity ${o.id}`);
-    seen.set(o.id, text);
-    return prev === undefined;
+    if (prev === undefined) {
+      seen.set(o.id, o);
+      return true;
+    }
+    if (text(prev) !== text(o)) throw new Error(`two different objects share the identity ${o.id}`);
+    return false;
   });
 }

@@ -37,11 +37,10 @@ describe('makePlan: in-place changes (~)', () => {
     expect(changeList(plan)).toEqual(['update class ifb0 1:43ed', 'update class ifb0 1:dd8e']);
     expect(plan.changes[0]!.fields).toEqual([
       { field: 'rate', before: 4_000_000, after: 5_000_000 },
-      { field: 'quantum', before: 50000, after: 62500 },
       { field: 'burst', before: 2100, after: 2225 },
     ]);
     expect(lines(plan)).toEqual([
-      expect.stringMatching(/^tc class change dev ifb0 parent 1:1 classid 1:43ed htb rate 5mbit ceil 10mbit prio 0 quantum 62500 burst 2225b cburst \d+b$/),
+      expect.stringMatching(/^tc class change dev ifb0 parent 1:1 classid 1:43ed htb rate 5mbit ceil 10mbit prio 0 quantum 67136 burst 2225b cburst \d+b$/),
       expect.stringMatching(/^tc class change dev ifb0 parent 1:1 classid 1:dd8e htb rate 29mbit ceil 90mbit prio 4 quantum 200000 burst 5225b cburst \d+b$/),
     ]);
     expect(plan.steps.every((s) => s.phase === 'update')).toBe(true);
@@ -58,7 +57,7 @@ describe('makePlan: in-place changes (~)', () => {
     const plan = planAgainst(desired, live);
     expect(changeList(plan)).toEqual(['update qdisc ifb0 parent 1:43ed']);
     expect(plan.changes[0]!.fields).toEqual([{ field: 'limit', before: '10', after: limit }]);
-    expect(lines(plan)).toEqual([`tc qdisc change dev ifb0 parent 1:43ed handle 43ed: pfifo limit ${limit}`]);
+    expect(lines(plan)).toEqual([`tc qdisc change dev ifb0 parent 1:43ed handle 43ed: bfifo limit ${limit}`]);
   });
 
   it('a down ifb device is set up; a runtime module parameter is written to sysfs; a sysfs value rewritten', () => {

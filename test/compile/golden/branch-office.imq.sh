@@ -32,20 +32,20 @@ ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 31 ip6ta
 
 # Build.
 # wan0 ingress
-run 35 tc qdisc add dev 'imq0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
+run 35 tc qdisc add dev 'imq0' root handle '1:' stab linklayer ethernet overhead '22' mpu '0' htb default 'dd8e'
 run 36 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '88615384bit' ceil '88615384bit' prio '7' quantum '200000' burst '12677b' cburst '67136b'
 # wan0 ingress › voice
-run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '3938461bit' ceil '9846153bit' prio '0' quantum '49230' burst '2093b' cburst '67136b'
-run 39 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' pfifo limit '82'
+run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '3938461bit' ceil '9846153bit' prio '0' quantum '67136' burst '2093b' cburst '67136b'
+run 39 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 ingress › interactive
 run 41 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '9846153bit' ceil '88615384bit' prio '1' quantum '123076' burst '2831b' cburst '67136b'
-run 42 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '732'
+run 42 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' bfifo limit '1107693'
 # wan0 ingress › web
 run 44 tc class add dev 'imq0' parent '1:1' classid '1:ca1b' htb rate '45292307bit' ceil '88615384bit' prio '2' quantum '200000' burst '7262b' cburst '67136b'
-run 45 tc qdisc add dev 'imq0' parent '1:ca1b' handle 'ca1b:' pfifo limit '732'
+run 45 tc qdisc add dev 'imq0' parent '1:ca1b' handle 'ca1b:' bfifo limit '1107693'
 # wan0 ingress › bulk
 run 47 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '29538461bit' ceil '88615384bit' prio '4' quantum '200000' burst '5293b' cburst '67136b'
-run 48 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' pfifo limit '732'
+run 48 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' bfifo limit '1107693'
 # wan0 ingress › voice
 run 50 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
 run 51 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
@@ -78,204 +78,204 @@ run 77 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32
 run 78 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
 # lan0.30 ingress
 run 80 tc qdisc add dev 'imq1' root handle '1:' htb default 'c378'
-run 81 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '5mbit' ceil '5mbit' prio '7' quantum '62500' burst '2225b' cburst '67136b'
+run 81 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '5mbit' ceil '5mbit' prio '7' quantum '67136' burst '2225b' cburst '67136b'
 # lan0.30 ingress › guests
-run 83 tc class add dev 'imq1' parent '1:1' classid '1:79c0' htb rate '4mbit' ceil '5mbit' prio '4' quantum '50000' burst '2100b' cburst '67136b'
+run 83 tc class add dev 'imq1' parent '1:1' classid '1:79c0' htb rate '4mbit' ceil '5mbit' prio '4' quantum '67136' burst '2100b' cburst '67136b'
 # lan0.30 ingress › guests › 192.168.30.0
-run 85 tc class add dev 'imq1' parent '1:79c0' classid '1:6601' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 86 tc qdisc add dev 'imq1' parent '1:6601' handle '6601:' pfifo limit '64'
+run 85 tc class add dev 'imq1' parent '1:79c0' classid '1:6601' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 86 tc qdisc add dev 'imq1' parent '1:6601' handle '6601:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.1
-run 88 tc class add dev 'imq1' parent '1:79c0' classid '1:536e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 89 tc qdisc add dev 'imq1' parent '1:536e' handle '536e:' pfifo limit '64'
+run 88 tc class add dev 'imq1' parent '1:79c0' classid '1:536e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 89 tc qdisc add dev 'imq1' parent '1:536e' handle '536e:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.2
-run 91 tc class add dev 'imq1' parent '1:79c0' classid '1:8b27' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 92 tc qdisc add dev 'imq1' parent '1:8b27' handle '8b27:' pfifo limit '64'
+run 91 tc class add dev 'imq1' parent '1:79c0' classid '1:8b27' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 92 tc qdisc add dev 'imq1' parent '1:8b27' handle '8b27:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.3
-run 94 tc class add dev 'imq1' parent '1:79c0' classid '1:7894' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 95 tc qdisc add dev 'imq1' parent '1:7894' handle '7894:' pfifo limit '64'
+run 94 tc class add dev 'imq1' parent '1:79c0' classid '1:7894' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 95 tc qdisc add dev 'imq1' parent '1:7894' handle '7894:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.4
-run 97 tc class add dev 'imq1' parent '1:79c0' classid '1:1bb5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 98 tc qdisc add dev 'imq1' parent '1:1bb5' handle '1bb5:' pfifo limit '64'
+run 97 tc class add dev 'imq1' parent '1:79c0' classid '1:1bb5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 98 tc qdisc add dev 'imq1' parent '1:1bb5' handle '1bb5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.5
-run 100 tc class add dev 'imq1' parent '1:79c0' classid '1:922' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 101 tc qdisc add dev 'imq1' parent '1:922' handle '922:' pfifo limit '64'
+run 100 tc class add dev 'imq1' parent '1:79c0' classid '1:922' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 101 tc qdisc add dev 'imq1' parent '1:922' handle '922:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.6
-run 103 tc class add dev 'imq1' parent '1:79c0' classid '1:40db' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 104 tc qdisc add dev 'imq1' parent '1:40db' handle '40db:' pfifo limit '64'
+run 103 tc class add dev 'imq1' parent '1:79c0' classid '1:40db' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 104 tc qdisc add dev 'imq1' parent '1:40db' handle '40db:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.7
-run 106 tc class add dev 'imq1' parent '1:79c0' classid '1:2e48' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 107 tc qdisc add dev 'imq1' parent '1:2e48' handle '2e48:' pfifo limit '64'
+run 106 tc class add dev 'imq1' parent '1:79c0' classid '1:2e48' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 107 tc qdisc add dev 'imq1' parent '1:2e48' handle '2e48:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.8
-run 109 tc class add dev 'imq1' parent '1:79c0' classid '1:fa99' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 110 tc qdisc add dev 'imq1' parent '1:fa99' handle 'fa99:' pfifo limit '64'
+run 109 tc class add dev 'imq1' parent '1:79c0' classid '1:fa99' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 110 tc qdisc add dev 'imq1' parent '1:fa99' handle 'fa99:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.9
-run 112 tc class add dev 'imq1' parent '1:79c0' classid '1:e806' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 113 tc qdisc add dev 'imq1' parent '1:e806' handle 'e806:' pfifo limit '64'
+run 112 tc class add dev 'imq1' parent '1:79c0' classid '1:e806' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 113 tc qdisc add dev 'imq1' parent '1:e806' handle 'e806:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.10
-run 115 tc class add dev 'imq1' parent '1:79c0' classid '1:d37a' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 116 tc qdisc add dev 'imq1' parent '1:d37a' handle 'd37a:' pfifo limit '64'
+run 115 tc class add dev 'imq1' parent '1:79c0' classid '1:d37a' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 116 tc qdisc add dev 'imq1' parent '1:d37a' handle 'd37a:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.11
-run 118 tc class add dev 'imq1' parent '1:79c0' classid '1:e60d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 119 tc qdisc add dev 'imq1' parent '1:e60d' handle 'e60d:' pfifo limit '64'
+run 118 tc class add dev 'imq1' parent '1:79c0' classid '1:e60d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 119 tc qdisc add dev 'imq1' parent '1:e60d' handle 'e60d:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.12
-run 121 tc class add dev 'imq1' parent '1:79c0' classid '1:f8a0' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 122 tc qdisc add dev 'imq1' parent '1:f8a0' handle 'f8a0:' pfifo limit '64'
+run 121 tc class add dev 'imq1' parent '1:79c0' classid '1:f8a0' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 122 tc qdisc add dev 'imq1' parent '1:f8a0' handle 'f8a0:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.13
-run 124 tc class add dev 'imq1' parent '1:79c0' classid '1:b44' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 125 tc qdisc add dev 'imq1' parent '1:b44' handle 'b44:' pfifo limit '64'
+run 124 tc class add dev 'imq1' parent '1:79c0' classid '1:b44' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 125 tc qdisc add dev 'imq1' parent '1:b44' handle 'b44:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.14
-run 127 tc class add dev 'imq1' parent '1:79c0' classid '1:892e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 128 tc qdisc add dev 'imq1' parent '1:892e' handle '892e:' pfifo limit '64'
+run 127 tc class add dev 'imq1' parent '1:79c0' classid '1:892e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 128 tc qdisc add dev 'imq1' parent '1:892e' handle '892e:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.15
-run 130 tc class add dev 'imq1' parent '1:79c0' classid '1:9bc1' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 131 tc qdisc add dev 'imq1' parent '1:9bc1' handle '9bc1:' pfifo limit '64'
+run 130 tc class add dev 'imq1' parent '1:79c0' classid '1:9bc1' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 131 tc qdisc add dev 'imq1' parent '1:9bc1' handle '9bc1:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.16
-run 133 tc class add dev 'imq1' parent '1:79c0' classid '1:ae54' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 134 tc qdisc add dev 'imq1' parent '1:ae54' handle 'ae54:' pfifo limit '64'
+run 133 tc class add dev 'imq1' parent '1:79c0' classid '1:ae54' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 134 tc qdisc add dev 'imq1' parent '1:ae54' handle 'ae54:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.17
-run 136 tc class add dev 'imq1' parent '1:79c0' classid '1:c0e7' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 137 tc qdisc add dev 'imq1' parent '1:c0e7' handle 'c0e7:' pfifo limit '64'
+run 136 tc class add dev 'imq1' parent '1:79c0' classid '1:c0e7' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 137 tc qdisc add dev 'imq1' parent '1:c0e7' handle 'c0e7:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.18
-run 139 tc class add dev 'imq1' parent '1:79c0' classid '1:3ee2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 140 tc qdisc add dev 'imq1' parent '1:3ee2' handle '3ee2:' pfifo limit '64'
+run 139 tc class add dev 'imq1' parent '1:79c0' classid '1:3ee2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 140 tc qdisc add dev 'imq1' parent '1:3ee2' handle '3ee2:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.19
-run 142 tc class add dev 'imq1' parent '1:79c0' classid '1:5175' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 143 tc qdisc add dev 'imq1' parent '1:5175' handle '5175:' pfifo limit '64'
+run 142 tc class add dev 'imq1' parent '1:79c0' classid '1:5175' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 143 tc qdisc add dev 'imq1' parent '1:5175' handle '5175:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.20
-run 145 tc class add dev 'imq1' parent '1:79c0' classid '1:d5b4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 146 tc qdisc add dev 'imq1' parent '1:d5b4' handle 'd5b4:' pfifo limit '64'
+run 145 tc class add dev 'imq1' parent '1:79c0' classid '1:d5b4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 146 tc qdisc add dev 'imq1' parent '1:d5b4' handle 'd5b4:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.21
-run 148 tc class add dev 'imq1' parent '1:79c0' classid '1:c321' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 149 tc qdisc add dev 'imq1' parent '1:c321' handle 'c321:' pfifo limit '64'
+run 148 tc class add dev 'imq1' parent '1:79c0' classid '1:c321' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 149 tc qdisc add dev 'imq1' parent '1:c321' handle 'c321:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.22
-run 151 tc class add dev 'imq1' parent '1:79c0' classid '1:fada' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 152 tc qdisc add dev 'imq1' parent '1:fada' handle 'fada:' pfifo limit '64'
+run 151 tc class add dev 'imq1' parent '1:79c0' classid '1:fada' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 152 tc qdisc add dev 'imq1' parent '1:fada' handle 'fada:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.23
-run 154 tc class add dev 'imq1' parent '1:79c0' classid '1:e847' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 155 tc qdisc add dev 'imq1' parent '1:e847' handle 'e847:' pfifo limit '64'
+run 154 tc class add dev 'imq1' parent '1:79c0' classid '1:e847' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 155 tc qdisc add dev 'imq1' parent '1:e847' handle 'e847:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.24
-run 157 tc class add dev 'imq1' parent '1:79c0' classid '1:8b68' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 158 tc qdisc add dev 'imq1' parent '1:8b68' handle '8b68:' pfifo limit '64'
+run 157 tc class add dev 'imq1' parent '1:79c0' classid '1:8b68' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 158 tc qdisc add dev 'imq1' parent '1:8b68' handle '8b68:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.25
-run 160 tc class add dev 'imq1' parent '1:79c0' classid '1:78d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 161 tc qdisc add dev 'imq1' parent '1:78d5' handle '78d5:' pfifo limit '64'
+run 160 tc class add dev 'imq1' parent '1:79c0' classid '1:78d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 161 tc qdisc add dev 'imq1' parent '1:78d5' handle '78d5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.26
-run 163 tc class add dev 'imq1' parent '1:79c0' classid '1:b08e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 164 tc qdisc add dev 'imq1' parent '1:b08e' handle 'b08e:' pfifo limit '64'
+run 163 tc class add dev 'imq1' parent '1:79c0' classid '1:b08e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 164 tc qdisc add dev 'imq1' parent '1:b08e' handle 'b08e:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.27
-run 166 tc class add dev 'imq1' parent '1:79c0' classid '1:9dfb' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 167 tc qdisc add dev 'imq1' parent '1:9dfb' handle '9dfb:' pfifo limit '64'
+run 166 tc class add dev 'imq1' parent '1:79c0' classid '1:9dfb' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 167 tc qdisc add dev 'imq1' parent '1:9dfb' handle '9dfb:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.28
-run 169 tc class add dev 'imq1' parent '1:79c0' classid '1:6a5d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 170 tc qdisc add dev 'imq1' parent '1:6a5d' handle '6a5d:' pfifo limit '64'
+run 169 tc class add dev 'imq1' parent '1:79c0' classid '1:6a5d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 170 tc qdisc add dev 'imq1' parent '1:6a5d' handle '6a5d:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.29
-run 172 tc class add dev 'imq1' parent '1:79c0' classid '1:57ca' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 173 tc qdisc add dev 'imq1' parent '1:57ca' handle '57ca:' pfifo limit '64'
+run 172 tc class add dev 'imq1' parent '1:79c0' classid '1:57ca' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 173 tc qdisc add dev 'imq1' parent '1:57ca' handle '57ca:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.30
-run 175 tc class add dev 'imq1' parent '1:79c0' classid '1:2789' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 176 tc qdisc add dev 'imq1' parent '1:2789' handle '2789:' pfifo limit '64'
+run 175 tc class add dev 'imq1' parent '1:79c0' classid '1:2789' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 176 tc qdisc add dev 'imq1' parent '1:2789' handle '2789:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.31
-run 178 tc class add dev 'imq1' parent '1:79c0' classid '1:3a1c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 179 tc qdisc add dev 'imq1' parent '1:3a1c' handle '3a1c:' pfifo limit '64'
+run 178 tc class add dev 'imq1' parent '1:79c0' classid '1:3a1c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 179 tc qdisc add dev 'imq1' parent '1:3a1c' handle '3a1c:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.32
-run 181 tc class add dev 'imq1' parent '1:79c0' classid '1:263' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 182 tc qdisc add dev 'imq1' parent '1:263' handle '263:' pfifo limit '64'
+run 181 tc class add dev 'imq1' parent '1:79c0' classid '1:263' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 182 tc qdisc add dev 'imq1' parent '1:263' handle '263:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.33
-run 184 tc class add dev 'imq1' parent '1:79c0' classid '1:14f6' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 185 tc qdisc add dev 'imq1' parent '1:14f6' handle '14f6:' pfifo limit '64'
+run 184 tc class add dev 'imq1' parent '1:79c0' classid '1:14f6' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 185 tc qdisc add dev 'imq1' parent '1:14f6' handle '14f6:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.34
-run 187 tc class add dev 'imq1' parent '1:79c0' classid '1:71d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 188 tc qdisc add dev 'imq1' parent '1:71d5' handle '71d5:' pfifo limit '64'
+run 187 tc class add dev 'imq1' parent '1:79c0' classid '1:71d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 188 tc qdisc add dev 'imq1' parent '1:71d5' handle '71d5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.35
-run 190 tc class add dev 'imq1' parent '1:79c0' classid '1:8468' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 191 tc qdisc add dev 'imq1' parent '1:8468' handle '8468:' pfifo limit '64'
+run 190 tc class add dev 'imq1' parent '1:79c0' classid '1:8468' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 191 tc qdisc add dev 'imq1' parent '1:8468' handle '8468:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.36
-run 193 tc class add dev 'imq1' parent '1:79c0' classid '1:4caf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 194 tc qdisc add dev 'imq1' parent '1:4caf' handle '4caf:' pfifo limit '64'
+run 193 tc class add dev 'imq1' parent '1:79c0' classid '1:4caf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 194 tc qdisc add dev 'imq1' parent '1:4caf' handle '4caf:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.37
-run 196 tc class add dev 'imq1' parent '1:79c0' classid '1:5f42' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 197 tc qdisc add dev 'imq1' parent '1:5f42' handle '5f42:' pfifo limit '64'
+run 196 tc class add dev 'imq1' parent '1:79c0' classid '1:5f42' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 197 tc qdisc add dev 'imq1' parent '1:5f42' handle '5f42:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.38
-run 199 tc class add dev 'imq1' parent '1:79c0' classid '1:bc21' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 200 tc qdisc add dev 'imq1' parent '1:bc21' handle 'bc21:' pfifo limit '64'
+run 199 tc class add dev 'imq1' parent '1:79c0' classid '1:bc21' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 200 tc qdisc add dev 'imq1' parent '1:bc21' handle 'bc21:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.39
-run 202 tc class add dev 'imq1' parent '1:79c0' classid '1:ceb4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 203 tc qdisc add dev 'imq1' parent '1:ceb4' handle 'ceb4:' pfifo limit '64'
+run 202 tc class add dev 'imq1' parent '1:79c0' classid '1:ceb4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 203 tc qdisc add dev 'imq1' parent '1:ceb4' handle 'ceb4:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.40
-run 205 tc class add dev 'imq1' parent '1:79c0' classid '1:7fdf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 206 tc qdisc add dev 'imq1' parent '1:7fdf' handle '7fdf:' pfifo limit '64'
+run 205 tc class add dev 'imq1' parent '1:79c0' classid '1:7fdf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 206 tc qdisc add dev 'imq1' parent '1:7fdf' handle '7fdf:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.41
-run 208 tc class add dev 'imq1' parent '1:79c0' classid '1:6d4c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 209 tc qdisc add dev 'imq1' parent '1:6d4c' handle '6d4c:' pfifo limit '64'
+run 208 tc class add dev 'imq1' parent '1:79c0' classid '1:6d4c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 209 tc qdisc add dev 'imq1' parent '1:6d4c' handle '6d4c:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.42
-run 211 tc class add dev 'imq1' parent '1:79c0' classid '1:5ab9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 212 tc qdisc add dev 'imq1' parent '1:5ab9' handle '5ab9:' pfifo limit '64'
+run 211 tc class add dev 'imq1' parent '1:79c0' classid '1:5ab9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 212 tc qdisc add dev 'imq1' parent '1:5ab9' handle '5ab9:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.43
-run 214 tc class add dev 'imq1' parent '1:79c0' classid '1:4826' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 215 tc qdisc add dev 'imq1' parent '1:4826' handle '4826:' pfifo limit '64'
+run 214 tc class add dev 'imq1' parent '1:79c0' classid '1:4826' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 215 tc qdisc add dev 'imq1' parent '1:4826' handle '4826:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.44
-run 217 tc class add dev 'imq1' parent '1:79c0' classid '1:ca2b' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 218 tc qdisc add dev 'imq1' parent '1:ca2b' handle 'ca2b:' pfifo limit '64'
+run 217 tc class add dev 'imq1' parent '1:79c0' classid '1:ca2b' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 218 tc qdisc add dev 'imq1' parent '1:ca2b' handle 'ca2b:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.45
-run 220 tc class add dev 'imq1' parent '1:79c0' classid '1:b798' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 221 tc qdisc add dev 'imq1' parent '1:b798' handle 'b798:' pfifo limit '64'
+run 220 tc class add dev 'imq1' parent '1:79c0' classid '1:b798' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 221 tc qdisc add dev 'imq1' parent '1:b798' handle 'b798:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.46
-run 223 tc class add dev 'imq1' parent '1:79c0' classid '1:a505' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 224 tc qdisc add dev 'imq1' parent '1:a505' handle 'a505:' pfifo limit '64'
+run 223 tc class add dev 'imq1' parent '1:79c0' classid '1:a505' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 224 tc qdisc add dev 'imq1' parent '1:a505' handle 'a505:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.47
-run 226 tc class add dev 'imq1' parent '1:79c0' classid '1:9272' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 227 tc qdisc add dev 'imq1' parent '1:9272' handle '9272:' pfifo limit '64'
+run 226 tc class add dev 'imq1' parent '1:79c0' classid '1:9272' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 227 tc qdisc add dev 'imq1' parent '1:9272' handle '9272:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.48
-run 229 tc class add dev 'imq1' parent '1:79c0' classid '1:1488' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 230 tc qdisc add dev 'imq1' parent '1:1488' handle '1488:' pfifo limit '64'
+run 229 tc class add dev 'imq1' parent '1:79c0' classid '1:1488' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 230 tc qdisc add dev 'imq1' parent '1:1488' handle '1488:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.49
-run 232 tc class add dev 'imq1' parent '1:79c0' classid '1:1f5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 233 tc qdisc add dev 'imq1' parent '1:1f5' handle '1f5:' pfifo limit '64'
+run 232 tc class add dev 'imq1' parent '1:79c0' classid '1:1f5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 233 tc qdisc add dev 'imq1' parent '1:1f5' handle '1f5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.50
-run 235 tc class add dev 'imq1' parent '1:79c0' classid '1:d1a3' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 236 tc qdisc add dev 'imq1' parent '1:d1a3' handle 'd1a3:' pfifo limit '64'
+run 235 tc class add dev 'imq1' parent '1:79c0' classid '1:d1a3' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 236 tc qdisc add dev 'imq1' parent '1:d1a3' handle 'd1a3:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.51
-run 238 tc class add dev 'imq1' parent '1:79c0' classid '1:e436' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 239 tc qdisc add dev 'imq1' parent '1:e436' handle 'e436:' pfifo limit '64'
+run 238 tc class add dev 'imq1' parent '1:79c0' classid '1:e436' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 239 tc qdisc add dev 'imq1' parent '1:e436' handle 'e436:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.52
-run 241 tc class add dev 'imq1' parent '1:79c0' classid '1:f6c9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 242 tc qdisc add dev 'imq1' parent '1:f6c9' handle 'f6c9:' pfifo limit '64'
+run 241 tc class add dev 'imq1' parent '1:79c0' classid '1:f6c9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 242 tc qdisc add dev 'imq1' parent '1:f6c9' handle 'f6c9:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.53
-run 244 tc class add dev 'imq1' parent '1:79c0' classid '1:96d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 245 tc qdisc add dev 'imq1' parent '1:96d' handle '96d:' pfifo limit '64'
+run 244 tc class add dev 'imq1' parent '1:79c0' classid '1:96d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 245 tc qdisc add dev 'imq1' parent '1:96d' handle '96d:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.54
-run 247 tc class add dev 'imq1' parent '1:79c0' classid '1:1c00' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 248 tc qdisc add dev 'imq1' parent '1:1c00' handle '1c00:' pfifo limit '64'
+run 247 tc class add dev 'imq1' parent '1:79c0' classid '1:1c00' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 248 tc qdisc add dev 'imq1' parent '1:1c00' handle '1c00:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.55
-run 250 tc class add dev 'imq1' parent '1:79c0' classid '1:2e93' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 251 tc qdisc add dev 'imq1' parent '1:2e93' handle '2e93:' pfifo limit '64'
+run 250 tc class add dev 'imq1' parent '1:79c0' classid '1:2e93' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 251 tc qdisc add dev 'imq1' parent '1:2e93' handle '2e93:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.56
-run 253 tc class add dev 'imq1' parent '1:79c0' classid '1:4126' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 254 tc qdisc add dev 'imq1' parent '1:4126' handle '4126:' pfifo limit '64'
+run 253 tc class add dev 'imq1' parent '1:79c0' classid '1:4126' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 254 tc qdisc add dev 'imq1' parent '1:4126' handle '4126:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.57
-run 256 tc class add dev 'imq1' parent '1:79c0' classid '1:53b9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 257 tc qdisc add dev 'imq1' parent '1:53b9' handle '53b9:' pfifo limit '64'
+run 256 tc class add dev 'imq1' parent '1:79c0' classid '1:53b9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 257 tc qdisc add dev 'imq1' parent '1:53b9' handle '53b9:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.58
-run 259 tc class add dev 'imq1' parent '1:79c0' classid '1:664c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 260 tc qdisc add dev 'imq1' parent '1:664c' handle '664c:' pfifo limit '64'
+run 259 tc class add dev 'imq1' parent '1:79c0' classid '1:664c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 260 tc qdisc add dev 'imq1' parent '1:664c' handle '664c:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.59
-run 262 tc class add dev 'imq1' parent '1:79c0' classid '1:78df' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 263 tc qdisc add dev 'imq1' parent '1:78df' handle '78df:' pfifo limit '64'
+run 262 tc class add dev 'imq1' parent '1:79c0' classid '1:78df' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 263 tc qdisc add dev 'imq1' parent '1:78df' handle '78df:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.60
-run 265 tc class add dev 'imq1' parent '1:79c0' classid '1:254f' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 266 tc qdisc add dev 'imq1' parent '1:254f' handle '254f:' pfifo limit '64'
+run 265 tc class add dev 'imq1' parent '1:79c0' classid '1:254f' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 266 tc qdisc add dev 'imq1' parent '1:254f' handle '254f:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.61
-run 268 tc class add dev 'imq1' parent '1:79c0' classid '1:12bc' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 269 tc qdisc add dev 'imq1' parent '1:12bc' handle '12bc:' pfifo limit '64'
+run 268 tc class add dev 'imq1' parent '1:79c0' classid '1:12bc' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 269 tc qdisc add dev 'imq1' parent '1:12bc' handle '12bc:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.62
-run 271 tc class add dev 'imq1' parent '1:79c0' classid '1:4a75' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 272 tc qdisc add dev 'imq1' parent '1:4a75' handle '4a75:' pfifo limit '64'
+run 271 tc class add dev 'imq1' parent '1:79c0' classid '1:4a75' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 272 tc qdisc add dev 'imq1' parent '1:4a75' handle '4a75:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.63
-run 274 tc class add dev 'imq1' parent '1:79c0' classid '1:37e2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 275 tc qdisc add dev 'imq1' parent '1:37e2' handle '37e2:' pfifo limit '64'
+run 274 tc class add dev 'imq1' parent '1:79c0' classid '1:37e2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 275 tc qdisc add dev 'imq1' parent '1:37e2' handle '37e2:' bfifo limit '134272'
 # lan0.30 ingress › portal
-run 277 tc class add dev 'imq1' parent '1:1' classid '1:c378' htb rate '1mbit' ceil '5mbit' prio '3' quantum '12500' burst '1725b' cburst '67136b'
-run 278 tc qdisc add dev 'imq1' parent '1:c378' handle 'c378:' pfifo limit '64'
+run 277 tc class add dev 'imq1' parent '1:1' classid '1:c378' htb rate '1mbit' ceil '5mbit' prio '3' quantum '67136' burst '1725b' cburst '67136b'
+run 278 tc qdisc add dev 'imq1' parent '1:c378' handle 'c378:' bfifo limit '134272'
 # lan0.30 ingress › guests
 run 280 tc filter add dev 'imq1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '12' flowid '1:79c0'
 # lan0.30 ingress › guests (per host)
@@ -349,17 +349,17 @@ run 347 tc filter add dev 'imq1' parent '1:79c0' protocol ip prio '32768' u32 ht
 run 349 tc qdisc add dev 'wan0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
 run 350 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '17723076bit' ceil '17723076bit' prio '7' quantum '200000' burst '3816b' cburst '67136b'
 # wan0 egress › voice
-run 352 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1969230bit' ceil '3938461bit' prio '0' quantum '24615' burst '1847b' cburst '67136b'
-run 353 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 352 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1969230bit' ceil '3938461bit' prio '0' quantum '67136' burst '1847b' cburst '67136b'
+run 353 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 egress › interactive
-run 355 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '2953846bit' ceil '17723076bit' prio '1' quantum '36923' burst '1970b' cburst '67136b'
-run 356 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '147'
+run 355 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '2953846bit' ceil '17723076bit' prio '1' quantum '67136' burst '1970b' cburst '67136b'
+run 356 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' bfifo limit '221539'
 # wan0 egress › web
-run 358 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '4923076bit' ceil '17723076bit' prio '2' quantum '61538' burst '2216b' cburst '67136b'
-run 359 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '147'
+run 358 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '4923076bit' ceil '17723076bit' prio '2' quantum '67136' burst '2216b' cburst '67136b'
+run 359 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' bfifo limit '221539'
 # wan0 egress › bulk
 run 361 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '7876923bit' ceil '15753846bit' prio '4' quantum '98461' burst '2585b' cburst '67136b'
-run 362 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '131'
+run 362 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' bfifo limit '196924'
 # wan0 egress › voice
 run 364 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'
 run 365 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27200000' '0xffe00000' at '20' flowid '1:43ed'
@@ -396,200 +396,200 @@ run 395 tc class add dev 'lan0.30' parent '1:' classid '1:1' htb rate '30mbit' c
 # lan0.30 egress › guests
 run 397 tc class add dev 'lan0.30' parent '1:1' classid '1:79c0' htb rate '25mbit' ceil '30mbit' prio '4' quantum '200000' burst '4725b' cburst '67136b'
 # lan0.30 egress › guests › 192.168.30.0
-run 399 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6601' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 400 tc qdisc add dev 'lan0.30' parent '1:6601' handle '6601:' pfifo limit '248'
+run 399 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6601' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 400 tc qdisc add dev 'lan0.30' parent '1:6601' handle '6601:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.1
-run 402 tc class add dev 'lan0.30' parent '1:79c0' classid '1:536e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 403 tc qdisc add dev 'lan0.30' parent '1:536e' handle '536e:' pfifo limit '248'
+run 402 tc class add dev 'lan0.30' parent '1:79c0' classid '1:536e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 403 tc qdisc add dev 'lan0.30' parent '1:536e' handle '536e:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.2
-run 405 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b27' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 406 tc qdisc add dev 'lan0.30' parent '1:8b27' handle '8b27:' pfifo limit '248'
+run 405 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b27' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 406 tc qdisc add dev 'lan0.30' parent '1:8b27' handle '8b27:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.3
-run 408 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7894' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 409 tc qdisc add dev 'lan0.30' parent '1:7894' handle '7894:' pfifo limit '248'
+run 408 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7894' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 409 tc qdisc add dev 'lan0.30' parent '1:7894' handle '7894:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.4
-run 411 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1bb5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 412 tc qdisc add dev 'lan0.30' parent '1:1bb5' handle '1bb5:' pfifo limit '248'
+run 411 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1bb5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 412 tc qdisc add dev 'lan0.30' parent '1:1bb5' handle '1bb5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.5
-run 414 tc class add dev 'lan0.30' parent '1:79c0' classid '1:922' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 415 tc qdisc add dev 'lan0.30' parent '1:922' handle '922:' pfifo limit '248'
+run 414 tc class add dev 'lan0.30' parent '1:79c0' classid '1:922' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 415 tc qdisc add dev 'lan0.30' parent '1:922' handle '922:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.6
-run 417 tc class add dev 'lan0.30' parent '1:79c0' classid '1:40db' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 418 tc qdisc add dev 'lan0.30' parent '1:40db' handle '40db:' pfifo limit '248'
+run 417 tc class add dev 'lan0.30' parent '1:79c0' classid '1:40db' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 418 tc qdisc add dev 'lan0.30' parent '1:40db' handle '40db:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.7
-run 420 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e48' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 421 tc qdisc add dev 'lan0.30' parent '1:2e48' handle '2e48:' pfifo limit '248'
+run 420 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e48' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 421 tc qdisc add dev 'lan0.30' parent '1:2e48' handle '2e48:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.8
-run 423 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fa99' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 424 tc qdisc add dev 'lan0.30' parent '1:fa99' handle 'fa99:' pfifo limit '248'
+run 423 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fa99' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 424 tc qdisc add dev 'lan0.30' parent '1:fa99' handle 'fa99:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.9
-run 426 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e806' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 427 tc qdisc add dev 'lan0.30' parent '1:e806' handle 'e806:' pfifo limit '248'
+run 426 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e806' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 427 tc qdisc add dev 'lan0.30' parent '1:e806' handle 'e806:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.10
-run 429 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d37a' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 430 tc qdisc add dev 'lan0.30' parent '1:d37a' handle 'd37a:' pfifo limit '248'
+run 429 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d37a' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 430 tc qdisc add dev 'lan0.30' parent '1:d37a' handle 'd37a:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.11
-run 432 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e60d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 433 tc qdisc add dev 'lan0.30' parent '1:e60d' handle 'e60d:' pfifo limit '248'
+run 432 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e60d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 433 tc qdisc add dev 'lan0.30' parent '1:e60d' handle 'e60d:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.12
-run 435 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f8a0' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 436 tc qdisc add dev 'lan0.30' parent '1:f8a0' handle 'f8a0:' pfifo limit '248'
+run 435 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f8a0' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 436 tc qdisc add dev 'lan0.30' parent '1:f8a0' handle 'f8a0:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.13
-run 438 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b44' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 439 tc qdisc add dev 'lan0.30' parent '1:b44' handle 'b44:' pfifo limit '248'
+run 438 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b44' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 439 tc qdisc add dev 'lan0.30' parent '1:b44' handle 'b44:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.14
-run 441 tc class add dev 'lan0.30' parent '1:79c0' classid '1:892e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 442 tc qdisc add dev 'lan0.30' parent '1:892e' handle '892e:' pfifo limit '248'
+run 441 tc class add dev 'lan0.30' parent '1:79c0' classid '1:892e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 442 tc qdisc add dev 'lan0.30' parent '1:892e' handle '892e:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.15
-run 444 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9bc1' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 445 tc qdisc add dev 'lan0.30' parent '1:9bc1' handle '9bc1:' pfifo limit '248'
+run 444 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9bc1' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 445 tc qdisc add dev 'lan0.30' parent '1:9bc1' handle '9bc1:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.16
-run 447 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ae54' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 448 tc qdisc add dev 'lan0.30' parent '1:ae54' handle 'ae54:' pfifo limit '248'
+run 447 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ae54' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 448 tc qdisc add dev 'lan0.30' parent '1:ae54' handle 'ae54:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.17
-run 450 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c0e7' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 451 tc qdisc add dev 'lan0.30' parent '1:c0e7' handle 'c0e7:' pfifo limit '248'
+run 450 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c0e7' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 451 tc qdisc add dev 'lan0.30' parent '1:c0e7' handle 'c0e7:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.18
-run 453 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3ee2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 454 tc qdisc add dev 'lan0.30' parent '1:3ee2' handle '3ee2:' pfifo limit '248'
+run 453 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3ee2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 454 tc qdisc add dev 'lan0.30' parent '1:3ee2' handle '3ee2:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.19
-run 456 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5175' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 457 tc qdisc add dev 'lan0.30' parent '1:5175' handle '5175:' pfifo limit '248'
+run 456 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5175' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 457 tc qdisc add dev 'lan0.30' parent '1:5175' handle '5175:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.20
-run 459 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d5b4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 460 tc qdisc add dev 'lan0.30' parent '1:d5b4' handle 'd5b4:' pfifo limit '248'
+run 459 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d5b4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 460 tc qdisc add dev 'lan0.30' parent '1:d5b4' handle 'd5b4:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.21
-run 462 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c321' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 463 tc qdisc add dev 'lan0.30' parent '1:c321' handle 'c321:' pfifo limit '248'
+run 462 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c321' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 463 tc qdisc add dev 'lan0.30' parent '1:c321' handle 'c321:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.22
-run 465 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fada' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 466 tc qdisc add dev 'lan0.30' parent '1:fada' handle 'fada:' pfifo limit '248'
+run 465 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fada' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 466 tc qdisc add dev 'lan0.30' parent '1:fada' handle 'fada:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.23
-run 468 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e847' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 469 tc qdisc add dev 'lan0.30' parent '1:e847' handle 'e847:' pfifo limit '248'
+run 468 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e847' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 469 tc qdisc add dev 'lan0.30' parent '1:e847' handle 'e847:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.24
-run 471 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b68' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 472 tc qdisc add dev 'lan0.30' parent '1:8b68' handle '8b68:' pfifo limit '248'
+run 471 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b68' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 472 tc qdisc add dev 'lan0.30' parent '1:8b68' handle '8b68:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.25
-run 474 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 475 tc qdisc add dev 'lan0.30' parent '1:78d5' handle '78d5:' pfifo limit '248'
+run 474 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 475 tc qdisc add dev 'lan0.30' parent '1:78d5' handle '78d5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.26
-run 477 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b08e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 478 tc qdisc add dev 'lan0.30' parent '1:b08e' handle 'b08e:' pfifo limit '248'
+run 477 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b08e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 478 tc qdisc add dev 'lan0.30' parent '1:b08e' handle 'b08e:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.27
-run 480 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9dfb' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 481 tc qdisc add dev 'lan0.30' parent '1:9dfb' handle '9dfb:' pfifo limit '248'
+run 480 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9dfb' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 481 tc qdisc add dev 'lan0.30' parent '1:9dfb' handle '9dfb:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.28
-run 483 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6a5d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 484 tc qdisc add dev 'lan0.30' parent '1:6a5d' handle '6a5d:' pfifo limit '248'
+run 483 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6a5d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 484 tc qdisc add dev 'lan0.30' parent '1:6a5d' handle '6a5d:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.29
-run 486 tc class add dev 'lan0.30' parent '1:79c0' classid '1:57ca' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 487 tc qdisc add dev 'lan0.30' parent '1:57ca' handle '57ca:' pfifo limit '248'
+run 486 tc class add dev 'lan0.30' parent '1:79c0' classid '1:57ca' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 487 tc qdisc add dev 'lan0.30' parent '1:57ca' handle '57ca:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.30
-run 489 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2789' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 490 tc qdisc add dev 'lan0.30' parent '1:2789' handle '2789:' pfifo limit '248'
+run 489 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2789' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 490 tc qdisc add dev 'lan0.30' parent '1:2789' handle '2789:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.31
-run 492 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3a1c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 493 tc qdisc add dev 'lan0.30' parent '1:3a1c' handle '3a1c:' pfifo limit '248'
+run 492 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3a1c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 493 tc qdisc add dev 'lan0.30' parent '1:3a1c' handle '3a1c:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.32
-run 495 tc class add dev 'lan0.30' parent '1:79c0' classid '1:263' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 496 tc qdisc add dev 'lan0.30' parent '1:263' handle '263:' pfifo limit '248'
+run 495 tc class add dev 'lan0.30' parent '1:79c0' classid '1:263' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 496 tc qdisc add dev 'lan0.30' parent '1:263' handle '263:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.33
-run 498 tc class add dev 'lan0.30' parent '1:79c0' classid '1:14f6' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 499 tc qdisc add dev 'lan0.30' parent '1:14f6' handle '14f6:' pfifo limit '248'
+run 498 tc class add dev 'lan0.30' parent '1:79c0' classid '1:14f6' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 499 tc qdisc add dev 'lan0.30' parent '1:14f6' handle '14f6:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.34
-run 501 tc class add dev 'lan0.30' parent '1:79c0' classid '1:71d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 502 tc qdisc add dev 'lan0.30' parent '1:71d5' handle '71d5:' pfifo limit '248'
+run 501 tc class add dev 'lan0.30' parent '1:79c0' classid '1:71d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 502 tc qdisc add dev 'lan0.30' parent '1:71d5' handle '71d5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.35
-run 504 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8468' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 505 tc qdisc add dev 'lan0.30' parent '1:8468' handle '8468:' pfifo limit '248'
+run 504 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8468' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 505 tc qdisc add dev 'lan0.30' parent '1:8468' handle '8468:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.36
-run 507 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4caf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 508 tc qdisc add dev 'lan0.30' parent '1:4caf' handle '4caf:' pfifo limit '248'
+run 507 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4caf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 508 tc qdisc add dev 'lan0.30' parent '1:4caf' handle '4caf:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.37
-run 510 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5f42' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 511 tc qdisc add dev 'lan0.30' parent '1:5f42' handle '5f42:' pfifo limit '248'
+run 510 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5f42' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 511 tc qdisc add dev 'lan0.30' parent '1:5f42' handle '5f42:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.38
-run 513 tc class add dev 'lan0.30' parent '1:79c0' classid '1:bc21' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 514 tc qdisc add dev 'lan0.30' parent '1:bc21' handle 'bc21:' pfifo limit '248'
+run 513 tc class add dev 'lan0.30' parent '1:79c0' classid '1:bc21' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 514 tc qdisc add dev 'lan0.30' parent '1:bc21' handle 'bc21:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.39
-run 516 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ceb4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 517 tc qdisc add dev 'lan0.30' parent '1:ceb4' handle 'ceb4:' pfifo limit '248'
+run 516 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ceb4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 517 tc qdisc add dev 'lan0.30' parent '1:ceb4' handle 'ceb4:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.40
-run 519 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7fdf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 520 tc qdisc add dev 'lan0.30' parent '1:7fdf' handle '7fdf:' pfifo limit '248'
+run 519 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7fdf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 520 tc qdisc add dev 'lan0.30' parent '1:7fdf' handle '7fdf:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.41
-run 522 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6d4c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 523 tc qdisc add dev 'lan0.30' parent '1:6d4c' handle '6d4c:' pfifo limit '248'
+run 522 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6d4c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 523 tc qdisc add dev 'lan0.30' parent '1:6d4c' handle '6d4c:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.42
-run 525 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5ab9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 526 tc qdisc add dev 'lan0.30' parent '1:5ab9' handle '5ab9:' pfifo limit '248'
+run 525 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5ab9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 526 tc qdisc add dev 'lan0.30' parent '1:5ab9' handle '5ab9:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.43
-run 528 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4826' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 529 tc qdisc add dev 'lan0.30' parent '1:4826' handle '4826:' pfifo limit '248'
+run 528 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4826' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 529 tc qdisc add dev 'lan0.30' parent '1:4826' handle '4826:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.44
-run 531 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ca2b' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 532 tc qdisc add dev 'lan0.30' parent '1:ca2b' handle 'ca2b:' pfifo limit '248'
+run 531 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ca2b' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 532 tc qdisc add dev 'lan0.30' parent '1:ca2b' handle 'ca2b:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.45
-run 534 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b798' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 535 tc qdisc add dev 'lan0.30' parent '1:b798' handle 'b798:' pfifo limit '248'
+run 534 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b798' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 535 tc qdisc add dev 'lan0.30' parent '1:b798' handle 'b798:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.46
-run 537 tc class add dev 'lan0.30' parent '1:79c0' classid '1:a505' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 538 tc qdisc add dev 'lan0.30' parent '1:a505' handle 'a505:' pfifo limit '248'
+run 537 tc class add dev 'lan0.30' parent '1:79c0' classid '1:a505' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 538 tc qdisc add dev 'lan0.30' parent '1:a505' handle 'a505:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.47
-run 540 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9272' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 541 tc qdisc add dev 'lan0.30' parent '1:9272' handle '9272:' pfifo limit '248'
+run 540 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9272' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 541 tc qdisc add dev 'lan0.30' parent '1:9272' handle '9272:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.48
-run 543 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1488' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 544 tc qdisc add dev 'lan0.30' parent '1:1488' handle '1488:' pfifo limit '248'
+run 543 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1488' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 544 tc qdisc add dev 'lan0.30' parent '1:1488' handle '1488:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.49
-run 546 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1f5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 547 tc qdisc add dev 'lan0.30' parent '1:1f5' handle '1f5:' pfifo limit '248'
+run 546 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1f5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 547 tc qdisc add dev 'lan0.30' parent '1:1f5' handle '1f5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.50
-run 549 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d1a3' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 550 tc qdisc add dev 'lan0.30' parent '1:d1a3' handle 'd1a3:' pfifo limit '248'
+run 549 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d1a3' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 550 tc qdisc add dev 'lan0.30' parent '1:d1a3' handle 'd1a3:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.51
-run 552 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e436' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 553 tc qdisc add dev 'lan0.30' parent '1:e436' handle 'e436:' pfifo limit '248'
+run 552 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e436' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 553 tc qdisc add dev 'lan0.30' parent '1:e436' handle 'e436:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.52
-run 555 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f6c9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 556 tc qdisc add dev 'lan0.30' parent '1:f6c9' handle 'f6c9:' pfifo limit '248'
+run 555 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f6c9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 556 tc qdisc add dev 'lan0.30' parent '1:f6c9' handle 'f6c9:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.53
-run 558 tc class add dev 'lan0.30' parent '1:79c0' classid '1:96d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 559 tc qdisc add dev 'lan0.30' parent '1:96d' handle '96d:' pfifo limit '248'
+run 558 tc class add dev 'lan0.30' parent '1:79c0' classid '1:96d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 559 tc qdisc add dev 'lan0.30' parent '1:96d' handle '96d:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.54
-run 561 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1c00' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 562 tc qdisc add dev 'lan0.30' parent '1:1c00' handle '1c00:' pfifo limit '248'
+run 561 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1c00' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 562 tc qdisc add dev 'lan0.30' parent '1:1c00' handle '1c00:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.55
-run 564 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e93' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 565 tc qdisc add dev 'lan0.30' parent '1:2e93' handle '2e93:' pfifo limit '248'
+run 564 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e93' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 565 tc qdisc add dev 'lan0.30' parent '1:2e93' handle '2e93:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.56
-run 567 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4126' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 568 tc qdisc add dev 'lan0.30' parent '1:4126' handle '4126:' pfifo limit '248'
+run 567 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4126' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 568 tc qdisc add dev 'lan0.30' parent '1:4126' handle '4126:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.57
-run 570 tc class add dev 'lan0.30' parent '1:79c0' classid '1:53b9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 571 tc qdisc add dev 'lan0.30' parent '1:53b9' handle '53b9:' pfifo limit '248'
+run 570 tc class add dev 'lan0.30' parent '1:79c0' classid '1:53b9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 571 tc qdisc add dev 'lan0.30' parent '1:53b9' handle '53b9:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.58
-run 573 tc class add dev 'lan0.30' parent '1:79c0' classid '1:664c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 574 tc qdisc add dev 'lan0.30' parent '1:664c' handle '664c:' pfifo limit '248'
+run 573 tc class add dev 'lan0.30' parent '1:79c0' classid '1:664c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 574 tc qdisc add dev 'lan0.30' parent '1:664c' handle '664c:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.59
-run 576 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78df' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 577 tc qdisc add dev 'lan0.30' parent '1:78df' handle '78df:' pfifo limit '248'
+run 576 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78df' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 577 tc qdisc add dev 'lan0.30' parent '1:78df' handle '78df:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.60
-run 579 tc class add dev 'lan0.30' parent '1:79c0' classid '1:254f' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 580 tc qdisc add dev 'lan0.30' parent '1:254f' handle '254f:' pfifo limit '248'
+run 579 tc class add dev 'lan0.30' parent '1:79c0' classid '1:254f' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 580 tc qdisc add dev 'lan0.30' parent '1:254f' handle '254f:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.61
-run 582 tc class add dev 'lan0.30' parent '1:79c0' classid '1:12bc' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 583 tc qdisc add dev 'lan0.30' parent '1:12bc' handle '12bc:' pfifo limit '248'
+run 582 tc class add dev 'lan0.30' parent '1:79c0' classid '1:12bc' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 583 tc qdisc add dev 'lan0.30' parent '1:12bc' handle '12bc:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.62
-run 585 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4a75' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 586 tc qdisc add dev 'lan0.30' parent '1:4a75' handle '4a75:' pfifo limit '248'
+run 585 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4a75' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 586 tc qdisc add dev 'lan0.30' parent '1:4a75' handle '4a75:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.63
-run 588 tc class add dev 'lan0.30' parent '1:79c0' classid '1:37e2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 589 tc qdisc add dev 'lan0.30' parent '1:37e2' handle '37e2:' pfifo limit '248'
+run 588 tc class add dev 'lan0.30' parent '1:79c0' classid '1:37e2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 589 tc qdisc add dev 'lan0.30' parent '1:37e2' handle '37e2:' bfifo limit '375000'
 # lan0.30 egress › portal
-run 591 tc class add dev 'lan0.30' parent '1:1' classid '1:c378' htb rate '5mbit' ceil '30mbit' prio '3' quantum '62500' burst '2225b' cburst '67136b'
-run 592 tc qdisc add dev 'lan0.30' parent '1:c378' handle 'c378:' pfifo limit '248'
+run 591 tc class add dev 'lan0.30' parent '1:1' classid '1:c378' htb rate '5mbit' ceil '30mbit' prio '3' quantum '67136' burst '2225b' cburst '67136b'
+run 592 tc qdisc add dev 'lan0.30' parent '1:c378' handle 'c378:' bfifo limit '375000'
 # lan0.30 egress › guests
 run 594 tc filter add dev 'lan0.30' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '16' flowid '1:79c0'
 # lan0.30 egress › guests (per host)

@@ -33,17 +33,17 @@ quiet tc qdisc del dev 'lan0.30' clsact; quiet tc qdisc del dev 'lan0.30' ingres
 run 33 tc qdisc add dev 'ifb0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
 run 34 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '88615384bit' ceil '88615384bit' prio '7' quantum '200000' burst '12677b' cburst '67136b'
 # wan0 ingress › voice
-run 36 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '3938461bit' ceil '9846153bit' prio '0' quantum '49230' burst '2093b' cburst '67136b'
-run 37 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '82'
+run 36 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '3938461bit' ceil '9846153bit' prio '0' quantum '67136' burst '2093b' cburst '67136b'
+run 37 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 ingress › interactive
 run 39 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '9846153bit' ceil '88615384bit' prio '1' quantum '123076' burst '2831b' cburst '67136b'
-run 40 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '732'
+run 40 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '1107693'
 # wan0 ingress › web
 run 42 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '45292307bit' ceil '88615384bit' prio '2' quantum '200000' burst '7262b' cburst '67136b'
-run 43 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' pfifo limit '732'
+run 43 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' bfifo limit '1107693'
 # wan0 ingress › bulk
 run 45 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '29538461bit' ceil '88615384bit' prio '4' quantum '200000' burst '5293b' cburst '67136b'
-run 46 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '732'
+run 46 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '1107693'
 # wan0 ingress › voice
 run 48 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
 run 49 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
@@ -76,204 +76,204 @@ run 75 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32
 run 76 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
 # lan0.30 ingress
 run 78 tc qdisc add dev 'ifb1' root handle '1:' htb default 'c378'
-run 79 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '5mbit' ceil '5mbit' prio '7' quantum '62500' burst '2225b' cburst '67136b'
+run 79 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '5mbit' ceil '5mbit' prio '7' quantum '67136' burst '2225b' cburst '67136b'
 # lan0.30 ingress › guests
-run 81 tc class add dev 'ifb1' parent '1:1' classid '1:79c0' htb rate '4mbit' ceil '5mbit' prio '4' quantum '50000' burst '2100b' cburst '67136b'
+run 81 tc class add dev 'ifb1' parent '1:1' classid '1:79c0' htb rate '4mbit' ceil '5mbit' prio '4' quantum '67136' burst '2100b' cburst '67136b'
 # lan0.30 ingress › guests › 192.168.30.0
-run 83 tc class add dev 'ifb1' parent '1:79c0' classid '1:6601' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 84 tc qdisc add dev 'ifb1' parent '1:6601' handle '6601:' pfifo limit '64'
+run 83 tc class add dev 'ifb1' parent '1:79c0' classid '1:6601' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 84 tc qdisc add dev 'ifb1' parent '1:6601' handle '6601:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.1
-run 86 tc class add dev 'ifb1' parent '1:79c0' classid '1:536e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 87 tc qdisc add dev 'ifb1' parent '1:536e' handle '536e:' pfifo limit '64'
+run 86 tc class add dev 'ifb1' parent '1:79c0' classid '1:536e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 87 tc qdisc add dev 'ifb1' parent '1:536e' handle '536e:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.2
-run 89 tc class add dev 'ifb1' parent '1:79c0' classid '1:8b27' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 90 tc qdisc add dev 'ifb1' parent '1:8b27' handle '8b27:' pfifo limit '64'
+run 89 tc class add dev 'ifb1' parent '1:79c0' classid '1:8b27' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 90 tc qdisc add dev 'ifb1' parent '1:8b27' handle '8b27:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.3
-run 92 tc class add dev 'ifb1' parent '1:79c0' classid '1:7894' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 93 tc qdisc add dev 'ifb1' parent '1:7894' handle '7894:' pfifo limit '64'
+run 92 tc class add dev 'ifb1' parent '1:79c0' classid '1:7894' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 93 tc qdisc add dev 'ifb1' parent '1:7894' handle '7894:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.4
-run 95 tc class add dev 'ifb1' parent '1:79c0' classid '1:1bb5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 96 tc qdisc add dev 'ifb1' parent '1:1bb5' handle '1bb5:' pfifo limit '64'
+run 95 tc class add dev 'ifb1' parent '1:79c0' classid '1:1bb5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 96 tc qdisc add dev 'ifb1' parent '1:1bb5' handle '1bb5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.5
-run 98 tc class add dev 'ifb1' parent '1:79c0' classid '1:922' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 99 tc qdisc add dev 'ifb1' parent '1:922' handle '922:' pfifo limit '64'
+run 98 tc class add dev 'ifb1' parent '1:79c0' classid '1:922' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 99 tc qdisc add dev 'ifb1' parent '1:922' handle '922:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.6
-run 101 tc class add dev 'ifb1' parent '1:79c0' classid '1:40db' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 102 tc qdisc add dev 'ifb1' parent '1:40db' handle '40db:' pfifo limit '64'
+run 101 tc class add dev 'ifb1' parent '1:79c0' classid '1:40db' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 102 tc qdisc add dev 'ifb1' parent '1:40db' handle '40db:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.7
-run 104 tc class add dev 'ifb1' parent '1:79c0' classid '1:2e48' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 105 tc qdisc add dev 'ifb1' parent '1:2e48' handle '2e48:' pfifo limit '64'
+run 104 tc class add dev 'ifb1' parent '1:79c0' classid '1:2e48' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 105 tc qdisc add dev 'ifb1' parent '1:2e48' handle '2e48:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.8
-run 107 tc class add dev 'ifb1' parent '1:79c0' classid '1:fa99' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 108 tc qdisc add dev 'ifb1' parent '1:fa99' handle 'fa99:' pfifo limit '64'
+run 107 tc class add dev 'ifb1' parent '1:79c0' classid '1:fa99' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 108 tc qdisc add dev 'ifb1' parent '1:fa99' handle 'fa99:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.9
-run 110 tc class add dev 'ifb1' parent '1:79c0' classid '1:e806' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 111 tc qdisc add dev 'ifb1' parent '1:e806' handle 'e806:' pfifo limit '64'
+run 110 tc class add dev 'ifb1' parent '1:79c0' classid '1:e806' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 111 tc qdisc add dev 'ifb1' parent '1:e806' handle 'e806:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.10
-run 113 tc class add dev 'ifb1' parent '1:79c0' classid '1:d37a' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 114 tc qdisc add dev 'ifb1' parent '1:d37a' handle 'd37a:' pfifo limit '64'
+run 113 tc class add dev 'ifb1' parent '1:79c0' classid '1:d37a' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 114 tc qdisc add dev 'ifb1' parent '1:d37a' handle 'd37a:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.11
-run 116 tc class add dev 'ifb1' parent '1:79c0' classid '1:e60d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 117 tc qdisc add dev 'ifb1' parent '1:e60d' handle 'e60d:' pfifo limit '64'
+run 116 tc class add dev 'ifb1' parent '1:79c0' classid '1:e60d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 117 tc qdisc add dev 'ifb1' parent '1:e60d' handle 'e60d:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.12
-run 119 tc class add dev 'ifb1' parent '1:79c0' classid '1:f8a0' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 120 tc qdisc add dev 'ifb1' parent '1:f8a0' handle 'f8a0:' pfifo limit '64'
+run 119 tc class add dev 'ifb1' parent '1:79c0' classid '1:f8a0' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 120 tc qdisc add dev 'ifb1' parent '1:f8a0' handle 'f8a0:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.13
-run 122 tc class add dev 'ifb1' parent '1:79c0' classid '1:b44' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 123 tc qdisc add dev 'ifb1' parent '1:b44' handle 'b44:' pfifo limit '64'
+run 122 tc class add dev 'ifb1' parent '1:79c0' classid '1:b44' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 123 tc qdisc add dev 'ifb1' parent '1:b44' handle 'b44:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.14
-run 125 tc class add dev 'ifb1' parent '1:79c0' classid '1:892e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 126 tc qdisc add dev 'ifb1' parent '1:892e' handle '892e:' pfifo limit '64'
+run 125 tc class add dev 'ifb1' parent '1:79c0' classid '1:892e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 126 tc qdisc add dev 'ifb1' parent '1:892e' handle '892e:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.15
-run 128 tc class add dev 'ifb1' parent '1:79c0' classid '1:9bc1' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 129 tc qdisc add dev 'ifb1' parent '1:9bc1' handle '9bc1:' pfifo limit '64'
+run 128 tc class add dev 'ifb1' parent '1:79c0' classid '1:9bc1' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 129 tc qdisc add dev 'ifb1' parent '1:9bc1' handle '9bc1:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.16
-run 131 tc class add dev 'ifb1' parent '1:79c0' classid '1:ae54' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 132 tc qdisc add dev 'ifb1' parent '1:ae54' handle 'ae54:' pfifo limit '64'
+run 131 tc class add dev 'ifb1' parent '1:79c0' classid '1:ae54' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 132 tc qdisc add dev 'ifb1' parent '1:ae54' handle 'ae54:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.17
-run 134 tc class add dev 'ifb1' parent '1:79c0' classid '1:c0e7' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 135 tc qdisc add dev 'ifb1' parent '1:c0e7' handle 'c0e7:' pfifo limit '64'
+run 134 tc class add dev 'ifb1' parent '1:79c0' classid '1:c0e7' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 135 tc qdisc add dev 'ifb1' parent '1:c0e7' handle 'c0e7:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.18
-run 137 tc class add dev 'ifb1' parent '1:79c0' classid '1:3ee2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 138 tc qdisc add dev 'ifb1' parent '1:3ee2' handle '3ee2:' pfifo limit '64'
+run 137 tc class add dev 'ifb1' parent '1:79c0' classid '1:3ee2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 138 tc qdisc add dev 'ifb1' parent '1:3ee2' handle '3ee2:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.19
-run 140 tc class add dev 'ifb1' parent '1:79c0' classid '1:5175' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 141 tc qdisc add dev 'ifb1' parent '1:5175' handle '5175:' pfifo limit '64'
+run 140 tc class add dev 'ifb1' parent '1:79c0' classid '1:5175' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 141 tc qdisc add dev 'ifb1' parent '1:5175' handle '5175:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.20
-run 143 tc class add dev 'ifb1' parent '1:79c0' classid '1:d5b4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 144 tc qdisc add dev 'ifb1' parent '1:d5b4' handle 'd5b4:' pfifo limit '64'
+run 143 tc class add dev 'ifb1' parent '1:79c0' classid '1:d5b4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 144 tc qdisc add dev 'ifb1' parent '1:d5b4' handle 'd5b4:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.21
-run 146 tc class add dev 'ifb1' parent '1:79c0' classid '1:c321' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 147 tc qdisc add dev 'ifb1' parent '1:c321' handle 'c321:' pfifo limit '64'
+run 146 tc class add dev 'ifb1' parent '1:79c0' classid '1:c321' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 147 tc qdisc add dev 'ifb1' parent '1:c321' handle 'c321:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.22
-run 149 tc class add dev 'ifb1' parent '1:79c0' classid '1:fada' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 150 tc qdisc add dev 'ifb1' parent '1:fada' handle 'fada:' pfifo limit '64'
+run 149 tc class add dev 'ifb1' parent '1:79c0' classid '1:fada' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 150 tc qdisc add dev 'ifb1' parent '1:fada' handle 'fada:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.23
-run 152 tc class add dev 'ifb1' parent '1:79c0' classid '1:e847' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 153 tc qdisc add dev 'ifb1' parent '1:e847' handle 'e847:' pfifo limit '64'
+run 152 tc class add dev 'ifb1' parent '1:79c0' classid '1:e847' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 153 tc qdisc add dev 'ifb1' parent '1:e847' handle 'e847:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.24
-run 155 tc class add dev 'ifb1' parent '1:79c0' classid '1:8b68' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 156 tc qdisc add dev 'ifb1' parent '1:8b68' handle '8b68:' pfifo limit '64'
+run 155 tc class add dev 'ifb1' parent '1:79c0' classid '1:8b68' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 156 tc qdisc add dev 'ifb1' parent '1:8b68' handle '8b68:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.25
-run 158 tc class add dev 'ifb1' parent '1:79c0' classid '1:78d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 159 tc qdisc add dev 'ifb1' parent '1:78d5' handle '78d5:' pfifo limit '64'
+run 158 tc class add dev 'ifb1' parent '1:79c0' classid '1:78d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 159 tc qdisc add dev 'ifb1' parent '1:78d5' handle '78d5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.26
-run 161 tc class add dev 'ifb1' parent '1:79c0' classid '1:b08e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 162 tc qdisc add dev 'ifb1' parent '1:b08e' handle 'b08e:' pfifo limit '64'
+run 161 tc class add dev 'ifb1' parent '1:79c0' classid '1:b08e' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 162 tc qdisc add dev 'ifb1' parent '1:b08e' handle 'b08e:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.27
-run 164 tc class add dev 'ifb1' parent '1:79c0' classid '1:9dfb' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 165 tc qdisc add dev 'ifb1' parent '1:9dfb' handle '9dfb:' pfifo limit '64'
+run 164 tc class add dev 'ifb1' parent '1:79c0' classid '1:9dfb' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 165 tc qdisc add dev 'ifb1' parent '1:9dfb' handle '9dfb:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.28
-run 167 tc class add dev 'ifb1' parent '1:79c0' classid '1:6a5d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 168 tc qdisc add dev 'ifb1' parent '1:6a5d' handle '6a5d:' pfifo limit '64'
+run 167 tc class add dev 'ifb1' parent '1:79c0' classid '1:6a5d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 168 tc qdisc add dev 'ifb1' parent '1:6a5d' handle '6a5d:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.29
-run 170 tc class add dev 'ifb1' parent '1:79c0' classid '1:57ca' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 171 tc qdisc add dev 'ifb1' parent '1:57ca' handle '57ca:' pfifo limit '64'
+run 170 tc class add dev 'ifb1' parent '1:79c0' classid '1:57ca' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 171 tc qdisc add dev 'ifb1' parent '1:57ca' handle '57ca:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.30
-run 173 tc class add dev 'ifb1' parent '1:79c0' classid '1:2789' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 174 tc qdisc add dev 'ifb1' parent '1:2789' handle '2789:' pfifo limit '64'
+run 173 tc class add dev 'ifb1' parent '1:79c0' classid '1:2789' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 174 tc qdisc add dev 'ifb1' parent '1:2789' handle '2789:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.31
-run 176 tc class add dev 'ifb1' parent '1:79c0' classid '1:3a1c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 177 tc qdisc add dev 'ifb1' parent '1:3a1c' handle '3a1c:' pfifo limit '64'
+run 176 tc class add dev 'ifb1' parent '1:79c0' classid '1:3a1c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 177 tc qdisc add dev 'ifb1' parent '1:3a1c' handle '3a1c:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.32
-run 179 tc class add dev 'ifb1' parent '1:79c0' classid '1:263' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 180 tc qdisc add dev 'ifb1' parent '1:263' handle '263:' pfifo limit '64'
+run 179 tc class add dev 'ifb1' parent '1:79c0' classid '1:263' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 180 tc qdisc add dev 'ifb1' parent '1:263' handle '263:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.33
-run 182 tc class add dev 'ifb1' parent '1:79c0' classid '1:14f6' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 183 tc qdisc add dev 'ifb1' parent '1:14f6' handle '14f6:' pfifo limit '64'
+run 182 tc class add dev 'ifb1' parent '1:79c0' classid '1:14f6' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 183 tc qdisc add dev 'ifb1' parent '1:14f6' handle '14f6:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.34
-run 185 tc class add dev 'ifb1' parent '1:79c0' classid '1:71d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 186 tc qdisc add dev 'ifb1' parent '1:71d5' handle '71d5:' pfifo limit '64'
+run 185 tc class add dev 'ifb1' parent '1:79c0' classid '1:71d5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 186 tc qdisc add dev 'ifb1' parent '1:71d5' handle '71d5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.35
-run 188 tc class add dev 'ifb1' parent '1:79c0' classid '1:8468' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 189 tc qdisc add dev 'ifb1' parent '1:8468' handle '8468:' pfifo limit '64'
+run 188 tc class add dev 'ifb1' parent '1:79c0' classid '1:8468' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 189 tc qdisc add dev 'ifb1' parent '1:8468' handle '8468:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.36
-run 191 tc class add dev 'ifb1' parent '1:79c0' classid '1:4caf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 192 tc qdisc add dev 'ifb1' parent '1:4caf' handle '4caf:' pfifo limit '64'
+run 191 tc class add dev 'ifb1' parent '1:79c0' classid '1:4caf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 192 tc qdisc add dev 'ifb1' parent '1:4caf' handle '4caf:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.37
-run 194 tc class add dev 'ifb1' parent '1:79c0' classid '1:5f42' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 195 tc qdisc add dev 'ifb1' parent '1:5f42' handle '5f42:' pfifo limit '64'
+run 194 tc class add dev 'ifb1' parent '1:79c0' classid '1:5f42' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 195 tc qdisc add dev 'ifb1' parent '1:5f42' handle '5f42:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.38
-run 197 tc class add dev 'ifb1' parent '1:79c0' classid '1:bc21' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 198 tc qdisc add dev 'ifb1' parent '1:bc21' handle 'bc21:' pfifo limit '64'
+run 197 tc class add dev 'ifb1' parent '1:79c0' classid '1:bc21' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 198 tc qdisc add dev 'ifb1' parent '1:bc21' handle 'bc21:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.39
-run 200 tc class add dev 'ifb1' parent '1:79c0' classid '1:ceb4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 201 tc qdisc add dev 'ifb1' parent '1:ceb4' handle 'ceb4:' pfifo limit '64'
+run 200 tc class add dev 'ifb1' parent '1:79c0' classid '1:ceb4' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 201 tc qdisc add dev 'ifb1' parent '1:ceb4' handle 'ceb4:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.40
-run 203 tc class add dev 'ifb1' parent '1:79c0' classid '1:7fdf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 204 tc qdisc add dev 'ifb1' parent '1:7fdf' handle '7fdf:' pfifo limit '64'
+run 203 tc class add dev 'ifb1' parent '1:79c0' classid '1:7fdf' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 204 tc qdisc add dev 'ifb1' parent '1:7fdf' handle '7fdf:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.41
-run 206 tc class add dev 'ifb1' parent '1:79c0' classid '1:6d4c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 207 tc qdisc add dev 'ifb1' parent '1:6d4c' handle '6d4c:' pfifo limit '64'
+run 206 tc class add dev 'ifb1' parent '1:79c0' classid '1:6d4c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 207 tc qdisc add dev 'ifb1' parent '1:6d4c' handle '6d4c:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.42
-run 209 tc class add dev 'ifb1' parent '1:79c0' classid '1:5ab9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 210 tc qdisc add dev 'ifb1' parent '1:5ab9' handle '5ab9:' pfifo limit '64'
+run 209 tc class add dev 'ifb1' parent '1:79c0' classid '1:5ab9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 210 tc qdisc add dev 'ifb1' parent '1:5ab9' handle '5ab9:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.43
-run 212 tc class add dev 'ifb1' parent '1:79c0' classid '1:4826' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 213 tc qdisc add dev 'ifb1' parent '1:4826' handle '4826:' pfifo limit '64'
+run 212 tc class add dev 'ifb1' parent '1:79c0' classid '1:4826' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 213 tc qdisc add dev 'ifb1' parent '1:4826' handle '4826:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.44
-run 215 tc class add dev 'ifb1' parent '1:79c0' classid '1:ca2b' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 216 tc qdisc add dev 'ifb1' parent '1:ca2b' handle 'ca2b:' pfifo limit '64'
+run 215 tc class add dev 'ifb1' parent '1:79c0' classid '1:ca2b' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 216 tc qdisc add dev 'ifb1' parent '1:ca2b' handle 'ca2b:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.45
-run 218 tc class add dev 'ifb1' parent '1:79c0' classid '1:b798' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 219 tc qdisc add dev 'ifb1' parent '1:b798' handle 'b798:' pfifo limit '64'
+run 218 tc class add dev 'ifb1' parent '1:79c0' classid '1:b798' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 219 tc qdisc add dev 'ifb1' parent '1:b798' handle 'b798:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.46
-run 221 tc class add dev 'ifb1' parent '1:79c0' classid '1:a505' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 222 tc qdisc add dev 'ifb1' parent '1:a505' handle 'a505:' pfifo limit '64'
+run 221 tc class add dev 'ifb1' parent '1:79c0' classid '1:a505' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 222 tc qdisc add dev 'ifb1' parent '1:a505' handle 'a505:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.47
-run 224 tc class add dev 'ifb1' parent '1:79c0' classid '1:9272' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 225 tc qdisc add dev 'ifb1' parent '1:9272' handle '9272:' pfifo limit '64'
+run 224 tc class add dev 'ifb1' parent '1:79c0' classid '1:9272' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 225 tc qdisc add dev 'ifb1' parent '1:9272' handle '9272:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.48
-run 227 tc class add dev 'ifb1' parent '1:79c0' classid '1:1488' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 228 tc qdisc add dev 'ifb1' parent '1:1488' handle '1488:' pfifo limit '64'
+run 227 tc class add dev 'ifb1' parent '1:79c0' classid '1:1488' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 228 tc qdisc add dev 'ifb1' parent '1:1488' handle '1488:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.49
-run 230 tc class add dev 'ifb1' parent '1:79c0' classid '1:1f5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 231 tc qdisc add dev 'ifb1' parent '1:1f5' handle '1f5:' pfifo limit '64'
+run 230 tc class add dev 'ifb1' parent '1:79c0' classid '1:1f5' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 231 tc qdisc add dev 'ifb1' parent '1:1f5' handle '1f5:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.50
-run 233 tc class add dev 'ifb1' parent '1:79c0' classid '1:d1a3' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 234 tc qdisc add dev 'ifb1' parent '1:d1a3' handle 'd1a3:' pfifo limit '64'
+run 233 tc class add dev 'ifb1' parent '1:79c0' classid '1:d1a3' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 234 tc qdisc add dev 'ifb1' parent '1:d1a3' handle 'd1a3:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.51
-run 236 tc class add dev 'ifb1' parent '1:79c0' classid '1:e436' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 237 tc qdisc add dev 'ifb1' parent '1:e436' handle 'e436:' pfifo limit '64'
+run 236 tc class add dev 'ifb1' parent '1:79c0' classid '1:e436' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 237 tc qdisc add dev 'ifb1' parent '1:e436' handle 'e436:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.52
-run 239 tc class add dev 'ifb1' parent '1:79c0' classid '1:f6c9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 240 tc qdisc add dev 'ifb1' parent '1:f6c9' handle 'f6c9:' pfifo limit '64'
+run 239 tc class add dev 'ifb1' parent '1:79c0' classid '1:f6c9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 240 tc qdisc add dev 'ifb1' parent '1:f6c9' handle 'f6c9:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.53
-run 242 tc class add dev 'ifb1' parent '1:79c0' classid '1:96d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 243 tc qdisc add dev 'ifb1' parent '1:96d' handle '96d:' pfifo limit '64'
+run 242 tc class add dev 'ifb1' parent '1:79c0' classid '1:96d' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 243 tc qdisc add dev 'ifb1' parent '1:96d' handle '96d:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.54
-run 245 tc class add dev 'ifb1' parent '1:79c0' classid '1:1c00' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 246 tc qdisc add dev 'ifb1' parent '1:1c00' handle '1c00:' pfifo limit '64'
+run 245 tc class add dev 'ifb1' parent '1:79c0' classid '1:1c00' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 246 tc qdisc add dev 'ifb1' parent '1:1c00' handle '1c00:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.55
-run 248 tc class add dev 'ifb1' parent '1:79c0' classid '1:2e93' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 249 tc qdisc add dev 'ifb1' parent '1:2e93' handle '2e93:' pfifo limit '64'
+run 248 tc class add dev 'ifb1' parent '1:79c0' classid '1:2e93' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 249 tc qdisc add dev 'ifb1' parent '1:2e93' handle '2e93:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.56
-run 251 tc class add dev 'ifb1' parent '1:79c0' classid '1:4126' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 252 tc qdisc add dev 'ifb1' parent '1:4126' handle '4126:' pfifo limit '64'
+run 251 tc class add dev 'ifb1' parent '1:79c0' classid '1:4126' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 252 tc qdisc add dev 'ifb1' parent '1:4126' handle '4126:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.57
-run 254 tc class add dev 'ifb1' parent '1:79c0' classid '1:53b9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 255 tc qdisc add dev 'ifb1' parent '1:53b9' handle '53b9:' pfifo limit '64'
+run 254 tc class add dev 'ifb1' parent '1:79c0' classid '1:53b9' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 255 tc qdisc add dev 'ifb1' parent '1:53b9' handle '53b9:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.58
-run 257 tc class add dev 'ifb1' parent '1:79c0' classid '1:664c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 258 tc qdisc add dev 'ifb1' parent '1:664c' handle '664c:' pfifo limit '64'
+run 257 tc class add dev 'ifb1' parent '1:79c0' classid '1:664c' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 258 tc qdisc add dev 'ifb1' parent '1:664c' handle '664c:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.59
-run 260 tc class add dev 'ifb1' parent '1:79c0' classid '1:78df' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 261 tc qdisc add dev 'ifb1' parent '1:78df' handle '78df:' pfifo limit '64'
+run 260 tc class add dev 'ifb1' parent '1:79c0' classid '1:78df' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 261 tc qdisc add dev 'ifb1' parent '1:78df' handle '78df:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.60
-run 263 tc class add dev 'ifb1' parent '1:79c0' classid '1:254f' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 264 tc qdisc add dev 'ifb1' parent '1:254f' handle '254f:' pfifo limit '64'
+run 263 tc class add dev 'ifb1' parent '1:79c0' classid '1:254f' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 264 tc qdisc add dev 'ifb1' parent '1:254f' handle '254f:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.61
-run 266 tc class add dev 'ifb1' parent '1:79c0' classid '1:12bc' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 267 tc qdisc add dev 'ifb1' parent '1:12bc' handle '12bc:' pfifo limit '64'
+run 266 tc class add dev 'ifb1' parent '1:79c0' classid '1:12bc' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 267 tc qdisc add dev 'ifb1' parent '1:12bc' handle '12bc:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.62
-run 269 tc class add dev 'ifb1' parent '1:79c0' classid '1:4a75' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 270 tc qdisc add dev 'ifb1' parent '1:4a75' handle '4a75:' pfifo limit '64'
+run 269 tc class add dev 'ifb1' parent '1:79c0' classid '1:4a75' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 270 tc qdisc add dev 'ifb1' parent '1:4a75' handle '4a75:' bfifo limit '134272'
 # lan0.30 ingress › guests › 192.168.30.63
-run 272 tc class add dev 'ifb1' parent '1:79c0' classid '1:37e2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '1514' burst '1608b' cburst '67136b'
-run 273 tc qdisc add dev 'ifb1' parent '1:37e2' handle '37e2:' pfifo limit '64'
+run 272 tc class add dev 'ifb1' parent '1:79c0' classid '1:37e2' htb rate '62500bit' ceil '5mbit' prio '4' quantum '67136' burst '1608b' cburst '67136b'
+run 273 tc qdisc add dev 'ifb1' parent '1:37e2' handle '37e2:' bfifo limit '134272'
 # lan0.30 ingress › portal
-run 275 tc class add dev 'ifb1' parent '1:1' classid '1:c378' htb rate '1mbit' ceil '5mbit' prio '3' quantum '12500' burst '1725b' cburst '67136b'
-run 276 tc qdisc add dev 'ifb1' parent '1:c378' handle 'c378:' pfifo limit '64'
+run 275 tc class add dev 'ifb1' parent '1:1' classid '1:c378' htb rate '1mbit' ceil '5mbit' prio '3' quantum '67136' burst '1725b' cburst '67136b'
+run 276 tc qdisc add dev 'ifb1' parent '1:c378' handle 'c378:' bfifo limit '134272'
 # lan0.30 ingress › guests
 run 278 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '12' flowid '1:79c0'
 # lan0.30 ingress › guests (per host)
@@ -347,17 +347,17 @@ run 345 tc filter add dev 'ifb1' parent '1:79c0' protocol ip prio '32768' u32 ht
 run 347 tc qdisc add dev 'wan0' root handle '1:' stab linklayer ethernet overhead '8' mpu '0' htb default 'dd8e'
 run 348 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '17723076bit' ceil '17723076bit' prio '7' quantum '200000' burst '3816b' cburst '67136b'
 # wan0 egress › voice
-run 350 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1969230bit' ceil '3938461bit' prio '0' quantum '24615' burst '1847b' cburst '67136b'
-run 351 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 350 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1969230bit' ceil '3938461bit' prio '0' quantum '67136' burst '1847b' cburst '67136b'
+run 351 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 egress › interactive
-run 353 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '2953846bit' ceil '17723076bit' prio '1' quantum '36923' burst '1970b' cburst '67136b'
-run 354 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '147'
+run 353 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '2953846bit' ceil '17723076bit' prio '1' quantum '67136' burst '1970b' cburst '67136b'
+run 354 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' bfifo limit '221539'
 # wan0 egress › web
-run 356 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '4923076bit' ceil '17723076bit' prio '2' quantum '61538' burst '2216b' cburst '67136b'
-run 357 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '147'
+run 356 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '4923076bit' ceil '17723076bit' prio '2' quantum '67136' burst '2216b' cburst '67136b'
+run 357 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' bfifo limit '221539'
 # wan0 egress › bulk
 run 359 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '7876923bit' ceil '15753846bit' prio '4' quantum '98461' burst '2585b' cburst '67136b'
-run 360 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '131'
+run 360 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' bfifo limit '196924'
 # wan0 egress › voice
 run 362 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27100000' '0xfff00000' at '20' flowid '1:43ed'
 run 363 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' match u32 '0x27200000' '0xffe00000' at '20' flowid '1:43ed'
@@ -394,200 +394,200 @@ run 393 tc class add dev 'lan0.30' parent '1:' classid '1:1' htb rate '30mbit' c
 # lan0.30 egress › guests
 run 395 tc class add dev 'lan0.30' parent '1:1' classid '1:79c0' htb rate '25mbit' ceil '30mbit' prio '4' quantum '200000' burst '4725b' cburst '67136b'
 # lan0.30 egress › guests › 192.168.30.0
-run 397 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6601' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 398 tc qdisc add dev 'lan0.30' parent '1:6601' handle '6601:' pfifo limit '248'
+run 397 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6601' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 398 tc qdisc add dev 'lan0.30' parent '1:6601' handle '6601:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.1
-run 400 tc class add dev 'lan0.30' parent '1:79c0' classid '1:536e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 401 tc qdisc add dev 'lan0.30' parent '1:536e' handle '536e:' pfifo limit '248'
+run 400 tc class add dev 'lan0.30' parent '1:79c0' classid '1:536e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 401 tc qdisc add dev 'lan0.30' parent '1:536e' handle '536e:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.2
-run 403 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b27' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 404 tc qdisc add dev 'lan0.30' parent '1:8b27' handle '8b27:' pfifo limit '248'
+run 403 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b27' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 404 tc qdisc add dev 'lan0.30' parent '1:8b27' handle '8b27:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.3
-run 406 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7894' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 407 tc qdisc add dev 'lan0.30' parent '1:7894' handle '7894:' pfifo limit '248'
+run 406 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7894' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 407 tc qdisc add dev 'lan0.30' parent '1:7894' handle '7894:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.4
-run 409 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1bb5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 410 tc qdisc add dev 'lan0.30' parent '1:1bb5' handle '1bb5:' pfifo limit '248'
+run 409 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1bb5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 410 tc qdisc add dev 'lan0.30' parent '1:1bb5' handle '1bb5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.5
-run 412 tc class add dev 'lan0.30' parent '1:79c0' classid '1:922' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 413 tc qdisc add dev 'lan0.30' parent '1:922' handle '922:' pfifo limit '248'
+run 412 tc class add dev 'lan0.30' parent '1:79c0' classid '1:922' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 413 tc qdisc add dev 'lan0.30' parent '1:922' handle '922:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.6
-run 415 tc class add dev 'lan0.30' parent '1:79c0' classid '1:40db' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 416 tc qdisc add dev 'lan0.30' parent '1:40db' handle '40db:' pfifo limit '248'
+run 415 tc class add dev 'lan0.30' parent '1:79c0' classid '1:40db' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 416 tc qdisc add dev 'lan0.30' parent '1:40db' handle '40db:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.7
-run 418 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e48' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 419 tc qdisc add dev 'lan0.30' parent '1:2e48' handle '2e48:' pfifo limit '248'
+run 418 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e48' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 419 tc qdisc add dev 'lan0.30' parent '1:2e48' handle '2e48:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.8
-run 421 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fa99' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 422 tc qdisc add dev 'lan0.30' parent '1:fa99' handle 'fa99:' pfifo limit '248'
+run 421 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fa99' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 422 tc qdisc add dev 'lan0.30' parent '1:fa99' handle 'fa99:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.9
-run 424 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e806' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 425 tc qdisc add dev 'lan0.30' parent '1:e806' handle 'e806:' pfifo limit '248'
+run 424 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e806' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 425 tc qdisc add dev 'lan0.30' parent '1:e806' handle 'e806:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.10
-run 427 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d37a' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 428 tc qdisc add dev 'lan0.30' parent '1:d37a' handle 'd37a:' pfifo limit '248'
+run 427 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d37a' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 428 tc qdisc add dev 'lan0.30' parent '1:d37a' handle 'd37a:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.11
-run 430 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e60d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 431 tc qdisc add dev 'lan0.30' parent '1:e60d' handle 'e60d:' pfifo limit '248'
+run 430 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e60d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 431 tc qdisc add dev 'lan0.30' parent '1:e60d' handle 'e60d:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.12
-run 433 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f8a0' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 434 tc qdisc add dev 'lan0.30' parent '1:f8a0' handle 'f8a0:' pfifo limit '248'
+run 433 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f8a0' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 434 tc qdisc add dev 'lan0.30' parent '1:f8a0' handle 'f8a0:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.13
-run 436 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b44' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 437 tc qdisc add dev 'lan0.30' parent '1:b44' handle 'b44:' pfifo limit '248'
+run 436 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b44' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 437 tc qdisc add dev 'lan0.30' parent '1:b44' handle 'b44:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.14
-run 439 tc class add dev 'lan0.30' parent '1:79c0' classid '1:892e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 440 tc qdisc add dev 'lan0.30' parent '1:892e' handle '892e:' pfifo limit '248'
+run 439 tc class add dev 'lan0.30' parent '1:79c0' classid '1:892e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 440 tc qdisc add dev 'lan0.30' parent '1:892e' handle '892e:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.15
-run 442 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9bc1' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 443 tc qdisc add dev 'lan0.30' parent '1:9bc1' handle '9bc1:' pfifo limit '248'
+run 442 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9bc1' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 443 tc qdisc add dev 'lan0.30' parent '1:9bc1' handle '9bc1:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.16
-run 445 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ae54' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 446 tc qdisc add dev 'lan0.30' parent '1:ae54' handle 'ae54:' pfifo limit '248'
+run 445 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ae54' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 446 tc qdisc add dev 'lan0.30' parent '1:ae54' handle 'ae54:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.17
-run 448 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c0e7' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 449 tc qdisc add dev 'lan0.30' parent '1:c0e7' handle 'c0e7:' pfifo limit '248'
+run 448 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c0e7' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 449 tc qdisc add dev 'lan0.30' parent '1:c0e7' handle 'c0e7:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.18
-run 451 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3ee2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 452 tc qdisc add dev 'lan0.30' parent '1:3ee2' handle '3ee2:' pfifo limit '248'
+run 451 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3ee2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 452 tc qdisc add dev 'lan0.30' parent '1:3ee2' handle '3ee2:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.19
-run 454 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5175' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 455 tc qdisc add dev 'lan0.30' parent '1:5175' handle '5175:' pfifo limit '248'
+run 454 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5175' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 455 tc qdisc add dev 'lan0.30' parent '1:5175' handle '5175:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.20
-run 457 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d5b4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 458 tc qdisc add dev 'lan0.30' parent '1:d5b4' handle 'd5b4:' pfifo limit '248'
+run 457 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d5b4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 458 tc qdisc add dev 'lan0.30' parent '1:d5b4' handle 'd5b4:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.21
-run 460 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c321' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 461 tc qdisc add dev 'lan0.30' parent '1:c321' handle 'c321:' pfifo limit '248'
+run 460 tc class add dev 'lan0.30' parent '1:79c0' classid '1:c321' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 461 tc qdisc add dev 'lan0.30' parent '1:c321' handle 'c321:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.22
-run 463 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fada' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 464 tc qdisc add dev 'lan0.30' parent '1:fada' handle 'fada:' pfifo limit '248'
+run 463 tc class add dev 'lan0.30' parent '1:79c0' classid '1:fada' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 464 tc qdisc add dev 'lan0.30' parent '1:fada' handle 'fada:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.23
-run 466 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e847' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 467 tc qdisc add dev 'lan0.30' parent '1:e847' handle 'e847:' pfifo limit '248'
+run 466 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e847' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 467 tc qdisc add dev 'lan0.30' parent '1:e847' handle 'e847:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.24
-run 469 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b68' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 470 tc qdisc add dev 'lan0.30' parent '1:8b68' handle '8b68:' pfifo limit '248'
+run 469 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8b68' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 470 tc qdisc add dev 'lan0.30' parent '1:8b68' handle '8b68:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.25
-run 472 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 473 tc qdisc add dev 'lan0.30' parent '1:78d5' handle '78d5:' pfifo limit '248'
+run 472 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 473 tc qdisc add dev 'lan0.30' parent '1:78d5' handle '78d5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.26
-run 475 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b08e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 476 tc qdisc add dev 'lan0.30' parent '1:b08e' handle 'b08e:' pfifo limit '248'
+run 475 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b08e' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 476 tc qdisc add dev 'lan0.30' parent '1:b08e' handle 'b08e:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.27
-run 478 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9dfb' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 479 tc qdisc add dev 'lan0.30' parent '1:9dfb' handle '9dfb:' pfifo limit '248'
+run 478 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9dfb' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 479 tc qdisc add dev 'lan0.30' parent '1:9dfb' handle '9dfb:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.28
-run 481 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6a5d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 482 tc qdisc add dev 'lan0.30' parent '1:6a5d' handle '6a5d:' pfifo limit '248'
+run 481 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6a5d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 482 tc qdisc add dev 'lan0.30' parent '1:6a5d' handle '6a5d:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.29
-run 484 tc class add dev 'lan0.30' parent '1:79c0' classid '1:57ca' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 485 tc qdisc add dev 'lan0.30' parent '1:57ca' handle '57ca:' pfifo limit '248'
+run 484 tc class add dev 'lan0.30' parent '1:79c0' classid '1:57ca' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 485 tc qdisc add dev 'lan0.30' parent '1:57ca' handle '57ca:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.30
-run 487 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2789' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 488 tc qdisc add dev 'lan0.30' parent '1:2789' handle '2789:' pfifo limit '248'
+run 487 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2789' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 488 tc qdisc add dev 'lan0.30' parent '1:2789' handle '2789:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.31
-run 490 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3a1c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 491 tc qdisc add dev 'lan0.30' parent '1:3a1c' handle '3a1c:' pfifo limit '248'
+run 490 tc class add dev 'lan0.30' parent '1:79c0' classid '1:3a1c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 491 tc qdisc add dev 'lan0.30' parent '1:3a1c' handle '3a1c:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.32
-run 493 tc class add dev 'lan0.30' parent '1:79c0' classid '1:263' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 494 tc qdisc add dev 'lan0.30' parent '1:263' handle '263:' pfifo limit '248'
+run 493 tc class add dev 'lan0.30' parent '1:79c0' classid '1:263' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 494 tc qdisc add dev 'lan0.30' parent '1:263' handle '263:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.33
-run 496 tc class add dev 'lan0.30' parent '1:79c0' classid '1:14f6' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 497 tc qdisc add dev 'lan0.30' parent '1:14f6' handle '14f6:' pfifo limit '248'
+run 496 tc class add dev 'lan0.30' parent '1:79c0' classid '1:14f6' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 497 tc qdisc add dev 'lan0.30' parent '1:14f6' handle '14f6:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.34
-run 499 tc class add dev 'lan0.30' parent '1:79c0' classid '1:71d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 500 tc qdisc add dev 'lan0.30' parent '1:71d5' handle '71d5:' pfifo limit '248'
+run 499 tc class add dev 'lan0.30' parent '1:79c0' classid '1:71d5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 500 tc qdisc add dev 'lan0.30' parent '1:71d5' handle '71d5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.35
-run 502 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8468' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 503 tc qdisc add dev 'lan0.30' parent '1:8468' handle '8468:' pfifo limit '248'
+run 502 tc class add dev 'lan0.30' parent '1:79c0' classid '1:8468' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 503 tc qdisc add dev 'lan0.30' parent '1:8468' handle '8468:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.36
-run 505 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4caf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 506 tc qdisc add dev 'lan0.30' parent '1:4caf' handle '4caf:' pfifo limit '248'
+run 505 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4caf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 506 tc qdisc add dev 'lan0.30' parent '1:4caf' handle '4caf:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.37
-run 508 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5f42' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 509 tc qdisc add dev 'lan0.30' parent '1:5f42' handle '5f42:' pfifo limit '248'
+run 508 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5f42' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 509 tc qdisc add dev 'lan0.30' parent '1:5f42' handle '5f42:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.38
-run 511 tc class add dev 'lan0.30' parent '1:79c0' classid '1:bc21' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 512 tc qdisc add dev 'lan0.30' parent '1:bc21' handle 'bc21:' pfifo limit '248'
+run 511 tc class add dev 'lan0.30' parent '1:79c0' classid '1:bc21' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 512 tc qdisc add dev 'lan0.30' parent '1:bc21' handle 'bc21:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.39
-run 514 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ceb4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 515 tc qdisc add dev 'lan0.30' parent '1:ceb4' handle 'ceb4:' pfifo limit '248'
+run 514 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ceb4' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 515 tc qdisc add dev 'lan0.30' parent '1:ceb4' handle 'ceb4:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.40
-run 517 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7fdf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 518 tc qdisc add dev 'lan0.30' parent '1:7fdf' handle '7fdf:' pfifo limit '248'
+run 517 tc class add dev 'lan0.30' parent '1:79c0' classid '1:7fdf' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 518 tc qdisc add dev 'lan0.30' parent '1:7fdf' handle '7fdf:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.41
-run 520 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6d4c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 521 tc qdisc add dev 'lan0.30' parent '1:6d4c' handle '6d4c:' pfifo limit '248'
+run 520 tc class add dev 'lan0.30' parent '1:79c0' classid '1:6d4c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 521 tc qdisc add dev 'lan0.30' parent '1:6d4c' handle '6d4c:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.42
-run 523 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5ab9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 524 tc qdisc add dev 'lan0.30' parent '1:5ab9' handle '5ab9:' pfifo limit '248'
+run 523 tc class add dev 'lan0.30' parent '1:79c0' classid '1:5ab9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 524 tc qdisc add dev 'lan0.30' parent '1:5ab9' handle '5ab9:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.43
-run 526 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4826' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 527 tc qdisc add dev 'lan0.30' parent '1:4826' handle '4826:' pfifo limit '248'
+run 526 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4826' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 527 tc qdisc add dev 'lan0.30' parent '1:4826' handle '4826:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.44
-run 529 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ca2b' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 530 tc qdisc add dev 'lan0.30' parent '1:ca2b' handle 'ca2b:' pfifo limit '248'
+run 529 tc class add dev 'lan0.30' parent '1:79c0' classid '1:ca2b' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 530 tc qdisc add dev 'lan0.30' parent '1:ca2b' handle 'ca2b:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.45
-run 532 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b798' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 533 tc qdisc add dev 'lan0.30' parent '1:b798' handle 'b798:' pfifo limit '248'
+run 532 tc class add dev 'lan0.30' parent '1:79c0' classid '1:b798' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 533 tc qdisc add dev 'lan0.30' parent '1:b798' handle 'b798:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.46
-run 535 tc class add dev 'lan0.30' parent '1:79c0' classid '1:a505' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 536 tc qdisc add dev 'lan0.30' parent '1:a505' handle 'a505:' pfifo limit '248'
+run 535 tc class add dev 'lan0.30' parent '1:79c0' classid '1:a505' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 536 tc qdisc add dev 'lan0.30' parent '1:a505' handle 'a505:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.47
-run 538 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9272' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 539 tc qdisc add dev 'lan0.30' parent '1:9272' handle '9272:' pfifo limit '248'
+run 538 tc class add dev 'lan0.30' parent '1:79c0' classid '1:9272' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 539 tc qdisc add dev 'lan0.30' parent '1:9272' handle '9272:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.48
-run 541 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1488' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 542 tc qdisc add dev 'lan0.30' parent '1:1488' handle '1488:' pfifo limit '248'
+run 541 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1488' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 542 tc qdisc add dev 'lan0.30' parent '1:1488' handle '1488:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.49
-run 544 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1f5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 545 tc qdisc add dev 'lan0.30' parent '1:1f5' handle '1f5:' pfifo limit '248'
+run 544 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1f5' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 545 tc qdisc add dev 'lan0.30' parent '1:1f5' handle '1f5:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.50
-run 547 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d1a3' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 548 tc qdisc add dev 'lan0.30' parent '1:d1a3' handle 'd1a3:' pfifo limit '248'
+run 547 tc class add dev 'lan0.30' parent '1:79c0' classid '1:d1a3' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 548 tc qdisc add dev 'lan0.30' parent '1:d1a3' handle 'd1a3:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.51
-run 550 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e436' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 551 tc qdisc add dev 'lan0.30' parent '1:e436' handle 'e436:' pfifo limit '248'
+run 550 tc class add dev 'lan0.30' parent '1:79c0' classid '1:e436' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 551 tc qdisc add dev 'lan0.30' parent '1:e436' handle 'e436:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.52
-run 553 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f6c9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 554 tc qdisc add dev 'lan0.30' parent '1:f6c9' handle 'f6c9:' pfifo limit '248'
+run 553 tc class add dev 'lan0.30' parent '1:79c0' classid '1:f6c9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 554 tc qdisc add dev 'lan0.30' parent '1:f6c9' handle 'f6c9:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.53
-run 556 tc class add dev 'lan0.30' parent '1:79c0' classid '1:96d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 557 tc qdisc add dev 'lan0.30' parent '1:96d' handle '96d:' pfifo limit '248'
+run 556 tc class add dev 'lan0.30' parent '1:79c0' classid '1:96d' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 557 tc qdisc add dev 'lan0.30' parent '1:96d' handle '96d:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.54
-run 559 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1c00' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 560 tc qdisc add dev 'lan0.30' parent '1:1c00' handle '1c00:' pfifo limit '248'
+run 559 tc class add dev 'lan0.30' parent '1:79c0' classid '1:1c00' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 560 tc qdisc add dev 'lan0.30' parent '1:1c00' handle '1c00:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.55
-run 562 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e93' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 563 tc qdisc add dev 'lan0.30' parent '1:2e93' handle '2e93:' pfifo limit '248'
+run 562 tc class add dev 'lan0.30' parent '1:79c0' classid '1:2e93' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 563 tc qdisc add dev 'lan0.30' parent '1:2e93' handle '2e93:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.56
-run 565 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4126' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 566 tc qdisc add dev 'lan0.30' parent '1:4126' handle '4126:' pfifo limit '248'
+run 565 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4126' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 566 tc qdisc add dev 'lan0.30' parent '1:4126' handle '4126:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.57
-run 568 tc class add dev 'lan0.30' parent '1:79c0' classid '1:53b9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 569 tc qdisc add dev 'lan0.30' parent '1:53b9' handle '53b9:' pfifo limit '248'
+run 568 tc class add dev 'lan0.30' parent '1:79c0' classid '1:53b9' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 569 tc qdisc add dev 'lan0.30' parent '1:53b9' handle '53b9:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.58
-run 571 tc class add dev 'lan0.30' parent '1:79c0' classid '1:664c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 572 tc qdisc add dev 'lan0.30' parent '1:664c' handle '664c:' pfifo limit '248'
+run 571 tc class add dev 'lan0.30' parent '1:79c0' classid '1:664c' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 572 tc qdisc add dev 'lan0.30' parent '1:664c' handle '664c:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.59
-run 574 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78df' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 575 tc qdisc add dev 'lan0.30' parent '1:78df' handle '78df:' pfifo limit '248'
+run 574 tc class add dev 'lan0.30' parent '1:79c0' classid '1:78df' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 575 tc qdisc add dev 'lan0.30' parent '1:78df' handle '78df:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.60
-run 577 tc class add dev 'lan0.30' parent '1:79c0' classid '1:254f' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 578 tc qdisc add dev 'lan0.30' parent '1:254f' handle '254f:' pfifo limit '248'
+run 577 tc class add dev 'lan0.30' parent '1:79c0' classid '1:254f' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 578 tc qdisc add dev 'lan0.30' parent '1:254f' handle '254f:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.61
-run 580 tc class add dev 'lan0.30' parent '1:79c0' classid '1:12bc' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 581 tc qdisc add dev 'lan0.30' parent '1:12bc' handle '12bc:' pfifo limit '248'
+run 580 tc class add dev 'lan0.30' parent '1:79c0' classid '1:12bc' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 581 tc qdisc add dev 'lan0.30' parent '1:12bc' handle '12bc:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.62
-run 583 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4a75' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 584 tc qdisc add dev 'lan0.30' parent '1:4a75' handle '4a75:' pfifo limit '248'
+run 583 tc class add dev 'lan0.30' parent '1:79c0' classid '1:4a75' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 584 tc qdisc add dev 'lan0.30' parent '1:4a75' handle '4a75:' bfifo limit '375000'
 # lan0.30 egress › guests › 192.168.30.63
-run 586 tc class add dev 'lan0.30' parent '1:79c0' classid '1:37e2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '4882' burst '1649b' cburst '67136b'
-run 587 tc qdisc add dev 'lan0.30' parent '1:37e2' handle '37e2:' pfifo limit '248'
+run 586 tc class add dev 'lan0.30' parent '1:79c0' classid '1:37e2' htb rate '390625bit' ceil '30mbit' prio '4' quantum '67136' burst '1649b' cburst '67136b'
+run 587 tc qdisc add dev 'lan0.30' parent '1:37e2' handle '37e2:' bfifo limit '375000'
 # lan0.30 egress › portal
-run 589 tc class add dev 'lan0.30' parent '1:1' classid '1:c378' htb rate '5mbit' ceil '30mbit' prio '3' quantum '62500' burst '2225b' cburst '67136b'
-run 590 tc qdisc add dev 'lan0.30' parent '1:c378' handle 'c378:' pfifo limit '248'
+run 589 tc class add dev 'lan0.30' parent '1:1' classid '1:c378' htb rate '5mbit' ceil '30mbit' prio '3' quantum '67136' burst '2225b' cburst '67136b'
+run 590 tc qdisc add dev 'lan0.30' parent '1:c378' handle 'c378:' bfifo limit '375000'
 # lan0.30 egress › guests
 run 592 tc filter add dev 'lan0.30' parent '1:' protocol ip prio '1' u32 match u32 '0xc0a81e00' '0xffffffc0' at '16' flowid '1:79c0'
 # lan0.30 egress › guests (per host)

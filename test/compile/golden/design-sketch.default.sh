@@ -37,14 +37,14 @@ quiet tc qdisc del dev 'radio0' clsact; quiet tc qdisc del dev 'radio0' ingress
 run 37 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
 run 38 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '200000' burst '13475b' cburst '67136b'
 # wan0 ingress › voice
-run 40 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
-run 41 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 40 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '67136' burst '1850b' cburst '67136b'
+run 41 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 ingress › interactive
 run 43 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '95mbit' prio '1' quantum '200000' burst '4100b' cburst '67136b'
-run 44 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '785'
+run 44 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '1187500'
 # wan0 ingress › bulk
 run 46 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '95mbit' prio '3' quantum '125000' burst '2850b' cburst '67136b'
-run 47 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '785'
+run 47 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '1187500'
 # wan0 ingress › voice
 run 49 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
 run 50 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
@@ -79,22 +79,22 @@ run 77 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32
 run 79 tc qdisc add dev 'ifb1' root handle '1:' htb default 'df2f'
 run 80 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '200000' burst '5350b' cburst '67136b'
 # shared uplinks › sync
-run 82 tc class add dev 'ifb1' parent '1:1' classid '1:70d5' htb rate '5mbit' ceil '10mbit' prio '7' quantum '62500' burst '2225b' cburst '67136b'
-run 83 tc qdisc add dev 'ifb1' parent '1:70d5' handle '70d5:' pfifo limit '83'
+run 82 tc class add dev 'ifb1' parent '1:1' classid '1:70d5' htb rate '5mbit' ceil '10mbit' prio '7' quantum '67136' burst '2225b' cburst '67136b'
+run 83 tc qdisc add dev 'ifb1' parent '1:70d5' handle '70d5:' bfifo limit '134272'
 # shared uplinks › other
 run 85 tc class add dev 'ifb1' parent '1:1' classid '1:df2f' htb rate '25mbit' ceil '30mbit' prio '7' quantum '200000' burst '4725b' cburst '67136b'
-run 86 tc qdisc add dev 'ifb1' parent '1:df2f' handle 'df2f:' pfifo limit '248'
+run 86 tc qdisc add dev 'ifb1' parent '1:df2f' handle 'df2f:' bfifo limit '375000'
 # shared uplinks › sync
 run 88 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:70d5'
 # wan0 egress
 run 90 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
 run 91 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '19mbit' ceil '19mbit' prio '7' quantum '200000' burst '3975b' cburst '67136b'
 # wan0 egress › voice
-run 93 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '12500' burst '1725b' cburst '67136b'
-run 94 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 93 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '67136' burst '1725b' cburst '67136b'
+run 94 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 egress › rest
 run 96 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '18mbit' ceil '19mbit' prio '7' quantum '200000' burst '3850b' cburst '67136b'
-run 97 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' pfifo limit '157'
+run 97 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '237500'
 # wan0 egress › voice
 run 99 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
 run 100 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'

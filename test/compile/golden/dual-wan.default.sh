@@ -36,17 +36,17 @@ quiet tc qdisc del dev 'wan1' clsact; quiet tc qdisc del dev 'wan1' ingress
 run 36 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
 run 37 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '475mbit' ceil '475mbit' prio '7' quantum '200000' burst '60975b' cburst '67136b'
 # wan0 ingress › voice
-run 39 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 40 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' pfifo limit '166'
+run 39 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 40 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' bfifo limit '250000'
 # wan0 ingress › conferencing
 run 42 tc class add dev 'ifb0' parent '1:1' classid '1:5b22' htb rate '50mbit' ceil '200mbit' prio '1' quantum '200000' burst '7850b' cburst '67136b'
-run 43 tc qdisc add dev 'ifb0' parent '1:5b22' handle '5b22:' pfifo limit '1652'
+run 43 tc qdisc add dev 'ifb0' parent '1:5b22' handle '5b22:' bfifo limit '2500000'
 # wan0 ingress › interactive
 run 45 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '475mbit' prio '2' quantum '200000' burst '4100b' cburst '67136b'
-run 46 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' pfifo limit '3922'
+run 46 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '5937500'
 # wan0 ingress › bulk
 run 48 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '400mbit' ceil '475mbit' prio '4' quantum '200000' burst '51600b' cburst '67136b'
-run 49 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' pfifo limit '3922'
+run 49 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '5937500'
 # wan0 ingress › voice
 run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -100,17 +100,17 @@ run 98 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32
 run 100 tc qdisc add dev 'ifb1' root handle '1:' stab linklayer ethernet overhead '4' mpu '64' htb default 'dd8e'
 run 101 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '225mbit' ceil '225mbit' prio '7' quantum '200000' burst '29725b' cburst '67136b'
 # wan1 ingress › voice
-run 103 tc class add dev 'ifb1' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 104 tc qdisc add dev 'ifb1' parent '1:43ed' handle '43ed:' pfifo limit '166'
+run 103 tc class add dev 'ifb1' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 104 tc qdisc add dev 'ifb1' parent '1:43ed' handle '43ed:' bfifo limit '250000'
 # wan1 ingress › conferencing
 run 106 tc class add dev 'ifb1' parent '1:1' classid '1:5b22' htb rate '40mbit' ceil '150mbit' prio '1' quantum '200000' burst '6600b' cburst '67136b'
-run 107 tc qdisc add dev 'ifb1' parent '1:5b22' handle '5b22:' pfifo limit '1239'
+run 107 tc qdisc add dev 'ifb1' parent '1:5b22' handle '5b22:' bfifo limit '1875000'
 # wan1 ingress › interactive
 run 109 tc class add dev 'ifb1' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '225mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
-run 110 tc qdisc add dev 'ifb1' parent '1:5803' handle '5803:' pfifo limit '1858'
+run 110 tc qdisc add dev 'ifb1' parent '1:5803' handle '5803:' bfifo limit '2812500'
 # wan1 ingress › bulk
 run 112 tc class add dev 'ifb1' parent '1:1' classid '1:dd8e' htb rate '170mbit' ceil '225mbit' prio '4' quantum '200000' burst '22850b' cburst '67136b'
-run 113 tc qdisc add dev 'ifb1' parent '1:dd8e' handle 'dd8e:' pfifo limit '1858'
+run 113 tc qdisc add dev 'ifb1' parent '1:dd8e' handle 'dd8e:' bfifo limit '2812500'
 # wan1 ingress › voice
 run 115 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 116 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -167,13 +167,13 @@ run 165 tc class add dev 'ifb2' parent '1:' classid '1:1' htb rate '117mbit' cei
 run 167 tc class add dev 'ifb2' parent '1:1' classid '1:1a80' htb rate '10mbit' ceil '40mbit' prio '5' quantum '125000' burst '2850b' cburst '67136b'
 # shared offsite › offsite › replication
 run 169 tc class add dev 'ifb2' parent '1:1a80' classid '1:6830' htb rate '6mbit' ceil '40mbit' prio '4' quantum '75000' burst '2350b' cburst '67136b'
-run 170 tc qdisc add dev 'ifb2' parent '1:6830' handle '6830:' pfifo limit '331'
+run 170 tc qdisc add dev 'ifb2' parent '1:6830' handle '6830:' bfifo limit '500000'
 # shared offsite › offsite › backup
-run 172 tc class add dev 'ifb2' parent '1:1a80' classid '1:7682' htb rate '4mbit' ceil '30mbit' prio '6' quantum '50000' burst '2100b' cburst '67136b'
-run 173 tc qdisc add dev 'ifb2' parent '1:7682' handle '7682:' pfifo limit '248'
+run 172 tc class add dev 'ifb2' parent '1:1a80' classid '1:7682' htb rate '4mbit' ceil '30mbit' prio '6' quantum '67136' burst '2100b' cburst '67136b'
+run 173 tc qdisc add dev 'ifb2' parent '1:7682' handle '7682:' bfifo limit '375000'
 # shared offsite › other
 run 175 tc class add dev 'ifb2' parent '1:1' classid '1:df2f' htb rate '107mbit' ceil '117mbit' prio '3' quantum '200000' burst '14975b' cburst '67136b'
-run 176 tc qdisc add dev 'ifb2' parent '1:df2f' handle 'df2f:' pfifo limit '966'
+run 176 tc qdisc add dev 'ifb2' parent '1:df2f' handle 'df2f:' bfifo limit '1462500'
 # shared offsite › offsite
 run 178 tc filter add dev 'ifb2' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc6336414' '0xffffffff' at '16' match u32 '0x00000369' '0x0000ffff' at '20' flowid '1:1a80'
 run 179 tc filter add dev 'ifb2' parent '1:' protocol ip prio '1' u32 match u32 '0xc6336400' '0xffffff00' at '16' flowid '1:1a80'
@@ -189,17 +189,17 @@ run 187 tc filter add dev 'ifb2' parent '1:1a80' protocol ipv6 prio '32772' u32 
 run 189 tc qdisc add dev 'wan0' root handle '1:' htb default 'dd8e'
 run 190 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '200000' burst '13475b' cburst '67136b'
 # wan0 egress › voice
-run 192 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '10mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 193 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '83'
+run 192 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '10mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 193 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 egress › conferencing
 run 195 tc class add dev 'wan0' parent '1:1' classid '1:5b22' htb rate '20mbit' ceil '60mbit' prio '1' quantum '200000' burst '4100b' cburst '67136b'
-run 196 tc qdisc add dev 'wan0' parent '1:5b22' handle '5b22:' pfifo limit '496'
+run 196 tc qdisc add dev 'wan0' parent '1:5b22' handle '5b22:' bfifo limit '750000'
 # wan0 egress › interactive
 run 198 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '95mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
-run 199 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '785'
+run 199 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' bfifo limit '1187500'
 # wan0 egress › bulk
 run 201 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '60mbit' ceil '95mbit' prio '4' quantum '200000' burst '9100b' cburst '67136b'
-run 202 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '785'
+run 202 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' bfifo limit '1187500'
 # wan0 egress › voice
 run 204 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 205 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -253,17 +253,17 @@ run 251 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u3
 run 253 tc qdisc add dev 'wan1' root handle '1:' stab linklayer ethernet overhead '4' mpu '64' htb default 'dd8e'
 run 254 tc class add dev 'wan1' parent '1:' classid '1:1' htb rate '22mbit' ceil '22mbit' prio '7' quantum '200000' burst '4350b' cburst '67136b'
 # wan1 egress › voice
-run 256 tc class add dev 'wan1' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
-run 257 tc qdisc add dev 'wan1' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 256 tc class add dev 'wan1' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '67136' burst '1850b' cburst '67136b'
+run 257 tc qdisc add dev 'wan1' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan1 egress › conferencing
 run 259 tc class add dev 'wan1' parent '1:1' classid '1:5b22' htb rate '8mbit' ceil '20mbit' prio '1' quantum '100000' burst '2600b' cburst '67136b'
-run 260 tc qdisc add dev 'wan1' parent '1:5b22' handle '5b22:' pfifo limit '166'
+run 260 tc qdisc add dev 'wan1' parent '1:5b22' handle '5b22:' bfifo limit '250000'
 # wan1 egress › interactive
-run 262 tc class add dev 'wan1' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '22mbit' prio '2' quantum '25000' burst '1850b' cburst '67136b'
-run 263 tc qdisc add dev 'wan1' parent '1:5803' handle '5803:' pfifo limit '182'
+run 262 tc class add dev 'wan1' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '22mbit' prio '2' quantum '67136' burst '1850b' cburst '67136b'
+run 263 tc qdisc add dev 'wan1' parent '1:5803' handle '5803:' bfifo limit '275000'
 # wan1 egress › bulk
 run 265 tc class add dev 'wan1' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '22mbit' prio '4' quantum '125000' burst '2850b' cburst '67136b'
-run 266 tc qdisc add dev 'wan1' parent '1:dd8e' handle 'dd8e:' pfifo limit '182'
+run 266 tc qdisc add dev 'wan1' parent '1:dd8e' handle 'dd8e:' bfifo limit '275000'
 # wan1 egress › voice
 run 268 tc filter add dev 'wan1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 269 tc filter add dev 'wan1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'

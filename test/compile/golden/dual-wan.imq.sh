@@ -43,17 +43,17 @@ ip6tables -t mangle -C POSTROUTING -j 'qospolicy-post' 2>/dev/null || run 39 ip6
 run 43 tc qdisc add dev 'imq0' root handle '1:' htb default 'dd8e'
 run 44 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '475mbit' ceil '475mbit' prio '7' quantum '200000' burst '60975b' cburst '67136b'
 # wan0 ingress › voice
-run 46 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 47 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' pfifo limit '166'
+run 46 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 47 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' bfifo limit '250000'
 # wan0 ingress › conferencing
 run 49 tc class add dev 'imq0' parent '1:1' classid '1:5b22' htb rate '50mbit' ceil '200mbit' prio '1' quantum '200000' burst '7850b' cburst '67136b'
-run 50 tc qdisc add dev 'imq0' parent '1:5b22' handle '5b22:' pfifo limit '1652'
+run 50 tc qdisc add dev 'imq0' parent '1:5b22' handle '5b22:' bfifo limit '2500000'
 # wan0 ingress › interactive
 run 52 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '475mbit' prio '2' quantum '200000' burst '4100b' cburst '67136b'
-run 53 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '3922'
+run 53 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' bfifo limit '5937500'
 # wan0 ingress › bulk
 run 55 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '400mbit' ceil '475mbit' prio '4' quantum '200000' burst '51600b' cburst '67136b'
-run 56 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' pfifo limit '3922'
+run 56 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' bfifo limit '5937500'
 # wan0 ingress › voice
 run 58 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 59 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -104,20 +104,20 @@ run 103 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u3
 run 104 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
 run 105 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000d3d' '0x0000ffff' at '40' flowid '1:5803'
 # wan1 ingress
-run 107 tc qdisc add dev 'imq1' root handle '1:' stab linklayer ethernet overhead '4' mpu '64' htb default 'dd8e'
+run 107 tc qdisc add dev 'imq1' root handle '1:' stab linklayer ethernet overhead '18' mpu '64' htb default 'dd8e'
 run 108 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '225mbit' ceil '225mbit' prio '7' quantum '200000' burst '29725b' cburst '67136b'
 # wan1 ingress › voice
-run 110 tc class add dev 'imq1' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 111 tc qdisc add dev 'imq1' parent '1:43ed' handle '43ed:' pfifo limit '166'
+run 110 tc class add dev 'imq1' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '20mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 111 tc qdisc add dev 'imq1' parent '1:43ed' handle '43ed:' bfifo limit '250000'
 # wan1 ingress › conferencing
 run 113 tc class add dev 'imq1' parent '1:1' classid '1:5b22' htb rate '40mbit' ceil '150mbit' prio '1' quantum '200000' burst '6600b' cburst '67136b'
-run 114 tc qdisc add dev 'imq1' parent '1:5b22' handle '5b22:' pfifo limit '1239'
+run 114 tc qdisc add dev 'imq1' parent '1:5b22' handle '5b22:' bfifo limit '1875000'
 # wan1 ingress › interactive
 run 116 tc class add dev 'imq1' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '225mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
-run 117 tc qdisc add dev 'imq1' parent '1:5803' handle '5803:' pfifo limit '1858'
+run 117 tc qdisc add dev 'imq1' parent '1:5803' handle '5803:' bfifo limit '2812500'
 # wan1 ingress › bulk
 run 119 tc class add dev 'imq1' parent '1:1' classid '1:dd8e' htb rate '170mbit' ceil '225mbit' prio '4' quantum '200000' burst '22850b' cburst '67136b'
-run 120 tc qdisc add dev 'imq1' parent '1:dd8e' handle 'dd8e:' pfifo limit '1858'
+run 120 tc qdisc add dev 'imq1' parent '1:dd8e' handle 'dd8e:' bfifo limit '2812500'
 # wan1 ingress › voice
 run 122 tc filter add dev 'imq1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 123 tc filter add dev 'imq1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -174,13 +174,13 @@ run 172 tc class add dev 'imq2' parent '1:' classid '1:1' htb rate '117mbit' cei
 run 174 tc class add dev 'imq2' parent '1:1' classid '1:1a80' htb rate '10mbit' ceil '40mbit' prio '5' quantum '125000' burst '2850b' cburst '67136b'
 # shared offsite › offsite › replication
 run 176 tc class add dev 'imq2' parent '1:1a80' classid '1:6830' htb rate '6mbit' ceil '40mbit' prio '4' quantum '75000' burst '2350b' cburst '67136b'
-run 177 tc qdisc add dev 'imq2' parent '1:6830' handle '6830:' pfifo limit '331'
+run 177 tc qdisc add dev 'imq2' parent '1:6830' handle '6830:' bfifo limit '500000'
 # shared offsite › offsite › backup
-run 179 tc class add dev 'imq2' parent '1:1a80' classid '1:7682' htb rate '4mbit' ceil '30mbit' prio '6' quantum '50000' burst '2100b' cburst '67136b'
-run 180 tc qdisc add dev 'imq2' parent '1:7682' handle '7682:' pfifo limit '248'
+run 179 tc class add dev 'imq2' parent '1:1a80' classid '1:7682' htb rate '4mbit' ceil '30mbit' prio '6' quantum '67136' burst '2100b' cburst '67136b'
+run 180 tc qdisc add dev 'imq2' parent '1:7682' handle '7682:' bfifo limit '375000'
 # shared offsite › other
 run 182 tc class add dev 'imq2' parent '1:1' classid '1:df2f' htb rate '107mbit' ceil '117mbit' prio '3' quantum '200000' burst '14975b' cburst '67136b'
-run 183 tc qdisc add dev 'imq2' parent '1:df2f' handle 'df2f:' pfifo limit '966'
+run 183 tc qdisc add dev 'imq2' parent '1:df2f' handle 'df2f:' bfifo limit '1462500'
 # shared offsite › offsite
 run 185 tc filter add dev 'imq2' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0xc6336414' '0xffffffff' at '16' match u32 '0x00000369' '0x0000ffff' at '20' flowid '1:1a80'
 run 186 tc filter add dev 'imq2' parent '1:' protocol ip prio '1' u32 match u32 '0xc6336400' '0xffffff00' at '16' flowid '1:1a80'
@@ -196,17 +196,17 @@ run 194 tc filter add dev 'imq2' parent '1:1a80' protocol ipv6 prio '32772' u32 
 run 196 tc qdisc add dev 'wan0' root handle '1:' htb default 'dd8e'
 run 197 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '200000' burst '13475b' cburst '67136b'
 # wan0 egress › voice
-run 199 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '10mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 200 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '83'
+run 199 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '5mbit' ceil '10mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 200 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 egress › conferencing
 run 202 tc class add dev 'wan0' parent '1:1' classid '1:5b22' htb rate '20mbit' ceil '60mbit' prio '1' quantum '200000' burst '4100b' cburst '67136b'
-run 203 tc qdisc add dev 'wan0' parent '1:5b22' handle '5b22:' pfifo limit '496'
+run 203 tc qdisc add dev 'wan0' parent '1:5b22' handle '5b22:' bfifo limit '750000'
 # wan0 egress › interactive
 run 205 tc class add dev 'wan0' parent '1:1' classid '1:5803' htb rate '10mbit' ceil '95mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
-run 206 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' pfifo limit '785'
+run 206 tc qdisc add dev 'wan0' parent '1:5803' handle '5803:' bfifo limit '1187500'
 # wan0 egress › bulk
 run 208 tc class add dev 'wan0' parent '1:1' classid '1:dd8e' htb rate '60mbit' ceil '95mbit' prio '4' quantum '200000' burst '9100b' cburst '67136b'
-run 209 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' pfifo limit '785'
+run 209 tc qdisc add dev 'wan0' parent '1:dd8e' handle 'dd8e:' bfifo limit '1187500'
 # wan0 egress › voice
 run 211 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 212 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'
@@ -260,17 +260,17 @@ run 258 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '8' u32 match u3
 run 260 tc qdisc add dev 'wan1' root handle '1:' stab linklayer ethernet overhead '4' mpu '64' htb default 'dd8e'
 run 261 tc class add dev 'wan1' parent '1:' classid '1:1' htb rate '22mbit' ceil '22mbit' prio '7' quantum '200000' burst '4350b' cburst '67136b'
 # wan1 egress › voice
-run 263 tc class add dev 'wan1' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
-run 264 tc qdisc add dev 'wan1' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 263 tc class add dev 'wan1' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '67136' burst '1850b' cburst '67136b'
+run 264 tc qdisc add dev 'wan1' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan1 egress › conferencing
 run 266 tc class add dev 'wan1' parent '1:1' classid '1:5b22' htb rate '8mbit' ceil '20mbit' prio '1' quantum '100000' burst '2600b' cburst '67136b'
-run 267 tc qdisc add dev 'wan1' parent '1:5b22' handle '5b22:' pfifo limit '166'
+run 267 tc qdisc add dev 'wan1' parent '1:5b22' handle '5b22:' bfifo limit '250000'
 # wan1 egress › interactive
-run 269 tc class add dev 'wan1' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '22mbit' prio '2' quantum '25000' burst '1850b' cburst '67136b'
-run 270 tc qdisc add dev 'wan1' parent '1:5803' handle '5803:' pfifo limit '182'
+run 269 tc class add dev 'wan1' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '22mbit' prio '2' quantum '67136' burst '1850b' cburst '67136b'
+run 270 tc qdisc add dev 'wan1' parent '1:5803' handle '5803:' bfifo limit '275000'
 # wan1 egress › bulk
 run 272 tc class add dev 'wan1' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '22mbit' prio '4' quantum '125000' burst '2850b' cburst '67136b'
-run 273 tc qdisc add dev 'wan1' parent '1:dd8e' handle 'dd8e:' pfifo limit '182'
+run 273 tc qdisc add dev 'wan1' parent '1:dd8e' handle 'dd8e:' bfifo limit '275000'
 # wan1 egress › voice
 run 275 tc filter add dev 'wan1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '12' flowid '1:43ed'
 run 276 tc filter add dev 'wan1' parent '1:' protocol ip prio '1' u32 match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0xcb007110' '0xfffffff0' at '16' flowid '1:43ed'

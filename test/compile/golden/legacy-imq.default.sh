@@ -35,25 +35,25 @@ ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 31 ip6ta
 run 35 tc qdisc add dev 'imq0' root handle '1:' stab linklayer atm overhead '40' mpu '0' htb default 'a8e4'
 run 36 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '18mbit' ceil '18mbit' prio '7' quantum '200000' burst '3850b' cburst '67136b'
 # ppp0 ingress › voice
-run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '12500' burst '1725b' cburst '67136b'
-run 39 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 38 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '67136' burst '1725b' cburst '67136b'
+run 39 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # ppp0 ingress › interactive
-run 41 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '18mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 42 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '149'
+run 41 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '2mbit' ceil '18mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 42 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' bfifo limit '225000'
 # ppp0 ingress › p2p
-run 44 tc class add dev 'imq0' parent '1:1' classid '1:bd4' htb rate '1mbit' ceil '8mbit' prio '7' quantum '12500' burst '1725b' cburst '67136b'
-run 45 tc qdisc add dev 'imq0' parent '1:bd4' handle 'bd4:' pfifo limit '67'
+run 44 tc class add dev 'imq0' parent '1:1' classid '1:bd4' htb rate '1mbit' ceil '8mbit' prio '7' quantum '67136' burst '1725b' cburst '67136b'
+run 45 tc qdisc add dev 'imq0' parent '1:bd4' handle 'bd4:' bfifo limit '134272'
 # ppp0 ingress › bulk
 run 47 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '13mbit' ceil '18mbit' prio '4' quantum '162500' burst '3225b' cburst '67136b'
 # ppp0 ingress › bulk › download
-run 49 tc class add dev 'imq0' parent '1:dd8e' classid '1:1deb' htb rate '2mbit' ceil '18mbit' prio '5' quantum '25000' burst '1850b' cburst '67136b'
-run 50 tc qdisc add dev 'imq0' parent '1:1deb' handle '1deb:' pfifo limit '149'
+run 49 tc class add dev 'imq0' parent '1:dd8e' classid '1:1deb' htb rate '2mbit' ceil '18mbit' prio '5' quantum '67136' burst '1850b' cburst '67136b'
+run 50 tc qdisc add dev 'imq0' parent '1:1deb' handle '1deb:' bfifo limit '225000'
 # ppp0 ingress › bulk › web
 run 52 tc class add dev 'imq0' parent '1:dd8e' classid '1:1736' htb rate '8mbit' ceil '18mbit' prio '3' quantum '100000' burst '2600b' cburst '67136b'
-run 53 tc qdisc add dev 'imq0' parent '1:1736' handle '1736:' pfifo limit '149'
+run 53 tc qdisc add dev 'imq0' parent '1:1736' handle '1736:' bfifo limit '225000'
 # ppp0 ingress › bulk › other
-run 55 tc class add dev 'imq0' parent '1:dd8e' classid '1:a8e4' htb rate '3mbit' ceil '18mbit' prio '4' quantum '37500' burst '1975b' cburst '67136b'
-run 56 tc qdisc add dev 'imq0' parent '1:a8e4' handle 'a8e4:' pfifo limit '149'
+run 55 tc class add dev 'imq0' parent '1:dd8e' classid '1:a8e4' htb rate '3mbit' ceil '18mbit' prio '4' quantum '67136' burst '1975b' cburst '67136b'
+run 56 tc qdisc add dev 'imq0' parent '1:a8e4' handle 'a8e4:' bfifo limit '225000'
 # ppp0 ingress › voice
 run 58 tc filter add dev 'imq0' parent '1:' protocol all prio '3' u32 match u32 '0x00000000' '0x00000000' at '0' match mark '0x00000010' '0x000000f0' flowid '1:43ed'
 # ppp0 ingress › interactive
@@ -79,399 +79,399 @@ run 78 tc filter add dev 'imq0' parent '1:dd8e' protocol ipv6 prio '32772' u32 m
 run 79 tc filter add dev 'imq0' parent '1:dd8e' protocol ipv6 prio '32772' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:1736'
 # shared guests
 run 81 tc qdisc add dev 'imq1' root handle '1:' htb default 'f0ee'
-run 82 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '2mbit' ceil '2mbit' prio '7' quantum '25000' burst '1850b' cburst '67136b'
+run 82 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '2mbit' ceil '2mbit' prio '7' quantum '67136' burst '1850b' cburst '67136b'
 # shared guests › guest-p2p
-run 84 tc class add dev 'imq1' parent '1:1' classid '1:3c36' htb rate '200kbit' ceil '500kbit' prio '6' quantum '2500' burst '1625b' cburst '67136b'
-run 85 tc qdisc add dev 'imq1' parent '1:3c36' handle '3c36:' pfifo limit '64'
+run 84 tc class add dev 'imq1' parent '1:1' classid '1:3c36' htb rate '200kbit' ceil '500kbit' prio '6' quantum '67136' burst '1625b' cburst '67136b'
+run 85 tc qdisc add dev 'imq1' parent '1:3c36' handle '3c36:' bfifo limit '134272'
 # shared guests › guest-wifi
-run 87 tc class add dev 'imq1' parent '1:1' classid '1:5066' htb rate '900kbit' ceil '2mbit' prio '3' quantum '11250' burst '1713b' cburst '67136b'
+run 87 tc class add dev 'imq1' parent '1:1' classid '1:5066' htb rate '900kbit' ceil '2mbit' prio '3' quantum '67136' burst '1713b' cburst '67136b'
 # shared guests › guest-wifi › 192.168.20.0
-run 89 tc class add dev 'imq1' parent '1:5066' classid '1:1383' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 90 tc qdisc add dev 'imq1' parent '1:1383' handle '1383:' pfifo limit '64'
+run 89 tc class add dev 'imq1' parent '1:5066' classid '1:1383' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 90 tc qdisc add dev 'imq1' parent '1:1383' handle '1383:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.1
-run 92 tc class add dev 'imq1' parent '1:5066' classid '1:f0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 93 tc qdisc add dev 'imq1' parent '1:f0' handle 'f0:' pfifo limit '64'
+run 92 tc class add dev 'imq1' parent '1:5066' classid '1:f0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 93 tc qdisc add dev 'imq1' parent '1:f0' handle 'f0:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.2
-run 95 tc class add dev 'imq1' parent '1:5066' classid '1:38a9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 96 tc qdisc add dev 'imq1' parent '1:38a9' handle '38a9:' pfifo limit '64'
+run 95 tc class add dev 'imq1' parent '1:5066' classid '1:38a9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 96 tc qdisc add dev 'imq1' parent '1:38a9' handle '38a9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.3
-run 98 tc class add dev 'imq1' parent '1:5066' classid '1:2616' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 99 tc qdisc add dev 'imq1' parent '1:2616' handle '2616:' pfifo limit '64'
+run 98 tc class add dev 'imq1' parent '1:5066' classid '1:2616' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 99 tc qdisc add dev 'imq1' parent '1:2616' handle '2616:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.4
-run 101 tc class add dev 'imq1' parent '1:5066' classid '1:5dcf' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 102 tc qdisc add dev 'imq1' parent '1:5dcf' handle '5dcf:' pfifo limit '64'
+run 101 tc class add dev 'imq1' parent '1:5066' classid '1:5dcf' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 102 tc qdisc add dev 'imq1' parent '1:5dcf' handle '5dcf:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.5
-run 104 tc class add dev 'imq1' parent '1:5066' classid '1:4b3c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 105 tc qdisc add dev 'imq1' parent '1:4b3c' handle '4b3c:' pfifo limit '64'
+run 104 tc class add dev 'imq1' parent '1:5066' classid '1:4b3c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 105 tc qdisc add dev 'imq1' parent '1:4b3c' handle '4b3c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.6
-run 107 tc class add dev 'imq1' parent '1:5066' classid '1:82f5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 108 tc qdisc add dev 'imq1' parent '1:82f5' handle '82f5:' pfifo limit '64'
+run 107 tc class add dev 'imq1' parent '1:5066' classid '1:82f5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 108 tc qdisc add dev 'imq1' parent '1:82f5' handle '82f5:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.7
-run 110 tc class add dev 'imq1' parent '1:5066' classid '1:7062' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 111 tc qdisc add dev 'imq1' parent '1:7062' handle '7062:' pfifo limit '64'
+run 110 tc class add dev 'imq1' parent '1:5066' classid '1:7062' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 111 tc qdisc add dev 'imq1' parent '1:7062' handle '7062:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.8
-run 113 tc class add dev 'imq1' parent '1:5066' classid '1:7eda' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 114 tc qdisc add dev 'imq1' parent '1:7eda' handle '7eda:' pfifo limit '64'
+run 113 tc class add dev 'imq1' parent '1:5066' classid '1:7eda' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 114 tc qdisc add dev 'imq1' parent '1:7eda' handle '7eda:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.9
-run 116 tc class add dev 'imq1' parent '1:5066' classid '1:6c47' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 117 tc qdisc add dev 'imq1' parent '1:6c47' handle '6c47:' pfifo limit '64'
+run 116 tc class add dev 'imq1' parent '1:5066' classid '1:6c47' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 117 tc qdisc add dev 'imq1' parent '1:6c47' handle '6c47:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.10
-run 119 tc class add dev 'imq1' parent '1:5066' classid '1:56ca' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 120 tc qdisc add dev 'imq1' parent '1:56ca' handle '56ca:' pfifo limit '64'
+run 119 tc class add dev 'imq1' parent '1:5066' classid '1:56ca' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 120 tc qdisc add dev 'imq1' parent '1:56ca' handle '56ca:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.11
-run 122 tc class add dev 'imq1' parent '1:5066' classid '1:695d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 123 tc qdisc add dev 'imq1' parent '1:695d' handle '695d:' pfifo limit '64'
+run 122 tc class add dev 'imq1' parent '1:5066' classid '1:695d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 123 tc qdisc add dev 'imq1' parent '1:695d' handle '695d:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.12
-run 125 tc class add dev 'imq1' parent '1:5066' classid '1:7bf0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 126 tc qdisc add dev 'imq1' parent '1:7bf0' handle '7bf0:' pfifo limit '64'
+run 125 tc class add dev 'imq1' parent '1:5066' classid '1:7bf0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 126 tc qdisc add dev 'imq1' parent '1:7bf0' handle '7bf0:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.13
-run 128 tc class add dev 'imq1' parent '1:5066' classid '1:8e83' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 129 tc qdisc add dev 'imq1' parent '1:8e83' handle '8e83:' pfifo limit '64'
+run 128 tc class add dev 'imq1' parent '1:5066' classid '1:8e83' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 129 tc qdisc add dev 'imq1' parent '1:8e83' handle '8e83:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.14
-run 131 tc class add dev 'imq1' parent '1:5066' classid '1:a116' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 132 tc qdisc add dev 'imq1' parent '1:a116' handle 'a116:' pfifo limit '64'
+run 131 tc class add dev 'imq1' parent '1:5066' classid '1:a116' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 132 tc qdisc add dev 'imq1' parent '1:a116' handle 'a116:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.15
-run 134 tc class add dev 'imq1' parent '1:5066' classid '1:b3a9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 135 tc qdisc add dev 'imq1' parent '1:b3a9' handle 'b3a9:' pfifo limit '64'
+run 134 tc class add dev 'imq1' parent '1:5066' classid '1:b3a9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 135 tc qdisc add dev 'imq1' parent '1:b3a9' handle 'b3a9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.16
-run 137 tc class add dev 'imq1' parent '1:5066' classid '1:c63c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 138 tc qdisc add dev 'imq1' parent '1:c63c' handle 'c63c:' pfifo limit '64'
+run 137 tc class add dev 'imq1' parent '1:5066' classid '1:c63c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 138 tc qdisc add dev 'imq1' parent '1:c63c' handle 'c63c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.17
-run 140 tc class add dev 'imq1' parent '1:5066' classid '1:d8cf' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 141 tc qdisc add dev 'imq1' parent '1:d8cf' handle 'd8cf:' pfifo limit '64'
+run 140 tc class add dev 'imq1' parent '1:5066' classid '1:d8cf' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 141 tc qdisc add dev 'imq1' parent '1:d8cf' handle 'd8cf:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.18
-run 143 tc class add dev 'imq1' parent '1:5066' classid '1:c221' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 144 tc qdisc add dev 'imq1' parent '1:c221' handle 'c221:' pfifo limit '64'
+run 143 tc class add dev 'imq1' parent '1:5066' classid '1:c221' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 144 tc qdisc add dev 'imq1' parent '1:c221' handle 'c221:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.19
-run 146 tc class add dev 'imq1' parent '1:5066' classid '1:d4b4' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 147 tc qdisc add dev 'imq1' parent '1:d4b4' handle 'd4b4:' pfifo limit '64'
+run 146 tc class add dev 'imq1' parent '1:5066' classid '1:d4b4' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 147 tc qdisc add dev 'imq1' parent '1:d4b4' handle 'd4b4:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.20
-run 149 tc class add dev 'imq1' parent '1:5066' classid '1:5904' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 150 tc qdisc add dev 'imq1' parent '1:5904' handle '5904:' pfifo limit '64'
+run 149 tc class add dev 'imq1' parent '1:5066' classid '1:5904' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 150 tc qdisc add dev 'imq1' parent '1:5904' handle '5904:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.21
-run 152 tc class add dev 'imq1' parent '1:5066' classid '1:4671' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 153 tc qdisc add dev 'imq1' parent '1:4671' handle '4671:' pfifo limit '64'
+run 152 tc class add dev 'imq1' parent '1:5066' classid '1:4671' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 153 tc qdisc add dev 'imq1' parent '1:4671' handle '4671:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.22
-run 155 tc class add dev 'imq1' parent '1:5066' classid '1:7e2a' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 156 tc qdisc add dev 'imq1' parent '1:7e2a' handle '7e2a:' pfifo limit '64'
+run 155 tc class add dev 'imq1' parent '1:5066' classid '1:7e2a' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 156 tc qdisc add dev 'imq1' parent '1:7e2a' handle '7e2a:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.23
-run 158 tc class add dev 'imq1' parent '1:5066' classid '1:6b97' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 159 tc qdisc add dev 'imq1' parent '1:6b97' handle '6b97:' pfifo limit '64'
+run 158 tc class add dev 'imq1' parent '1:5066' classid '1:6b97' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 159 tc qdisc add dev 'imq1' parent '1:6b97' handle '6b97:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.24
-run 161 tc class add dev 'imq1' parent '1:5066' classid '1:a350' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 162 tc qdisc add dev 'imq1' parent '1:a350' handle 'a350:' pfifo limit '64'
+run 161 tc class add dev 'imq1' parent '1:5066' classid '1:a350' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 162 tc qdisc add dev 'imq1' parent '1:a350' handle 'a350:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.25
-run 164 tc class add dev 'imq1' parent '1:5066' classid '1:90bd' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 165 tc qdisc add dev 'imq1' parent '1:90bd' handle '90bd:' pfifo limit '64'
+run 164 tc class add dev 'imq1' parent '1:5066' classid '1:90bd' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 165 tc qdisc add dev 'imq1' parent '1:90bd' handle '90bd:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.26
-run 167 tc class add dev 'imq1' parent '1:5066' classid '1:c876' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 168 tc qdisc add dev 'imq1' parent '1:c876' handle 'c876:' pfifo limit '64'
+run 167 tc class add dev 'imq1' parent '1:5066' classid '1:c876' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 168 tc qdisc add dev 'imq1' parent '1:c876' handle 'c876:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.27
-run 170 tc class add dev 'imq1' parent '1:5066' classid '1:b5e3' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 171 tc qdisc add dev 'imq1' parent '1:b5e3' handle 'b5e3:' pfifo limit '64'
+run 170 tc class add dev 'imq1' parent '1:5066' classid '1:b5e3' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 171 tc qdisc add dev 'imq1' parent '1:b5e3' handle 'b5e3:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.28
-run 173 tc class add dev 'imq1' parent '1:5066' classid '1:ed9c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 174 tc qdisc add dev 'imq1' parent '1:ed9c' handle 'ed9c:' pfifo limit '64'
+run 173 tc class add dev 'imq1' parent '1:5066' classid '1:ed9c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 174 tc qdisc add dev 'imq1' parent '1:ed9c' handle 'ed9c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.29
-run 176 tc class add dev 'imq1' parent '1:5066' classid '1:db09' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 177 tc qdisc add dev 'imq1' parent '1:db09' handle 'db09:' pfifo limit '64'
+run 176 tc class add dev 'imq1' parent '1:5066' classid '1:db09' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 177 tc qdisc add dev 'imq1' parent '1:db09' handle 'db09:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.30
-run 179 tc class add dev 'imq1' parent '1:5066' classid '1:fd4a' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 180 tc qdisc add dev 'imq1' parent '1:fd4a' handle 'fd4a:' pfifo limit '64'
+run 179 tc class add dev 'imq1' parent '1:5066' classid '1:fd4a' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 180 tc qdisc add dev 'imq1' parent '1:fd4a' handle 'fd4a:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.31
-run 182 tc class add dev 'imq1' parent '1:5066' classid '1:fee' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 183 tc qdisc add dev 'imq1' parent '1:fee' handle 'fee:' pfifo limit '64'
+run 182 tc class add dev 'imq1' parent '1:5066' classid '1:fee' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 183 tc qdisc add dev 'imq1' parent '1:fee' handle 'fee:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.32
-run 185 tc class add dev 'imq1' parent '1:5066' classid '1:d824' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 186 tc qdisc add dev 'imq1' parent '1:d824' handle 'd824:' pfifo limit '64'
+run 185 tc class add dev 'imq1' parent '1:5066' classid '1:d824' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 186 tc qdisc add dev 'imq1' parent '1:d824' handle 'd824:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.33
-run 188 tc class add dev 'imq1' parent '1:5066' classid '1:eab7' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 189 tc qdisc add dev 'imq1' parent '1:eab7' handle 'eab7:' pfifo limit '64'
+run 188 tc class add dev 'imq1' parent '1:5066' classid '1:eab7' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 189 tc qdisc add dev 'imq1' parent '1:eab7' handle 'eab7:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.34
-run 191 tc class add dev 'imq1' parent '1:5066' classid '1:b2fe' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 192 tc qdisc add dev 'imq1' parent '1:b2fe' handle 'b2fe:' pfifo limit '64'
+run 191 tc class add dev 'imq1' parent '1:5066' classid '1:b2fe' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 192 tc qdisc add dev 'imq1' parent '1:b2fe' handle 'b2fe:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.35
-run 194 tc class add dev 'imq1' parent '1:5066' classid '1:c591' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 195 tc qdisc add dev 'imq1' parent '1:c591' handle 'c591:' pfifo limit '64'
+run 194 tc class add dev 'imq1' parent '1:5066' classid '1:c591' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 195 tc qdisc add dev 'imq1' parent '1:c591' handle 'c591:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.36
-run 197 tc class add dev 'imq1' parent '1:5066' classid '1:8dd8' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 198 tc qdisc add dev 'imq1' parent '1:8dd8' handle '8dd8:' pfifo limit '64'
+run 197 tc class add dev 'imq1' parent '1:5066' classid '1:8dd8' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 198 tc qdisc add dev 'imq1' parent '1:8dd8' handle '8dd8:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.37
-run 200 tc class add dev 'imq1' parent '1:5066' classid '1:a06b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 201 tc qdisc add dev 'imq1' parent '1:a06b' handle 'a06b:' pfifo limit '64'
+run 200 tc class add dev 'imq1' parent '1:5066' classid '1:a06b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 201 tc qdisc add dev 'imq1' parent '1:a06b' handle 'a06b:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.38
-run 203 tc class add dev 'imq1' parent '1:5066' classid '1:68b2' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 204 tc qdisc add dev 'imq1' parent '1:68b2' handle '68b2:' pfifo limit '64'
+run 203 tc class add dev 'imq1' parent '1:5066' classid '1:68b2' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 204 tc qdisc add dev 'imq1' parent '1:68b2' handle '68b2:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.39
-run 206 tc class add dev 'imq1' parent '1:5066' classid '1:7b45' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 207 tc qdisc add dev 'imq1' parent '1:7b45' handle '7b45:' pfifo limit '64'
+run 206 tc class add dev 'imq1' parent '1:5066' classid '1:7b45' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 207 tc qdisc add dev 'imq1' parent '1:7b45' handle '7b45:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.40
-run 209 tc class add dev 'imq1' parent '1:5066' classid '1:fe63' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 210 tc qdisc add dev 'imq1' parent '1:fe63' handle 'fe63:' pfifo limit '64'
+run 209 tc class add dev 'imq1' parent '1:5066' classid '1:fe63' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 210 tc qdisc add dev 'imq1' parent '1:fe63' handle 'fe63:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.41
-run 212 tc class add dev 'imq1' parent '1:5066' classid '1:ebd0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 213 tc qdisc add dev 'imq1' parent '1:ebd0' handle 'ebd0:' pfifo limit '64'
+run 212 tc class add dev 'imq1' parent '1:5066' classid '1:ebd0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 213 tc qdisc add dev 'imq1' parent '1:ebd0' handle 'ebd0:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.42
-run 215 tc class add dev 'imq1' parent '1:5066' classid '1:d93d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 216 tc qdisc add dev 'imq1' parent '1:d93d' handle 'd93d:' pfifo limit '64'
+run 215 tc class add dev 'imq1' parent '1:5066' classid '1:d93d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 216 tc qdisc add dev 'imq1' parent '1:d93d' handle 'd93d:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.43
-run 218 tc class add dev 'imq1' parent '1:5066' classid '1:c6aa' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 219 tc qdisc add dev 'imq1' parent '1:c6aa' handle 'c6aa:' pfifo limit '64'
+run 218 tc class add dev 'imq1' parent '1:5066' classid '1:c6aa' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 219 tc qdisc add dev 'imq1' parent '1:c6aa' handle 'c6aa:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.44
-run 221 tc class add dev 'imq1' parent '1:5066' classid '1:b417' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 222 tc qdisc add dev 'imq1' parent '1:b417' handle 'b417:' pfifo limit '64'
+run 221 tc class add dev 'imq1' parent '1:5066' classid '1:b417' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 222 tc qdisc add dev 'imq1' parent '1:b417' handle 'b417:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.45
-run 224 tc class add dev 'imq1' parent '1:5066' classid '1:a184' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 225 tc qdisc add dev 'imq1' parent '1:a184' handle 'a184:' pfifo limit '64'
+run 224 tc class add dev 'imq1' parent '1:5066' classid '1:a184' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 225 tc qdisc add dev 'imq1' parent '1:a184' handle 'a184:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.46
-run 227 tc class add dev 'imq1' parent '1:5066' classid '1:8ef1' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 228 tc qdisc add dev 'imq1' parent '1:8ef1' handle '8ef1:' pfifo limit '64'
+run 227 tc class add dev 'imq1' parent '1:5066' classid '1:8ef1' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 228 tc qdisc add dev 'imq1' parent '1:8ef1' handle '8ef1:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.47
-run 230 tc class add dev 'imq1' parent '1:5066' classid '1:7c5e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 231 tc qdisc add dev 'imq1' parent '1:7c5e' handle '7c5e:' pfifo limit '64'
+run 230 tc class add dev 'imq1' parent '1:5066' classid '1:7c5e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 231 tc qdisc add dev 'imq1' parent '1:7c5e' handle '7c5e:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.48
-run 233 tc class add dev 'imq1' parent '1:5066' classid '1:930c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 234 tc qdisc add dev 'imq1' parent '1:930c' handle '930c:' pfifo limit '64'
+run 233 tc class add dev 'imq1' parent '1:5066' classid '1:930c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 234 tc qdisc add dev 'imq1' parent '1:930c' handle '930c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.49
-run 236 tc class add dev 'imq1' parent '1:5066' classid '1:8079' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 237 tc qdisc add dev 'imq1' parent '1:8079' handle '8079:' pfifo limit '64'
+run 236 tc class add dev 'imq1' parent '1:5066' classid '1:8079' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 237 tc qdisc add dev 'imq1' parent '1:8079' handle '8079:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.50
-run 239 tc class add dev 'imq1' parent '1:5066' classid '1:5038' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 240 tc qdisc add dev 'imq1' parent '1:5038' handle '5038:' pfifo limit '64'
+run 239 tc class add dev 'imq1' parent '1:5066' classid '1:5038' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 240 tc qdisc add dev 'imq1' parent '1:5038' handle '5038:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.51
-run 242 tc class add dev 'imq1' parent '1:5066' classid '1:62cb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 243 tc qdisc add dev 'imq1' parent '1:62cb' handle '62cb:' pfifo limit '64'
+run 242 tc class add dev 'imq1' parent '1:5066' classid '1:62cb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 243 tc qdisc add dev 'imq1' parent '1:62cb' handle '62cb:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.52
-run 245 tc class add dev 'imq1' parent '1:5066' classid '1:755e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 246 tc qdisc add dev 'imq1' parent '1:755e' handle '755e:' pfifo limit '64'
+run 245 tc class add dev 'imq1' parent '1:5066' classid '1:755e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 246 tc qdisc add dev 'imq1' parent '1:755e' handle '755e:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.53
-run 248 tc class add dev 'imq1' parent '1:5066' classid '1:87f1' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 249 tc qdisc add dev 'imq1' parent '1:87f1' handle '87f1:' pfifo limit '64'
+run 248 tc class add dev 'imq1' parent '1:5066' classid '1:87f1' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 249 tc qdisc add dev 'imq1' parent '1:87f1' handle '87f1:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.54
-run 251 tc class add dev 'imq1' parent '1:5066' classid '1:5ec' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 252 tc qdisc add dev 'imq1' parent '1:5ec' handle '5ec:' pfifo limit '64'
+run 251 tc class add dev 'imq1' parent '1:5066' classid '1:5ec' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 252 tc qdisc add dev 'imq1' parent '1:5ec' handle '5ec:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.55
-run 254 tc class add dev 'imq1' parent '1:5066' classid '1:187f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 255 tc qdisc add dev 'imq1' parent '1:187f' handle '187f:' pfifo limit '64'
+run 254 tc class add dev 'imq1' parent '1:5066' classid '1:187f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 255 tc qdisc add dev 'imq1' parent '1:187f' handle '187f:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.56
-run 257 tc class add dev 'imq1' parent '1:5066' classid '1:2b12' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 258 tc qdisc add dev 'imq1' parent '1:2b12' handle '2b12:' pfifo limit '64'
+run 257 tc class add dev 'imq1' parent '1:5066' classid '1:2b12' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 258 tc qdisc add dev 'imq1' parent '1:2b12' handle '2b12:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.57
-run 260 tc class add dev 'imq1' parent '1:5066' classid '1:3da5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 261 tc qdisc add dev 'imq1' parent '1:3da5' handle '3da5:' pfifo limit '64'
+run 260 tc class add dev 'imq1' parent '1:5066' classid '1:3da5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 261 tc qdisc add dev 'imq1' parent '1:3da5' handle '3da5:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.58
-run 263 tc class add dev 'imq1' parent '1:5066' classid '1:e4d0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 264 tc qdisc add dev 'imq1' parent '1:e4d0' handle 'e4d0:' pfifo limit '64'
+run 263 tc class add dev 'imq1' parent '1:5066' classid '1:e4d0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 264 tc qdisc add dev 'imq1' parent '1:e4d0' handle 'e4d0:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.59
-run 266 tc class add dev 'imq1' parent '1:5066' classid '1:f763' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 267 tc qdisc add dev 'imq1' parent '1:f763' handle 'f763:' pfifo limit '64'
+run 266 tc class add dev 'imq1' parent '1:5066' classid '1:f763' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 267 tc qdisc add dev 'imq1' parent '1:f763' handle 'f763:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.60
-run 269 tc class add dev 'imq1' parent '1:5066' classid '1:5adb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 270 tc qdisc add dev 'imq1' parent '1:5adb' handle '5adb:' pfifo limit '64'
+run 269 tc class add dev 'imq1' parent '1:5066' classid '1:5adb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 270 tc qdisc add dev 'imq1' parent '1:5adb' handle '5adb:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.61
-run 272 tc class add dev 'imq1' parent '1:5066' classid '1:4848' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 273 tc qdisc add dev 'imq1' parent '1:4848' handle '4848:' pfifo limit '64'
+run 272 tc class add dev 'imq1' parent '1:5066' classid '1:4848' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 273 tc qdisc add dev 'imq1' parent '1:4848' handle '4848:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.62
-run 275 tc class add dev 'imq1' parent '1:5066' classid '1:8001' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 276 tc qdisc add dev 'imq1' parent '1:8001' handle '8001:' pfifo limit '64'
+run 275 tc class add dev 'imq1' parent '1:5066' classid '1:8001' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 276 tc qdisc add dev 'imq1' parent '1:8001' handle '8001:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.63
-run 278 tc class add dev 'imq1' parent '1:5066' classid '1:6d6e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 279 tc qdisc add dev 'imq1' parent '1:6d6e' handle '6d6e:' pfifo limit '64'
+run 278 tc class add dev 'imq1' parent '1:5066' classid '1:6d6e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 279 tc qdisc add dev 'imq1' parent '1:6d6e' handle '6d6e:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.64
-run 281 tc class add dev 'imq1' parent '1:5066' classid '1:108f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 282 tc qdisc add dev 'imq1' parent '1:108f' handle '108f:' pfifo limit '64'
+run 281 tc class add dev 'imq1' parent '1:5066' classid '1:108f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 282 tc qdisc add dev 'imq1' parent '1:108f' handle '108f:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.65
-run 284 tc class add dev 'imq1' parent '1:5066' classid '1:fdeb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 285 tc qdisc add dev 'imq1' parent '1:fdeb' handle 'fdeb:' pfifo limit '64'
+run 284 tc class add dev 'imq1' parent '1:5066' classid '1:fdeb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 285 tc qdisc add dev 'imq1' parent '1:fdeb' handle 'fdeb:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.66
-run 287 tc class add dev 'imq1' parent '1:5066' classid '1:35b5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 288 tc qdisc add dev 'imq1' parent '1:35b5' handle '35b5:' pfifo limit '64'
+run 287 tc class add dev 'imq1' parent '1:5066' classid '1:35b5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 288 tc qdisc add dev 'imq1' parent '1:35b5' handle '35b5:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.67
-run 290 tc class add dev 'imq1' parent '1:5066' classid '1:2322' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 291 tc qdisc add dev 'imq1' parent '1:2322' handle '2322:' pfifo limit '64'
+run 290 tc class add dev 'imq1' parent '1:5066' classid '1:2322' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 291 tc qdisc add dev 'imq1' parent '1:2322' handle '2322:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.68
-run 293 tc class add dev 'imq1' parent '1:5066' classid '1:c632' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 294 tc qdisc add dev 'imq1' parent '1:c632' handle 'c632:' pfifo limit '64'
+run 293 tc class add dev 'imq1' parent '1:5066' classid '1:c632' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 294 tc qdisc add dev 'imq1' parent '1:c632' handle 'c632:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.69
-run 296 tc class add dev 'imq1' parent '1:5066' classid '1:b39f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 297 tc qdisc add dev 'imq1' parent '1:b39f' handle 'b39f:' pfifo limit '64'
+run 296 tc class add dev 'imq1' parent '1:5066' classid '1:b39f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 297 tc qdisc add dev 'imq1' parent '1:b39f' handle 'b39f:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.70
-run 299 tc class add dev 'imq1' parent '1:5066' classid '1:ac9f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 300 tc qdisc add dev 'imq1' parent '1:ac9f' handle 'ac9f:' pfifo limit '64'
+run 299 tc class add dev 'imq1' parent '1:5066' classid '1:ac9f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 300 tc qdisc add dev 'imq1' parent '1:ac9f' handle 'ac9f:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.71
-run 302 tc class add dev 'imq1' parent '1:5066' classid '1:bf32' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 303 tc qdisc add dev 'imq1' parent '1:bf32' handle 'bf32:' pfifo limit '64'
+run 302 tc class add dev 'imq1' parent '1:5066' classid '1:bf32' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 303 tc qdisc add dev 'imq1' parent '1:bf32' handle 'bf32:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.72
-run 305 tc class add dev 'imq1' parent '1:5066' classid '1:8779' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 306 tc qdisc add dev 'imq1' parent '1:8779' handle '8779:' pfifo limit '64'
+run 305 tc class add dev 'imq1' parent '1:5066' classid '1:8779' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 306 tc qdisc add dev 'imq1' parent '1:8779' handle '8779:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.73
-run 308 tc class add dev 'imq1' parent '1:5066' classid '1:9a0c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 309 tc qdisc add dev 'imq1' parent '1:9a0c' handle '9a0c:' pfifo limit '64'
+run 308 tc class add dev 'imq1' parent '1:5066' classid '1:9a0c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 309 tc qdisc add dev 'imq1' parent '1:9a0c' handle '9a0c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.74
-run 311 tc class add dev 'imq1' parent '1:5066' classid '1:f6eb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 312 tc qdisc add dev 'imq1' parent '1:f6eb' handle 'f6eb:' pfifo limit '64'
+run 311 tc class add dev 'imq1' parent '1:5066' classid '1:f6eb' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 312 tc qdisc add dev 'imq1' parent '1:f6eb' handle 'f6eb:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.75
-run 314 tc class add dev 'imq1' parent '1:5066' classid '1:98f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 315 tc qdisc add dev 'imq1' parent '1:98f' handle '98f:' pfifo limit '64'
+run 314 tc class add dev 'imq1' parent '1:5066' classid '1:98f' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 315 tc qdisc add dev 'imq1' parent '1:98f' handle '98f:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.76
-run 317 tc class add dev 'imq1' parent '1:5066' classid '1:d1c5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 318 tc qdisc add dev 'imq1' parent '1:d1c5' handle 'd1c5:' pfifo limit '64'
+run 317 tc class add dev 'imq1' parent '1:5066' classid '1:d1c5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 318 tc qdisc add dev 'imq1' parent '1:d1c5' handle 'd1c5:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.77
-run 320 tc class add dev 'imq1' parent '1:5066' classid '1:e458' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 321 tc qdisc add dev 'imq1' parent '1:e458' handle 'e458:' pfifo limit '64'
+run 320 tc class add dev 'imq1' parent '1:5066' classid '1:e458' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 321 tc qdisc add dev 'imq1' parent '1:e458' handle 'e458:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.78
-run 323 tc class add dev 'imq1' parent '1:5066' classid '1:1807' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 324 tc qdisc add dev 'imq1' parent '1:1807' handle '1807:' pfifo limit '64'
+run 323 tc class add dev 'imq1' parent '1:5066' classid '1:1807' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 324 tc qdisc add dev 'imq1' parent '1:1807' handle '1807:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.79
-run 326 tc class add dev 'imq1' parent '1:5066' classid '1:2a9a' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 327 tc qdisc add dev 'imq1' parent '1:2a9a' handle '2a9a:' pfifo limit '64'
+run 326 tc class add dev 'imq1' parent '1:5066' classid '1:2a9a' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 327 tc qdisc add dev 'imq1' parent '1:2a9a' handle '2a9a:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.80
-run 329 tc class add dev 'imq1' parent '1:5066' classid '1:52b9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 330 tc qdisc add dev 'imq1' parent '1:52b9' handle '52b9:' pfifo limit '64'
+run 329 tc class add dev 'imq1' parent '1:5066' classid '1:52b9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 330 tc qdisc add dev 'imq1' parent '1:52b9' handle '52b9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.81
-run 332 tc class add dev 'imq1' parent '1:5066' classid '1:4026' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 333 tc qdisc add dev 'imq1' parent '1:4026' handle '4026:' pfifo limit '64'
+run 332 tc class add dev 'imq1' parent '1:5066' classid '1:4026' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 333 tc qdisc add dev 'imq1' parent '1:4026' handle '4026:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.82
-run 335 tc class add dev 'imq1' parent '1:5066' classid '1:2d93' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 336 tc qdisc add dev 'imq1' parent '1:2d93' handle '2d93:' pfifo limit '64'
+run 335 tc class add dev 'imq1' parent '1:5066' classid '1:2d93' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 336 tc qdisc add dev 'imq1' parent '1:2d93' handle '2d93:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.83
-run 338 tc class add dev 'imq1' parent '1:5066' classid '1:1b00' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 339 tc qdisc add dev 'imq1' parent '1:1b00' handle '1b00:' pfifo limit '64'
+run 338 tc class add dev 'imq1' parent '1:5066' classid '1:1b00' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 339 tc qdisc add dev 'imq1' parent '1:1b00' handle '1b00:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.84
-run 341 tc class add dev 'imq1' parent '1:5066' classid '1:9d05' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 342 tc qdisc add dev 'imq1' parent '1:9d05' handle '9d05:' pfifo limit '64'
+run 341 tc class add dev 'imq1' parent '1:5066' classid '1:9d05' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 342 tc qdisc add dev 'imq1' parent '1:9d05' handle '9d05:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.85
-run 344 tc class add dev 'imq1' parent '1:5066' classid '1:8a72' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 345 tc qdisc add dev 'imq1' parent '1:8a72' handle '8a72:' pfifo limit '64'
+run 344 tc class add dev 'imq1' parent '1:5066' classid '1:8a72' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 345 tc qdisc add dev 'imq1' parent '1:8a72' handle '8a72:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.86
-run 347 tc class add dev 'imq1' parent '1:5066' classid '1:77df' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 348 tc qdisc add dev 'imq1' parent '1:77df' handle '77df:' pfifo limit '64'
+run 347 tc class add dev 'imq1' parent '1:5066' classid '1:77df' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 348 tc qdisc add dev 'imq1' parent '1:77df' handle '77df:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.87
-run 350 tc class add dev 'imq1' parent '1:5066' classid '1:654c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 351 tc qdisc add dev 'imq1' parent '1:654c' handle '654c:' pfifo limit '64'
+run 350 tc class add dev 'imq1' parent '1:5066' classid '1:654c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 351 tc qdisc add dev 'imq1' parent '1:654c' handle '654c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.88
-run 353 tc class add dev 'imq1' parent '1:5066' classid '1:e751' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 354 tc qdisc add dev 'imq1' parent '1:e751' handle 'e751:' pfifo limit '64'
+run 353 tc class add dev 'imq1' parent '1:5066' classid '1:e751' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 354 tc qdisc add dev 'imq1' parent '1:e751' handle 'e751:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.89
-run 356 tc class add dev 'imq1' parent '1:5066' classid '1:d4be' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 357 tc qdisc add dev 'imq1' parent '1:d4be' handle 'd4be:' pfifo limit '64'
+run 356 tc class add dev 'imq1' parent '1:5066' classid '1:d4be' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 357 tc qdisc add dev 'imq1' parent '1:d4be' handle 'd4be:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.90
-run 359 tc class add dev 'imq1' parent '1:5066' classid '1:a47d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 360 tc qdisc add dev 'imq1' parent '1:a47d' handle 'a47d:' pfifo limit '64'
+run 359 tc class add dev 'imq1' parent '1:5066' classid '1:a47d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 360 tc qdisc add dev 'imq1' parent '1:a47d' handle 'a47d:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.91
-run 362 tc class add dev 'imq1' parent '1:5066' classid '1:b710' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 363 tc qdisc add dev 'imq1' parent '1:b710' handle 'b710:' pfifo limit '64'
+run 362 tc class add dev 'imq1' parent '1:5066' classid '1:b710' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 363 tc qdisc add dev 'imq1' parent '1:b710' handle 'b710:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.92
-run 365 tc class add dev 'imq1' parent '1:5066' classid '1:c9a3' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 366 tc qdisc add dev 'imq1' parent '1:c9a3' handle 'c9a3:' pfifo limit '64'
+run 365 tc class add dev 'imq1' parent '1:5066' classid '1:c9a3' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 366 tc qdisc add dev 'imq1' parent '1:c9a3' handle 'c9a3:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.93
-run 368 tc class add dev 'imq1' parent '1:5066' classid '1:dc36' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 369 tc qdisc add dev 'imq1' parent '1:dc36' handle 'dc36:' pfifo limit '64'
+run 368 tc class add dev 'imq1' parent '1:5066' classid '1:dc36' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 369 tc qdisc add dev 'imq1' parent '1:dc36' handle 'dc36:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.94
-run 371 tc class add dev 'imq1' parent '1:5066' classid '1:eec9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 372 tc qdisc add dev 'imq1' parent '1:eec9' handle 'eec9:' pfifo limit '64'
+run 371 tc class add dev 'imq1' parent '1:5066' classid '1:eec9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 372 tc qdisc add dev 'imq1' parent '1:eec9' handle 'eec9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.95
-run 374 tc class add dev 'imq1' parent '1:5066' classid '1:16d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 375 tc qdisc add dev 'imq1' parent '1:16d' handle '16d:' pfifo limit '64'
+run 374 tc class add dev 'imq1' parent '1:5066' classid '1:16d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 375 tc qdisc add dev 'imq1' parent '1:16d' handle '16d:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.96
-run 377 tc class add dev 'imq1' parent '1:5066' classid '1:1400' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 378 tc qdisc add dev 'imq1' parent '1:1400' handle '1400:' pfifo limit '64'
+run 377 tc class add dev 'imq1' parent '1:5066' classid '1:1400' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 378 tc qdisc add dev 'imq1' parent '1:1400' handle '1400:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.97
-run 380 tc class add dev 'imq1' parent '1:5066' classid '1:2693' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 381 tc qdisc add dev 'imq1' parent '1:2693' handle '2693:' pfifo limit '64'
+run 380 tc class add dev 'imq1' parent '1:5066' classid '1:2693' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 381 tc qdisc add dev 'imq1' parent '1:2693' handle '2693:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.98
-run 383 tc class add dev 'imq1' parent '1:5066' classid '1:3926' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 384 tc qdisc add dev 'imq1' parent '1:3926' handle '3926:' pfifo limit '64'
+run 383 tc class add dev 'imq1' parent '1:5066' classid '1:3926' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 384 tc qdisc add dev 'imq1' parent '1:3926' handle '3926:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.99
-run 386 tc class add dev 'imq1' parent '1:5066' classid '1:4bb9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 387 tc qdisc add dev 'imq1' parent '1:4bb9' handle '4bb9:' pfifo limit '64'
+run 386 tc class add dev 'imq1' parent '1:5066' classid '1:4bb9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 387 tc qdisc add dev 'imq1' parent '1:4bb9' handle '4bb9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.100
-run 389 tc class add dev 'imq1' parent '1:5066' classid '1:e826' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 390 tc qdisc add dev 'imq1' parent '1:e826' handle 'e826:' pfifo limit '64'
+run 389 tc class add dev 'imq1' parent '1:5066' classid '1:e826' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 390 tc qdisc add dev 'imq1' parent '1:e826' handle 'e826:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.101
-run 392 tc class add dev 'imq1' parent '1:5066' classid '1:fab9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 393 tc qdisc add dev 'imq1' parent '1:fab9' handle 'fab9:' pfifo limit '64'
+run 392 tc class add dev 'imq1' parent '1:5066' classid '1:fab9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 393 tc qdisc add dev 'imq1' parent '1:fab9' handle 'fab9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.102
-run 395 tc class add dev 'imq1' parent '1:5066' classid '1:d5d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 396 tc qdisc add dev 'imq1' parent '1:d5d' handle 'd5d:' pfifo limit '64'
+run 395 tc class add dev 'imq1' parent '1:5066' classid '1:d5d' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 396 tc qdisc add dev 'imq1' parent '1:d5d' handle 'd5d:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.103
-run 398 tc class add dev 'imq1' parent '1:5066' classid '1:1ff0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 399 tc qdisc add dev 'imq1' parent '1:1ff0' handle '1ff0:' pfifo limit '64'
+run 398 tc class add dev 'imq1' parent '1:5066' classid '1:1ff0' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 399 tc qdisc add dev 'imq1' parent '1:1ff0' handle '1ff0:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.104
-run 401 tc class add dev 'imq1' parent '1:5066' classid '1:3283' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 402 tc qdisc add dev 'imq1' parent '1:3283' handle '3283:' pfifo limit '64'
+run 401 tc class add dev 'imq1' parent '1:5066' classid '1:3283' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 402 tc qdisc add dev 'imq1' parent '1:3283' handle '3283:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.105
-run 404 tc class add dev 'imq1' parent '1:5066' classid '1:4516' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 405 tc qdisc add dev 'imq1' parent '1:4516' handle '4516:' pfifo limit '64'
+run 404 tc class add dev 'imq1' parent '1:5066' classid '1:4516' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 405 tc qdisc add dev 'imq1' parent '1:4516' handle '4516:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.106
-run 407 tc class add dev 'imq1' parent '1:5066' classid '1:57a9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 408 tc qdisc add dev 'imq1' parent '1:57a9' handle '57a9:' pfifo limit '64'
+run 407 tc class add dev 'imq1' parent '1:5066' classid '1:57a9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 408 tc qdisc add dev 'imq1' parent '1:57a9' handle '57a9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.107
-run 410 tc class add dev 'imq1' parent '1:5066' classid '1:6a3c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 411 tc qdisc add dev 'imq1' parent '1:6a3c' handle '6a3c:' pfifo limit '64'
+run 410 tc class add dev 'imq1' parent '1:5066' classid '1:6a3c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 411 tc qdisc add dev 'imq1' parent '1:6a3c' handle '6a3c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.108
-run 413 tc class add dev 'imq1' parent '1:5066' classid '1:538e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 414 tc qdisc add dev 'imq1' parent '1:538e' handle '538e:' pfifo limit '64'
+run 413 tc class add dev 'imq1' parent '1:5066' classid '1:538e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 414 tc qdisc add dev 'imq1' parent '1:538e' handle '538e:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.109
-run 416 tc class add dev 'imq1' parent '1:5066' classid '1:6621' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 417 tc qdisc add dev 'imq1' parent '1:6621' handle '6621:' pfifo limit '64'
+run 416 tc class add dev 'imq1' parent '1:5066' classid '1:6621' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 417 tc qdisc add dev 'imq1' parent '1:6621' handle '6621:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.110
-run 419 tc class add dev 'imq1' parent '1:5066' classid '1:9662' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 420 tc qdisc add dev 'imq1' parent '1:9662' handle '9662:' pfifo limit '64'
+run 419 tc class add dev 'imq1' parent '1:5066' classid '1:9662' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 420 tc qdisc add dev 'imq1' parent '1:9662' handle '9662:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.111
-run 422 tc class add dev 'imq1' parent '1:5066' classid '1:83cf' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 423 tc qdisc add dev 'imq1' parent '1:83cf' handle '83cf:' pfifo limit '64'
+run 422 tc class add dev 'imq1' parent '1:5066' classid '1:83cf' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 423 tc qdisc add dev 'imq1' parent '1:83cf' handle '83cf:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.112
-run 425 tc class add dev 'imq1' parent '1:5066' classid '1:713c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 426 tc qdisc add dev 'imq1' parent '1:713c' handle '713c:' pfifo limit '64'
+run 425 tc class add dev 'imq1' parent '1:5066' classid '1:713c' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 426 tc qdisc add dev 'imq1' parent '1:713c' handle '713c:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.113
-run 428 tc class add dev 'imq1' parent '1:5066' classid '1:5ea9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 429 tc qdisc add dev 'imq1' parent '1:5ea9' handle '5ea9:' pfifo limit '64'
+run 428 tc class add dev 'imq1' parent '1:5066' classid '1:5ea9' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 429 tc qdisc add dev 'imq1' parent '1:5ea9' handle '5ea9:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.114
-run 431 tc class add dev 'imq1' parent '1:5066' classid '1:e0ae' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 432 tc qdisc add dev 'imq1' parent '1:e0ae' handle 'e0ae:' pfifo limit '64'
+run 431 tc class add dev 'imq1' parent '1:5066' classid '1:e0ae' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 432 tc qdisc add dev 'imq1' parent '1:e0ae' handle 'e0ae:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.115
-run 434 tc class add dev 'imq1' parent '1:5066' classid '1:ce1b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 435 tc qdisc add dev 'imq1' parent '1:ce1b' handle 'ce1b:' pfifo limit '64'
+run 434 tc class add dev 'imq1' parent '1:5066' classid '1:ce1b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 435 tc qdisc add dev 'imq1' parent '1:ce1b' handle 'ce1b:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.116
-run 437 tc class add dev 'imq1' parent '1:5066' classid '1:bb88' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 438 tc qdisc add dev 'imq1' parent '1:bb88' handle 'bb88:' pfifo limit '64'
+run 437 tc class add dev 'imq1' parent '1:5066' classid '1:bb88' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 438 tc qdisc add dev 'imq1' parent '1:bb88' handle 'bb88:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.117
-run 440 tc class add dev 'imq1' parent '1:5066' classid '1:a8f5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 441 tc qdisc add dev 'imq1' parent '1:a8f5' handle 'a8f5:' pfifo limit '64'
+run 440 tc class add dev 'imq1' parent '1:5066' classid '1:a8f5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 441 tc qdisc add dev 'imq1' parent '1:a8f5' handle 'a8f5:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.118
-run 443 tc class add dev 'imq1' parent '1:5066' classid '1:1ca' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 444 tc qdisc add dev 'imq1' parent '1:1ca' handle '1ca:' pfifo limit '64'
+run 443 tc class add dev 'imq1' parent '1:5066' classid '1:1ca' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 444 tc qdisc add dev 'imq1' parent '1:1ca' handle '1ca:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.119
-run 446 tc class add dev 'imq1' parent '1:5066' classid '1:ef26' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 447 tc qdisc add dev 'imq1' parent '1:ef26' handle 'ef26:' pfifo limit '64'
+run 446 tc class add dev 'imq1' parent '1:5066' classid '1:ef26' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 447 tc qdisc add dev 'imq1' parent '1:ef26' handle 'ef26:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.120
-run 449 tc class add dev 'imq1' parent '1:5066' classid '1:449e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 450 tc qdisc add dev 'imq1' parent '1:449e' handle '449e:' pfifo limit '64'
+run 449 tc class add dev 'imq1' parent '1:5066' classid '1:449e' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 450 tc qdisc add dev 'imq1' parent '1:449e' handle '449e:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.121
-run 452 tc class add dev 'imq1' parent '1:5066' classid '1:5731' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 453 tc qdisc add dev 'imq1' parent '1:5731' handle '5731:' pfifo limit '64'
+run 452 tc class add dev 'imq1' parent '1:5066' classid '1:5731' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 453 tc qdisc add dev 'imq1' parent '1:5731' handle '5731:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.122
-run 455 tc class add dev 'imq1' parent '1:5066' classid '1:1f78' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 456 tc qdisc add dev 'imq1' parent '1:1f78' handle '1f78:' pfifo limit '64'
+run 455 tc class add dev 'imq1' parent '1:5066' classid '1:1f78' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 456 tc qdisc add dev 'imq1' parent '1:1f78' handle '1f78:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.123
-run 458 tc class add dev 'imq1' parent '1:5066' classid '1:320b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 459 tc qdisc add dev 'imq1' parent '1:320b' handle '320b:' pfifo limit '64'
+run 458 tc class add dev 'imq1' parent '1:5066' classid '1:320b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 459 tc qdisc add dev 'imq1' parent '1:320b' handle '320b:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.124
-run 461 tc class add dev 'imq1' parent '1:5066' classid '1:fa41' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 462 tc qdisc add dev 'imq1' parent '1:fa41' handle 'fa41:' pfifo limit '64'
+run 461 tc class add dev 'imq1' parent '1:5066' classid '1:fa41' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 462 tc qdisc add dev 'imq1' parent '1:fa41' handle 'fa41:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.125
-run 464 tc class add dev 'imq1' parent '1:5066' classid '1:ce5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 465 tc qdisc add dev 'imq1' parent '1:ce5' handle 'ce5:' pfifo limit '64'
+run 464 tc class add dev 'imq1' parent '1:5066' classid '1:ce5' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 465 tc qdisc add dev 'imq1' parent '1:ce5' handle 'ce5:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.126
-run 467 tc class add dev 'imq1' parent '1:5066' classid '1:d51b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 468 tc qdisc add dev 'imq1' parent '1:d51b' handle 'd51b:' pfifo limit '64'
+run 467 tc class add dev 'imq1' parent '1:5066' classid '1:d51b' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 468 tc qdisc add dev 'imq1' parent '1:d51b' handle 'd51b:' bfifo limit '134272'
 # shared guests › guest-wifi › 192.168.20.127
-run 470 tc class add dev 'imq1' parent '1:5066' classid '1:e7ae' htb rate '7031bit' ceil '2mbit' prio '3' quantum '1514' burst '1601b' cburst '67136b'
-run 471 tc qdisc add dev 'imq1' parent '1:e7ae' handle 'e7ae:' pfifo limit '64'
+run 470 tc class add dev 'imq1' parent '1:5066' classid '1:e7ae' htb rate '7031bit' ceil '2mbit' prio '3' quantum '67136' burst '1601b' cburst '67136b'
+run 471 tc qdisc add dev 'imq1' parent '1:e7ae' handle 'e7ae:' bfifo limit '134272'
 # shared guests › lobby
-run 473 tc class add dev 'imq1' parent '1:1' classid '1:f0ee' htb rate '900kbit' ceil '2mbit' prio '3' quantum '11250' burst '1713b' cburst '67136b'
-run 474 tc qdisc add dev 'imq1' parent '1:f0ee' handle 'f0ee:' pfifo limit '64'
+run 473 tc class add dev 'imq1' parent '1:1' classid '1:f0ee' htb rate '900kbit' ceil '2mbit' prio '3' quantum '67136' burst '1713b' cburst '67136b'
+run 474 tc qdisc add dev 'imq1' parent '1:f0ee' handle 'f0ee:' bfifo limit '134272'
 # shared guests › guest-p2p
 run 476 tc filter add dev 'imq1' parent '1:' protocol all prio '3' u32 match u32 '0x00000000' '0x00000000' at '0' match mark '0x00000040' '0x000000f0' flowid '1:3c36'
 # shared guests › guest-wifi
@@ -609,19 +609,19 @@ run 608 tc filter add dev 'imq1' parent '1:5066' protocol ip prio '32768' u32 ht
 run 609 tc filter add dev 'imq1' parent '1:5066' protocol ip prio '32768' u32 ht '63b:7f:' match u32 '0xc0a8147f' '0xffffffff' at '12' flowid '1:e7ae'
 # ppp0 egress
 run 611 tc qdisc add dev 'ppp0' root handle '1:' stab linklayer atm overhead '40' mpu '0' htb default 'dd8e'
-run 612 tc class add dev 'ppp0' parent '1:' classid '1:1' htb rate '2700kbit' ceil '2700kbit' prio '7' quantum '33750' burst '1938b' cburst '67136b'
+run 612 tc class add dev 'ppp0' parent '1:' classid '1:1' htb rate '2700kbit' ceil '2700kbit' prio '7' quantum '67136' burst '1938b' cburst '67136b'
 # ppp0 egress › voice
-run 614 tc class add dev 'ppp0' parent '1:1' classid '1:43ed' htb rate '500kbit' ceil '1mbit' prio '0' quantum '6250' burst '1663b' cburst '67136b'
-run 615 tc qdisc add dev 'ppp0' parent '1:43ed' handle '43ed:' pfifo limit '64'
+run 614 tc class add dev 'ppp0' parent '1:1' classid '1:43ed' htb rate '500kbit' ceil '1mbit' prio '0' quantum '67136' burst '1663b' cburst '67136b'
+run 615 tc qdisc add dev 'ppp0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # ppp0 egress › interactive
-run 617 tc class add dev 'ppp0' parent '1:1' classid '1:5803' htb rate '500kbit' ceil '2700kbit' prio '1' quantum '6250' burst '1663b' cburst '67136b'
-run 618 tc qdisc add dev 'ppp0' parent '1:5803' handle '5803:' pfifo limit '64'
+run 617 tc class add dev 'ppp0' parent '1:1' classid '1:5803' htb rate '500kbit' ceil '2700kbit' prio '1' quantum '67136' burst '1663b' cburst '67136b'
+run 618 tc qdisc add dev 'ppp0' parent '1:5803' handle '5803:' bfifo limit '134272'
 # ppp0 egress › p2p
-run 620 tc class add dev 'ppp0' parent '1:1' classid '1:bd4' htb rate '300kbit' ceil '1mbit' prio '7' quantum '3750' burst '1638b' cburst '67136b'
-run 621 tc qdisc add dev 'ppp0' parent '1:bd4' handle 'bd4:' pfifo limit '64'
+run 620 tc class add dev 'ppp0' parent '1:1' classid '1:bd4' htb rate '300kbit' ceil '1mbit' prio '7' quantum '67136' burst '1638b' cburst '67136b'
+run 621 tc qdisc add dev 'ppp0' parent '1:bd4' handle 'bd4:' bfifo limit '134272'
 # ppp0 egress › bulk
-run 623 tc class add dev 'ppp0' parent '1:1' classid '1:dd8e' htb rate '1400kbit' ceil '2700kbit' prio '4' quantum '17500' burst '1775b' cburst '67136b'
-run 624 tc qdisc add dev 'ppp0' parent '1:dd8e' handle 'dd8e:' pfifo limit '64'
+run 623 tc class add dev 'ppp0' parent '1:1' classid '1:dd8e' htb rate '1400kbit' ceil '2700kbit' prio '4' quantum '67136' burst '1775b' cburst '67136b'
+run 624 tc qdisc add dev 'ppp0' parent '1:dd8e' handle 'dd8e:' bfifo limit '134272'
 # ppp0 egress › voice
 run 626 tc filter add dev 'ppp0' parent '1:' protocol all prio '3' u32 match u32 '0x00000000' '0x00000000' at '0' match mark '0x00000010' '0x000000f0' flowid '1:43ed'
 # ppp0 egress › interactive

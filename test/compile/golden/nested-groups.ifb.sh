@@ -24,22 +24,22 @@ run 23 tc class add dev 'lan0' parent '1:' classid '1:1' htb rate '90mbit' ceil 
 # lan0 egress › office
 run 25 tc class add dev 'lan0' parent '1:1' classid '1:e7b' htb rate '40mbit' ceil '90mbit' prio '1' quantum '200000' burst '6600b' cburst '67136b'
 # lan0 egress › office › voip
-run 27 tc class add dev 'lan0' parent '1:e7b' classid '1:fcd5' htb rate '5mbit' ceil '10mbit' prio '0' quantum '62500' burst '2225b' cburst '67136b'
-run 28 tc qdisc add dev 'lan0' parent '1:fcd5' handle 'fcd5:' pfifo limit '83'
+run 27 tc class add dev 'lan0' parent '1:e7b' classid '1:fcd5' htb rate '5mbit' ceil '10mbit' prio '0' quantum '67136' burst '2225b' cburst '67136b'
+run 28 tc qdisc add dev 'lan0' parent '1:fcd5' handle 'fcd5:' bfifo limit '134272'
 # lan0 egress › office › desk
 run 30 tc class add dev 'lan0' parent '1:e7b' classid '1:b40' htb rate '30mbit' ceil '90mbit' prio '2' quantum '200000' burst '5350b' cburst '67136b'
-run 31 tc qdisc add dev 'lan0' parent '1:b40' handle 'b40:' pfifo limit '744'
+run 31 tc qdisc add dev 'lan0' parent '1:b40' handle 'b40:' bfifo limit '1125000'
 # lan0 egress › guests
 run 33 tc class add dev 'lan0' parent '1:1' classid '1:79c0' htb rate '20mbit' ceil '50mbit' prio '5' quantum '200000' burst '4100b' cburst '67136b'
 # lan0 egress › guests › guest-web
 run 35 tc class add dev 'lan0' parent '1:79c0' classid '1:b174' htb rate '10mbit' ceil '50mbit' prio '7' quantum '125000' burst '2850b' cburst '67136b'
-run 36 tc qdisc add dev 'lan0' parent '1:b174' handle 'b174:' pfifo limit '413'
+run 36 tc qdisc add dev 'lan0' parent '1:b174' handle 'b174:' bfifo limit '625000'
 # lan0 egress › guests › guest-dns
-run 38 tc class add dev 'lan0' parent '1:79c0' classid '1:a05c' htb rate '1mbit' ceil '2mbit' prio '7' quantum '12500' burst '1725b' cburst '67136b'
-run 39 tc qdisc add dev 'lan0' parent '1:a05c' handle 'a05c:' pfifo limit '64'
+run 38 tc class add dev 'lan0' parent '1:79c0' classid '1:a05c' htb rate '1mbit' ceil '2mbit' prio '7' quantum '67136' burst '1725b' cburst '67136b'
+run 39 tc qdisc add dev 'lan0' parent '1:a05c' handle 'a05c:' bfifo limit '134272'
 # lan0 egress › rest
 run 41 tc class add dev 'lan0' parent '1:1' classid '1:d533' htb rate '10mbit' ceil '90mbit' prio '6' quantum '125000' burst '2850b' cburst '67136b'
-run 42 tc qdisc add dev 'lan0' parent '1:d533' handle 'd533:' pfifo limit '744'
+run 42 tc qdisc add dev 'lan0' parent '1:d533' handle 'd533:' bfifo limit '1125000'
 # lan0 egress › office
 run 44 tc filter add dev 'lan0' parent '1:' protocol ip prio '1' u32 match u32 '0x0a010000' '0xffff0000' at '12' flowid '1:e7b'
 run 45 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00010000' '0xffff0000' at '12' flowid '1:e7b'

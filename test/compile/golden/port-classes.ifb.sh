@@ -22,65 +22,65 @@ quiet tc qdisc del dev 'wan0' root
 run 22 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
 run 23 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '200000' burst '12850b' cburst '67136b'
 # wan0 egress › voice
-run 25 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '10mbit' prio '0' quantum '25000' burst '1850b' cburst '67136b'
-run 26 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' pfifo limit '83'
+run 25 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '10mbit' prio '0' quantum '67136' burst '1850b' cburst '67136b'
+run 26 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '134272'
 # wan0 egress › q1
-run 28 tc class add dev 'wan0' parent '1:1' classid '1:f35d' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 29 tc qdisc add dev 'wan0' parent '1:f35d' handle 'f35d:' pfifo limit '166'
+run 28 tc class add dev 'wan0' parent '1:1' classid '1:f35d' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 29 tc qdisc add dev 'wan0' parent '1:f35d' handle 'f35d:' bfifo limit '250000'
 # wan0 egress › q2
-run 31 tc class add dev 'wan0' parent '1:1' classid '1:601' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 32 tc qdisc add dev 'wan0' parent '1:601' handle '601:' pfifo limit '166'
+run 31 tc class add dev 'wan0' parent '1:1' classid '1:601' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 32 tc qdisc add dev 'wan0' parent '1:601' handle '601:' bfifo limit '250000'
 # wan0 egress › q3
-run 34 tc class add dev 'wan0' parent '1:1' classid '1:1894' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 35 tc qdisc add dev 'wan0' parent '1:1894' handle '1894:' pfifo limit '166'
+run 34 tc class add dev 'wan0' parent '1:1' classid '1:1894' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 35 tc qdisc add dev 'wan0' parent '1:1894' handle '1894:' bfifo limit '250000'
 # wan0 egress › q4
-run 37 tc class add dev 'wan0' parent '1:1' classid '1:967e' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 38 tc qdisc add dev 'wan0' parent '1:967e' handle '967e:' pfifo limit '166'
+run 37 tc class add dev 'wan0' parent '1:1' classid '1:967e' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 38 tc qdisc add dev 'wan0' parent '1:967e' handle '967e:' bfifo limit '250000'
 # wan0 egress › q5
-run 40 tc class add dev 'wan0' parent '1:1' classid '1:a911' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 41 tc qdisc add dev 'wan0' parent '1:a911' handle 'a911:' pfifo limit '166'
+run 40 tc class add dev 'wan0' parent '1:1' classid '1:a911' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 41 tc qdisc add dev 'wan0' parent '1:a911' handle 'a911:' bfifo limit '250000'
 # wan0 egress › q6
-run 43 tc class add dev 'wan0' parent '1:1' classid '1:bba4' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 44 tc qdisc add dev 'wan0' parent '1:bba4' handle 'bba4:' pfifo limit '166'
+run 43 tc class add dev 'wan0' parent '1:1' classid '1:bba4' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 44 tc qdisc add dev 'wan0' parent '1:bba4' handle 'bba4:' bfifo limit '250000'
 # wan0 egress › q7
-run 46 tc class add dev 'wan0' parent '1:1' classid '1:ce37' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 47 tc qdisc add dev 'wan0' parent '1:ce37' handle 'ce37:' pfifo limit '166'
+run 46 tc class add dev 'wan0' parent '1:1' classid '1:ce37' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 47 tc qdisc add dev 'wan0' parent '1:ce37' handle 'ce37:' bfifo limit '250000'
 # wan0 egress › q8
-run 49 tc class add dev 'wan0' parent '1:1' classid '1:4c32' htb rate '2mbit' ceil '20mbit' prio '1' quantum '25000' burst '1850b' cburst '67136b'
-run 50 tc qdisc add dev 'wan0' parent '1:4c32' handle '4c32:' pfifo limit '166'
+run 49 tc class add dev 'wan0' parent '1:1' classid '1:4c32' htb rate '2mbit' ceil '20mbit' prio '1' quantum '67136' burst '1850b' cburst '67136b'
+run 50 tc qdisc add dev 'wan0' parent '1:4c32' handle '4c32:' bfifo limit '250000'
 # wan0 egress › web
 run 52 tc class add dev 'wan0' parent '1:1' classid '1:ca1b' htb rate '10mbit' ceil '90mbit' prio '2' quantum '125000' burst '2850b' cburst '67136b'
-run 53 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' pfifo limit '744'
+run 53 tc qdisc add dev 'wan0' parent '1:ca1b' handle 'ca1b:' bfifo limit '1125000'
 # wan0 egress › mirror
 run 55 tc class add dev 'wan0' parent '1:1' classid '1:6e5e' htb rate '10mbit' ceil '50mbit' prio '3' quantum '125000' burst '2850b' cburst '67136b'
-run 56 tc qdisc add dev 'wan0' parent '1:6e5e' handle '6e5e:' pfifo limit '413'
+run 56 tc qdisc add dev 'wan0' parent '1:6e5e' handle '6e5e:' bfifo limit '625000'
 # wan0 egress › t1
-run 58 tc class add dev 'wan0' parent '1:1' classid '1:797b' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 59 tc qdisc add dev 'wan0' parent '1:797b' handle '797b:' pfifo limit '83'
+run 58 tc class add dev 'wan0' parent '1:1' classid '1:797b' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 59 tc qdisc add dev 'wan0' parent '1:797b' handle '797b:' bfifo limit '134272'
 # wan0 egress › t2
-run 61 tc class add dev 'wan0' parent '1:1' classid '1:66e8' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 62 tc qdisc add dev 'wan0' parent '1:66e8' handle '66e8:' pfifo limit '83'
+run 61 tc class add dev 'wan0' parent '1:1' classid '1:66e8' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 62 tc qdisc add dev 'wan0' parent '1:66e8' handle '66e8:' bfifo limit '134272'
 # wan0 egress › t3
-run 64 tc class add dev 'wan0' parent '1:1' classid '1:5455' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 65 tc qdisc add dev 'wan0' parent '1:5455' handle '5455:' pfifo limit '83'
+run 64 tc class add dev 'wan0' parent '1:1' classid '1:5455' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 65 tc qdisc add dev 'wan0' parent '1:5455' handle '5455:' bfifo limit '134272'
 # wan0 egress › t4
-run 67 tc class add dev 'wan0' parent '1:1' classid '1:d65a' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 68 tc qdisc add dev 'wan0' parent '1:d65a' handle 'd65a:' pfifo limit '83'
+run 67 tc class add dev 'wan0' parent '1:1' classid '1:d65a' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 68 tc qdisc add dev 'wan0' parent '1:d65a' handle 'd65a:' bfifo limit '134272'
 # wan0 egress › t5
-run 70 tc class add dev 'wan0' parent '1:1' classid '1:c3c7' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 71 tc qdisc add dev 'wan0' parent '1:c3c7' handle 'c3c7:' pfifo limit '83'
+run 70 tc class add dev 'wan0' parent '1:1' classid '1:c3c7' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 71 tc qdisc add dev 'wan0' parent '1:c3c7' handle 'c3c7:' bfifo limit '134272'
 # wan0 egress › t6
-run 73 tc class add dev 'wan0' parent '1:1' classid '1:b134' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 74 tc qdisc add dev 'wan0' parent '1:b134' handle 'b134:' pfifo limit '83'
+run 73 tc class add dev 'wan0' parent '1:1' classid '1:b134' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 74 tc qdisc add dev 'wan0' parent '1:b134' handle 'b134:' bfifo limit '134272'
 # wan0 egress › t7
-run 76 tc class add dev 'wan0' parent '1:1' classid '1:9ea1' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 77 tc qdisc add dev 'wan0' parent '1:9ea1' handle '9ea1:' pfifo limit '83'
+run 76 tc class add dev 'wan0' parent '1:1' classid '1:9ea1' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 77 tc qdisc add dev 'wan0' parent '1:9ea1' handle '9ea1:' bfifo limit '134272'
 # wan0 egress › t8
-run 79 tc class add dev 'wan0' parent '1:1' classid '1:20b7' htb rate '1mbit' ceil '10mbit' prio '4' quantum '12500' burst '1725b' cburst '67136b'
-run 80 tc qdisc add dev 'wan0' parent '1:20b7' handle '20b7:' pfifo limit '83'
+run 79 tc class add dev 'wan0' parent '1:1' classid '1:20b7' htb rate '1mbit' ceil '10mbit' prio '4' quantum '67136' burst '1725b' cburst '67136b'
+run 80 tc qdisc add dev 'wan0' parent '1:20b7' handle '20b7:' bfifo limit '134272'
 # wan0 egress › rest
 run 82 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '10mbit' ceil '90mbit' prio '6' quantum '125000' burst '2850b' cburst '67136b'
-run 83 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' pfifo limit '744'
+run 83 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '1125000'
 # wan0 egress › voice … web (by port)
 run 85 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' handle '3da:' u32 divisor '256'
 run 86 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' handle '71b:' u32 divisor '256'

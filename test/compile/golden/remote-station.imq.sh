@@ -39,14 +39,14 @@ ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 35 ip6ta
 run 39 tc qdisc add dev 'imq0' root handle '1:' htb default 'dd8e'
 run 40 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '27mbit' ceil '27mbit' prio '7' quantum '200000' burst '4975b' cburst '67136b'
 # radio0 ingress › interactive
-run 42 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '5mbit' ceil '27mbit' prio '1' quantum '62500' burst '2225b' cburst '67136b'
-run 43 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' pfifo limit '223'
+run 42 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '5mbit' ceil '27mbit' prio '1' quantum '67136' burst '2225b' cburst '67136b'
+run 43 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' bfifo limit '337500'
 # radio0 ingress › web
 run 45 tc class add dev 'imq0' parent '1:1' classid '1:ca1b' htb rate '12mbit' ceil '27mbit' prio '2' quantum '150000' burst '3100b' cburst '67136b'
-run 46 tc qdisc add dev 'imq0' parent '1:ca1b' handle 'ca1b:' pfifo limit '223'
+run 46 tc qdisc add dev 'imq0' parent '1:ca1b' handle 'ca1b:' bfifo limit '337500'
 # radio0 ingress › bulk
 run 48 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '27mbit' prio '4' quantum '125000' burst '2850b' cburst '67136b'
-run 49 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' pfifo limit '223'
+run 49 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' bfifo limit '337500'
 # radio0 ingress › interactive
 run 51 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
 run 52 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'

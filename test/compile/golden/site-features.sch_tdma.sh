@@ -27,786 +27,786 @@ quiet tc qdisc del dev 'wan0' clsact; quiet tc qdisc del dev 'wan0' ingress
 run 27 tc qdisc add dev 'ifb0' root handle '1:' stab linklayer atm overhead '26' mpu '0' htb default 'dd8e'
 run 28 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '14400kbit' ceil '14400kbit' prio '7' quantum '180000' burst '3400b' cburst '67136b'
 # wan0 ingress › voip
-run 30 tc class add dev 'ifb0' parent '1:1' classid '1:25be' htb rate '1440kbit' ceil '7200kbit' prio '0' quantum '18000' burst '1780b' cburst '67136b'
+run 30 tc class add dev 'ifb0' parent '1:1' classid '1:25be' htb rate '1440kbit' ceil '7200kbit' prio '0' quantum '67136' burst '1780b' cburst '67136b'
 run 31 tc qdisc add dev 'ifb0' parent '1:25be' handle '25be:' pfifo limit '200'
 # wan0 ingress › admin
-run 33 tc class add dev 'ifb0' parent '1:1' classid '1:b79f' htb rate '720kbit' ceil '12960kbit' prio '1' quantum '9000' burst '1690b' cburst '67136b'
+run 33 tc class add dev 'ifb0' parent '1:1' classid '1:b79f' htb rate '720kbit' ceil '12960kbit' prio '1' quantum '67136' burst '1690b' cburst '67136b'
 run 34 tc qdisc add dev 'ifb0' parent '1:b79f' handle 'b79f:' pfifo limit '200'
 # wan0 ingress › guests
-run 36 tc class add dev 'ifb0' parent '1:1' classid '1:79c0' htb rate '4320kbit' ceil '8640kbit' prio '5' quantum '54000' burst '2140b' cburst '67136b'
+run 36 tc class add dev 'ifb0' parent '1:1' classid '1:79c0' htb rate '4320kbit' ceil '8640kbit' prio '5' quantum '67136' burst '2140b' cburst '67136b'
 # wan0 ingress › guests › 192.168.10.0
-run 38 tc class add dev 'ifb0' parent '1:79c0' classid '1:afc7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 38 tc class add dev 'ifb0' parent '1:79c0' classid '1:afc7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 39 tc qdisc add dev 'ifb0' parent '1:afc7' handle 'afc7:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.1
-run 41 tc class add dev 'ifb0' parent '1:79c0' classid '1:9d34' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 41 tc class add dev 'ifb0' parent '1:79c0' classid '1:9d34' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 42 tc qdisc add dev 'ifb0' parent '1:9d34' handle '9d34:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.2
-run 44 tc class add dev 'ifb0' parent '1:79c0' classid '1:8aa1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 44 tc class add dev 'ifb0' parent '1:79c0' classid '1:8aa1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 45 tc qdisc add dev 'ifb0' parent '1:8aa1' handle '8aa1:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.3
-run 47 tc class add dev 'ifb0' parent '1:79c0' classid '1:780e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 47 tc class add dev 'ifb0' parent '1:79c0' classid '1:780e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 48 tc qdisc add dev 'ifb0' parent '1:780e' handle '780e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.4
-run 50 tc class add dev 'ifb0' parent '1:79c0' classid '1:657b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 50 tc class add dev 'ifb0' parent '1:79c0' classid '1:657b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 51 tc qdisc add dev 'ifb0' parent '1:657b' handle '657b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.5
-run 53 tc class add dev 'ifb0' parent '1:79c0' classid '1:52e8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 53 tc class add dev 'ifb0' parent '1:79c0' classid '1:52e8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 54 tc qdisc add dev 'ifb0' parent '1:52e8' handle '52e8:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.6
-run 56 tc class add dev 'ifb0' parent '1:79c0' classid '1:4055' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 56 tc class add dev 'ifb0' parent '1:79c0' classid '1:4055' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 57 tc qdisc add dev 'ifb0' parent '1:4055' handle '4055:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.7
-run 59 tc class add dev 'ifb0' parent '1:79c0' classid '1:2dc2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 59 tc class add dev 'ifb0' parent '1:79c0' classid '1:2dc2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 60 tc qdisc add dev 'ifb0' parent '1:2dc2' handle '2dc2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.8
-run 62 tc class add dev 'ifb0' parent '1:79c0' classid '1:1b2f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 62 tc class add dev 'ifb0' parent '1:79c0' classid '1:1b2f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 63 tc qdisc add dev 'ifb0' parent '1:1b2f' handle '1b2f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.9
-run 65 tc class add dev 'ifb0' parent '1:79c0' classid '1:89c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 65 tc class add dev 'ifb0' parent '1:79c0' classid '1:89c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 66 tc qdisc add dev 'ifb0' parent '1:89c' handle '89c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.10
-run 68 tc class add dev 'ifb0' parent '1:79c0' classid '1:c3c2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 68 tc class add dev 'ifb0' parent '1:79c0' classid '1:c3c2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 69 tc qdisc add dev 'ifb0' parent '1:c3c2' handle 'c3c2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.11
-run 71 tc class add dev 'ifb0' parent '1:79c0' classid '1:d655' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 71 tc class add dev 'ifb0' parent '1:79c0' classid '1:d655' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 72 tc qdisc add dev 'ifb0' parent '1:d655' handle 'd655:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.12
-run 74 tc class add dev 'ifb0' parent '1:79c0' classid '1:9e9c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 74 tc class add dev 'ifb0' parent '1:79c0' classid '1:9e9c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 75 tc qdisc add dev 'ifb0' parent '1:9e9c' handle '9e9c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.13
-run 77 tc class add dev 'ifb0' parent '1:79c0' classid '1:b12f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 77 tc class add dev 'ifb0' parent '1:79c0' classid '1:b12f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 78 tc qdisc add dev 'ifb0' parent '1:b12f' handle 'b12f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.14
-run 80 tc class add dev 'ifb0' parent '1:79c0' classid '1:e1f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 80 tc class add dev 'ifb0' parent '1:79c0' classid '1:e1f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 81 tc qdisc add dev 'ifb0' parent '1:e1f' handle 'e1f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.15
-run 83 tc class add dev 'ifb0' parent '1:79c0' classid '1:20b2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 83 tc class add dev 'ifb0' parent '1:79c0' classid '1:20b2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 84 tc qdisc add dev 'ifb0' parent '1:20b2' handle '20b2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.16
-run 86 tc class add dev 'ifb0' parent '1:79c0' classid '1:e8e8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 86 tc class add dev 'ifb0' parent '1:79c0' classid '1:e8e8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 87 tc qdisc add dev 'ifb0' parent '1:e8e8' handle 'e8e8:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.17
-run 89 tc class add dev 'ifb0' parent '1:79c0' classid '1:fb7b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 89 tc class add dev 'ifb0' parent '1:79c0' classid '1:fb7b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 90 tc qdisc add dev 'ifb0' parent '1:fb7b' handle 'fb7b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.18
-run 92 tc class add dev 'ifb0' parent '1:79c0' classid '1:2f2a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 92 tc class add dev 'ifb0' parent '1:79c0' classid '1:2f2a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 93 tc qdisc add dev 'ifb0' parent '1:2f2a' handle '2f2a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.19
-run 95 tc class add dev 'ifb0' parent '1:79c0' classid '1:41bd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 95 tc class add dev 'ifb0' parent '1:79c0' classid '1:41bd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 96 tc qdisc add dev 'ifb0' parent '1:41bd' handle '41bd:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.20
-run 98 tc class add dev 'ifb0' parent '1:79c0' classid '1:1597' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 98 tc class add dev 'ifb0' parent '1:79c0' classid '1:1597' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 99 tc qdisc add dev 'ifb0' parent '1:1597' handle '1597:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.21
-run 101 tc class add dev 'ifb0' parent '1:79c0' classid '1:304' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 101 tc class add dev 'ifb0' parent '1:79c0' classid '1:304' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 102 tc qdisc add dev 'ifb0' parent '1:304' handle '304:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.22
-run 104 tc class add dev 'ifb0' parent '1:79c0' classid '1:f060' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 104 tc class add dev 'ifb0' parent '1:79c0' classid '1:f060' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 105 tc qdisc add dev 'ifb0' parent '1:f060' handle 'f060:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.23
-run 107 tc class add dev 'ifb0' parent '1:79c0' classid '1:ddcd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 107 tc class add dev 'ifb0' parent '1:79c0' classid '1:ddcd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 108 tc qdisc add dev 'ifb0' parent '1:ddcd' handle 'ddcd:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.24
-run 110 tc class add dev 'ifb0' parent '1:79c0' classid '1:cb3a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 110 tc class add dev 'ifb0' parent '1:79c0' classid '1:cb3a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 111 tc qdisc add dev 'ifb0' parent '1:cb3a' handle 'cb3a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.25
-run 113 tc class add dev 'ifb0' parent '1:79c0' classid '1:b8a7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 113 tc class add dev 'ifb0' parent '1:79c0' classid '1:b8a7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 114 tc qdisc add dev 'ifb0' parent '1:b8a7' handle 'b8a7:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.26
-run 116 tc class add dev 'ifb0' parent '1:79c0' classid '1:a614' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 116 tc class add dev 'ifb0' parent '1:79c0' classid '1:a614' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 117 tc qdisc add dev 'ifb0' parent '1:a614' handle 'a614:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.27
-run 119 tc class add dev 'ifb0' parent '1:79c0' classid '1:9381' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 119 tc class add dev 'ifb0' parent '1:79c0' classid '1:9381' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 120 tc qdisc add dev 'ifb0' parent '1:9381' handle '9381:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.28
-run 122 tc class add dev 'ifb0' parent '1:79c0' classid '1:aa2f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 122 tc class add dev 'ifb0' parent '1:79c0' classid '1:aa2f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 123 tc qdisc add dev 'ifb0' parent '1:aa2f' handle 'aa2f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.29
-run 125 tc class add dev 'ifb0' parent '1:79c0' classid '1:979c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 125 tc class add dev 'ifb0' parent '1:79c0' classid '1:979c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 126 tc qdisc add dev 'ifb0' parent '1:979c' handle '979c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.30
-run 128 tc class add dev 'ifb0' parent '1:79c0' classid '1:1d42' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 128 tc class add dev 'ifb0' parent '1:79c0' classid '1:1d42' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 129 tc qdisc add dev 'ifb0' parent '1:1d42' handle '1d42:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.31
-run 131 tc class add dev 'ifb0' parent '1:79c0' classid '1:2fd5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 131 tc class add dev 'ifb0' parent '1:79c0' classid '1:2fd5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 132 tc qdisc add dev 'ifb0' parent '1:2fd5' handle '2fd5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.32
-run 134 tc class add dev 'ifb0' parent '1:79c0' classid '1:4268' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 134 tc class add dev 'ifb0' parent '1:79c0' classid '1:4268' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 135 tc qdisc add dev 'ifb0' parent '1:4268' handle '4268:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.33
-run 137 tc class add dev 'ifb0' parent '1:79c0' classid '1:54fb' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 137 tc class add dev 'ifb0' parent '1:79c0' classid '1:54fb' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 138 tc qdisc add dev 'ifb0' parent '1:54fb' handle '54fb:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.34
-run 140 tc class add dev 'ifb0' parent '1:79c0' classid '1:d2e5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 140 tc class add dev 'ifb0' parent '1:79c0' classid '1:d2e5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 141 tc qdisc add dev 'ifb0' parent '1:d2e5' handle 'd2e5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.35
-run 143 tc class add dev 'ifb0' parent '1:79c0' classid '1:e578' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 143 tc class add dev 'ifb0' parent '1:79c0' classid '1:e578' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 144 tc qdisc add dev 'ifb0' parent '1:e578' handle 'e578:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.36
-run 146 tc class add dev 'ifb0' parent '1:79c0' classid '1:f80b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 146 tc class add dev 'ifb0' parent '1:79c0' classid '1:f80b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 147 tc qdisc add dev 'ifb0' parent '1:f80b' handle 'f80b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.37
-run 149 tc class add dev 'ifb0' parent '1:79c0' classid '1:aaf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 149 tc class add dev 'ifb0' parent '1:79c0' classid '1:aaf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 150 tc qdisc add dev 'ifb0' parent '1:aaf' handle 'aaf:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.38
-run 152 tc class add dev 'ifb0' parent '1:79c0' classid '1:b1da' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 152 tc class add dev 'ifb0' parent '1:79c0' classid '1:b1da' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 153 tc qdisc add dev 'ifb0' parent '1:b1da' handle 'b1da:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.39
-run 155 tc class add dev 'ifb0' parent '1:79c0' classid '1:c46d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 155 tc class add dev 'ifb0' parent '1:79c0' classid '1:c46d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 156 tc qdisc add dev 'ifb0' parent '1:c46d' handle 'c46d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.40
-run 158 tc class add dev 'ifb0' parent '1:79c0' classid '1:6f06' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 158 tc class add dev 'ifb0' parent '1:79c0' classid '1:6f06' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 159 tc qdisc add dev 'ifb0' parent '1:6f06' handle '6f06:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.41
-run 161 tc class add dev 'ifb0' parent '1:79c0' classid '1:5c73' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 161 tc class add dev 'ifb0' parent '1:79c0' classid '1:5c73' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 162 tc qdisc add dev 'ifb0' parent '1:5c73' handle '5c73:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.42
-run 164 tc class add dev 'ifb0' parent '1:79c0' classid '1:942c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 164 tc class add dev 'ifb0' parent '1:79c0' classid '1:942c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 165 tc qdisc add dev 'ifb0' parent '1:942c' handle '942c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.43
-run 167 tc class add dev 'ifb0' parent '1:79c0' classid '1:8199' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 167 tc class add dev 'ifb0' parent '1:79c0' classid '1:8199' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 168 tc qdisc add dev 'ifb0' parent '1:8199' handle '8199:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.44
-run 170 tc class add dev 'ifb0' parent '1:79c0' classid '1:b952' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 170 tc class add dev 'ifb0' parent '1:79c0' classid '1:b952' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 171 tc qdisc add dev 'ifb0' parent '1:b952' handle 'b952:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.45
-run 173 tc class add dev 'ifb0' parent '1:79c0' classid '1:a6bf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 173 tc class add dev 'ifb0' parent '1:79c0' classid '1:a6bf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 174 tc qdisc add dev 'ifb0' parent '1:a6bf' handle 'a6bf:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.46
-run 176 tc class add dev 'ifb0' parent '1:79c0' classid '1:de78' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 176 tc class add dev 'ifb0' parent '1:79c0' classid '1:de78' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 177 tc qdisc add dev 'ifb0' parent '1:de78' handle 'de78:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.47
-run 179 tc class add dev 'ifb0' parent '1:79c0' classid '1:cbe5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 179 tc class add dev 'ifb0' parent '1:79c0' classid '1:cbe5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 180 tc qdisc add dev 'ifb0' parent '1:cbe5' handle 'cbe5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.48
-run 182 tc class add dev 'ifb0' parent '1:79c0' classid '1:3af' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 182 tc class add dev 'ifb0' parent '1:79c0' classid '1:3af' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 183 tc qdisc add dev 'ifb0' parent '1:3af' handle '3af:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.49
-run 185 tc class add dev 'ifb0' parent '1:79c0' classid '1:f10b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 185 tc class add dev 'ifb0' parent '1:79c0' classid '1:f10b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 186 tc qdisc add dev 'ifb0' parent '1:f10b' handle 'f10b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.50
-run 188 tc class add dev 'ifb0' parent '1:79c0' classid '1:135d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 188 tc class add dev 'ifb0' parent '1:79c0' classid '1:135d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 189 tc qdisc add dev 'ifb0' parent '1:135d' handle '135d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.51
-run 191 tc class add dev 'ifb0' parent '1:79c0' classid '1:25f0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 191 tc class add dev 'ifb0' parent '1:79c0' classid '1:25f0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 192 tc qdisc add dev 'ifb0' parent '1:25f0' handle '25f0:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.52
-run 194 tc class add dev 'ifb0' parent '1:79c0' classid '1:ee26' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 194 tc class add dev 'ifb0' parent '1:79c0' classid '1:ee26' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 195 tc qdisc add dev 'ifb0' parent '1:ee26' handle 'ee26:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.53
-run 197 tc class add dev 'ifb0' parent '1:79c0' classid '1:ca' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 197 tc class add dev 'ifb0' parent '1:79c0' classid '1:ca' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 198 tc qdisc add dev 'ifb0' parent '1:ca' handle 'ca:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.54
-run 200 tc class add dev 'ifb0' parent '1:79c0' classid '1:c900' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 200 tc class add dev 'ifb0' parent '1:79c0' classid '1:c900' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 201 tc qdisc add dev 'ifb0' parent '1:c900' handle 'c900:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.55
-run 203 tc class add dev 'ifb0' parent '1:79c0' classid '1:db93' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 203 tc class add dev 'ifb0' parent '1:79c0' classid '1:db93' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 204 tc qdisc add dev 'ifb0' parent '1:db93' handle 'db93:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.56
-run 206 tc class add dev 'ifb0' parent '1:79c0' classid '1:a3da' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 206 tc class add dev 'ifb0' parent '1:79c0' classid '1:a3da' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 207 tc qdisc add dev 'ifb0' parent '1:a3da' handle 'a3da:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.57
-run 209 tc class add dev 'ifb0' parent '1:79c0' classid '1:b66d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 209 tc class add dev 'ifb0' parent '1:79c0' classid '1:b66d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 210 tc qdisc add dev 'ifb0' parent '1:b66d' handle 'b66d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.58
-run 212 tc class add dev 'ifb0' parent '1:79c0' classid '1:7eb4' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 212 tc class add dev 'ifb0' parent '1:79c0' classid '1:7eb4' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 213 tc qdisc add dev 'ifb0' parent '1:7eb4' handle '7eb4:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.59
-run 215 tc class add dev 'ifb0' parent '1:79c0' classid '1:9147' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 215 tc class add dev 'ifb0' parent '1:79c0' classid '1:9147' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 216 tc qdisc add dev 'ifb0' parent '1:9147' handle '9147:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.60
-run 218 tc class add dev 'ifb0' parent '1:79c0' classid '1:1c29' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 218 tc class add dev 'ifb0' parent '1:79c0' classid '1:1c29' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 219 tc qdisc add dev 'ifb0' parent '1:1c29' handle '1c29:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.61
-run 221 tc class add dev 'ifb0' parent '1:79c0' classid '1:996' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 221 tc class add dev 'ifb0' parent '1:79c0' classid '1:996' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 222 tc qdisc add dev 'ifb0' parent '1:996' handle '996:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.62
-run 224 tc class add dev 'ifb0' parent '1:79c0' classid '1:f6f2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 224 tc class add dev 'ifb0' parent '1:79c0' classid '1:f6f2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 225 tc qdisc add dev 'ifb0' parent '1:f6f2' handle 'f6f2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.63
-run 227 tc class add dev 'ifb0' parent '1:79c0' classid '1:e45f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 227 tc class add dev 'ifb0' parent '1:79c0' classid '1:e45f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 228 tc qdisc add dev 'ifb0' parent '1:e45f' handle 'e45f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.64
-run 230 tc class add dev 'ifb0' parent '1:79c0' classid '1:6675' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 230 tc class add dev 'ifb0' parent '1:79c0' classid '1:6675' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 231 tc qdisc add dev 'ifb0' parent '1:6675' handle '6675:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.65
-run 233 tc class add dev 'ifb0' parent '1:79c0' classid '1:53e2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 233 tc class add dev 'ifb0' parent '1:79c0' classid '1:53e2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 234 tc qdisc add dev 'ifb0' parent '1:53e2' handle '53e2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.66
-run 236 tc class add dev 'ifb0' parent '1:79c0' classid '1:414f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 236 tc class add dev 'ifb0' parent '1:79c0' classid '1:414f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 237 tc qdisc add dev 'ifb0' parent '1:414f' handle '414f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.67
-run 239 tc class add dev 'ifb0' parent '1:79c0' classid '1:2ebc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 239 tc class add dev 'ifb0' parent '1:79c0' classid '1:2ebc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 240 tc qdisc add dev 'ifb0' parent '1:2ebc' handle '2ebc:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.68
-run 242 tc class add dev 'ifb0' parent '1:79c0' classid '1:8780' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 242 tc class add dev 'ifb0' parent '1:79c0' classid '1:8780' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 243 tc qdisc add dev 'ifb0' parent '1:8780' handle '8780:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.69
-run 245 tc class add dev 'ifb0' parent '1:79c0' classid '1:74ed' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 245 tc class add dev 'ifb0' parent '1:79c0' classid '1:74ed' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 246 tc qdisc add dev 'ifb0' parent '1:74ed' handle '74ed:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.70
-run 248 tc class add dev 'ifb0' parent '1:79c0' classid '1:6ded' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 248 tc class add dev 'ifb0' parent '1:79c0' classid '1:6ded' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 249 tc qdisc add dev 'ifb0' parent '1:6ded' handle '6ded:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.71
-run 251 tc class add dev 'ifb0' parent '1:79c0' classid '1:8080' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 251 tc class add dev 'ifb0' parent '1:79c0' classid '1:8080' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 252 tc qdisc add dev 'ifb0' parent '1:8080' handle '8080:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.72
-run 254 tc class add dev 'ifb0' parent '1:79c0' classid '1:9313' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 254 tc class add dev 'ifb0' parent '1:79c0' classid '1:9313' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 255 tc qdisc add dev 'ifb0' parent '1:9313' handle '9313:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.73
-run 257 tc class add dev 'ifb0' parent '1:79c0' classid '1:a5a6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 257 tc class add dev 'ifb0' parent '1:79c0' classid '1:a5a6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 258 tc qdisc add dev 'ifb0' parent '1:a5a6' handle 'a5a6:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.74
-run 260 tc class add dev 'ifb0' parent '1:79c0' classid '1:b839' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 260 tc class add dev 'ifb0' parent '1:79c0' classid '1:b839' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 261 tc qdisc add dev 'ifb0' parent '1:b839' handle 'b839:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.75
-run 263 tc class add dev 'ifb0' parent '1:79c0' classid '1:cacc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 263 tc class add dev 'ifb0' parent '1:79c0' classid '1:cacc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 264 tc qdisc add dev 'ifb0' parent '1:cacc' handle 'cacc:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.76
-run 266 tc class add dev 'ifb0' parent '1:79c0' classid '1:dd5f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 266 tc class add dev 'ifb0' parent '1:79c0' classid '1:dd5f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 267 tc qdisc add dev 'ifb0' parent '1:dd5f' handle 'dd5f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.77
-run 269 tc class add dev 'ifb0' parent '1:79c0' classid '1:eff2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 269 tc class add dev 'ifb0' parent '1:79c0' classid '1:eff2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 270 tc qdisc add dev 'ifb0' parent '1:eff2' handle 'eff2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.78
-run 272 tc class add dev 'ifb0' parent '1:79c0' classid '1:d944' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 272 tc class add dev 'ifb0' parent '1:79c0' classid '1:d944' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 273 tc qdisc add dev 'ifb0' parent '1:d944' handle 'd944:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.79
-run 275 tc class add dev 'ifb0' parent '1:79c0' classid '1:ebd7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 275 tc class add dev 'ifb0' parent '1:79c0' classid '1:ebd7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 276 tc qdisc add dev 'ifb0' parent '1:ebd7' handle 'ebd7:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.80
-run 278 tc class add dev 'ifb0' parent '1:79c0' classid '1:bfb1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 278 tc class add dev 'ifb0' parent '1:79c0' classid '1:bfb1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 279 tc qdisc add dev 'ifb0' parent '1:bfb1' handle 'bfb1:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.81
-run 281 tc class add dev 'ifb0' parent '1:79c0' classid '1:ad1e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 281 tc class add dev 'ifb0' parent '1:79c0' classid '1:ad1e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 282 tc qdisc add dev 'ifb0' parent '1:ad1e' handle 'ad1e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.82
-run 284 tc class add dev 'ifb0' parent '1:79c0' classid '1:e4d7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 284 tc class add dev 'ifb0' parent '1:79c0' classid '1:e4d7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 285 tc qdisc add dev 'ifb0' parent '1:e4d7' handle 'e4d7:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.83
-run 287 tc class add dev 'ifb0' parent '1:79c0' classid '1:d244' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 287 tc class add dev 'ifb0' parent '1:79c0' classid '1:d244' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 288 tc qdisc add dev 'ifb0' parent '1:d244' handle 'd244:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.84
-run 290 tc class add dev 'ifb0' parent '1:79c0' classid '1:7565' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 290 tc class add dev 'ifb0' parent '1:79c0' classid '1:7565' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 291 tc qdisc add dev 'ifb0' parent '1:7565' handle '7565:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.85
-run 293 tc class add dev 'ifb0' parent '1:79c0' classid '1:62d2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 293 tc class add dev 'ifb0' parent '1:79c0' classid '1:62d2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 294 tc qdisc add dev 'ifb0' parent '1:62d2' handle '62d2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.86
-run 296 tc class add dev 'ifb0' parent '1:79c0' classid '1:9a8b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 296 tc class add dev 'ifb0' parent '1:79c0' classid '1:9a8b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 297 tc qdisc add dev 'ifb0' parent '1:9a8b' handle '9a8b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.87
-run 299 tc class add dev 'ifb0' parent '1:79c0' classid '1:87f8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 299 tc class add dev 'ifb0' parent '1:79c0' classid '1:87f8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 300 tc qdisc add dev 'ifb0' parent '1:87f8' handle '87f8:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.88
-run 302 tc class add dev 'ifb0' parent '1:79c0' classid '1:545a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 302 tc class add dev 'ifb0' parent '1:79c0' classid '1:545a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 303 tc qdisc add dev 'ifb0' parent '1:545a' handle '545a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.89
-run 305 tc class add dev 'ifb0' parent '1:79c0' classid '1:41c7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 305 tc class add dev 'ifb0' parent '1:79c0' classid '1:41c7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 306 tc qdisc add dev 'ifb0' parent '1:41c7' handle '41c7:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.90
-run 308 tc class add dev 'ifb0' parent '1:79c0' classid '1:1186' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 308 tc class add dev 'ifb0' parent '1:79c0' classid '1:1186' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 309 tc qdisc add dev 'ifb0' parent '1:1186' handle '1186:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.91
-run 311 tc class add dev 'ifb0' parent '1:79c0' classid '1:2419' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 311 tc class add dev 'ifb0' parent '1:79c0' classid '1:2419' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 312 tc qdisc add dev 'ifb0' parent '1:2419' handle '2419:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.92
-run 314 tc class add dev 'ifb0' parent '1:79c0' classid '1:ec4f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 314 tc class add dev 'ifb0' parent '1:79c0' classid '1:ec4f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 315 tc qdisc add dev 'ifb0' parent '1:ec4f' handle 'ec4f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.93
-run 317 tc class add dev 'ifb0' parent '1:79c0' classid '1:fee2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 317 tc class add dev 'ifb0' parent '1:79c0' classid '1:fee2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 318 tc qdisc add dev 'ifb0' parent '1:fee2' handle 'fee2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.94
-run 320 tc class add dev 'ifb0' parent '1:79c0' classid '1:5bd2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 320 tc class add dev 'ifb0' parent '1:79c0' classid '1:5bd2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 321 tc qdisc add dev 'ifb0' parent '1:5bd2' handle '5bd2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.95
-run 323 tc class add dev 'ifb0' parent '1:79c0' classid '1:6e65' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 323 tc class add dev 'ifb0' parent '1:79c0' classid '1:6e65' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 324 tc qdisc add dev 'ifb0' parent '1:6e65' handle '6e65:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.96
-run 326 tc class add dev 'ifb0' parent '1:79c0' classid '1:36ac' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 326 tc class add dev 'ifb0' parent '1:79c0' classid '1:36ac' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 327 tc qdisc add dev 'ifb0' parent '1:36ac' handle '36ac:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.97
-run 329 tc class add dev 'ifb0' parent '1:79c0' classid '1:493f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 329 tc class add dev 'ifb0' parent '1:79c0' classid '1:493f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 330 tc qdisc add dev 'ifb0' parent '1:493f' handle '493f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.98
-run 332 tc class add dev 'ifb0' parent '1:79c0' classid '1:a61e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 332 tc class add dev 'ifb0' parent '1:79c0' classid '1:a61e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 333 tc qdisc add dev 'ifb0' parent '1:a61e' handle 'a61e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.99
-run 335 tc class add dev 'ifb0' parent '1:79c0' classid '1:b8b1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 335 tc class add dev 'ifb0' parent '1:79c0' classid '1:b8b1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 336 tc qdisc add dev 'ifb0' parent '1:b8b1' handle 'b8b1:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.100
-run 338 tc class add dev 'ifb0' parent '1:79c0' classid '1:a7e6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 338 tc class add dev 'ifb0' parent '1:79c0' classid '1:a7e6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 339 tc qdisc add dev 'ifb0' parent '1:a7e6' handle 'a7e6:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.101
-run 341 tc class add dev 'ifb0' parent '1:79c0' classid '1:ba79' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 341 tc class add dev 'ifb0' parent '1:79c0' classid '1:ba79' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 342 tc qdisc add dev 'ifb0' parent '1:ba79' handle 'ba79:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.102
-run 344 tc class add dev 'ifb0' parent '1:79c0' classid '1:82c0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 344 tc class add dev 'ifb0' parent '1:79c0' classid '1:82c0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 345 tc qdisc add dev 'ifb0' parent '1:82c0' handle '82c0:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.103
-run 347 tc class add dev 'ifb0' parent '1:79c0' classid '1:9553' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 347 tc class add dev 'ifb0' parent '1:79c0' classid '1:9553' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 348 tc qdisc add dev 'ifb0' parent '1:9553' handle '9553:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.104
-run 350 tc class add dev 'ifb0' parent '1:79c0' classid '1:5d9a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 350 tc class add dev 'ifb0' parent '1:79c0' classid '1:5d9a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 351 tc qdisc add dev 'ifb0' parent '1:5d9a' handle '5d9a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.105
-run 353 tc class add dev 'ifb0' parent '1:79c0' classid '1:702d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 353 tc class add dev 'ifb0' parent '1:79c0' classid '1:702d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 354 tc qdisc add dev 'ifb0' parent '1:702d' handle '702d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.106
-run 356 tc class add dev 'ifb0' parent '1:79c0' classid '1:3874' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 356 tc class add dev 'ifb0' parent '1:79c0' classid '1:3874' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 357 tc qdisc add dev 'ifb0' parent '1:3874' handle '3874:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.107
-run 359 tc class add dev 'ifb0' parent '1:79c0' classid '1:4b07' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 359 tc class add dev 'ifb0' parent '1:79c0' classid '1:4b07' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 360 tc qdisc add dev 'ifb0' parent '1:4b07' handle '4b07:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.108
-run 362 tc class add dev 'ifb0' parent '1:79c0' classid '1:134e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 362 tc class add dev 'ifb0' parent '1:79c0' classid '1:134e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 363 tc qdisc add dev 'ifb0' parent '1:134e' handle '134e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.109
-run 365 tc class add dev 'ifb0' parent '1:79c0' classid '1:25e1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 365 tc class add dev 'ifb0' parent '1:79c0' classid '1:25e1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 366 tc qdisc add dev 'ifb0' parent '1:25e1' handle '25e1:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.110
-run 368 tc class add dev 'ifb0' parent '1:79c0' classid '1:3a0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 368 tc class add dev 'ifb0' parent '1:79c0' classid '1:3a0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 369 tc qdisc add dev 'ifb0' parent '1:3a0' handle '3a0:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.111
-run 371 tc class add dev 'ifb0' parent '1:79c0' classid '1:f0fc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 371 tc class add dev 'ifb0' parent '1:79c0' classid '1:f0fc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 372 tc qdisc add dev 'ifb0' parent '1:f0fc' handle 'f0fc:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.112
-run 374 tc class add dev 'ifb0' parent '1:79c0' classid '1:28c6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 374 tc class add dev 'ifb0' parent '1:79c0' classid '1:28c6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 375 tc qdisc add dev 'ifb0' parent '1:28c6' handle '28c6:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.113
-run 377 tc class add dev 'ifb0' parent '1:79c0' classid '1:1633' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 377 tc class add dev 'ifb0' parent '1:79c0' classid '1:1633' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 378 tc qdisc add dev 'ifb0' parent '1:1633' handle '1633:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.114
-run 380 tc class add dev 'ifb0' parent '1:79c0' classid '1:4dec' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 380 tc class add dev 'ifb0' parent '1:79c0' classid '1:4dec' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 381 tc qdisc add dev 'ifb0' parent '1:4dec' handle '4dec:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.115
-run 383 tc class add dev 'ifb0' parent '1:79c0' classid '1:3b59' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 383 tc class add dev 'ifb0' parent '1:79c0' classid '1:3b59' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 384 tc qdisc add dev 'ifb0' parent '1:3b59' handle '3b59:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.116
-run 386 tc class add dev 'ifb0' parent '1:79c0' classid '1:7312' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 386 tc class add dev 'ifb0' parent '1:79c0' classid '1:7312' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 387 tc qdisc add dev 'ifb0' parent '1:7312' handle '7312:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.117
-run 389 tc class add dev 'ifb0' parent '1:79c0' classid '1:607f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 389 tc class add dev 'ifb0' parent '1:79c0' classid '1:607f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 390 tc qdisc add dev 'ifb0' parent '1:607f' handle '607f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.118
-run 392 tc class add dev 'ifb0' parent '1:79c0' classid '1:9838' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 392 tc class add dev 'ifb0' parent '1:79c0' classid '1:9838' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 393 tc qdisc add dev 'ifb0' parent '1:9838' handle '9838:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.119
-run 395 tc class add dev 'ifb0' parent '1:79c0' classid '1:85a5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 395 tc class add dev 'ifb0' parent '1:79c0' classid '1:85a5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 396 tc qdisc add dev 'ifb0' parent '1:85a5' handle '85a5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.120
-run 398 tc class add dev 'ifb0' parent '1:79c0' classid '1:166' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 398 tc class add dev 'ifb0' parent '1:79c0' classid '1:166' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 399 tc qdisc add dev 'ifb0' parent '1:166' handle '166:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.121
-run 401 tc class add dev 'ifb0' parent '1:79c0' classid '1:13f9' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 401 tc class add dev 'ifb0' parent '1:79c0' classid '1:13f9' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 402 tc qdisc add dev 'ifb0' parent '1:13f9' handle '13f9:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.122
-run 404 tc class add dev 'ifb0' parent '1:79c0' classid '1:268c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 404 tc class add dev 'ifb0' parent '1:79c0' classid '1:268c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 405 tc qdisc add dev 'ifb0' parent '1:268c' handle '268c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.123
-run 407 tc class add dev 'ifb0' parent '1:79c0' classid '1:391f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 407 tc class add dev 'ifb0' parent '1:79c0' classid '1:391f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 408 tc qdisc add dev 'ifb0' parent '1:391f' handle '391f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.124
-run 410 tc class add dev 'ifb0' parent '1:79c0' classid '1:4bb2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 410 tc class add dev 'ifb0' parent '1:79c0' classid '1:4bb2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 411 tc qdisc add dev 'ifb0' parent '1:4bb2' handle '4bb2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.125
-run 413 tc class add dev 'ifb0' parent '1:79c0' classid '1:5e45' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 413 tc class add dev 'ifb0' parent '1:79c0' classid '1:5e45' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 414 tc qdisc add dev 'ifb0' parent '1:5e45' handle '5e45:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.126
-run 416 tc class add dev 'ifb0' parent '1:79c0' classid '1:70d8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 416 tc class add dev 'ifb0' parent '1:79c0' classid '1:70d8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 417 tc qdisc add dev 'ifb0' parent '1:70d8' handle '70d8:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.127
-run 419 tc class add dev 'ifb0' parent '1:79c0' classid '1:836b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 419 tc class add dev 'ifb0' parent '1:79c0' classid '1:836b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 420 tc qdisc add dev 'ifb0' parent '1:836b' handle '836b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.128
-run 422 tc class add dev 'ifb0' parent '1:79c0' classid '1:6cbd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 422 tc class add dev 'ifb0' parent '1:79c0' classid '1:6cbd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 423 tc qdisc add dev 'ifb0' parent '1:6cbd' handle '6cbd:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.129
-run 425 tc class add dev 'ifb0' parent '1:79c0' classid '1:7f50' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 425 tc class add dev 'ifb0' parent '1:79c0' classid '1:7f50' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 426 tc qdisc add dev 'ifb0' parent '1:7f50' handle '7f50:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.130
-run 428 tc class add dev 'ifb0' parent '1:79c0' classid '1:f9aa' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 428 tc class add dev 'ifb0' parent '1:79c0' classid '1:f9aa' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 429 tc qdisc add dev 'ifb0' parent '1:f9aa' handle 'f9aa:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.131
-run 431 tc class add dev 'ifb0' parent '1:79c0' classid '1:e717' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 431 tc class add dev 'ifb0' parent '1:79c0' classid '1:e717' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 432 tc qdisc add dev 'ifb0' parent '1:e717' handle 'e717:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.132
-run 434 tc class add dev 'ifb0' parent '1:79c0' classid '1:d484' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 434 tc class add dev 'ifb0' parent '1:79c0' classid '1:d484' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 435 tc qdisc add dev 'ifb0' parent '1:d484' handle 'd484:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.133
-run 437 tc class add dev 'ifb0' parent '1:79c0' classid '1:c1f1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 437 tc class add dev 'ifb0' parent '1:79c0' classid '1:c1f1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 438 tc qdisc add dev 'ifb0' parent '1:c1f1' handle 'c1f1:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.134
-run 440 tc class add dev 'ifb0' parent '1:79c0' classid '1:4407' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 440 tc class add dev 'ifb0' parent '1:79c0' classid '1:4407' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 441 tc qdisc add dev 'ifb0' parent '1:4407' handle '4407:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.135
-run 443 tc class add dev 'ifb0' parent '1:79c0' classid '1:3174' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 443 tc class add dev 'ifb0' parent '1:79c0' classid '1:3174' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 444 tc qdisc add dev 'ifb0' parent '1:3174' handle '3174:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.136
-run 446 tc class add dev 'ifb0' parent '1:79c0' classid '1:1ee1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 446 tc class add dev 'ifb0' parent '1:79c0' classid '1:1ee1' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 447 tc qdisc add dev 'ifb0' parent '1:1ee1' handle '1ee1:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.137
-run 449 tc class add dev 'ifb0' parent '1:79c0' classid '1:c4e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 449 tc class add dev 'ifb0' parent '1:79c0' classid '1:c4e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 450 tc qdisc add dev 'ifb0' parent '1:c4e' handle 'c4e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.138
-run 452 tc class add dev 'ifb0' parent '1:79c0' classid '1:6512' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 452 tc class add dev 'ifb0' parent '1:79c0' classid '1:6512' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 453 tc qdisc add dev 'ifb0' parent '1:6512' handle '6512:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.139
-run 455 tc class add dev 'ifb0' parent '1:79c0' classid '1:527f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 455 tc class add dev 'ifb0' parent '1:79c0' classid '1:527f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 456 tc qdisc add dev 'ifb0' parent '1:527f' handle '527f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.140
-run 458 tc class add dev 'ifb0' parent '1:79c0' classid '1:573b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 458 tc class add dev 'ifb0' parent '1:79c0' classid '1:573b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 459 tc qdisc add dev 'ifb0' parent '1:573b' handle '573b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.141
-run 461 tc class add dev 'ifb0' parent '1:79c0' classid '1:69ce' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 461 tc class add dev 'ifb0' parent '1:79c0' classid '1:69ce' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 462 tc qdisc add dev 'ifb0' parent '1:69ce' handle '69ce:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.142
-run 464 tc class add dev 'ifb0' parent '1:79c0' classid '1:3215' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 464 tc class add dev 'ifb0' parent '1:79c0' classid '1:3215' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 465 tc qdisc add dev 'ifb0' parent '1:3215' handle '3215:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.143
-run 467 tc class add dev 'ifb0' parent '1:79c0' classid '1:44a8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 467 tc class add dev 'ifb0' parent '1:79c0' classid '1:44a8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 468 tc qdisc add dev 'ifb0' parent '1:44a8' handle '44a8:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.144
-run 470 tc class add dev 'ifb0' parent '1:79c0' classid '1:a187' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 470 tc class add dev 'ifb0' parent '1:79c0' classid '1:a187' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 471 tc qdisc add dev 'ifb0' parent '1:a187' handle 'a187:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.145
-run 473 tc class add dev 'ifb0' parent '1:79c0' classid '1:b41a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 473 tc class add dev 'ifb0' parent '1:79c0' classid '1:b41a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 474 tc qdisc add dev 'ifb0' parent '1:b41a' handle 'b41a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.146
-run 476 tc class add dev 'ifb0' parent '1:79c0' classid '1:7c61' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 476 tc class add dev 'ifb0' parent '1:79c0' classid '1:7c61' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 477 tc qdisc add dev 'ifb0' parent '1:7c61' handle '7c61:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.147
-run 479 tc class add dev 'ifb0' parent '1:79c0' classid '1:8ef4' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 479 tc class add dev 'ifb0' parent '1:79c0' classid '1:8ef4' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 480 tc qdisc add dev 'ifb0' parent '1:8ef4' handle '8ef4:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.148
-run 482 tc class add dev 'ifb0' parent '1:79c0' classid '1:c292' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 482 tc class add dev 'ifb0' parent '1:79c0' classid '1:c292' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 483 tc qdisc add dev 'ifb0' parent '1:c292' handle 'c292:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.149
-run 485 tc class add dev 'ifb0' parent '1:79c0' classid '1:d525' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 485 tc class add dev 'ifb0' parent '1:79c0' classid '1:d525' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 486 tc qdisc add dev 'ifb0' parent '1:d525' handle 'd525:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.150
-run 488 tc class add dev 'ifb0' parent '1:79c0' classid '1:577' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 488 tc class add dev 'ifb0' parent '1:79c0' classid '1:577' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 489 tc qdisc add dev 'ifb0' parent '1:577' handle '577:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.151
-run 491 tc class add dev 'ifb0' parent '1:79c0' classid '1:f2d3' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 491 tc class add dev 'ifb0' parent '1:79c0' classid '1:f2d3' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 492 tc qdisc add dev 'ifb0' parent '1:f2d3' handle 'f2d3:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.152
-run 494 tc class add dev 'ifb0' parent '1:79c0' classid '1:2a9d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 494 tc class add dev 'ifb0' parent '1:79c0' classid '1:2a9d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 495 tc qdisc add dev 'ifb0' parent '1:2a9d' handle '2a9d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.153
-run 497 tc class add dev 'ifb0' parent '1:79c0' classid '1:180a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 497 tc class add dev 'ifb0' parent '1:79c0' classid '1:180a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 498 tc qdisc add dev 'ifb0' parent '1:180a' handle '180a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.154
-run 500 tc class add dev 'ifb0' parent '1:79c0' classid '1:bb1a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 500 tc class add dev 'ifb0' parent '1:79c0' classid '1:bb1a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 501 tc qdisc add dev 'ifb0' parent '1:bb1a' handle 'bb1a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.155
-run 503 tc class add dev 'ifb0' parent '1:79c0' classid '1:a887' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 503 tc class add dev 'ifb0' parent '1:79c0' classid '1:a887' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 504 tc qdisc add dev 'ifb0' parent '1:a887' handle 'a887:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.156
-run 506 tc class add dev 'ifb0' parent '1:79c0' classid '1:e040' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 506 tc class add dev 'ifb0' parent '1:79c0' classid '1:e040' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 507 tc qdisc add dev 'ifb0' parent '1:e040' handle 'e040:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.157
-run 509 tc class add dev 'ifb0' parent '1:79c0' classid '1:cdad' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 509 tc class add dev 'ifb0' parent '1:79c0' classid '1:cdad' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 510 tc qdisc add dev 'ifb0' parent '1:cdad' handle 'cdad:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.158
-run 512 tc class add dev 'ifb0' parent '1:79c0' classid '1:70ce' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 512 tc class add dev 'ifb0' parent '1:79c0' classid '1:70ce' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 513 tc qdisc add dev 'ifb0' parent '1:70ce' handle '70ce:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.159
-run 515 tc class add dev 'ifb0' parent '1:79c0' classid '1:5e3b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 515 tc class add dev 'ifb0' parent '1:79c0' classid '1:5e3b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 516 tc qdisc add dev 'ifb0' parent '1:5e3b' handle '5e3b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.160
-run 518 tc class add dev 'ifb0' parent '1:79c0' classid '1:fac3' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 518 tc class add dev 'ifb0' parent '1:79c0' classid '1:fac3' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 519 tc qdisc add dev 'ifb0' parent '1:fac3' handle 'fac3:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.161
-run 521 tc class add dev 'ifb0' parent '1:79c0' classid '1:d67' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 521 tc class add dev 'ifb0' parent '1:79c0' classid '1:d67' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 522 tc qdisc add dev 'ifb0' parent '1:d67' handle 'd67:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.162
-run 524 tc class add dev 'ifb0' parent '1:79c0' classid '1:1ffa' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 524 tc class add dev 'ifb0' parent '1:79c0' classid '1:1ffa' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 525 tc qdisc add dev 'ifb0' parent '1:1ffa' handle '1ffa:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.163
-run 527 tc class add dev 'ifb0' parent '1:79c0' classid '1:328d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 527 tc class add dev 'ifb0' parent '1:79c0' classid '1:328d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 528 tc qdisc add dev 'ifb0' parent '1:328d' handle '328d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.164
-run 530 tc class add dev 'ifb0' parent '1:79c0' classid '1:b077' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 530 tc class add dev 'ifb0' parent '1:79c0' classid '1:b077' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 531 tc qdisc add dev 'ifb0' parent '1:b077' handle 'b077:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.165
-run 533 tc class add dev 'ifb0' parent '1:79c0' classid '1:c30a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 533 tc class add dev 'ifb0' parent '1:79c0' classid '1:c30a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 534 tc qdisc add dev 'ifb0' parent '1:c30a' handle 'c30a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.166
-run 536 tc class add dev 'ifb0' parent '1:79c0' classid '1:d59d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 536 tc class add dev 'ifb0' parent '1:79c0' classid '1:d59d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 537 tc qdisc add dev 'ifb0' parent '1:d59d' handle 'd59d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.167
-run 539 tc class add dev 'ifb0' parent '1:79c0' classid '1:e830' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 539 tc class add dev 'ifb0' parent '1:79c0' classid '1:e830' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 540 tc qdisc add dev 'ifb0' parent '1:e830' handle 'e830:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.168
-run 542 tc class add dev 'ifb0' parent '1:79c0' classid '1:8f6c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 542 tc class add dev 'ifb0' parent '1:79c0' classid '1:8f6c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 543 tc qdisc add dev 'ifb0' parent '1:8f6c' handle '8f6c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.169
-run 545 tc class add dev 'ifb0' parent '1:79c0' classid '1:a1ff' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 545 tc class add dev 'ifb0' parent '1:79c0' classid '1:a1ff' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 546 tc qdisc add dev 'ifb0' parent '1:a1ff' handle 'a1ff:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.170
-run 548 tc class add dev 'ifb0' parent '1:79c0' classid '1:a8ff' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 548 tc class add dev 'ifb0' parent '1:79c0' classid '1:a8ff' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 549 tc qdisc add dev 'ifb0' parent '1:a8ff' handle 'a8ff:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.171
-run 551 tc class add dev 'ifb0' parent '1:79c0' classid '1:966c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 551 tc class add dev 'ifb0' parent '1:79c0' classid '1:966c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 552 tc qdisc add dev 'ifb0' parent '1:966c' handle '966c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.172
-run 554 tc class add dev 'ifb0' parent '1:79c0' classid '1:83d9' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 554 tc class add dev 'ifb0' parent '1:79c0' classid '1:83d9' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 555 tc qdisc add dev 'ifb0' parent '1:83d9' handle '83d9:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.173
-run 557 tc class add dev 'ifb0' parent '1:79c0' classid '1:7146' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 557 tc class add dev 'ifb0' parent '1:79c0' classid '1:7146' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 558 tc qdisc add dev 'ifb0' parent '1:7146' handle '7146:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.174
-run 560 tc class add dev 'ifb0' parent '1:79c0' classid '1:5eb3' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 560 tc class add dev 'ifb0' parent '1:79c0' classid '1:5eb3' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 561 tc qdisc add dev 'ifb0' parent '1:5eb3' handle '5eb3:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.175
-run 563 tc class add dev 'ifb0' parent '1:79c0' classid '1:4c20' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 563 tc class add dev 'ifb0' parent '1:79c0' classid '1:4c20' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 564 tc qdisc add dev 'ifb0' parent '1:4c20' handle '4c20:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.176
-run 566 tc class add dev 'ifb0' parent '1:79c0' classid '1:398d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 566 tc class add dev 'ifb0' parent '1:79c0' classid '1:398d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 567 tc qdisc add dev 'ifb0' parent '1:398d' handle '398d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.177
-run 569 tc class add dev 'ifb0' parent '1:79c0' classid '1:26fa' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 569 tc class add dev 'ifb0' parent '1:79c0' classid '1:26fa' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 570 tc qdisc add dev 'ifb0' parent '1:26fa' handle '26fa:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.178
-run 572 tc class add dev 'ifb0' parent '1:79c0' classid '1:3da8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 572 tc class add dev 'ifb0' parent '1:79c0' classid '1:3da8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 573 tc qdisc add dev 'ifb0' parent '1:3da8' handle '3da8:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.179
-run 575 tc class add dev 'ifb0' parent '1:79c0' classid '1:2b15' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 575 tc class add dev 'ifb0' parent '1:79c0' classid '1:2b15' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 576 tc qdisc add dev 'ifb0' parent '1:2b15' handle '2b15:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.180
-run 578 tc class add dev 'ifb0' parent '1:79c0' classid '1:f599' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 578 tc class add dev 'ifb0' parent '1:79c0' classid '1:f599' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 579 tc qdisc add dev 'ifb0' parent '1:f599' handle 'f599:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.181
-run 581 tc class add dev 'ifb0' parent '1:79c0' classid '1:83d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 581 tc class add dev 'ifb0' parent '1:79c0' classid '1:83d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 582 tc qdisc add dev 'ifb0' parent '1:83d' handle '83d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.182
-run 584 tc class add dev 'ifb0' parent '1:79c0' classid '1:d073' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 584 tc class add dev 'ifb0' parent '1:79c0' classid '1:d073' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 585 tc qdisc add dev 'ifb0' parent '1:d073' handle 'd073:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.183
-run 587 tc class add dev 'ifb0' parent '1:79c0' classid '1:e306' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 587 tc class add dev 'ifb0' parent '1:79c0' classid '1:e306' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 588 tc qdisc add dev 'ifb0' parent '1:e306' handle 'e306:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.184
-run 590 tc class add dev 'ifb0' parent '1:79c0' classid '1:ab4d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 590 tc class add dev 'ifb0' parent '1:79c0' classid '1:ab4d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 591 tc qdisc add dev 'ifb0' parent '1:ab4d' handle 'ab4d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.185
-run 593 tc class add dev 'ifb0' parent '1:79c0' classid '1:bde0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 593 tc class add dev 'ifb0' parent '1:79c0' classid '1:bde0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 594 tc qdisc add dev 'ifb0' parent '1:bde0' handle 'bde0:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.186
-run 596 tc class add dev 'ifb0' parent '1:79c0' classid '1:8627' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 596 tc class add dev 'ifb0' parent '1:79c0' classid '1:8627' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 597 tc qdisc add dev 'ifb0' parent '1:8627' handle '8627:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.187
-run 599 tc class add dev 'ifb0' parent '1:79c0' classid '1:98ba' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 599 tc class add dev 'ifb0' parent '1:79c0' classid '1:98ba' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 600 tc qdisc add dev 'ifb0' parent '1:98ba' handle '98ba:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.188
-run 602 tc class add dev 'ifb0' parent '1:79c0' classid '1:8a42' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 602 tc class add dev 'ifb0' parent '1:79c0' classid '1:8a42' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 603 tc qdisc add dev 'ifb0' parent '1:8a42' handle '8a42:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.189
-run 605 tc class add dev 'ifb0' parent '1:79c0' classid '1:9cd5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 605 tc class add dev 'ifb0' parent '1:79c0' classid '1:9cd5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 606 tc qdisc add dev 'ifb0' parent '1:9cd5' handle '9cd5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.190
-run 608 tc class add dev 'ifb0' parent '1:79c0' classid '1:a3d5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 608 tc class add dev 'ifb0' parent '1:79c0' classid '1:a3d5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 609 tc qdisc add dev 'ifb0' parent '1:a3d5' handle 'a3d5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.191
-run 611 tc class add dev 'ifb0' parent '1:79c0' classid '1:9142' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 611 tc class add dev 'ifb0' parent '1:79c0' classid '1:9142' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 612 tc qdisc add dev 'ifb0' parent '1:9142' handle '9142:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.192
-run 614 tc class add dev 'ifb0' parent '1:79c0' classid '1:c8fb' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 614 tc class add dev 'ifb0' parent '1:79c0' classid '1:c8fb' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 615 tc qdisc add dev 'ifb0' parent '1:c8fb' handle 'c8fb:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.193
-run 617 tc class add dev 'ifb0' parent '1:79c0' classid '1:b668' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 617 tc class add dev 'ifb0' parent '1:79c0' classid '1:b668' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 618 tc qdisc add dev 'ifb0' parent '1:b668' handle 'b668:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.194
-run 620 tc class add dev 'ifb0' parent '1:79c0' classid '1:ee21' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 620 tc class add dev 'ifb0' parent '1:79c0' classid '1:ee21' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 621 tc qdisc add dev 'ifb0' parent '1:ee21' handle 'ee21:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.195
-run 623 tc class add dev 'ifb0' parent '1:79c0' classid '1:db8e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 623 tc class add dev 'ifb0' parent '1:79c0' classid '1:db8e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 624 tc qdisc add dev 'ifb0' parent '1:db8e' handle 'db8e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.196
-run 626 tc class add dev 'ifb0' parent '1:79c0' classid '1:1358' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 626 tc class add dev 'ifb0' parent '1:79c0' classid '1:1358' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 627 tc qdisc add dev 'ifb0' parent '1:1358' handle '1358:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.197
-run 629 tc class add dev 'ifb0' parent '1:79c0' classid '1:c5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 629 tc class add dev 'ifb0' parent '1:79c0' classid '1:c5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 630 tc qdisc add dev 'ifb0' parent '1:c5' handle 'c5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.198
-run 632 tc class add dev 'ifb0' parent '1:79c0' classid '1:f3d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 632 tc class add dev 'ifb0' parent '1:79c0' classid '1:f3d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 633 tc qdisc add dev 'ifb0' parent '1:f3d' handle 'f3d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.199
-run 635 tc class add dev 'ifb0' parent '1:79c0' classid '1:fc99' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 635 tc class add dev 'ifb0' parent '1:79c0' classid '1:fc99' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 636 tc qdisc add dev 'ifb0' parent '1:fc99' handle 'fc99:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.200
-run 638 tc class add dev 'ifb0' parent '1:79c0' classid '1:d91b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 638 tc class add dev 'ifb0' parent '1:79c0' classid '1:d91b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 639 tc qdisc add dev 'ifb0' parent '1:d91b' handle 'd91b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.201
-run 641 tc class add dev 'ifb0' parent '1:79c0' classid '1:c688' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 641 tc class add dev 'ifb0' parent '1:79c0' classid '1:c688' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 642 tc qdisc add dev 'ifb0' parent '1:c688' handle 'c688:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.202
-run 644 tc class add dev 'ifb0' parent '1:79c0' classid '1:fe41' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 644 tc class add dev 'ifb0' parent '1:79c0' classid '1:fe41' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 645 tc qdisc add dev 'ifb0' parent '1:fe41' handle 'fe41:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.203
-run 647 tc class add dev 'ifb0' parent '1:79c0' classid '1:ebae' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 647 tc class add dev 'ifb0' parent '1:79c0' classid '1:ebae' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 648 tc qdisc add dev 'ifb0' parent '1:ebae' handle 'ebae:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.204
-run 650 tc class add dev 'ifb0' parent '1:79c0' classid '1:8ecf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 650 tc class add dev 'ifb0' parent '1:79c0' classid '1:8ecf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 651 tc qdisc add dev 'ifb0' parent '1:8ecf' handle '8ecf:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.205
-run 653 tc class add dev 'ifb0' parent '1:79c0' classid '1:7c3c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 653 tc class add dev 'ifb0' parent '1:79c0' classid '1:7c3c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 654 tc qdisc add dev 'ifb0' parent '1:7c3c' handle '7c3c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.206
-run 656 tc class add dev 'ifb0' parent '1:79c0' classid '1:b3f5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 656 tc class add dev 'ifb0' parent '1:79c0' classid '1:b3f5' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 657 tc qdisc add dev 'ifb0' parent '1:b3f5' handle 'b3f5:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.207
-run 659 tc class add dev 'ifb0' parent '1:79c0' classid '1:a162' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 659 tc class add dev 'ifb0' parent '1:79c0' classid '1:a162' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 660 tc qdisc add dev 'ifb0' parent '1:a162' handle 'a162:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.208
-run 662 tc class add dev 'ifb0' parent '1:79c0' classid '1:6dc4' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 662 tc class add dev 'ifb0' parent '1:79c0' classid '1:6dc4' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 663 tc qdisc add dev 'ifb0' parent '1:6dc4' handle '6dc4:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.209
-run 665 tc class add dev 'ifb0' parent '1:79c0' classid '1:5b31' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 665 tc class add dev 'ifb0' parent '1:79c0' classid '1:5b31' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 666 tc qdisc add dev 'ifb0' parent '1:5b31' handle '5b31:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.210
-run 668 tc class add dev 'ifb0' parent '1:79c0' classid '1:2af0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 668 tc class add dev 'ifb0' parent '1:79c0' classid '1:2af0' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 669 tc qdisc add dev 'ifb0' parent '1:2af0' handle '2af0:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.211
-run 671 tc class add dev 'ifb0' parent '1:79c0' classid '1:3d83' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 671 tc class add dev 'ifb0' parent '1:79c0' classid '1:3d83' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 672 tc qdisc add dev 'ifb0' parent '1:3d83' handle '3d83:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.212
-run 674 tc class add dev 'ifb0' parent '1:79c0' classid '1:5ca' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 674 tc class add dev 'ifb0' parent '1:79c0' classid '1:5ca' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 675 tc qdisc add dev 'ifb0' parent '1:5ca' handle '5ca:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.213
-run 677 tc class add dev 'ifb0' parent '1:79c0' classid '1:185d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 677 tc class add dev 'ifb0' parent '1:79c0' classid '1:185d' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 678 tc qdisc add dev 'ifb0' parent '1:185d' handle '185d:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.214
-run 680 tc class add dev 'ifb0' parent '1:79c0' classid '1:753c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 680 tc class add dev 'ifb0' parent '1:79c0' classid '1:753c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 681 tc qdisc add dev 'ifb0' parent '1:753c' handle '753c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.215
-run 683 tc class add dev 'ifb0' parent '1:79c0' classid '1:87cf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 683 tc class add dev 'ifb0' parent '1:79c0' classid '1:87cf' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 684 tc qdisc add dev 'ifb0' parent '1:87cf' handle '87cf:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.216
-run 686 tc class add dev 'ifb0' parent '1:79c0' classid '1:5016' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 686 tc class add dev 'ifb0' parent '1:79c0' classid '1:5016' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 687 tc qdisc add dev 'ifb0' parent '1:5016' handle '5016:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.217
-run 689 tc class add dev 'ifb0' parent '1:79c0' classid '1:62a9' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 689 tc class add dev 'ifb0' parent '1:79c0' classid '1:62a9' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 690 tc qdisc add dev 'ifb0' parent '1:62a9' handle '62a9:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.218
-run 692 tc class add dev 'ifb0' parent '1:79c0' classid '1:bf88' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 692 tc class add dev 'ifb0' parent '1:79c0' classid '1:bf88' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 693 tc qdisc add dev 'ifb0' parent '1:bf88' handle 'bf88:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.219
-run 695 tc class add dev 'ifb0' parent '1:79c0' classid '1:d21b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 695 tc class add dev 'ifb0' parent '1:79c0' classid '1:d21b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 696 tc qdisc add dev 'ifb0' parent '1:d21b' handle 'd21b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.220
-run 698 tc class add dev 'ifb0' parent '1:79c0' classid '1:863e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 698 tc class add dev 'ifb0' parent '1:79c0' classid '1:863e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 699 tc qdisc add dev 'ifb0' parent '1:863e' handle '863e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.221
-run 701 tc class add dev 'ifb0' parent '1:79c0' classid '1:73ab' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 701 tc class add dev 'ifb0' parent '1:79c0' classid '1:73ab' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 702 tc qdisc add dev 'ifb0' parent '1:73ab' handle '73ab:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.222
-run 704 tc class add dev 'ifb0' parent '1:79c0' classid '1:6118' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 704 tc class add dev 'ifb0' parent '1:79c0' classid '1:6118' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 705 tc qdisc add dev 'ifb0' parent '1:6118' handle '6118:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.223
-run 707 tc class add dev 'ifb0' parent '1:79c0' classid '1:4e85' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 707 tc class add dev 'ifb0' parent '1:79c0' classid '1:4e85' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 708 tc qdisc add dev 'ifb0' parent '1:4e85' handle '4e85:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.224
-run 710 tc class add dev 'ifb0' parent '1:79c0' classid '1:3bf2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 710 tc class add dev 'ifb0' parent '1:79c0' classid '1:3bf2' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 711 tc qdisc add dev 'ifb0' parent '1:3bf2' handle '3bf2:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.225
-run 713 tc class add dev 'ifb0' parent '1:79c0' classid '1:295f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 713 tc class add dev 'ifb0' parent '1:79c0' classid '1:295f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 714 tc qdisc add dev 'ifb0' parent '1:295f' handle '295f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.226
-run 716 tc class add dev 'ifb0' parent '1:79c0' classid '1:16cc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 716 tc class add dev 'ifb0' parent '1:79c0' classid '1:16cc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 717 tc qdisc add dev 'ifb0' parent '1:16cc' handle '16cc:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.227
-run 719 tc class add dev 'ifb0' parent '1:79c0' classid '1:439' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 719 tc class add dev 'ifb0' parent '1:79c0' classid '1:439' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 720 tc qdisc add dev 'ifb0' parent '1:439' handle '439:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.228
-run 722 tc class add dev 'ifb0' parent '1:79c0' classid '1:f195' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 722 tc class add dev 'ifb0' parent '1:79c0' classid '1:f195' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 723 tc qdisc add dev 'ifb0' parent '1:f195' handle 'f195:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.229
-run 725 tc class add dev 'ifb0' parent '1:79c0' classid '1:df02' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 725 tc class add dev 'ifb0' parent '1:79c0' classid '1:df02' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 726 tc qdisc add dev 'ifb0' parent '1:df02' handle 'df02:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.230
-run 728 tc class add dev 'ifb0' parent '1:79c0' classid '1:d802' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 728 tc class add dev 'ifb0' parent '1:79c0' classid '1:d802' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 729 tc qdisc add dev 'ifb0' parent '1:d802' handle 'd802:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.231
-run 731 tc class add dev 'ifb0' parent '1:79c0' classid '1:ea95' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 731 tc class add dev 'ifb0' parent '1:79c0' classid '1:ea95' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 732 tc qdisc add dev 'ifb0' parent '1:ea95' handle 'ea95:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.232
-run 734 tc class add dev 'ifb0' parent '1:79c0' classid '1:fd28' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 734 tc class add dev 'ifb0' parent '1:79c0' classid '1:fd28' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 735 tc qdisc add dev 'ifb0' parent '1:fd28' handle 'fd28:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.233
-run 737 tc class add dev 'ifb0' parent '1:79c0' classid '1:fcc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 737 tc class add dev 'ifb0' parent '1:79c0' classid '1:fcc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 738 tc qdisc add dev 'ifb0' parent '1:fcc' handle 'fcc:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.234
-run 740 tc class add dev 'ifb0' parent '1:79c0' classid '1:8db6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 740 tc class add dev 'ifb0' parent '1:79c0' classid '1:8db6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 741 tc qdisc add dev 'ifb0' parent '1:8db6' handle '8db6:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.235
-run 743 tc class add dev 'ifb0' parent '1:79c0' classid '1:a049' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 743 tc class add dev 'ifb0' parent '1:79c0' classid '1:a049' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 744 tc qdisc add dev 'ifb0' parent '1:a049' handle 'a049:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.236
-run 746 tc class add dev 'ifb0' parent '1:79c0' classid '1:b2dc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 746 tc class add dev 'ifb0' parent '1:79c0' classid '1:b2dc' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 747 tc qdisc add dev 'ifb0' parent '1:b2dc' handle 'b2dc:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.237
-run 749 tc class add dev 'ifb0' parent '1:79c0' classid '1:c56f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 749 tc class add dev 'ifb0' parent '1:79c0' classid '1:c56f' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 750 tc qdisc add dev 'ifb0' parent '1:c56f' handle 'c56f:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.238
-run 752 tc class add dev 'ifb0' parent '1:79c0' classid '1:436a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 752 tc class add dev 'ifb0' parent '1:79c0' classid '1:436a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 753 tc qdisc add dev 'ifb0' parent '1:436a' handle '436a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.239
-run 755 tc class add dev 'ifb0' parent '1:79c0' classid '1:55fd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 755 tc class add dev 'ifb0' parent '1:79c0' classid '1:55fd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 756 tc qdisc add dev 'ifb0' parent '1:55fd' handle '55fd:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.240
-run 758 tc class add dev 'ifb0' parent '1:79c0' classid '1:29d7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 758 tc class add dev 'ifb0' parent '1:79c0' classid '1:29d7' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 759 tc qdisc add dev 'ifb0' parent '1:29d7' handle '29d7:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.241
-run 761 tc class add dev 'ifb0' parent '1:79c0' classid '1:1744' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 761 tc class add dev 'ifb0' parent '1:79c0' classid '1:1744' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 762 tc qdisc add dev 'ifb0' parent '1:1744' handle '1744:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.242
-run 764 tc class add dev 'ifb0' parent '1:79c0' classid '1:4efd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 764 tc class add dev 'ifb0' parent '1:79c0' classid '1:4efd' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 765 tc qdisc add dev 'ifb0' parent '1:4efd' handle '4efd:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.243
-run 767 tc class add dev 'ifb0' parent '1:79c0' classid '1:3c6a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 767 tc class add dev 'ifb0' parent '1:79c0' classid '1:3c6a' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 768 tc qdisc add dev 'ifb0' parent '1:3c6a' handle '3c6a:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.244
-run 770 tc class add dev 'ifb0' parent '1:79c0' classid '1:7423' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 770 tc class add dev 'ifb0' parent '1:79c0' classid '1:7423' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 771 tc qdisc add dev 'ifb0' parent '1:7423' handle '7423:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.245
-run 773 tc class add dev 'ifb0' parent '1:79c0' classid '1:6190' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 773 tc class add dev 'ifb0' parent '1:79c0' classid '1:6190' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 774 tc qdisc add dev 'ifb0' parent '1:6190' handle '6190:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.246
-run 776 tc class add dev 'ifb0' parent '1:79c0' classid '1:9949' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 776 tc class add dev 'ifb0' parent '1:79c0' classid '1:9949' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 777 tc qdisc add dev 'ifb0' parent '1:9949' handle '9949:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.247
-run 779 tc class add dev 'ifb0' parent '1:79c0' classid '1:86b6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 779 tc class add dev 'ifb0' parent '1:79c0' classid '1:86b6' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 780 tc qdisc add dev 'ifb0' parent '1:86b6' handle '86b6:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.248
-run 782 tc class add dev 'ifb0' parent '1:79c0' classid '1:952e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 782 tc class add dev 'ifb0' parent '1:79c0' classid '1:952e' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 783 tc qdisc add dev 'ifb0' parent '1:952e' handle '952e:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.249
-run 785 tc class add dev 'ifb0' parent '1:79c0' classid '1:829b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 785 tc class add dev 'ifb0' parent '1:79c0' classid '1:829b' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 786 tc qdisc add dev 'ifb0' parent '1:829b' handle '829b:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.250
-run 788 tc class add dev 'ifb0' parent '1:79c0' classid '1:3182' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 788 tc class add dev 'ifb0' parent '1:79c0' classid '1:3182' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 789 tc qdisc add dev 'ifb0' parent '1:3182' handle '3182:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.251
-run 791 tc class add dev 'ifb0' parent '1:79c0' classid '1:4415' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 791 tc class add dev 'ifb0' parent '1:79c0' classid '1:4415' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 792 tc qdisc add dev 'ifb0' parent '1:4415' handle '4415:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.252
-run 794 tc class add dev 'ifb0' parent '1:79c0' classid '1:c5c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 794 tc class add dev 'ifb0' parent '1:79c0' classid '1:c5c' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 795 tc qdisc add dev 'ifb0' parent '1:c5c' handle 'c5c:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.253
-run 797 tc class add dev 'ifb0' parent '1:79c0' classid '1:1eef' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 797 tc class add dev 'ifb0' parent '1:79c0' classid '1:1eef' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 798 tc qdisc add dev 'ifb0' parent '1:1eef' handle '1eef:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.254
-run 800 tc class add dev 'ifb0' parent '1:79c0' classid '1:e725' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 800 tc class add dev 'ifb0' parent '1:79c0' classid '1:e725' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 801 tc qdisc add dev 'ifb0' parent '1:e725' handle 'e725:' pfifo limit '200'
 # wan0 ingress › guests › 192.168.10.255
-run 803 tc class add dev 'ifb0' parent '1:79c0' classid '1:f9b8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '1514' burst '1603b' cburst '67136b'
+run 803 tc class add dev 'ifb0' parent '1:79c0' classid '1:f9b8' htb rate '16875bit' ceil '8640kbit' prio '5' quantum '67136' burst '1603b' cburst '67136b'
 run 804 tc qdisc add dev 'ifb0' parent '1:f9b8' handle 'f9b8:' pfifo limit '200'
 # wan0 ingress › web
-run 806 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '4320kbit' ceil '12960kbit' prio '2' quantum '54000' burst '2140b' cburst '67136b'
+run 806 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '4320kbit' ceil '12960kbit' prio '2' quantum '67136' burst '2140b' cburst '67136b'
 run 807 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' pfifo limit '200'
 # wan0 ingress › bulk
-run 809 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '3600kbit' ceil '12960kbit' prio '6' quantum '45000' burst '2050b' cburst '67136b'
+run 809 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '3600kbit' ceil '12960kbit' prio '6' quantum '67136' burst '2050b' cburst '67136b'
 run 810 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '262144'
 # wan0 ingress › voip
 run 812 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:25be'
@@ -1159,16 +1159,16 @@ run 1158 tc filter add dev 'ifb0' parent '1:79c0' protocol ip prio '32768' u32 h
 run 1159 tc filter add dev 'ifb0' parent '1:79c0' protocol ip prio '32768' u32 ht '225:ff:' match u32 '0xc0a80aff' '0xffffffff' at '16' flowid '1:f9b8'
 # wan0 egress
 run 1161 tc qdisc add dev 'wan0' root handle '1:' stab linklayer atm overhead '26' mpu '0' htb default 'd533'
-run 1162 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '900kbit' ceil '900kbit' prio '7' quantum '11250' burst '1713b' cburst '67136b'
+run 1162 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '900kbit' ceil '900kbit' prio '7' quantum '67136' burst '1713b' cburst '67136b'
 # wan0 egress › acks
-run 1164 tc class add dev 'wan0' parent '1:1' classid '1:d4f2' htb rate '180kbit' ceil '810kbit' prio '0' quantum '2250' burst '1623b' cburst '67136b'
-run 1165 tc qdisc add dev 'wan0' parent '1:d4f2' handle 'd4f2:' pfifo limit '64'
+run 1164 tc class add dev 'wan0' parent '1:1' classid '1:d4f2' htb rate '180kbit' ceil '810kbit' prio '0' quantum '67136' burst '1623b' cburst '67136b'
+run 1165 tc qdisc add dev 'wan0' parent '1:d4f2' handle 'd4f2:' bfifo limit '134272'
 # wan0 egress › voip
-run 1167 tc class add dev 'wan0' parent '1:1' classid '1:25be' htb rate '270kbit' ceil '810kbit' prio '1' quantum '3375' burst '1634b' cburst '67136b'
-run 1168 tc qdisc add dev 'wan0' parent '1:25be' handle '25be:' pfifo limit '64'
+run 1167 tc class add dev 'wan0' parent '1:1' classid '1:25be' htb rate '270kbit' ceil '810kbit' prio '1' quantum '67136' burst '1634b' cburst '67136b'
+run 1168 tc qdisc add dev 'wan0' parent '1:25be' handle '25be:' bfifo limit '134272'
 # wan0 egress › rest
-run 1170 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '450kbit' ceil '810kbit' prio '7' quantum '5625' burst '1657b' cburst '67136b'
-run 1171 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' pfifo limit '64'
+run 1170 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '450kbit' ceil '810kbit' prio '7' quantum '67136' burst '1657b' cburst '67136b'
+run 1171 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '134272'
 # wan0 egress › acks
 run 1173 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f00ffc0' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00100000' '0x00100000' at '32' flowid '1:d4f2'
 run 1174 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0xfff0ff00' at '4' match u32 '0x00100000' '0x00100000' at '52' flowid '1:d4f2'

@@ -34,20 +34,20 @@ ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 30 ip6ta
 run 34 tc qdisc add dev 'imq0' root handle '1:' htb default 'df2f'
 run 35 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '27mbit' ceil '27mbit' prio '7' quantum '200000' burst '4975b' cburst '67136b'
 # radio0 ingress › control
-run 37 tc class add dev 'imq0' parent '1:1' classid '1:6092' htb rate '1350kbit' ceil '2700kbit' prio '0' quantum '16875' burst '1769b' cburst '67136b'
-run 38 tc qdisc add dev 'imq0' parent '1:6092' handle '6092:' pfifo limit '64'
+run 37 tc class add dev 'imq0' parent '1:1' classid '1:6092' htb rate '1350kbit' ceil '2700kbit' prio '0' quantum '67136' burst '1769b' cburst '67136b'
+run 38 tc qdisc add dev 'imq0' parent '1:6092' handle '6092:' bfifo limit '134272'
 # radio0 ingress › north
 run 40 tc class add dev 'imq0' parent '1:1' classid '1:1df2' htb rate '8100kbit' ceil '27mbit' prio '2' quantum '101250' burst '2613b' cburst '67136b'
-run 41 tc qdisc add dev 'imq0' parent '1:1df2' handle '1df2:' pfifo limit '223'
+run 41 tc qdisc add dev 'imq0' parent '1:1df2' handle '1df2:' bfifo limit '337500'
 # radio0 ingress › east
 run 43 tc class add dev 'imq0' parent '1:1' classid '1:77cf' htb rate '8100kbit' ceil '27mbit' prio '2' quantum '101250' burst '2613b' cburst '67136b'
-run 44 tc qdisc add dev 'imq0' parent '1:77cf' handle '77cf:' pfifo limit '223'
+run 44 tc qdisc add dev 'imq0' parent '1:77cf' handle '77cf:' bfifo limit '337500'
 # radio0 ingress › south
 run 46 tc class add dev 'imq0' parent '1:1' classid '1:1e32' htb rate '5400kbit' ceil '27mbit' prio '2' quantum '67500' burst '2275b' cburst '67136b'
-run 47 tc qdisc add dev 'imq0' parent '1:1e32' handle '1e32:' pfifo limit '223'
+run 47 tc qdisc add dev 'imq0' parent '1:1e32' handle '1e32:' bfifo limit '337500'
 # radio0 ingress › other
-run 49 tc class add dev 'imq0' parent '1:1' classid '1:df2f' htb rate '4050kbit' ceil '13500kbit' prio '3' quantum '50625' burst '2107b' cburst '67136b'
-run 50 tc qdisc add dev 'imq0' parent '1:df2f' handle 'df2f:' pfifo limit '112'
+run 49 tc class add dev 'imq0' parent '1:1' classid '1:df2f' htb rate '4050kbit' ceil '13500kbit' prio '3' quantum '67136' burst '2107b' cburst '67136b'
+run 50 tc qdisc add dev 'imq0' parent '1:df2f' handle 'df2f:' bfifo limit '168750'
 # radio0 ingress › control
 run 52 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' flowid '1:6092'
 run 53 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' flowid '1:6092'
