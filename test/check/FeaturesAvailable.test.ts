@@ -5,10 +5,10 @@ const policy = (features: string, leaf = '') => `target {\n  features ${features
 
 describe('FeaturesAvailable (QP2022)', () => {
   it('accepts a policy within the declared features', () => {
-    expect(codesOf(policy('htb, u32, pfifo'))).toEqual([]);
+    expect(codesOf(policy('htb, u32, bfifo'))).toEqual([]);
   });
   it('rejects a leaf the target kernel lacks (the host kernel here has no fq_codel)', () => {
-    const [d] = withCode(policy('htb, u32, pfifo', '    leaf fq_codel\n'), 'QP2022');
+    const [d] = withCode(policy('htb, u32, bfifo', '    leaf fq_codel\n'), 'QP2022');
     expect(d.message).toBe('the target kernel lacks fq_codel, which this policy needs');
   });
   it('names unknown features with a suggestion', () => {

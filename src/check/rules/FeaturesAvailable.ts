@@ -28,7 +28,7 @@ export const FeaturesAvailable: Rule = {
       const backend = t.owner.kind === 'shared' || t.direction === 'ingress' ? (t.backend ?? settings.ingress) : undefined;
       if (backend === 'ifb') ['ifb', 'mirred', t.direction === 'egress' ? 'clsact' : 'ingress'].forEach((f) => need(f, t.span));
       if (backend === 'imq') need('imq', t.span);
-      if (!t.leaf) need('pfifo', t.span);
+      if (!t.leaf) need('bfifo', t.span); // the default leaf
       else need(t.leaf.kind.text, t.leaf.kind.span);
       walkClasses(t, ({ cls }) => {
         if (cls.leaf) need(cls.leaf.kind.text, cls.leaf.kind.span);
