@@ -57,6 +57,7 @@ describe('judge', () => {
     expect(a!.skipped).toBe(0);
     expect(c!.waitMs.max).toBeCloseTo(100.3);
     expect(c!.skipped).toBe(2);
+    expect(c).toMatchObject({ missedWindows: 1, windows: 1 }); // all three could use the window opening at 70
   });
 
   it('uses the base second as a phase when the frame does not divide one second', () => {

@@ -162,6 +162,9 @@ export interface SlotVerdict {
   waitMs: { median: number; p99: number; max: number };
   /** Packets that left in a later window than the first one they could have used (with at least `guard` of it left). */
   skipped: number;
+  /** Windows (frames) some packet could have used but did not, of all windows packets could use. */
+  missedWindows: number;
+  windows: number;
   /** Latest arrival after its window closed, ms (0 when none). */
   maxLateMs: number;
 }
@@ -201,6 +204,8 @@ export function judge(arrivals: Arrival[], windows: Window[], frame: number, gua
     let early = 0;
     let skipped = 0;
     let maxLate = 0;
+    const usedFrames = new Set<number>();
+    const missedFrames = new Set<number>();
     const waits: number[] = [];
     for (const a of mine) {
       const phase = mod(baseNs + a.arrival, frame);
@@ -223,7 +228,12 @@ export function judge(arrivals: Arrival[], windows: Window[], frame: number, gua
       // A packet stamped in the last `guard` of its window may reach the qdisc after it
       // closed (the stamp is taken before sendto): not counted.
       const leftOpen = sentInside ? w.length - mod(sentPhase - w.at, frame) : w.length;
-      if (wait >= w.length + guard && leftOpen >= guard) skipped++;
+      const frameNo = Math.floor((baseNs + usable - w.at) / frame); // the window instance: by its opening
+      usedFrames.add(frameNo);
+      if (wait >= w.length + guard && leftOpen >= guard) {
+        skipped++;
+        missedFrames.add(frameNo);
+      }
     }
     return {
       name: w.name,
@@ -233,6 +243,8 @@ export function judge(arrivals: Arrival[], windows: Window[], frame: number, gua
       early,
       waitMs: { median: median(waits), p99: quantile(waits, 0.99), max: Math.max(0, ...waits) },
       skipped,
+      missedWindows: missedFrames.size,
+      windows: usedFrames.size,
       maxLateMs: maxLate / MS,
     };
   });
@@ -261,7 +273,7 @@ export function describeVerdicts(vs: SlotVerdict[]): string {
     .map(
       (v) =>
         `${v.name}: ${v.packets} packets, inside ${((100 * v.inside) / v.packets).toFixed(2)} %, closed ${v.closed}, early ${v.early}, ` +
-        `wait median ${v.waitMs.median.toFixed(2)} ms p99 ${v.waitMs.p99.toFixed(2)} ms, skipped windows ${v.skipped}, latest after close ${v.maxLateMs.toFixed(2)} ms`,
+        `wait median ${v.waitMs.median.toFixed(2)} ms p99 ${v.waitMs.p99.toFixed(2)} ms, missed windows ${v.missedWindows} of ${v.windows} (${v.skipped} packets), latest after close ${v.maxLateMs.toFixed(2)} ms`,
     )
     .join('\n');
 }
