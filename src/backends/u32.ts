@@ -4,6 +4,9 @@
 // variable offset without linked hash tables; packets with IP options fall through.
 import type { Criterion, Match, Prefix, PortRange } from '../syntax/ast.js';
 import type { U32Key, U32Node } from '../model/types.js';
+import { complementRanges, rangeToMasks } from '../check/ranges.js';
+
+export { complementRanges, rangeToMasks };
 
 export type Family = 4 | 6;
 
@@ -11,20 +14,6 @@ const PROTO_NUMBER: Record<Family, Record<string, number>> = {
   4: { tcp: 6, udp: 17, icmp: 1 },
   6: { tcp: 6, udp: 17, icmp: 58 },
 };
-
-/** Value/mask blocks that exactly cover [lo, hi] (the classic range-to-prefix split). */
-export function rangeToMasks(lo: number, hi: number, bits = 16): Array<{ val: number; mask: number }> {
-  const out: Array<{ val: number; mask: number }> = [];
-  const full = 2 ** bits - 1;
-  let cur = lo;
-  while (cur <= hi) {
-    let size = 1;
-    while (cur % (size * 2) === 0 && cur + size * 2 - 1 <= hi && size * 2 <= 2 ** bits) size *= 2;
-    out.push({ val: cur, mask: full & ~(size - 1) });
-    cur += size;
-  }
-  return out;
-}
 
 export function ipv4Words(addr: string): number {
   return addr.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
@@ -80,19 +69,6 @@ export function mergeKeys(keys: U32Key[]): U32Key[] {
 type Alternatives = U32Key[][];
 
 const TCP_FLAGS = { fin: 0x01, syn: 0x02, rst: 0x04, ack: 0x10 } as const;
-
-/** The ranges of 0…max not covered by `ranges` (for `dport !22`). */
-export function complementRanges(ranges: Array<{ lo: number; hi: number }>, max: number): Array<{ lo: number; hi: number }> {
-  const sorted = [...ranges].sort((a, b) => a.lo - b.lo);
-  const out: Array<{ lo: number; hi: number }> = [];
-  let next = 0;
-  for (const r of sorted) {
-    if (r.lo > next) out.push({ lo: next, hi: r.lo - 1 });
-    next = Math.max(next, r.hi + 1);
-  }
-  if (next <= max) out.push({ lo: next, hi: max });
-  return out;
-}
 
 function addressBits(p: Prefix): bigint {
   if (p.family === 4) return BigInt(ipv4Words(p.address));

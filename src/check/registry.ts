@@ -39,6 +39,7 @@ import { FairValid } from './rules/FairValid.js';
 import { MatchPlacement } from './rules/MatchPlacement.js';
 import { FramingValid } from './rules/FramingValid.js';
 import { FeaturesAvailable } from './rules/FeaturesAvailable.js';
+import { MatchExpansion } from './rules/MatchExpansion.js';
 
 export const RULES: readonly Rule[] = [
   InterfaceNamesValid,
@@ -59,6 +60,7 @@ export const RULES: readonly Rule[] = [
   MatchConsistent,
   MarksVisible,
   MatchPlacement,
+  MatchExpansion,
   LeafValid,
   FairValid,
   FramingValid,

@@ -124,6 +124,8 @@ export interface Slot extends Node {
 /** One `match` line: all criteria must hold (AND). Lines of a class are alternatives (OR). */
 export interface Match extends Node {
   criteria: Criterion[];
+  /** A criterion of the line was in error (already reported): never compared or compiled. */
+  invalid?: boolean;
 }
 
 export interface PortRange extends Node {

@@ -147,6 +147,11 @@ class Lowering {
       case 'service': {
         const [nameTok, , first, rest] = d;
         const items = [first, ...rest.map((x: any[]) => x[1])].map((it: Parsed) => ({ proto: it.d[0], ports: it.d[1] }));
+        const icmp = items.find((it) => it.proto.text === 'icmp');
+        if (icmp) {
+          this.report(diag('QP2019', `service '${nameTok.text}': icmp has no ports`, this.span(icmp.proto), { hint: 'a service lists tcp or udp ports; match icmp directly with `match icmp`' }));
+          return;
+        }
         const prev = this.services.get(nameTok.text);
         if (prev) {
           this.report(diag('QP2005', `service '${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
@@ -184,6 +189,8 @@ class Lowering {
       this.report(diag('QP1010', `includes nested more than ${MAX_INCLUDE_DEPTH} deep`, span, { related }));
       return;
     }
+    // Included once: a file two others include (a shared `common.pol`) is read the first time.
+    if (policy.files.includes(path)) return;
     let text: string;
     try {
       text = readFile(path);
@@ -424,6 +431,9 @@ class Lowering {
     let alts: A.Criterion[][] = [[]];
     for (const c of s.node.d[1] as Parsed[]) {
       const options = this.criterion(c);
+      // A criterion already reported (unknown name, bad address): the line stays, marked,
+      // so the class still has a line, but no rule reads it as matching everything.
+      if (options.length === 0) return [{ criteria: alts[0] ?? [], span: s.span, invalid: true }];
       alts = alts.flatMap((a) => options.map((o) => [...a, ...o]));
     }
     return alts.map((criteria) => ({ criteria, span: s.span }));
@@ -441,7 +451,7 @@ class Lowering {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
         const ports = (d[2] as Token[]).flatMap((t) => this.port(t) ?? []);
-        if (ports.length === 0) return [[]];
+        if (ports.length === 0) return []; // reported: the line is dropped, not matched-all
         const span = join(this.span(kw), ports[ports.length - 1].span);
         const dirs = kw.text === 'port' ? (['sport', 'dport'] as const) : [kw.text as 'sport'];
         // `port !22` is neither end on 22: both must hold, so negation does not multiply out.
@@ -452,7 +462,7 @@ class Lowering {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
         const prefixes = (d[2] as Token[]).flatMap((t) => this.prefix(t) ?? []);
-        if (prefixes.length === 0) return [[]];
+        if (prefixes.length === 0) return [];
         const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
         const dirs = kw.text === 'host' ? (['src', 'dst'] as const) : [kw.text as 'src'];
         if (negate && kw.text === 'host') return [dirs.map((dir) => ({ kind: 'addr', dir, prefixes, negate, span }))];
@@ -478,7 +488,7 @@ class Lowering {
         const spec = d[1] as Parsed;
         const range = this.lenRange(spec);
         const end = spec.t === 'len-cmp' ? spec.d[1] : spec.d[0];
-        if (!range) return [[]];
+        if (!range) return [];
         return [[{ kind: 'len', lo: range[0], hi: range[1], span: join(this.span(kw), this.span(end)) }]];
       }
       case 'mac': {
@@ -486,7 +496,7 @@ class Lowering {
         const span = join(this.span(d[0]), this.span(tok));
         if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(tok.text)) {
           this.report(diag('QP2009', `'${tok.text}' is not a MAC address`, this.span(tok), { hint: 'write six hex pairs: 00:11:22:aa:bb:cc' }));
-          return [[]];
+          return [];
         }
         return [[{ kind: 'mac', mac: tok.text.toLowerCase(), span }]];
       }
@@ -500,7 +510,7 @@ class Lowering {
               hint: guess ? `did you mean '${guess}'?` : 'define it first: service NAME = udp 5060, udp 10000-20000',
             }),
           );
-          return [[]];
+          return [];
         }
         const span = join(this.span(d[0]), this.span(nameTok));
         // A service's port is the server's: a packet to it (dport) or from it (sport).

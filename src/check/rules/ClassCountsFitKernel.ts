@@ -13,7 +13,8 @@ import { MAX_TOP_LEVEL_CLASSES, fitsGroupPrios } from '../limits.js';
 
 const MAX_CLASSES_PER_TREE = 65000;
 const MAX_CHILDREN = MAX_TOP_LEVEL_CLASSES;
-const MAX_DEPTH = 8;
+/** HTB nests 8 levels (TC_HTB_MAXDEPTH); qospolicy's root class 1:1 takes the first. */
+const MAX_DEPTH = 7;
 
 export const ClassCountsFitKernel: Rule = {
   name: 'ClassCountsFitKernel',
@@ -25,7 +26,9 @@ export const ClassCountsFitKernel: Rule = {
       let groups = 0;
       let tooDeep: ClassNode | undefined;
       const rec = (list: ClassNode[], parent: ClassNode | undefined, depth: number, t: Tree) => {
-        total += list.length;
+        // A `fair hosts` class holds one class per host of its prefix, a level further down.
+        const hosts = (c: ClassNode) => (c.fair?.kind === 'hosts' && c.fair.prefix.family === 4 && c.fair.prefix.length >= 24 ? 2 ** (32 - c.fair.prefix.length) : 0);
+        total += list.length + list.reduce((n, c) => n + hosts(c), 0);
         if (parent && list.length > 0) {
           nested += list.length;
           groups++;
@@ -45,7 +48,7 @@ export const ClassCountsFitKernel: Rule = {
           );
         }
         for (const c of list) {
-          if (depth === MAX_DEPTH && !tooDeep) tooDeep = c;
+          if ((depth === MAX_DEPTH || (depth === MAX_DEPTH - 1 && hosts(c) > 0)) && !tooDeep) tooDeep = c;
           rec(c.children, c, depth + 1, t);
         }
       };
@@ -74,7 +77,7 @@ export const ClassCountsFitKernel: Rule = {
         report(
           diag(
             'QP2021',
-            `class '${tooDeep.name.text}' in ${label} is nested ${MAX_DEPTH + 1} levels deep; HTB allows at most ${MAX_DEPTH} levels of classes`,
+            `class '${tooDeep.name.text}' in ${label} is nested ${MAX_DEPTH + 1} levels deep (counting per-host classes); HTB allows ${MAX_DEPTH} levels of classes below qospolicy's root class`,
             tooDeep.name.span,
             { hint: 'flatten the hierarchy' },
           ),

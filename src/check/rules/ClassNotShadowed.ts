@@ -64,6 +64,7 @@ function merge(rs: Range[]): Range[] {
 }
 
 function normalize(match: Match, cls: ClassNode): Line | undefined {
+  if (match.invalid) return undefined;
   const line: Line = { match, cls, sig: 0, key: '' };
   for (const c of match.criteria) {
     // Lines with criteria this rule does not model (flags, lengths, MACs, negations) are

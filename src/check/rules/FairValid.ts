@@ -33,6 +33,14 @@ export const FairValid: Rule = {
           }
           return;
         }
+        if (cls.isDefault) {
+          report(
+            diag('QP2025', `class '${cls.name.text}' is the default and shared by hosts: unmatched traffic would have no host class to go to`, fair.span, {
+              related: [{ span: cls.isDefault, message: 'default here' }],
+              hint: 'HTB needs a leaf as its default (an inner one sends unmatched traffic unshaped): make another class the default',
+            }),
+          );
+        }
         const p = fair.prefix;
         if (p.family !== 4) {
           report(diag('QP2025', "'fair hosts' takes an IPv4 prefix", p.span, { hint: 'for IPv6 hosts use fair flows (a fair leaf qdisc)' }));

@@ -26,7 +26,7 @@ export const FeaturesAvailable: Rule = {
     for (const t of trees(policy)) {
       need('htb', t.span);
       const backend = t.owner.kind === 'shared' || t.direction === 'ingress' ? (t.backend ?? settings.ingress) : undefined;
-      if (backend === 'ifb') ['ifb', 'mirred', t.direction === 'egress' ? 'clsact' : 'ingress'].forEach((f) => need(f, t.span));
+      if (backend === 'ifb') ['ifb', 'mirred', 'u32', t.direction === 'egress' ? 'clsact' : 'ingress'].forEach((f) => need(f, t.span));
       if (backend === 'imq') need('imq', t.span);
       if (!t.leaf) need('bfifo', t.span); // the default leaf
       else need(t.leaf.kind.text, t.leaf.kind.span);
@@ -42,7 +42,8 @@ export const FeaturesAvailable: Rule = {
     }
     everyMatch(policy, (m) => {
       for (const c of m.criteria) {
-        if (c.kind === 'mark') need(c.conntrack ? 'connmark' : 'u32-mark', c.span);
+        if (c.kind === 'mark') need('u32-mark', c.span); // connmark too: the restored mark is matched by u32
+        if (c.kind === 'mark' && c.conntrack) need('connmark', c.span);
       }
     });
     for (const b of policy.tdma) {

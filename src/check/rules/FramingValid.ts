@@ -1,6 +1,8 @@
 // QP2026: a link's framing is given once: a named framing sets overhead and link layer
 // itself, so `overhead`/`atm`/`ptm` beside it contradict or repeat it; values must fit the
-// size table (tc-stab(8)). QP3008: `exact` segments GSO packets on egress only.
+// size table (tc-stab(8)). QP3008: `exact` (gso_max_segs 1) makes the router's own TCP
+// leave in single segments on egress; forwarded packets merged by GRO on their way in are
+// queued whole, and only disabling GRO on the ports they arrive by would split them.
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { Rule } from '../rule.js';
 
@@ -29,7 +31,7 @@ export const FramingValid: Rule = {
       }
       if (f.exact && !iface.egress) {
         report(
-          diag('QP3008', `'exact' on ${iface.name.text} has no effect: it splits GSO packets on egress, and ${iface.name.text} has no egress tree`, f.exact, {
+          diag('QP3008', `'exact' on ${iface.name.text} has no effect: it limits the segments of the router's own packets sent on ${iface.name.text}, which has no egress tree`, f.exact, {
             hint: `for ingress accounting disable GRO on ${iface.name.text} (ethtool -K ${iface.name.text} gro off)`,
           }),
         );

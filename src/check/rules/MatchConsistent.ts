@@ -6,7 +6,8 @@ import type { Criterion } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
 import { everyMatch, ownerLabel } from '../util.js';
 
-const keyOf = (c: Criterion): string => (c.kind === 'port' || c.kind === 'addr' ? c.dir : c.kind);
+/** What may appear once per line; TCP flags may repeat (`syn ack`: both must be set). */
+const keyOf = (c: Criterion): string => (c.kind === 'port' || c.kind === 'addr' ? c.dir : c.kind === 'flag' ? `flag ${c.flag}` : c.kind);
 
 const families = (c: Criterion): Set<number> => new Set(c.kind === 'addr' ? c.prefixes.map((p) => p.family) : []);
 
