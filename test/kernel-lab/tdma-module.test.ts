@@ -314,4 +314,21 @@ describe.skipIf(!ready)('sch_tdma, our TDMA qdisc (kernel lab, Debian 6.1)', { t
     expectGated('after link down/up', m.t.arrivals, m.frame, m.window, m.t.base);
     expect(m.t.arrivals.length / m.sent).toBeGreaterThanOrEqual(0.95);
   });
+
+  it('slot_ns 0 mutes the station; the FIFO holds `limit` packets and drops the rest at the tail', async () => {
+    await the().run(`printf 0 >${PARAMS}/slot_ns; printf 50 >${PARAMS}/limit; sleep 0.12`, { check: true });
+    const before = await the().run('tc -s -j qdisc show dev radio0', { check: true });
+    await the().run(`/root/udp-probe send 100 20 ${TARGET} >/tmp/send.out; sleep 0.12`, { check: true });
+    const after = await the().run(`tc -s -j qdisc show dev radio0; cat /tmp/send.out; cat ${PARAMS}/schedule`, { check: true });
+    type Q = { kind: string; root?: boolean; packets: number; drops: number; qlen: number };
+    const root = (text: string) => (JSON.parse(text.slice(0, text.indexOf(']') + 1)) as Q[]).find((q) => q.kind === 'tdma' && q.root)!;
+    const [b, a] = [root(before.stdout), root(after.stdout)];
+    const offered = Number(/^sent \S+ (\d+) /m.exec(after.stdout)![1]);
+    figures.push(`muted, limit 50: ${offered} offered, ${a.qlen} queued, ${a.drops - b.drops} dropped, ${a.packets - b.packets} sent`);
+    expect(after.stdout).toMatch(/^active frame_ns=50000000 slot_ns=0 offset_ns=20000000$/m);
+    expect(offered).toBeGreaterThan(100);
+    expect(a.packets - b.packets).toBe(0); // muted: nothing leaves
+    expect(a.qlen).toBe(50);
+    expect(a.drops - b.drops).toBe(offered - 50 - b.qlen);
+  });
 });
