@@ -30,6 +30,7 @@ const t0 = Date.now();
 const lab = await prepareLab();
 const probeBuild = await buildProbe();
 const ready = labGate(lab) && probeGate(probeBuild);
+if (!ready && !(probeBuild instanceof Error)) rmSync(probeBuild.dir, { recursive: true, force: true });
 
 const SRC = fileURLToPath(new URL('../../patches/sch_tdma', import.meta.url));
 const REMOTE = fileURLToPath(new URL('../../policies/remote-station.pol', import.meta.url));

@@ -26,6 +26,7 @@ const t0 = Date.now();
 const lab = await prepareLab();
 const probeBuild = await buildProbe();
 const ready = labGate(lab) && probeGate(probeBuild);
+if (!ready && !(probeBuild instanceof Error)) rmSync(probeBuild.dir, { recursive: true, force: true });
 
 const THREE_SLOTS = fileURLToPath(new URL('./fixtures/tdma/three-slots.pol', import.meta.url));
 const BACKHAUL = fileURLToPath(new URL('../../policies/wireless-backhaul.pol', import.meta.url));
