@@ -267,7 +267,7 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
     expect(leaf('c_cake').kind).toBe('cake');
     expect(leaf('c_cake').options!.diffserv).toBe('besteffort');
     expect(leaf('c_flows').kind).toBe('fq_codel');
-    expect(leaf('rest').kind).toBe('pfifo');
+    expect(leaf('rest').kind).toBe('bfifo'); // the default leaf
 
     const d = deltas(c, out.before!, out.after!, 'c_codel', 'c_sfq', 'c_cake', 'c_flows', 'rest');
     const up = received(out.up!);
