@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
 import { readLive } from '../state/index.js';
-import { makePlan, readStateFile, renderPlan, scopeFor, stateDir, STATE_FILE, summaryLine, type Plan } from '../plan/index.js';
+import { makePlan, ownedOf, readStateFile, renderPlan, scopeFor, stateDir, STATE_FILE, summaryLine, writeStateFile, type Plan } from '../plan/index.js';
 import { acquireLock, applyPlan, confirm, DriftError, LockedError, startConfirmWindow, watchConfirm, readLock, type Progress } from '../apply/index.js';
 
 export interface ApplyContext {
@@ -90,7 +90,11 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
         return 1;
       }
-      if (plan.changes.length === 0) return 0;
+      if (plan.changes.length === 0) {
+        // Nothing to change (e.g. the boot script already ran): still record what is owned.
+        if (mode === 'apply') writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
+        return 0;
+      }
       if (!opts.yes && tty && !(await ask(`${mode === 'teardown' ? 'Remove' : 'Apply'} these changes? [y/N] `))) {
         io.err('Nothing was changed.\n');
         return 1;
