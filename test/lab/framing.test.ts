@@ -208,4 +208,3 @@ labSuite('lab 6: link framing (ATM size table, exact accounting)', () => {
     expect(forwardedGso!).toBeGreaterThan(PREDICTED * (1 + TOL));
   });
 });
-});
