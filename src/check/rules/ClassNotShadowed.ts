@@ -168,11 +168,33 @@ function lineText(m: Match): string {
 /** A single port (`5060`), or '*' for no port or a range: lines with a single port sit apart. */
 const pointKey = (r?: Range[]) => (r && r.length === 1 && r[0]!.lo === r[0]!.hi ? String(r[0]!.lo) : '*');
 
+const bitsOf = (family: 4 | 6) => (family === 4 ? 32 : 128);
+const prefixKey = (dir: 'src' | 'dst', p: ParsedPrefix) => `${dir}${p.family}:${(p.value >> BigInt(bitsOf(p.family) - p.length)).toString(16)}/${p.length}`;
+
+/** Where an earlier line is filed by address: its one src (else dst) prefix, or '*'. */
+function addressKey(e: Line): string {
+  if (e.src) return e.src.length === 1 ? prefixKey('src', e.src[0]!) : '*';
+  if (e.dst?.length === 1) return prefixKey('dst', e.dst[0]!);
+  return '*';
+}
+
+/** The address files a covering line can be in: '*', or those of every prefix containing L's first. */
+function addressKeys(l: Line): string[] {
+  const out = ['*'];
+  for (const dir of ['src', 'dst'] as const) {
+    const p = l[dir]?.[0];
+    if (!p) continue;
+    for (let len = 0; len <= p.length; len++) out.push(prefixKey(dir, { family: p.family, value: p.value >> BigInt(p.length - len) << BigInt(p.length - len), length: len }));
+  }
+  return out;
+}
+
 function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) => void): void {
   // Earlier lines, bucketed by the fields they constrain (a covering line constrains a
-  // subset of L's fields) and then by their single sport/dport if they have one: a line
-  // with one port can only cover a line with that same port, so a policy of a thousand
-  // port classes compares each line with a handful, not with all. Also by exact text.
+  // subset of L's fields), then by their single sport/dport if they have one (a line with
+  // one port can only cover a line with that same port) and by their one src/dst prefix
+  // (only a prefix containing L's can cover it): a policy of ten thousand port and prefix
+  // classes compares each line with a handful, not with all. Also by exact text.
   const buckets = new Map<number, Map<string, Line[]>>();
   const exact = new Map<string, Line>();
   let budget = BUDGET;
@@ -190,7 +212,8 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     const find = (l: Line): Line | undefined => {
       const same = exact.get(l.key);
       if (same && competes(same)) return same;
-      const keys = [...new Set(['*', pointKey(l.sport)])].flatMap((sp) => [...new Set(['*', pointKey(l.dport)])].map((dp) => `${sp}|${dp}`));
+      const ports = [...new Set(['*', pointKey(l.sport)])].flatMap((sp) => [...new Set(['*', pointKey(l.dport)])].map((dp) => `${sp}|${dp}`));
+      const keys = addressKeys(l).flatMap((a) => ports.map((pk) => `${pk}|${a}`));
       for (const [sig, byPort] of buckets) {
         if ((sig & l.sig) !== sig) continue;
         for (const key of keys) {
@@ -218,7 +241,7 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     for (const l of mine) {
       if (!exact.has(l.key)) exact.set(l.key, l);
       const byPort = buckets.get(l.sig) ?? new Map<string, Line[]>();
-      const key = `${pointKey(l.sport)}|${pointKey(l.dport)}`;
+      const key = `${pointKey(l.sport)}|${pointKey(l.dport)}|${addressKey(l)}`;
       const list = byPort.get(key);
       if (list) list.push(l);
       else byPort.set(key, [l]);
