@@ -1,6 +1,6 @@
 // Steering traffic into the device that carries a tree: IFB via tc mirred (tc-mirred(8)),
 // IMQ via iptables' IMQ target in qospolicy's own mangle chains.
-import type { Filter, IptablesRule, KernelObject, Qdisc } from '../model/types.js';
+import type { Filter, IptablesRule, Qdisc } from '../model/types.js';
 import { filterId, iptablesId, qdiscId } from '../model/ids.js';
 import type { Direction } from '../syntax/ast.js';
 

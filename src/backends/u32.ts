@@ -2,11 +2,9 @@
 // exactly as the kernel stores it (tc-u32(8)), so the reader can compare them verbatim.
 // IPv4 transport keys assume a 20-byte header (IHL 5) and a first fragment: u32 has no
 // variable offset without linked hash tables; packets with IP options fall through.
-import type { Criterion, Match, Prefix, PortRange } from '../syntax/ast.js';
+import type { Criterion, Match, Prefix } from '../syntax/ast.js';
 import type { U32Key, U32Node } from '../model/types.js';
 import { complementRanges, rangeToMasks } from '../check/ranges.js';
-
-export { complementRanges, rangeToMasks };
 
 export type Family = 4 | 6;
 

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { parseClasses } from './classes.js';
 import { parseFilters, parseRootTable } from './filters.js';
-import { unmodeledOf, type LiveClass, type LiveFilter, type LiveObject, type LiveQdisc } from './live.js';
+import { unmodeledOf, type LiveClass, type LiveObject, type LiveQdisc } from './live.js';
 import { parseQdiscs } from './qdiscs.js';
 import { balancedChunks } from './json.js';
 

@@ -1,7 +1,8 @@
 // The u32 key arithmetic: exact covers for ranges, complements for negation, header offsets.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { complementPrefixes, complementRanges, rangeToMasks, matchNodes } from '../../src/backends/u32.js';
+import { complementPrefixes, matchNodes } from '../../src/backends/u32.js';
+import { complementRanges, rangeToMasks } from '../../src/check/ranges.js';
 import { parsePolicy } from '../../src/syntax/index.js';
 
 const covers = (blocks: Array<{ val: number; mask: number }>, x: number) => blocks.some((b) => (x & b.mask) === b.val);
