@@ -12,6 +12,12 @@ export interface ApplyOptions {
   progress?: Progress;
   /** Reads the live system in a scope (tests may point it elsewhere). */
   read?: (scope: Scope) => Promise<LiveItem[]>;
+  /**
+   * The live state the plan was just made from, in this process and under the same lock:
+   * it is the snapshot, and nothing can have drifted since. A saved plan has none: the
+   * live system is read again and compared with the plan's digest.
+   */
+  live?: LiveItem[];
 }
 
 export type Restore = { restored: true } | { restored: false; problem: string };
@@ -25,7 +31,7 @@ export class DriftError extends Error {}
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const read = opts.read ?? ((scope: Scope) => readLive(scope));
   if (plan.errors.length) return { ok: false, reason: `the plan cannot be applied: ${plan.errors.join('; ')}`, restored: true };
-  const snapshot = await read(plan.scope);
+  const snapshot = opts.live ?? (await read(plan.scope));
   if (liveDigest(snapshot, plan.scope) !== plan.liveDigest) {
     throw new DriftError('the live system changed since this plan was made: make a new plan');
   }

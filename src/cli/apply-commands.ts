@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
-import { readLive } from '../state/index.js';
+import { readLive, type LiveItem } from '../state/index.js';
 import { makePlan, ownedOf, readStateFile, renderPlan, scopeFor, stateDir, STATE_FILE, summaryLine, writeStateFile, type Plan } from '../plan/index.js';
 import { acquireLock, applyPlan, confirm, DriftError, LockedError, startConfirmWindow, watchConfirm, readLock, type Progress } from '../apply/index.js';
 
@@ -70,6 +70,7 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     let handedOver = false;
     try {
       let plan: Plan | undefined;
+      let live: LiveItem[] | undefined;
       try {
         plan = mode === 'apply' ? readPlanFile(source) : undefined;
       } catch (e) {
@@ -83,7 +84,8 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         const scope = scopeFor(compiled.state, previous?.owned);
         // Teardown: the desired state is nothing at all, in the policy's scope.
         const desired: DesiredState = mode === 'teardown' ? { objects: [], notes: [] } : compiled.state;
-        plan = makePlan(desired, await readLive(scope), scope, { policy: compiled.ref });
+        live = await readLive(scope);
+        plan = makePlan(desired, live, scope, { policy: compiled.ref });
       }
       io.out(renderPlan(plan, 'text', { color: io.outColor ?? io.color }));
       if (plan.errors.length) {
@@ -99,7 +101,7 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         io.err('Nothing was changed.\n');
         return 1;
       }
-      const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty) });
+      const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), ...(live ? { live } : {}) });
       if (!result.ok) {
         io.err(`error QP4007: ${result.reason}\n`);
         io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
