@@ -10,6 +10,7 @@ import { FAIR_LEAVES, leafParams } from '../check/leaf.js';
 import { assignMinors, fnv1a, hex } from './classids.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
+import { prefixHashedNodes, prefixLine, type PrefixLine, type PrefixRun } from './prefixhash.js';
 
 const MTU = 1514;
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
@@ -215,17 +216,26 @@ function childFilters(dev: string, parent: string, children: Planned[], firstPri
   const filter = (protocol: Filter['protocol'], prio: number, origin: string, nodes: U32Node[], t?: Filter['tables']) => {
     if (nodes.length) out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: origin }, dev, parent, protocol, prio, ...(t?.length ? { tables: t } : {}), nodes });
   };
-  const runs = portRuns(children);
+  const runs = hashRuns(children);
   children.forEach((child, i) => {
     const base = firstPrio + i * PRIOS_PER_CHILD;
     const run = runs.get(i);
     if (run === 'hashed') return; // classified by the run's tables, at its first class's prios
     if (run) {
-      const last = children[i + run.classes.length - 1]!;
-      const origin = `${label} › ${child.node.name.text} … ${last.node.name.text} (by port)`;
-      for (const [family, protocol, prio] of [[4, 'ip', base], [6, 'ipv6', base + 1]] as const) {
-        const { tables: t, nodes } = hashedNodes(run, family, (proto) => hashTable(dev, `${parent}/${prio}/${proto}`, tables));
-        filter(protocol, prio, origin, nodes, t);
+      const last = children[i + run.run.classes.length - 1]!;
+      const origin = `${label} › ${child.node.name.text} … ${last.node.name.text} (by ${run.kind})`;
+      const table = (key: string) => hashTable(dev, `${parent}/${base}/${key}`, tables);
+      if (run.kind === 'port') {
+        for (const [family, protocol, prio] of [[4, 'ip', base], [6, 'ipv6', base + 1]] as const) {
+          const { tables: t, nodes } = hashedNodes(run.run, family, (proto) => table(`${family}/${proto}`));
+          filter(protocol, prio, origin, nodes, t);
+        }
+      } else {
+        const { tables: t, nodes } = prefixHashedNodes(run.run, table('4/addr'));
+        filter('ip', base, origin, nodes, t);
+        // The IPv6 prefixes of the same lines: one linear filter for the run, in class order.
+        const v6 = run.run.classes.flatMap((c) => c.lines.filter((l) => familiesOf(l.match).includes(6)).flatMap((l) => matchNodes(l.match, 6, c.flowid)));
+        filter('ipv6', base + 1, origin, v6);
       }
       return;
     }
@@ -239,44 +249,50 @@ function childFilters(dev: string, parent: string, children: Planned[], firstPri
   return out;
 }
 
+type Run = { kind: 'port'; run: HashedRun } | { kind: 'prefix'; run: PrefixRun };
+
 /**
- * Runs of at least HASH_MIN_CLASSES consecutive children whose lines are all single-port
- * lines in one direction: index of the run's first child → the run; its other children
- * → 'hashed'.
+ * Runs of at least HASH_MIN_CLASSES consecutive children whose lines are all hashable the
+ * same way — single ports of one direction, or IPv4 prefixes of one direction: index of
+ * the run's first child → the run; its other children → 'hashed'.
  */
-function portRuns(children: Planned[]): Map<number, HashedRun | 'hashed'> {
-  const out = new Map<number, HashedRun | 'hashed'>();
+function hashRuns(children: Planned[]): Map<number, Run | 'hashed'> {
+  const out = new Map<number, Run | 'hashed'>();
+  const ways = [
+    (c: Planned) => uniform(entryLines(c), portLine),
+    (c: Planned) => uniform(entryLines(c), prefixLine),
+  ] as const;
   let i = 0;
   while (i < children.length) {
-    const first = linesOf(children[i]!);
-    if (!first) {
-      i++;
-      continue;
-    }
-    const dir = first[0]!.dir;
-    const run: HashedRun = { dir, classes: [] };
     let j = i;
-    for (; j < children.length; j++) {
-      const lines = linesOf(children[j]!);
-      if (!lines || lines.some((l) => l.dir !== dir)) break;
-      run.classes.push({ flowid: children[j]!.classid, lines });
-    }
-    if (run.classes.length >= HASH_MIN_CLASSES) {
-      out.set(i, run);
-      for (let k = i + 1; k < j; k++) out.set(k, 'hashed');
+    for (const way of ways) {
+      const first = way(children[i]!);
+      if (!first) continue;
+      const dir = first[0]!.dir;
+      const classes: Array<{ flowid: string; lines: Array<PortLine | PrefixLine> }> = [];
+      for (j = i; j < children.length; j++) {
+        const lines = way(children[j]!);
+        if (!lines || lines[0]!.dir !== dir) break;
+        classes.push({ flowid: children[j]!.classid, lines });
+      }
+      if (classes.length >= HASH_MIN_CLASSES) {
+        const run = way === ways[0] ? { kind: 'port' as const, run: { dir, classes } as HashedRun } : { kind: 'prefix' as const, run: { dir, classes } as PrefixRun };
+        out.set(i, run);
+        for (let k = i + 1; k < j; k++) out.set(k, 'hashed');
+      }
+      break;
     }
     i = Math.max(j, i + 1);
   }
   return out;
 }
 
-/** A class's lines as hashable port lines, or undefined when any line is not one. */
-function linesOf(c: Planned): PortLine[] | undefined {
-  const lines = entryLines(c);
+/** Every line in the hashable form, all in one direction; else undefined. */
+function uniform<L extends { dir: string }>(lines: Match[], as: (m: Match) => L | undefined): L[] | undefined {
   if (lines.length === 0) return undefined;
-  const out: PortLine[] = [];
+  const out: L[] = [];
   for (const m of lines) {
-    const l = portLine(m);
+    const l = as(m);
     if (!l) return undefined;
     out.push(l);
   }

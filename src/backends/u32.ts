@@ -32,7 +32,7 @@ export function ipv6Groups(addr: string): number[] {
   return [...h, ...zeros, ...t].map((g) => parseInt(g || '0', 16));
 }
 
-const prefixMask = (len: number) => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
+export const prefixMask = (len: number) => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 
 function prefixKeys(p: Prefix, base: number): U32Key[] {
   if (p.family === 4) {

@@ -34,7 +34,7 @@ async function readAll(ns: Netns, devs: string[]) {
 const devicesOf = (state: DesiredState) => [...new Set(state.objects.flatMap((o) => ('dev' in o ? [o.dev] : [])))].sort();
 
 describe.skipIf(!requireKernelTools())('compiled sh script on the kernel', () => {
-  for (const policy of ['policies/branch-office.pol', 'policies/dual-wan.pol', 'test/cases/nested-groups.pol', 'test/cases/site-features.pol', 'test/cases/port-classes.pol']) {
+  for (const policy of ['policies/branch-office.pol', 'policies/dual-wan.pol', 'test/cases/nested-groups.pol', 'test/cases/site-features.pol', 'test/cases/port-classes.pol', 'test/cases/prefix-classes.pol']) {
     it(`${policy}: twice, and the kernel holds exactly the promised objects`, async () => {
       const { state, script } = compileToScript(policy);
       const promised = tcObjects(expectedReadback(state.objects));
