@@ -36,6 +36,18 @@ const OPENS: Record<string, Context> = {
   slot: 'Slot',
 };
 
+/** The block a statement's first keyword opens (for statements that failed to parse). */
+const BLOCK_OF_KEYWORD: Record<string, Context> = {
+  target: 'Target',
+  interface: 'Interface',
+  shared: 'Tree',
+  tdma: 'Tdma',
+  ingress: 'Tree',
+  egress: 'Tree',
+  class: 'Class',
+  slot: 'Slot',
+};
+
 /** First keywords per block, for "belongs elsewhere" and did-you-mean messages. */
 export const KEYWORDS: Record<Context, string[]> = {
   Top: ['target', 'interface', 'shared', 'tdma'],
@@ -218,7 +230,14 @@ export function parse(file: string, text: string): ParseResult {
         return { children };
       }
       if (term.type === 'lbrace') {
-        const inner = current ? OPENS[current.node.t] : undefined;
+        // A statement that failed to parse still opens its block: read the block as what its
+        // first word (or the keyword it misspells) opens, so one typo is one diagnostic.
+        const failedInner = () => {
+          const word = stmt[0]?.text ?? '';
+          const key = word in BLOCK_OF_KEYWORD ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
+          return key ? BLOCK_OF_KEYWORD[key] : undefined;
+        };
+        const inner = current ? OPENS[current.node.t] : stmt.length ? failedInner() : undefined;
         if (stmt.length === 0) {
           diagnostics.push(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
         } else if (current && !inner) {

@@ -1,0 +1,19 @@
+// One typo, one diagnostic: a statement that fails to parse still opens the block it meant,
+// so its `{ … }` is not misread as belonging to the enclosing block.
+import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../src/syntax/index.js';
+
+const tree = (cls: string) => `interface wan0 {\n  egress rate 10mbit {\n    ${cls} { match tcp dport 22 }\n    class rest rate 1mbit ceil 10mbit default\n  }\n}\n`;
+
+describe('syntax error recovery', () => {
+  it('a misspelled attribute in a class header: one error, none for its block', () => {
+    const r = parsePolicy('t.pol', tree('class ssh rate 1mbit ceill 10mbit'));
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ['QP1002', "unexpected 'ceill'; expected 'ceil', 'default', 'fair', 'prio', 'quantum' or 'rate'"],
+    ]);
+  });
+  it('a misspelled keyword opening a block: one error, with a suggestion', () => {
+    const r = parsePolicy('t.pol', tree('clas ssh rate 1mbit ceil 10mbit'));
+    expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['QP1003', "did you mean 'class'?"]]);
+  });
+});
