@@ -1,8 +1,8 @@
 // The compiler's one entry: a checked policy → the desired state, objects in creation
 // order. Each target lives in its own file; this one assigns devices and orders objects.
 import type { Policy, Tree } from '../syntax/ast.js';
-import type { DesiredState, KernelObject, Link, ModuleLoad } from '../model/types.js';
-import { linkId, moduleId } from '../model/ids.js';
+import type { DesiredState, IptablesRule, KernelObject, Link, ModuleLoad } from '../model/types.js';
+import { iptablesId, linkId, moduleId } from '../model/ids.js';
 import type { Settings } from '../check/index.js';
 import { treeLabel } from '../check/index.js';
 import { compileTree } from './htb.js';
@@ -10,8 +10,6 @@ import { hookQdisc, imqRules, mirredFilter } from './redirect.js';
 import { compileTaprio, compileTdmaModule } from './tdma.js';
 import { netqosWrites } from './netqos.js';
 import { sizeTable } from './framing.js';
-import { iptablesId } from '../model/ids.js';
-import type { IptablesRule } from '../model/types.js';
 
 /** A tree that needs a device of its own (ifb or imq), with the members steered into it. */
 interface Redirected {
@@ -49,7 +47,8 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
   const require = (name: string, minTxQueues?: number) => {
     const prev = required.get(name);
     const q = Math.max(prev?.minTxQueues ?? 0, minTxQueues ?? 0);
-    // `exact` accounting: segment GSO super-packets so the size table counts every frame.
+    // `exact` accounting: the router's own packets leave in single segments, so the size
+    // table counts every frame (forwarded GRO packets are not split: docs/language.md).
     const gso = framingOf(name)?.exact ? { gsoMaxSegs: 1 } : {};
     required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso });
   };
