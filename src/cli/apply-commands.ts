@@ -155,8 +155,9 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         ctx.setCode(1);
         return;
       }
-      // The watcher lets go of the lock within a moment; wait so a next apply finds it free.
-      for (let i = 0; i < 50 && readLock(dir); i++) await new Promise((r) => setTimeout(r, 100));
+      // The watcher lets go of the lock within a moment (it polls every 100 ms); wait for it,
+      // even on a loaded machine, so that an apply right after finds the lock free.
+      for (let i = 0; i < 300 && readLock(dir); i++) await new Promise((r) => setTimeout(r, 100));
       io.out('Confirmed: the change stays.\n');
     });
 

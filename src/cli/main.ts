@@ -8,6 +8,7 @@ import { check, type Settings } from '../check/index.js';
 import { compile } from '../backends/index.js';
 import { renderSh } from '../render/sh.js';
 import { renderBatch } from '../render/batch.js';
+import { targetLabel } from '../render/commands.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { Policy } from '../syntax/ast.js';
@@ -121,10 +122,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return;
       }
       const state = compile(loaded.policy, loaded.settings);
-      const settingsText = `ingress ${loaded.settings.ingress}, tdma ${loaded.settings.tdma === 'module' ? 'module sch_tdma' : 'taprio'}`;
       let outputs: Array<[string | undefined, string]>;
       if (opts.format === 'batch') {
-        const files = Object.entries(renderBatch(state, `qospolicy ${VERSION} from ${file} (${settingsText})`));
+        const files = Object.entries(renderBatch(state, `qospolicy ${VERSION} from ${file} (${targetLabel(state)})`));
         outputs = opts.output
           ? files.map(([suffix, text]) => [`${opts.output}.${suffix}`, text])
           : [[undefined, files.map(([suffix, text]) => `==> ${suffix} <==\n${text}`).join('\n')]];
@@ -132,7 +132,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         const text =
           opts.format === 'json'
             ? JSON.stringify(state, null, 2) + '\n'
-            : renderSh(state, { source: file, version: VERSION, settings: settingsText });
+            : renderSh(state, { source: file, version: VERSION });
         outputs = [[opts.output, text]];
       }
       for (const [path, text] of outputs) {

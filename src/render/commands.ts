@@ -1,6 +1,6 @@
 // Kernel objects → the argv of the commands that create them. Shared by the sh and batch
 // renderers (and by apply), so every output format issues the very same commands.
-import type { Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
+import type { DesiredState, Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
 import { formatRate } from '../syntax/units.js';
 
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -68,6 +68,22 @@ export function createArgvs(o: KernelObject): string[][] {
     case 'sysfs':
       return [];
   }
+}
+
+/**
+ * What the state was compiled for, read off the objects themselves, for output headers:
+ * 'ingress ifb, tdma taprio'. Only what the policy uses is named, so a target choice that
+ * changes nothing (no tdma block, no redirected tree) changes no output either.
+ */
+export function targetLabel(state: DesiredState): string {
+  const parts: string[] = [];
+  const links = new Set(state.objects.flatMap((o) => (o.kind === 'link' ? [o.type] : [])));
+  const qdiscs = new Set(state.objects.flatMap((o) => (o.kind === 'qdisc' ? [o.qdisc] : [])));
+  if (links.has('ifb')) parts.push('ingress ifb');
+  if (links.has('imq')) parts.push('ingress imq');
+  if (qdiscs.has('taprio')) parts.push('tdma taprio');
+  if (qdiscs.has('tdma')) parts.push('tdma module sch_tdma');
+  return parts.join(', ') || 'no ifb, imq or tdma';
 }
 
 /** The devices whose root qdisc / hook qdisc the state owns, and its iptables chains. */

@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { compileSource } from './pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
 import { renderBatch } from '../../src/render/batch.js';
+import { targetLabel } from '../../src/render/commands.js';
 import type { Settings } from '../../src/check/index.js';
 
 const files = [
@@ -27,12 +28,11 @@ function outputs(file: string, text: string, override: Partial<Settings>) {
   // ingress, several slots for sch_tdma), and the default target must always compile.
   const diagnostics = r.diagnostics.map((d) => `${d.span ? `${d.span.start.line}:${d.span.start.col} ` : ''}${d.severity} ${d.code}: ${d.message}`).join('\n') + '\n';
   if (!r.state) return { diagnostics, state: undefined };
-  const settings = `ingress ${r.settings.ingress}, tdma ${r.settings.tdma}`;
-  const batch = Object.entries(renderBatch(r.state, `golden ${file} (${settings})`)).map(([suffix, t]) => `==> ${suffix} <==\n${t}`).join('\n');
+  const batch = Object.entries(renderBatch(r.state, `golden ${file} (${targetLabel(r.state)})`)).map(([suffix, t]) => `==> ${suffix} <==\n${t}`).join('\n');
   return {
     diagnostics,
     state: r.state,
-    files: { sh: renderSh(r.state, { source: file, version: 'golden', settings }), batch, json: JSON.stringify(r.state, null, 2) + '\n' },
+    files: { sh: renderSh(r.state, { source: file, version: 'golden' }), batch, json: JSON.stringify(r.state, null, 2) + '\n' },
   };
 }
 

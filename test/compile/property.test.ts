@@ -27,7 +27,7 @@ function run(text: string): void {
     expect(d.message.length).toBeGreaterThan(0);
   }
   if (r.state) {
-    renderSh(r.state, { source: 'fuzz.pol', version: 't', settings: 't' });
+    renderSh(r.state, { source: 'fuzz.pol', version: 't' });
     renderBatch(r.state, 't');
   }
 }

@@ -14,7 +14,7 @@ function compileToScript(file: string, text = readFileSync(file, 'utf8')): { sta
   const r = compileSource(file, text);
   if (!r.state) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   const path = join(mkdtempSync(join(tmpdir(), 'qp-sh-')), 'boot.sh');
-  writeFileSync(path, renderSh(r.state, { source: file, version: 'test', settings: 'test' }));
+  writeFileSync(path, renderSh(r.state, { source: file, version: 'test' }));
   return { state: r.state, script: path };
 }
 

@@ -29,7 +29,7 @@ export function compilePolicy(text: string, file = 'lab.pol'): Compiled {
     throw new Error(`lab policy does not compile:\n${diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);
   }
   const state = compile(front.policy, checked.settings);
-  const script = renderSh(state, { source: file, version: 'lab', settings: `ingress ${checked.settings.ingress}` });
+  const script = renderSh(state, { source: file, version: 'lab' });
   const classes = state.objects.filter((o): o is HtbClass => o.kind === 'class');
   return {
     script,

@@ -31,7 +31,7 @@ function policyFile(text: string, name = 'site.pol'): string {
 /** Runs the compiled boot script of a policy in the namespace ("apply" until apply exists). */
 async function boot(ns: Netns, file: string): Promise<void> {
   const script = join(tmp(), 'boot.sh');
-  writeFileSync(script, renderSh(compileFile(file), { source: file, version: 'test', settings: 'test' }));
+  writeFileSync(script, renderSh(compileFile(file), { source: file, version: 'test' }));
   const r = await ns.sh(script, [], { reject: false });
   expect(r.stderr).toBe('');
   expect(r.exitCode).toBe(0);
