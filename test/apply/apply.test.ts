@@ -3,17 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
-import { cli, rawState, requiredInterfaces } from './helpers.js';
+import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
+import { cli, compiledObjects, rawState } from './helpers.js';
 import type { Plan } from '../../src/plan/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'qp-apply-'));
 
 /** veth pairs for every interface the given policies require (each name once). */
-async function interfaces(ns: Netns, policies: string[]) {
-  const names = new Set(policies.flatMap(requiredInterfaces));
-  for (const n of names) await ns.veth(n, `${n.slice(0, 11)}-p`);
-}
+const interfaces = (ns: Netns, policies: string[]) => vethsForRequired(ns, compiledObjects(policies));
 
 /** The host kernel has no fq_codel, taprio, u32 marks or act_connmark: these policies need them. */
 const HOST_SUPPORTED = ['branch-office.pol', 'dual-wan.pol'];

@@ -53,9 +53,11 @@ export async function rawState(ns: Netns): Promise<string> {
   return out.join('\n');
 }
 
-/** The interfaces a policy requires (veth pairs are made for them in the test namespace). */
-export function requiredInterfaces(file: string): string[] {
-  const r = compileSource(file, readFileSync(file, 'utf8'));
-  if (!r.state) throw new Error(`${file} does not compile`);
-  return r.state.objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' ? [o.name] : []));
+/** The compiled objects of policy files (for the interfaces they require). */
+export function compiledObjects(files: string[]) {
+  return files.flatMap((file) => {
+    const r = compileSource(file, readFileSync(file, 'utf8'));
+    if (!r.state) throw new Error(`${file} does not compile`);
+    return r.state.objects;
+  });
 }

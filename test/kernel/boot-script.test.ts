@@ -8,7 +8,7 @@ import { compileSource } from '../compile/pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
 import { readDevice, expectedReadback } from '../../src/state/index.js';
 import type { DesiredState, KernelObject } from '../../src/model/types.js';
-import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
+import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
 
 function compileToScript(file: string, text = readFileSync(file, 'utf8')): { state: DesiredState; script: string } {
   const r = compileSource(file, text);
@@ -39,9 +39,7 @@ describe.skipIf(!requireKernelTools())('compiled sh script on the kernel', () =>
       const { state, script } = compileToScript(policy);
       const promised = tcObjects(expectedReadback(state.objects));
       await withNetns(async (ns) => {
-        for (const link of state.objects) {
-          if (link.kind === 'link' && link.type === 'require') await ns.veth(link.name, `${link.name.slice(0, 11)}-p`);
-        }
+        await vethsForRequired(ns, state.objects);
         const first = await ns.sh(script, [], { reject: false });
         expect(first.stderr).toBe('');
         expect(first.exitCode).toBe(0);
@@ -74,9 +72,7 @@ describe.skipIf(!requireKernelTools())('compiled sh script on the kernel', () =>
     // known at compile time, so make the step fail by pre-creating a conflicting qdisc handle.
     const { state, script } = compileToScript('policies/branch-office.pol');
     await withNetns(async (ns) => {
-      for (const link of state.objects) {
-        if (link.kind === 'link' && link.type === 'require') await ns.veth(link.name, `${link.name.slice(0, 11)}-p`);
-      }
+      await vethsForRequired(ns, state.objects);
       const text = readFileSync(script, 'utf8').replace(/^(run \d+ tc class add dev 'ifb0' parent '1:1')/m, 'run 9999 false; $1');
       const broken = script.replace('boot.sh', 'broken.sh');
       writeFileSync(broken, text);

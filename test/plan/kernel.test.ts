@@ -10,7 +10,7 @@ import { compileSource } from '../compile/pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
 import { ownedOf, writeStateFile, type Plan } from '../../src/plan/index.js';
 import type { DesiredState } from '../../src/model/types.js';
-import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
+import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
 
 const BIN = resolve('bin/qospolicy.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'qp-plan-'));
@@ -39,7 +39,7 @@ async function boot(ns: Netns, file: string): Promise<void> {
 
 /** Creates a veth (with a peer) for every interface the policy requires. */
 async function interfaces(ns: Netns, file: string): Promise<void> {
-  for (const o of compileFile(file).objects) if (o.kind === 'link' && o.type === 'require') await ns.veth(o.name, `${o.name.slice(0, 11)}-p`);
+  await vethsForRequired(ns, compileFile(file).objects);
 }
 
 /** `qospolicy ARGS` in the namespace, with its own state directory. */

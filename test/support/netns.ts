@@ -176,3 +176,9 @@ export function kernelGate(tools: { ok: true } | { ok: false; reason: string }, 
   if (ci) throw new Error(`kernel tests cannot run under CI: ${tools.reason}. Run as root with iproute2 installed (see .ci/run).`);
   return false;
 }
+
+/** A veth pair (NAME, NAME-p) for every interface these compiled objects require, each once. */
+export async function vethsForRequired(ns: Netns, objects: ReadonlyArray<{ kind: string; type?: string; name?: string }>): Promise<void> {
+  const names = new Set(objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' && o.name ? [o.name] : [])));
+  for (const n of names) await ns.veth(n, `${n.slice(0, 11)}-p`);
+}
