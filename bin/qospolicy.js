@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The only place that sets the exit status: the CLI returns a code.
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/bundle/qospolicy.js';
 
 // `qospolicy compile … | head`: a closed pipe ends the output quietly, not with a stack trace.
 process.stdout.on('error', (e) => {
