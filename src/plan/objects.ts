@@ -60,11 +60,61 @@ export function address(o: PlanObject): string {
 /** Fields never compared: identity, provenance, and what the reader could not model (handled apart). */
 const IGNORED = new Set(['id', 'origin', 'unmodeled', 'kind']);
 
-/** Canonical JSON: object keys sorted, so equal values print equally. */
+/**
+ * Canonical JSON: object keys sorted, so equal values print equally. The same text as
+ * JSON.stringify with sorted keys, written out directly: a replacer that rebuilds every
+ * object cost most of a plan's time at 1 000 classes.
+ */
 export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
-  );
+  return write(v) ?? 'undefined';
+}
+
+function write(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return `[${v.map((x) => write(x) ?? 'null').join(',')}]`;
+      const o = v as Record<string, unknown>;
+      const parts: string[] = [];
+      for (const k of sortedKeys(o)) {
+        const x = write(o[k]);
+        if (x !== undefined) parts.push(`${JSON.stringify(k)}:${x}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      return undefined; // undefined and functions are left out, as by JSON.stringify
+  }
+}
+
+/** Keys in the order JSON.stringify prints a sorted copy: integer keys first, ascending (as JS orders them). */
+function sortedKeys(o: Record<string, unknown>): string[] {
+  const keys = Object.keys(o).sort();
+  const index = (k: string) => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
+  if (!keys.some(index)) return keys;
+  return [...keys.filter(index).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !index(k))];
+}
+
+/** Equal as canonical JSON, without printing: fields absent and fields undefined are alike. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return canonical(a) === canonical(b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    return a.length === y.length && a.every((x, i) => sameValue(x ?? null, y[i] ?? null));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+  const kx = keys(x);
+  return kx.length === keys(y).length && kx.every((k) => k in y && sameValue(x[k], y[k]));
 }
 
 /**
@@ -77,13 +127,15 @@ export function diffFields(want: PlanObject, live: PlanObject): FieldChange[] {
   const out: FieldChange[] = [];
   const a = want as unknown as Record<string, unknown>;
   const b = live as unknown as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !IGNORED.has(k));
+  const keys = Object.keys(a);
+  for (const k of Object.keys(b)) if (!(k in a)) keys.push(k);
   for (const k of keys) {
+    if (IGNORED.has(k)) continue;
     if (want.kind === 'qdisc' && live.kind === 'qdisc' && k === 'params') {
       out.push(...diffParams(want.params, live.params));
       continue;
     }
-    if (canonical(a[k]) !== canonical(b[k])) out.push({ field: k, before: b[k], after: a[k] });
+    if (!sameValue(a[k], b[k])) out.push({ field: k, before: b[k], after: a[k] });
   }
   const unmodeled = unmodeledOf(live as KernelObject);
   if (unmodeled.length) out.push({ field: 'unmodeled', before: unmodeled, after: undefined });
@@ -102,11 +154,11 @@ function diffParams(want: Array<[string, string]>, live: Array<[string, string]>
   for (const k of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(k);
     const y = b.get(k);
-    if (canonical(x) === canonical(y)) continue;
+    if (sameValue(x, y)) continue;
     const one = (v: string[] | undefined) => (v === undefined ? undefined : v.length === 1 ? v[0] : v);
     out.push({ field: k, before: one(y), after: one(x) });
   }
   // Same values in a different order (e.g. sched-entry order) still differ.
-  if (out.length === 0 && canonical(want) !== canonical(live)) out.push({ field: 'params', before: live, after: want });
+  if (out.length === 0 && !sameValue(want, live)) out.push({ field: 'params', before: live, after: want });
   return out;
 }

@@ -1,0 +1,57 @@
+// canonical() and sameValue() decide what a plan calls different and what the live digest
+// covers: they must agree with JSON.stringify over a sorted copy, for any JSON-like value.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { canonical, sameValue } from '../../src/plan/objects.js';
+
+/** The reference: JSON.stringify with every object's keys sorted. */
+const sortedJson = (v: unknown) =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+
+// Values as the live reader and the compiler make them: objects, arrays, strings, numbers,
+// booleans, null, and fields left undefined; keys include integer-like ones ("10", "9").
+const key = fc.oneof(fc.string({ maxLength: 4 }), fc.nat(20).map(String));
+const { value } = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string(),
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(key, tie('value'), { maxKeys: 5 }),
+  ),
+}));
+
+describe('canonical', () => {
+  it('prints what JSON.stringify prints for a sorted copy', () => {
+    fc.assert(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { numRuns: 2000 });
+  });
+
+  it('ignores key order', () => {
+    expect(canonical({ b: 1, a: [{ y: 2, x: 1 }] })).toBe('{"a":[{"x":1,"y":2}],"b":1}');
+  });
+});
+
+describe('sameValue', () => {
+  it('is equality of canonical prints', () => {
+    fc.assert(
+      fc.property(value, value, (a, b) => sameValue(a, b) === (canonical(a) === canonical(b))),
+      { numRuns: 2000 },
+    );
+    // Pairs that are equal in print but not identical.
+    const reparsed = (a: unknown) => JSON.parse(JSON.stringify(a ?? null)) as unknown;
+    fc.assert(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
+  });
+
+  it('treats an absent field and an undefined one alike, and a different value as different', () => {
+    expect(sameValue({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameValue([1, undefined], [1, null])).toBe(true);
+    expect(sameValue({ a: [1, { x: 2 }] }, { a: [1, { x: 3 }] })).toBe(false);
+    expect(sameValue({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+  });
+});
