@@ -9,7 +9,10 @@ export const familyBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
 export function parseAddress(address: string, family: 4 | 6): bigint | undefined {
   if (family === 4) {
     if (!isIPv4(address)) return undefined;
-    return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+    // In a Number (exact below 2^53), then one BigInt: per-octet BigInts cost more.
+    let n = 0;
+    for (const part of address.split('.')) n = n * 256 + Number(part);
+    return BigInt(n);
   }
   if (!isIPv6(address)) return undefined;
   let text = address;

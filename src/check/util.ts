@@ -67,7 +67,7 @@ export function everyClass(tree: Tree, visit: (cls: ClassNode, ancestors: ClassN
   const rec = (list: ClassNode[], ancestors: ClassNode[]) => {
     for (const cls of list) {
       visit(cls, ancestors);
-      rec(cls.children, [...ancestors, cls]);
+      if (cls.children.length > 0) rec(cls.children, [...ancestors, cls]);
     }
   };
   rec(tree.classes, []);

@@ -46,8 +46,8 @@ interface Line {
   key: string;
 }
 
-const FIELDS = ['proto', 'sport', 'dport', 'src', 'dst', 'dscp', 'mark'] as const;
-const bit = (f: (typeof FIELDS)[number]) => 1 << FIELDS.indexOf(f);
+/** The bit of each constrained field in `Line.sig`. */
+const BIT = { proto: 1, sport: 2, dport: 4, src: 8, dst: 16, dscp: 32, mark: 64 } as const;
 
 const validPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
 
@@ -63,31 +63,46 @@ function merge(rs: Range[]): Range[] {
   return out;
 }
 
-function normalize(match: Match, cls: ClassNode): Line | undefined {
+const rangesText = (rs?: Range[]) => (rs ? rs.map((r) => `${r.lo}-${r.hi}`).join(',') : '-');
+// Without the family, as before: 0.0.0.0/0 and ::/0 have the same text.
+const prefixesText = (ps?: ParsedPrefix[]) => (ps ? ps.map((p) => `${p.value}/${p.length}`).sort().join(',') : '-');
+
+/** Some family is in both lists (a line with src v4 and dst v6 only never matches). */
+const shareFamily = (a: ParsedPrefix[], b: ParsedPrefix[]) => a.some((p) => b.some((q) => q.family === p.family));
+
+function normalize(match: Match, cls: ClassNode, hiddenBelow: ClassNode | undefined): Line | undefined {
   if (match.invalid) return undefined;
-  const line: Line = { match, cls, sig: 0, key: '' };
+  // Every field present from the start: one object shape for all lines.
+  const line: Line = {
+    match,
+    cls,
+    hiddenBelow,
+    proto: undefined,
+    sport: undefined,
+    dport: undefined,
+    src: undefined,
+    dst: undefined,
+    dscp: undefined,
+    mark: undefined,
+    sig: 0,
+    key: '',
+  };
   for (const c of match.criteria) {
     // Lines with criteria this rule does not model (flags, lengths, MACs, negations) are
     // left out of the comparison: never reported as shadowed, never shadowing.
     if (c.kind === 'flag' || c.kind === 'len' || c.kind === 'mac') return undefined;
     if ((c.kind === 'port' || c.kind === 'addr') && c.negate) return undefined;
-    const field = c.kind === 'port' || c.kind === 'addr' ? c.dir : c.kind;
-    if (line.sig & bit(field)) return undefined; // repeated criterion: QP2019
-    line.sig |= bit(field);
+    const bit = BIT[c.kind === 'port' || c.kind === 'addr' ? c.dir : c.kind];
+    if (line.sig & bit) return undefined; // repeated criterion: QP2019
+    line.sig |= bit;
     if (!fill(line, c)) return undefined;
   }
   if (line.proto === 'icmp' && (line.sport || line.dport)) return undefined;
-  const fam = (ps?: ParsedPrefix[]) => new Set((ps ?? []).map((p) => p.family));
-  if (line.src && line.dst && ![...fam(line.src)].some((f) => fam(line.dst).has(f))) return undefined;
-  line.key = JSON.stringify([
-    line.proto ?? null,
-    line.sport ?? null,
-    line.dport ?? null,
-    line.src?.map((p) => `${p.value}/${p.length}`).sort() ?? null,
-    line.dst?.map((p) => `${p.value}/${p.length}`).sort() ?? null,
-    line.dscp ? [...line.dscp].sort((a, b) => a - b) : null,
-    line.mark ?? null,
-  ]);
+  if (line.src && line.dst && !shareFamily(line.src, line.dst)) return undefined;
+  // Canonical text: equal for lines that match the same packets field by field.
+  line.key = `${line.proto ?? '-'};${rangesText(line.sport)};${rangesText(line.dport)};${prefixesText(line.src)};${prefixesText(line.dst)};${
+    line.dscp ? [...line.dscp].sort((a, b) => a - b).join(',') : '-'
+  };${line.mark ? `${line.mark.value}/${line.mark.mask}` : '-'}`;
   return line;
 }
 
@@ -169,25 +184,43 @@ function lineText(m: Match): string {
 const pointKey = (r?: Range[]) => (r && r.length === 1 && r[0]!.lo === r[0]!.hi ? String(r[0]!.lo) : '*');
 
 const bitsOf = (family: 4 | 6) => (family === 4 ? 32 : 128);
-const prefixKey = (dir: 'src' | 'dst', p: ParsedPrefix) => `${dir}${p.family}:${(p.value >> BigInt(bitsOf(p.family) - p.length)).toString(16)}/${p.length}`;
+/** The file of the `length`-bit prefix of `value` (a full address; its low bits are ignored). */
+const prefixKey = (dir: 'src' | 'dst', family: 4 | 6, value: bigint, length: number) =>
+  `${dir}${family}:${(value >> BigInt(bitsOf(family) - length)).toString(16)}/${length}`;
+
+/** Which address files are in use: one Set of prefix lengths per `src4`, `dst6`, … */
+type LengthsInUse = Map<string, Set<number>>;
 
 /** Where an earlier line is filed by address: its one src (else dst) prefix, or '*'. */
-function addressKey(e: Line): string {
-  if (e.src) return e.src.length === 1 ? prefixKey('src', e.src[0]!) : '*';
-  if (e.dst?.length === 1) return prefixKey('dst', e.dst[0]!);
-  return '*';
+function addressKey(e: Line, inUse: LengthsInUse): string {
+  const dir = e.src ? 'src' : 'dst';
+  const ps = e[dir];
+  if (ps?.length !== 1) return '*';
+  const p = ps[0]!;
+  const lengths = inUse.get(`${dir}${p.family}`);
+  if (lengths) lengths.add(p.length);
+  else inUse.set(`${dir}${p.family}`, new Set([p.length]));
+  return prefixKey(dir, p.family, p.value, p.length);
 }
 
-/** The address files a covering line can be in: '*', or those of every prefix containing L's first. */
-function addressKeys(l: Line): string[] {
+/**
+ * The address files a covering line can be in: '*', or those of every prefix containing L's
+ * first. Only lengths some earlier line is filed under are listed: the others are empty.
+ */
+function addressKeys(l: Line, inUse: LengthsInUse): string[] {
   const out = ['*'];
   for (const dir of ['src', 'dst'] as const) {
     const p = l[dir]?.[0];
-    if (!p) continue;
-    for (let len = 0; len <= p.length; len++) out.push(prefixKey(dir, { family: p.family, value: p.value >> BigInt(p.length - len) << BigInt(p.length - len), length: len }));
+    const lengths = p && inUse.get(`${dir}${p.family}`);
+    if (!lengths) continue;
+    for (let len = 0; len <= p.length; len++) if (lengths.has(len)) out.push(prefixKey(dir, p.family, p.value, len));
   }
   return out;
 }
+
+/** Does earlier line `e` compete with a line of the class below `ancestors`? (see the top) */
+const competes = (e: Line, ancestors: ClassNode[]) =>
+  !ancestors.includes(e.cls) && (e.hiddenBelow === undefined || ancestors.includes(e.hiddenBelow));
 
 function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) => void): void {
   // Earlier lines, bucketed by the fields they constrain (a covering line constrains a
@@ -197,39 +230,48 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
   // classes compares each line with a handful, not with all. Also by exact text.
   const buckets = new Map<number, Map<string, Line[]>>();
   const exact = new Map<string, Line>();
+  const inUse: LengthsInUse = new Map();
   let budget = BUDGET;
-  everyClass(tree, (cls, ancestors) => {
-    const mine: Line[] = [];
-    let comparable = cls.matches.length > 0;
-    const hiddenBelow = [...ancestors].reverse().find((a) => a.matches.length > 0);
-    for (const m of cls.matches) {
-      const l = normalize(m, cls);
-      if (l) mine.push({ ...l, hiddenBelow });
-      else comparable = false;
-    }
-    const path = new Set<ClassNode>(ancestors);
-    const competes = (e: Line) => !path.has(e.cls) && (e.hiddenBelow === undefined || path.has(e.hiddenBelow));
-    const find = (l: Line): Line | undefined => {
-      const same = exact.get(l.key);
-      if (same && competes(same)) return same;
-      const ports = [...new Set(['*', pointKey(l.sport)])].flatMap((sp) => [...new Set(['*', pointKey(l.dport)])].map((dp) => `${sp}|${dp}`));
-      const keys = addressKeys(l).flatMap((a) => ports.map((pk) => `${pk}|${a}`));
-      for (const [sig, byPort] of buckets) {
-        if ((sig & l.sig) !== sig) continue;
-        for (const key of keys) {
-          for (const e of byPort.get(key) ?? []) {
-            if (budget <= 0) return undefined;
-            budget--;
-            if (competes(e) && covers(e, l)) return e;
-          }
+  const find = (l: Line, ancestors: ClassNode[]): Line | undefined => {
+    const same = exact.get(l.key);
+    if (same && competes(same, ancestors)) return same;
+    const sp = pointKey(l.sport);
+    const dp = pointKey(l.dport);
+    const ports = ['*|*'];
+    if (dp !== '*') ports.push(`*|${dp}`);
+    if (sp !== '*') ports.push(`${sp}|*`);
+    if (sp !== '*' && dp !== '*') ports.push(`${sp}|${dp}`);
+    const keys: string[] = [];
+    for (const a of addressKeys(l, inUse)) for (const pk of ports) keys.push(`${pk}|${a}`);
+    for (const [sig, byPort] of buckets) {
+      if ((sig & l.sig) !== sig) continue;
+      for (const key of keys) {
+        const list = byPort.get(key);
+        if (!list) continue;
+        for (const e of list) {
+          if (budget <= 0) return undefined;
+          budget--;
+          if (competes(e, ancestors) && covers(e, l)) return e;
         }
       }
-      return undefined;
-    };
+    }
+    return undefined;
+  };
+  everyClass(tree, (cls, ancestors) => {
+    if (cls.matches.length === 0) return;
+    let hiddenBelow: ClassNode | undefined;
+    for (let i = ancestors.length - 1; i >= 0 && !hiddenBelow; i--) if (ancestors[i]!.matches.length > 0) hiddenBelow = ancestors[i];
+    const mine: Line[] = [];
+    let comparable = true;
+    for (const m of cls.matches) {
+      const l = normalize(m, cls, hiddenBelow);
+      if (l) mine.push(l);
+      else comparable = false;
+    }
     if (comparable) {
       const pairs: [Line, Line][] = [];
       for (const l of mine) {
-        const e = find(l);
+        const e = find(l, ancestors);
         if (!e) {
           pairs.length = 0;
           break;
@@ -240,12 +282,12 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     }
     for (const l of mine) {
       if (!exact.has(l.key)) exact.set(l.key, l);
-      const byPort = buckets.get(l.sig) ?? new Map<string, Line[]>();
-      const key = `${pointKey(l.sport)}|${pointKey(l.dport)}|${addressKey(l)}`;
+      let byPort = buckets.get(l.sig);
+      if (!byPort) buckets.set(l.sig, (byPort = new Map()));
+      const key = `${pointKey(l.sport)}|${pointKey(l.dport)}|${addressKey(l, inUse)}`;
       const list = byPort.get(key);
       if (list) list.push(l);
       else byPort.set(key, [l]);
-      buckets.set(l.sig, byPort);
     }
   });
 }
