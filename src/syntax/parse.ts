@@ -80,6 +80,27 @@ function grammarFor(context: Context): nearley.Grammar {
   return g;
 }
 
+/**
+ * One nearley parser per block kind, rewound to its first column for each statement:
+ * building a parser predicts the whole start symbol, the same work every time.
+ */
+class Parsers {
+  private byContext = new Map<Context, { parser: nearley.Parser; start: ReturnType<nearley.Parser['save']> }>();
+  constructor(private feed: TokenFeed) {}
+  get(context: Context): nearley.Parser {
+    let p = this.byContext.get(context);
+    if (!p) {
+      const parser = new nearley.Parser(grammarFor(context), { lexer: this.feed });
+      p = { parser, start: parser.save() };
+      this.byContext.set(context, p);
+    } else {
+      // The first column is never changed by parsing: later columns only point to it.
+      p.parser.restore(p.start);
+    }
+    return p.parser;
+  }
+}
+
 export function tokenSpan(file: string, tok: Token): Span {
   const start = { offset: tok.offset, line: tok.line, col: tok.col };
   return { file, start, end: advance(start, tok.text) };
@@ -92,7 +113,7 @@ const spanOf = (file: string, first: Token, last: Token): Span => ({
 });
 
 /** Feeds already-lexed tokens to nearley (nearley's lexer interface). */
-class TokenFeed {
+class TokenFeed implements nearley.Lexer {
   private tokens: Token[] = [];
   private i = 0;
   load(tokens: Token[]): void {
@@ -103,7 +124,7 @@ class TokenFeed {
   next(): Token | undefined {
     return this.tokens[this.i++];
   }
-  save(): unknown {
+  save(): nearley.LexerState {
     return {};
   }
   formatError(tok: Token): string {
@@ -169,12 +190,11 @@ export function parse(file: string, text: string): ParseResult {
   }
 
   const feed = new TokenFeed();
+  const parsers = new Parsers(feed);
   let pos = 0;
 
   const parseStatement = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
-    const g = grammarFor(context);
-    (g as any).lexer = feed;
-    const parser = new nearley.Parser(g);
+    const parser = parsers.get(context);
     feed.load(stmt);
     try {
       parser.feed('');
