@@ -22,6 +22,9 @@ export const join = (a: Span, b: Span): Span => ({ file: a.file, start: a.start,
 
 /** Position after advancing over `text` from `from`. */
 export function advance(from: Position, text: string): Position {
+  // Most text (every token but a newline) is one line without surrogate pairs: one column
+  // per UTF-16 unit, no walk over its characters.
+  if (!/[\n\uD800-\uDFFF]/.test(text)) return { offset: from.offset + text.length, line: from.line, col: from.col + text.length };
   let { line, col } = from;
   for (const ch of text) {
     if (ch === '\n') {

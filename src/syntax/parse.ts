@@ -108,7 +108,7 @@ export function tokenSpan(file: string, tok: Token): Span {
 
 const spanOf = (file: string, first: Token, last: Token): Span => ({
   file,
-  start: tokenSpan(file, first).start,
+  start: { offset: first.offset, line: first.line, col: first.col },
   end: tokenSpan(file, last).end,
 });
 
@@ -173,7 +173,8 @@ export function parse(file: string, text: string): ParseResult {
   const tokens: Token[] = [];
   lexer.reset(text);
   let prev: Token | undefined;
-  for (const tok of lexer) {
+  // next() rather than the iterator: no { value, done } object per token.
+  for (let tok = lexer.next(); tok; tok = lexer.next()) {
     if (tok.type === 'ws' || tok.type === 'comment') continue;
     if (tok.type === 'bad') {
       diagnostics.push(
