@@ -2,6 +2,8 @@
 # runs one small parse per statement: Earley keeps its whole chart until the end, so
 # per-statement runs keep memory flat for policies with tens of thousands of classes.
 # Actions stay thin: they tag what they saw and keep the tokens; lower.ts builds the AST.
+# They must not read a token's text or value: parse.ts gives statements of the same shape
+# (token types, keywords) the same tree, parsing only the first of each shape.
 @preprocessor typescript
 @{%
 import { lexer } from './lexer.js';

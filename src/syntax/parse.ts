@@ -101,6 +101,52 @@ class Parsers {
   }
 }
 
+/** Every keyword and punctuation mark of the grammar. */
+const LITERALS = new Set<string>();
+for (const rule of compiled.ParserRules) {
+  for (const sym of rule.symbols) if (typeof sym !== 'string' && 'literal' in sym) LITERALS.add(sym.literal);
+}
+
+/**
+ * Statements of one shape parse alike. The Earley parse sees a token only as its type
+ * and, when it is a keyword or punctuation mark of the grammar, its text; and grammar.ne's
+ * actions arrange tokens without reading them. So `class c7 rate 1mbit` and
+ * `class web rate 5mbit` have the same tree with other tokens in it: nearley parses the
+ * first statement of each shape, the others take its tree with their own tokens. A policy
+ * of a thousand classes has a handful of shapes of statement, not thousands.
+ */
+class Shapes {
+  private trees = new Map<string, { stmt: Token[]; node: Parsed; where?: Map<Token, number> }>();
+
+  static key(context: Context, stmt: Token[]): string {
+    let key: string = context;
+    for (const t of stmt) key += LITERALS.has(t.text) ? ` ${t.type}:${t.text}` : ` ${t.type}`;
+    return key;
+  }
+
+  /** The tree of an earlier statement of this shape, with `stmt`'s tokens in it. */
+  get(key: string, stmt: Token[]): Parsed | undefined {
+    const seen = this.trees.get(key);
+    if (!seen) return undefined;
+    // Where each token sits in the first statement: built once a shape comes back.
+    const where = (seen.where ??= new Map(seen.stmt.map((t, i) => [t, i])));
+    const copy = (v: unknown): unknown => {
+      if (v == null) return v;
+      if (Array.isArray(v)) return v.map(copy);
+      const i = where.get(v as Token);
+      if (i !== undefined) return stmt[i];
+      // Besides tokens and lists, actions build only tag() nodes.
+      const { t, d } = v as Parsed;
+      return { t, d: copy(d) };
+    };
+    return copy(seen.node) as Parsed;
+  }
+
+  add(key: string, stmt: Token[], node: Parsed): void {
+    this.trees.set(key, { stmt, node });
+  }
+}
+
 export function tokenSpan(file: string, tok: Token): Span {
   const start = { offset: tok.offset, line: tok.line, col: tok.col };
   return { file, start, end: advance(start, tok.text) };
@@ -194,7 +240,17 @@ export function parse(file: string, text: string): ParseResult {
   const parsers = new Parsers(feed);
   let pos = 0;
 
+  const shapes = new Shapes();
   const parseStatement = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
+    const key = Shapes.key(context, stmt);
+    const seen = shapes.get(key, stmt);
+    if (seen) return seen;
+    const node = parseAnew(context, stmt, terminator);
+    if (node) shapes.add(key, stmt, node);
+    return node;
+  };
+
+  const parseAnew = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
     const parser = parsers.get(context);
     feed.load(stmt);
     try {
