@@ -20,6 +20,9 @@ import { normClassid, parseRate, parseSize } from './units.js';
  */
 export function parseClasses(dev: string, text: string): LiveClass[] {
   const out: LiveClass[] = [];
+  // A tree's classes mostly share a few rates and sizes: read each spelling once.
+  const rate = memo(parseRate);
+  const size = memo(parseSize);
   for (const line of text.split('\n')) {
     const tokens = line.trim().split(/\s+/);
     if (tokens[0] !== 'class' || tokens[1] !== 'htb' || tokens[2] === undefined) continue;
@@ -58,16 +61,16 @@ export function parseClasses(dev: string, text: string): LiveClass[] {
           c.quantum = Number(val);
           break;
         case 'rate':
-          c.rate = parseRate(val);
+          c.rate = rate(val);
           break;
         case 'ceil':
-          c.ceil = parseRate(val);
+          c.ceil = rate(val);
           break;
         case 'burst':
-          c.burst = parseSize(val);
+          c.burst = size(val);
           break;
         case 'cburst':
-          c.cburst = parseSize(val);
+          c.cburst = size(val);
           break;
         case 'level':
           level = Number(val);
@@ -79,7 +82,7 @@ export function parseClasses(dev: string, text: string): LiveClass[] {
           if (val !== '0') addUnmodeled(c, 'overhead', val);
           break;
         case 'mpu':
-          if (parseSize(val) !== 0) addUnmodeled(c, 'mpu', val);
+          if (size(val) !== 0) addUnmodeled(c, 'mpu', val);
           break;
         default:
           addUnmodeled(c, key, val);
@@ -93,4 +96,13 @@ export function parseClasses(dev: string, text: string): LiveClass[] {
     out.push(c);
   }
   return out;
+}
+
+function memo(parse: (text: string) => number): (text: string) => number {
+  const seen = new Map<string, number>();
+  return (text) => {
+    let v = seen.get(text);
+    if (v === undefined) seen.set(text, (v = parse(text)));
+    return v;
+  };
 }

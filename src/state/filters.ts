@@ -1,5 +1,5 @@
 import { filterId, type Action, type Filter, type U32Key, type U32Node } from '../model/index.js';
-import { balancedChunks, JsonObject, JsonSyntaxError, parseJsonLenient, RAW_KEY, type JsonValue } from './json.js';
+import { balancedChunks, JsonObject, JsonSyntaxError, MATCH_RUN, parseJsonLenient, parseJsonPlain, RAW_KEY, readLenient, toJsonValue, type JsonValue } from './json.js';
 import { addUnmodeled, type LiveFilter } from './live.js';
 import { normClassid, parseHex32 } from './units.js';
 
@@ -15,22 +15,20 @@ interface U32Handle {
   node: number;
 }
 
-type Item =
-  | { t: 'header' }
-  | { t: 'table'; htid: number; divisor: number; text: string }
-  | {
-      t: 'node';
-      handle: U32Handle;
-      text: string;
-      keys: U32Key[];
-      mark?: { val: number; mask: number };
-      flowid?: string;
-      actions: Array<ReadAction | string>;
-      link?: string;
-      hashkey?: { mask: number; at: number };
-      extra: Array<[string, string]>;
-    }
-  | { t: 'other'; raw: string };
+interface NodeItem {
+  t: 'node';
+  handle: U32Handle;
+  text: string;
+  keys: U32Key[];
+  mark?: { val: number; mask: number };
+  flowid?: string;
+  actions: Array<ReadAction | string>;
+  link?: string;
+  hashkey?: { mask: number; at: number };
+  extra: Array<[string, string]>;
+}
+
+type Item = { t: 'header' } | { t: 'table'; htid: number; divisor: number; text: string } | NodeItem | { t: 'other'; raw: string };
 
 /** An action as read: the model's, or the connmark restore that may precede a mirred. */
 type ReadAction = Action | { kind: 'connmark' };
@@ -81,8 +79,10 @@ function readEntries(text: string): Entry[] {
   const trimmed = text.trim();
   if (trimmed === '') return [];
   if (trimmed.startsWith('[')) {
+    const plain = parseJsonPlain(trimmed)?.value;
+    if (Array.isArray(plain)) return plain.filter(isPlainObject).map((e) => plainEntry(e) ?? jsonEntry(toJsonValue(e) as JsonObject));
     try {
-      const list = parseJsonLenient(trimmed);
+      const list = plain === undefined ? readLenient(trimmed) : toJsonValue(plain);
       if (Array.isArray(list)) return list.filter((e): e is JsonObject => e instanceof JsonObject).map(jsonEntry);
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
@@ -95,16 +95,13 @@ function readEntries(text: string): Entry[] {
 // ---- JSON ----
 
 function jsonEntry(o: JsonObject): Entry {
-  const base = {
-    protocol: o.str('protocol') ?? '?',
-    prio: o.num('pref') ?? 0,
-    kind: o.str('kind') ?? '?',
-    chain: o.num('chain') ?? 0,
-  };
+  const protocol = o.str('protocol') ?? '?';
+  const prio = o.num('pref') ?? 0;
+  const kind = o.str('kind') ?? '?';
+  const chain = o.num('chain') ?? 0;
   const options = o.obj('options');
-  if (!options) return { ...base, item: { t: 'header' } };
-  if (base.kind !== 'u32') return { ...base, item: { t: 'other', raw: jsonText(options) } };
-  return { ...base, item: u32JsonItem(options) };
+  const item: Item = !options ? { t: 'header' } : kind !== 'u32' ? { t: 'other', raw: jsonText(options) } : u32JsonItem(options);
+  return { protocol, prio, kind, chain, item };
 }
 
 /** Keys read into the node above, or kernel bookkeeping that is never compared. */
@@ -113,33 +110,105 @@ const READ_U32_KEYS = new Set(['fh', 'order', 'key_ht', 'bkt', 'not_in_hw', 'in_
 function u32JsonItem(o: JsonObject): Item {
   const fh = o.str('fh') ?? '';
   const divisor = o.num('ht_divisor');
-  if (divisor !== undefined) return { t: 'table', htid: parseInt(fh, 16), divisor, text: `fh ${fh} ht divisor ${divisor}` };
+  if (divisor !== undefined) return tableItem(fh, divisor);
   const handle = parseU32Handle(fh);
   if (!handle) return { t: 'other', raw: jsonText(o) };
-  const extra: Array<[string, string]> = [];
-  const keys: U32Key[] = [];
-  for (const m of o.all('match')) {
-    if (!(m instanceof JsonObject)) continue;
-    const key = { off: m.num('off') ?? 0, val: parseHex32(m.str('value') ?? '0'), mask: parseHex32(m.str('mask') ?? '0') };
-    if (m.str('offmask')) extra.push(['match', `${hex8(key.val)}/${hex8(key.mask)} at nexthdr+${key.off}`]);
-    else keys.push(key);
-  }
-  const item: Extract<Item, { t: 'node' }> = { t: 'node', handle, text: `fh ${fh}`, keys, actions: [], extra };
-  const flowid = o.str('flowid');
-  if (flowid) item.flowid = normClassid(flowid);
-  const link = o.str('link');
-  if (link) item.link = link;
-  const hashMask = o.str('hash_mask');
-  if (hashMask !== undefined) item.hashkey = { mask: parseHex32(hashMask), at: o.num('hash_off') ?? 0 };
-  const markVal = o.str('fwmark_value');
-  if (markVal !== undefined) item.mark = { val: parseHex32(markVal), mask: parseHex32(o.str('fwmark_mask') ?? '0xffffffff') };
+  const item: NodeItem = { t: 'node', handle, text: `fh ${fh}`, keys: [], actions: [], extra: [] };
+  for (const m of o.all('match')) if (m instanceof JsonObject) addMatch(item, m.num('off') ?? 0, m.str('value') ?? '0', m.str('mask') ?? '0', m.str('offmask'));
+  setNodeFields(item, o.str('flowid'), o.str('link'), o.str('hash_mask'), o.num('hash_off'), o.str('fwmark_value'), o.str('fwmark_mask'));
   const actions = o.get('actions');
   if (Array.isArray(actions)) for (const a of actions) if (a instanceof JsonObject) item.actions.push(jsonAction(a));
   for (const [k, v] of o.entries) {
     if (READ_U32_KEYS.has(k)) continue;
-    extra.push([k === RAW_KEY ? 'raw' : k.trim(), v === null ? '' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : jsonText(v)]);
+    item.extra.push([k === RAW_KEY ? 'raw' : k.trim(), v === null ? '' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : jsonText(v)]);
   }
   return item;
+}
+
+function tableItem(fh: string, divisor: number): Item {
+  return { t: 'table', htid: parseInt(fh, 16), divisor, text: `fh ${fh} ht divisor ${divisor}` };
+}
+
+/** One u32 key; a key at a variable offset (`nexthdr+`, offmask set) is not the model's. */
+function addMatch(item: NodeItem, off: number, value: string, mask: string, offmask: string | undefined): void {
+  const key = { off, val: parseHex32(value), mask: parseHex32(mask) };
+  if (offmask) item.extra.push(['match', `${hex8(key.val)}/${hex8(key.mask)} at nexthdr+${key.off}`]);
+  else item.keys.push(key);
+}
+
+function setNodeFields(item: NodeItem, flowid?: string, link?: string, hashMask?: string, hashOff?: number, markVal?: string, markMask?: string): void {
+  if (flowid) item.flowid = normClassid(flowid);
+  if (link) item.link = link;
+  if (hashMask !== undefined) item.hashkey = { mask: parseHex32(hashMask), at: hashOff ?? 0 };
+  if (markVal !== undefined) item.mark = { val: parseHex32(markVal), mask: parseHex32(markMask ?? '0xffffffff') };
+}
+
+// The common entries (headers, hash tables, u32 nodes with only the fields above, no
+// actions) straight from what JSON.parse made: reading a thousand nodes through JsonObject
+// costs several times more. Anything else returns undefined and goes through jsonEntry,
+// which gives the same for what both read.
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function plainEntry(e: Record<string, unknown>): Entry | undefined {
+  const { protocol, pref, kind, chain, options } = e;
+  if (typeof protocol !== 'string' || typeof pref !== 'number' || typeof kind !== 'string' || typeof chain !== 'number') return undefined;
+  const item: Item | undefined = options === undefined ? { t: 'header' } : kind === 'u32' && isPlainObject(options) ? plainU32Item(options) : undefined;
+  return item && { protocol, prio: pref, kind, chain, item };
+}
+
+function plainU32Item(o: Record<string, unknown>): Item | undefined {
+  const { fh, ht_divisor: divisor } = o;
+  if (typeof fh !== 'string') return undefined;
+  if (divisor !== undefined) return typeof divisor === 'number' ? tableItem(fh, divisor) : undefined;
+  const handle = parseU32Handle(fh);
+  if (!handle) return undefined;
+  const item: NodeItem = { t: 'node', handle, text: `fh ${fh}`, keys: [], actions: [], extra: [] };
+  const strings: Record<string, string> = {};
+  let hashOff: number | undefined;
+  for (const k in o) {
+    const v = o[k];
+    switch (k) {
+      case 'fh':
+      case 'order':
+      case 'key_ht':
+      case 'bkt':
+      case 'not_in_hw':
+      case 'in_hw':
+      case 'fwmark_success':
+        break;
+      case 'match':
+        if (!plainMatch(item, v)) return undefined;
+        break;
+      case MATCH_RUN:
+        for (const m of v as unknown[]) if (!plainMatch(item, m)) return undefined;
+        break;
+      case 'flowid':
+      case 'link':
+      case 'hash_mask':
+      case 'fwmark_value':
+      case 'fwmark_mask':
+        if (typeof v !== 'string') return undefined;
+        strings[k] = v;
+        break;
+      case 'hash_off':
+        if (typeof v !== 'number') return undefined;
+        hashOff = v;
+        break;
+      default:
+        return undefined; // actions, unmodeled keys
+    }
+  }
+  setNodeFields(item, strings.flowid, strings.link, strings.hash_mask, hashOff, strings.fwmark_value, strings.fwmark_mask);
+  return item;
+}
+
+function plainMatch(item: NodeItem, m: unknown): boolean {
+  if (!isPlainObject(m)) return false;
+  const { off, value, mask, offmask } = m;
+  if (typeof off !== 'number' || typeof value !== 'string' || typeof mask !== 'string' || (offmask !== undefined && typeof offmask !== 'string')) return false;
+  addMatch(item, off, value, mask, offmask);
+  return true;
 }
 
 /** mirred egress redirect (the only action the model has besides skbedit priority); anything else as text. */
@@ -222,7 +291,7 @@ function textItem(kind: string, rest: string): Item {
   const fh = /^fh (\S+)/.exec(rest);
   const handle = fh && parseU32Handle(fh[1]!);
   if (!handle) return { t: 'other', raw: rest };
-  const item: Extract<Item, { t: 'node' }> = { t: 'node', handle, text: `fh ${fh[1]}`, keys: [], actions: [], extra: [] };
+  const item: NodeItem = { t: 'node', handle, text: `fh ${fh[1]}`, keys: [], actions: [], extra: [] };
   const tokens = rest.split(/\s+/);
   for (let i = 2; i < tokens.length; i++) {
     const tok = tokens[i]!;
@@ -272,9 +341,9 @@ const AUTO_HTID_MIN = 0x800;
 const PROTOCOLS = new Set(['ip', 'ipv6', 'all']);
 
 function group(dev: string, parent: string, entries: Entry[], opts: ParseFiltersOptions): LiveFilter[] {
-  const groups = new Map<string, Entry[]>();
+  const groups = new Map<string | number, Entry[]>();
   for (const e of entries) {
-    const k = `${e.chain}/${e.prio}`;
+    const k = e.chain === 0 ? e.prio : `${e.chain}/${e.prio}`; // (no string per entry in chain 0)
     let list = groups.get(k);
     if (!list) groups.set(k, (list = []));
     list.push(e);
@@ -304,7 +373,12 @@ function group(dev: string, parent: string, entries: Entry[], opts: ParseFilters
 }
 
 function u32Nodes(f: LiveFilter, list: Entry[], knownRoot: number | undefined): void {
-  const tables = list.flatMap((e) => (e.item.t === 'table' ? [e.item] : []));
+  const tables: Array<Extract<Item, { t: 'table' }>> = [];
+  const listed: NodeItem[] = [];
+  for (const e of list) {
+    if (e.item.t === 'table') tables.push(e.item);
+    else if (e.item.t === 'node') listed.push(e.item);
+  }
   const autoTables = tables.filter((t) => t.htid >= AUTO_HTID_MIN);
   // The kernel lists a prio's tables newest first: the filter's own root table, created
   // with the filter, is the last automatic one.
@@ -320,10 +394,10 @@ function u32Nodes(f: LiveFilter, list: Entry[], knownRoot: number | undefined): 
 
   // Root-table nodes first (the kernel starts there), then hash-table nodes by table and bucket.
   const order = (ht: number) => (ht === root ? -1 : ht);
-  const nodes = list
-    .flatMap((e) => (e.item.t === 'node' ? [e.item] : []))
+  const nodes = listed
     .filter((n) => !foreignRoots.has(n.handle.ht))
     .sort((a, b) => order(a.handle.ht) - order(b.handle.ht) || a.handle.bkt - b.handle.bkt || a.handle.node - b.handle.node);
+  // Indexed loops, no destructuring: this runs cold for every node of a large tree.
   for (const n of nodes) {
     const inUserTable = n.handle.ht < AUTO_HTID_MIN;
     if (n.handle.ht !== root && !inUserTable) {
@@ -336,21 +410,25 @@ function u32Nodes(f: LiveFilter, list: Entry[], knownRoot: number | undefined): 
     if (n.hashkey) node.hashkey = n.hashkey;
     if (n.link) node.link = n.link;
     if (n.flowid) node.flowid = n.flowid;
-    let actions = n.actions;
+    const actions = n.actions;
+    let first = 0;
     if (typeof actions[0] === 'object' && actions[0].kind === 'connmark' && actions.length > 1) {
       node.connmark = true;
-      actions = actions.slice(1);
+      first = 1;
     }
-    const [action, ...more] = actions;
+    const action = actions[first];
     if (typeof action === 'object' && action.kind !== 'connmark') node.action = action;
     else if (action !== undefined) addUnmodeled(f, `${n.text} action`, typeof action === 'string' ? action : 'connmark');
-    for (const a of more) addUnmodeled(f, `${n.text} action`, typeof a === 'string' ? a : JSON.stringify(a));
-    for (const [k, v] of n.extra) addUnmodeled(f, `${n.text} ${k}`, v);
+    for (let i = first + 1; i < actions.length; i++) {
+      const a = actions[i]!;
+      addUnmodeled(f, `${n.text} action`, typeof a === 'string' ? a : JSON.stringify(a));
+    }
+    for (let i = 0; i < n.extra.length; i++) addUnmodeled(f, `${n.text} ${n.extra[i]![0]}`, n.extra[i]![1]);
     f.nodes.push(node);
   }
 }
 
-function describeNode(n: Extract<Item, { t: 'node' }>): string {
+function describeNode(n: NodeItem): string {
   const parts = n.keys.map((k) => `match ${hex8(k.val)}/${hex8(k.mask)} at ${k.off}`);
   if (n.flowid) parts.push(`flowid ${n.flowid}`);
   if (n.link) parts.push(`link ${n.link}`);

@@ -19,7 +19,8 @@ export class JsonObject {
   constructor(readonly entries: Array<[string, JsonValue]>) {}
   /** The first value under `key`. */
   get(key: string): JsonValue | undefined {
-    for (const [k, v] of this.entries) if (k === key) return v;
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) if (entries[i]![0] === key) return entries[i]![1]; // (no iterator: runs cold, thousands of times)
     return undefined;
   }
   /** Every value under `key`, in order. */
@@ -64,10 +65,68 @@ export function parseJsonSequence(text: string): JsonValue[] {
 
 /** Parses exactly one JSON value, leniently (see above). */
 export function parseJsonLenient(text: string): JsonValue {
+  const plain = parseJsonPlain(text);
+  return plain ? toJsonValue(plain.value) : readLenient(text);
+}
+
+/** The lenient reader alone, for text parseJsonPlain did not take. */
+export function readLenient(text: string): JsonValue {
   const values = parseJsonSequence(text);
   if (values.length !== 1) throw new JsonSyntaxError(`expected one JSON value, found ${values.length}`);
   return values[0]!;
 }
+
+// ---- the fast path: JSON.parse ----
+//
+// Most of what tc prints is JSON, and JSON.parse reads it several times faster than the
+// reader below. It is used only where it gives exactly what the lenient reader would: u32's
+// repeated "match" keys are first rewritten into one array under MATCH_RUN, and the result
+// must print back (JSON.stringify) as exactly that text. Then no key was lost to a duplicate
+// or moved (JSON.parse puts index-like keys first), and no value read differently; else
+// (text where JSON belongs, other duplicates, a number spelled `1.0`…) the lenient reader
+// takes over. tc prints compact JSON, so its output does print back.
+
+/** The key a run of consecutive u32 "match" entries is rewritten to (tc never prints it). */
+export const MATCH_RUN = 'match[]';
+/** One u32 `"match":{…}` (strings without escapes, no nested objects). */
+const MATCH = '"match":\\{(?:[^{}"]|"[^"\\\\]*")*\\}';
+const MATCH_RUNS = new RegExp(`${MATCH}(?:,${MATCH})+`, 'g');
+
+/**
+ * The text as JSON.parse reads it, runs of u32 "match" entries as one array under
+ * MATCH_RUN, where that loses nothing the lenient reader would keep; else undefined.
+ */
+export function parseJsonPlain(text: string): { value: unknown } | undefined {
+  if (text.includes(`"${MATCH_RUN}"`)) return undefined;
+  // Only a run that starts a key (after `{` or `,`); elsewhere the duplicates stay and fail the check below.
+  const rewritten = text.includes('},"match":{')
+    ? text.replace(MATCH_RUNS, (run: string, at: number) =>
+        text[at - 1] === '{' || text[at - 1] === ',' ? `"${MATCH_RUN}":[${run.slice('"match":'.length).replaceAll(',"match":', ',')}]` : run,
+      )
+    : text;
+  let value: unknown;
+  try {
+    value = JSON.parse(rewritten);
+  } catch {
+    return undefined;
+  }
+  return JSON.stringify(value) === rewritten.trim() ? { value } : undefined;
+}
+
+/** A value from parseJsonPlain as the lenient reader gives it (objects as JsonObject, runs as repeated "match"). */
+export function toJsonValue(v: unknown): JsonValue {
+  if (typeof v !== 'object' || v === null) return v as JsonValue;
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  const entries: Array<[string, JsonValue]> = [];
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (k === MATCH_RUN) for (const m of x as unknown[]) entries.push(['match', toJsonValue(m)]);
+    else entries.push([k, toJsonValue(x)]);
+  }
+  return new JsonObject(entries);
+}
+
+// ---- the lenient reader ----
 
 /** A number or a literal, matched where the reader stands (sticky). */
 const LITERAL = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null/y;
@@ -234,4 +293,21 @@ export function balancedChunks(text: string, open: string, close: string): strin
     }
   }
   return out;
+}
+
+/**
+ * The values `tc -j -batch` printed, when they are one per command (`count`), else
+ * undefined. tc ends each value with a newline and each starts with `[`; `]\n[` cannot
+ * occur inside JSON (a string holds no raw newline, `][` needs a comma), so cutting there
+ * is exact when it yields `count` pieces. Otherwise (text where JSON belongs) brackets are
+ * counted with balancedChunks, which reads every character.
+ */
+export function batchValues(text: string, count: number): string[] | undefined {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
+    const pieces = trimmed.split(']\n[');
+    if (pieces.length === count) return pieces.map((p, i) => (i > 0 ? '[' : '') + p + (i < count - 1 ? ']' : ''));
+  }
+  const values = balancedChunks(text, '[{', ']}');
+  return values.length === count ? values : undefined;
 }

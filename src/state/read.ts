@@ -1,9 +1,9 @@
-import { execa } from 'execa';
 import { parseClasses } from './classes.js';
 import { parseFilters, parseRootTable } from './filters.js';
 import { unmodeledOf, type LiveClass, type LiveObject, type LiveQdisc } from './live.js';
 import { parseQdiscs } from './qdiscs.js';
-import { balancedChunks } from './json.js';
+import { batchValues } from './json.js';
+import { runCommand } from './exec.js';
 
 export interface ReadOptions {
   /** Run tc inside this network namespace (`ip netns exec NS tc …`). */
@@ -13,16 +13,22 @@ export interface ReadOptions {
 /**
  * The live tc state of one device as model objects: qdiscs, htb classes, and the
  * filters at every parent (the qdiscs, each htb class, the ingress/egress hooks).
- * Every tc call is an argv (no shell); the per-parent filter listings go through one
- * `tc -batch` process, so a tree of 1 000 classes costs a handful of processes.
+ * Every tc call is an argv (no shell); the root qdisc's filters are listed alongside the
+ * qdiscs and classes, the other parents' through one `tc -batch` process, so a tree of
+ * 1 000 classes costs a handful of processes.
  * Order: root and ingress qdiscs, classes (parents first), leaf qdiscs, then filters by
  * parent in the same order (root qdisc, classes, leaf qdiscs, ingress, egress) and prio.
  */
 export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<LiveObject[]> {
   const tc = tcRunner(opts);
-  const [qdiscText, classText] = await Promise.all([tc.run(['-j', '-d', 'qdisc', 'show', 'dev', dev]), tc.run(['-d', 'class', 'show', 'dev', dev])]);
-  const qdiscs = parseQdiscs(dev, qdiscText);
-  const classes = sortClasses(parseClasses(dev, classText));
+  // Asked for at once: the filters of the root qdisc (by far the largest listing: tc lists
+  // them, tagged with their parent, when no parent is given), the qdiscs and the classes.
+  const rootText = tc.run(['-j', 'filter', 'show', 'dev', dev]);
+  const qdiscText = tc.run(['-j', '-d', 'qdisc', 'show', 'dev', dev]);
+  const classText = tc.run(['-d', 'class', 'show', 'dev', dev]);
+  for (const p of [rootText, classText]) p.catch(() => {}); // awaited below, or dropped; never unhandled
+  const qdiscs = parseQdiscs(dev, await qdiscText);
+  const classes = sortClasses(parseClasses(dev, await classText));
 
   const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
   const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
@@ -33,15 +39,28 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
   // filters), then the hooks. A thousand leaf classes are a thousand questions saved.
   const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
   const inner = new Set(classes.map((c) => c.parent));
+  const root = top.find((q) => q.parent === 'root');
   const parents: Array<{ key: string; args: string[] }> = [
-    ...top.filter((q) => q.parent === 'root').map(atQdisc),
+    ...(root ? [atQdisc(root)] : []),
     ...classes.filter((c) => inner.has(c.classid)).map((c) => ({ key: c.classid, args: ['parent', c.classid] })),
     ...leaves.filter((q) => q.qdisc !== 'pfifo' && q.qdisc !== 'bfifo').map(atQdisc),
     ...top
       .filter((q) => q.parent === 'ingress')
       .flatMap((q) => [{ key: 'ingress', args: ['ingress'] }, ...(q.qdisc === 'clsact' ? [{ key: 'egress', args: ['egress'] }] : [])]),
   ];
-  const listings = await tc.batchJson(parents.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
+  const show = (ps: typeof parents) => tc.batchJson(ps.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
+  const rest = show(parents.slice(root ? 1 : 0));
+  rest.catch(() => {});
+  let listings: Array<string | undefined> = [];
+  if (root) {
+    const tagged = await rootText.then(
+      (text) => text,
+      () => undefined,
+    );
+    const own = tagged === undefined ? undefined : untag(tagged, root.handle);
+    listings = own !== undefined ? [own] : await show(parents.slice(0, 1));
+  }
+  listings = [...listings, ...(await rest)];
 
   const ambiguous: Array<{ index: number; prio: number; protocol: string }> = [];
   const parsed = parents.map((p, index) => {
@@ -61,11 +80,11 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
       { allowFailure: true },
     );
     ambiguous.forEach((a, i) => {
-      const root = gets[i] === undefined ? undefined : parseRootTable(gets[i]!);
-      if (root === undefined) return;
+      const table = gets[i] === undefined ? undefined : parseRootTable(gets[i]!);
+      if (table === undefined) return;
       let m = roots.get(a.index);
       if (!m) roots.set(a.index, (m = new Map()));
-      m.set(a.prio, root);
+      m.set(a.prio, table);
     });
   }
   // Parents whose tables were ambiguous are read again knowing their own root tables.
@@ -98,14 +117,11 @@ interface Tc {
 }
 
 function tcRunner(opts: ReadOptions): Tc {
-  const exec = (args: string[], input?: string) =>
-    opts.netns
-      ? execa('ip', ['netns', 'exec', opts.netns, 'tc', ...args], { input, reject: false })
-      : execa('tc', args, { input, reject: false });
+  const exec = (args: string[], input?: string) => runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'tc', ...args] : ['tc', ...args], input);
   const run = async (args: string[]) => {
     const r = await exec(args);
-    if (r.exitCode !== 0) throw new Error(`tc ${args.join(' ')} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`);
-    return String(r.stdout);
+    if (r.exitCode !== 0) throw new Error(`tc ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    return r.stdout;
   };
   return {
     run,
@@ -114,8 +130,8 @@ function tcRunner(opts: ReadOptions): Tc {
       // Device names cannot hold whitespace, so joining argv with spaces is safe for tc -batch.
       const r = await exec(['-j', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
       if (r.exitCode === 0) {
-        const values = balancedChunks(String(r.stdout), '[{', ']}'); // one JSON value per batch command
-        if (values.length === commands.length) return values;
+        const values = batchValues(r.stdout, commands.length);
+        if (values) return values;
       }
       const out: Array<string | undefined> = [];
       for (const c of commands) {
@@ -131,3 +147,12 @@ function tcRunner(opts: ReadOptions): Tc {
   };
 }
 
+/**
+ * `tc -j filter show dev D` (no parent) as `… parent H` prints it: tc tags each entry with
+ * its parent only where none was asked for, first thing in the object. Undefined where an
+ * entry is tagged otherwise (then the root is asked for by its handle).
+ */
+function untag(text: string, handle: string): string | undefined {
+  const untagged = text.replaceAll(`{"parent":"${handle}",`, '{');
+  return untagged.includes('"parent":') ? undefined : untagged;
+}

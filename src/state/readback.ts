@@ -29,6 +29,18 @@ const HTB_DEFAULT_MTU = 1600;
 
 /** The rate (bit/s) tc shows for a requested rate (bit/s). */
 export function shownRate(bits: number): number {
+  // In doubles while every step is exact (integers far below 2^53), which is every real rate.
+  if (bits < 2 ** 40) {
+    let rate = Math.floor(bits / 8) * 8;
+    let scale = 1;
+    for (let i = 0; i < 4; i++) {
+      if (rate < 1000) break;
+      if (rate % 1000 !== 0 && rate < 1000 * 1000) break;
+      rate = Math.trunc(rate / 1000);
+      scale *= 1000;
+    }
+    return rate * scale;
+  }
   let rate = BigInt(Math.floor(bits / 8)) * 8n;
   let scale = 1n;
   for (let i = 0; i < 4; i++) {
@@ -54,7 +66,7 @@ export function htbBufferRoundTrip(bits: number, bytes: number): number {
   const rate = Math.floor(bits / 8); // bytes/s
   if (rate === 0) return 0;
   const usec = Math.trunc(USEC_PER_SEC * (bytes / rate)) >>> 0; // tc_calc_xmittime → tc_core_time2tick(unsigned)
-  const ticks = Number(BigInt(Math.trunc(usec * TICKS_PER_USEC)) & 0xffffffffn); // unsigned int, wraps
+  const ticks = Math.trunc(usec * TICKS_PER_USEC) % 2 ** 32; // unsigned int, wraps (exact: below 2^36)
   const back = Math.trunc(ticks / TICKS_PER_USEC); // tc_core_tick2time
   return Math.trunc((rate * back) / USEC_PER_SEC) >>> 0; // tc_calc_xmitsize
 }
@@ -67,9 +79,11 @@ export function htbDefaultBurst(bits: number): number {
 /** The u32 keys as the kernel holds them: val & mask, keys at one offset merged, in first-seen order. */
 export function packU32Keys(keys: U32Key[]): U32Key[] {
   const out: U32Key[] = [];
-  for (const k of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const val = (k.val & k.mask) >>> 0;
-    const same = out.find((o) => o.off === k.off);
+    let same: U32Key | undefined;
+    for (let j = 0; j < out.length && !same; j++) if (out[j]!.off === k.off) same = out[j]; // (no closure: runs cold for every node)
     if (same) {
       same.val = (same.val | val) >>> 0;
       same.mask = (same.mask | k.mask) >>> 0;

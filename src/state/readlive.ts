@@ -1,6 +1,6 @@
-import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { runCommand } from './exec.js';
 import { parseIptablesSave } from './iptables.js';
 import { parseLinks } from './links.js';
 import { readDevice, type ReadOptions } from './read.js';
@@ -21,19 +21,25 @@ export interface ReadLiveOptions extends ReadOptions {
  */
 export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promise<LiveItem[]> {
   const run = async (argv: string[]) => {
-    const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;
-    const r = await execa(cmd!, args, { reject: false });
-    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.exitCode ?? r.signal}): ${String(r.stderr).trim()}`);
-    return String(r.stdout);
+    const r = await runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv);
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim()}`);
+    return r.stdout;
   };
   const out: LiveItem[] = [];
 
+  // The devices' tc objects are read while the link list is: a device that turns out not
+  // to exist is skipped, and so is the failure of reading it.
+  const devices = tcDevices(scope).map((dev) => {
+    const read = readDevice(dev, { netns: opts.netns });
+    read.catch(() => {}); // handled below (awaited) or deliberately ignored
+    return { dev, read };
+  });
   const links = parseLinks(await run(['ip', '-j', '-d', 'link', 'show']));
   const existing = new Set(links.map((l) => l.name));
   out.push(...links.filter((l) => scope.devices.includes(l.name)));
 
-  for (const dev of tcDevices(scope)) {
-    if (existing.has(dev)) out.push(...(await readDevice(dev, { netns: opts.netns })));
+  for (const { dev, read } of devices) {
+    if (existing.has(dev)) out.push(...(await read));
   }
 
   for (const family of [4, 6] as const) {

@@ -39,18 +39,20 @@ export function tcDevices(scope: Scope): string[] {
 
 const isHookParent = (parent: string) => parent === 'ingress' || parent === 'egress';
 
+// Module-level helpers, not closures made per call: inScope runs once per live object.
+const isLink = (dev: string, scope: Scope) => scope.links.some((l) => l.name === dev);
+const ownsRoot = (dev: string, scope: Scope) => scope.roots.includes(dev) || isLink(dev, scope);
+const ownsHook = (dev: string, scope: Scope) => scope.hooks.includes(dev) || isLink(dev, scope);
+
 /** Whether a live object lies in the owned scope. */
 export function inScope(o: LiveItem | KernelObject, scope: Scope): boolean {
-  const link = (dev: string) => scope.links.some((l) => l.name === dev);
-  const root = (dev: string) => link(dev) || scope.roots.includes(dev);
-  const hook = (dev: string) => link(dev) || scope.hooks.includes(dev);
   switch (o.kind) {
     case 'qdisc':
-      return o.parent === 'ingress' ? hook(o.dev) : root(o.dev);
+      return o.parent === 'ingress' ? ownsHook(o.dev, scope) : ownsRoot(o.dev, scope);
     case 'class':
-      return root(o.dev);
+      return ownsRoot(o.dev, scope);
     case 'filter':
-      return isHookParent(o.parent) ? hook(o.dev) : root(o.dev);
+      return isHookParent(o.parent) ? ownsHook(o.dev, scope) : ownsRoot(o.dev, scope);
     case 'link':
       return scope.devices.includes(o.name);
     case 'module':

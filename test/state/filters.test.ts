@@ -131,3 +131,24 @@ describe('parseFilters: what the model cannot say', () => {
     expect(parseFilters('v0', '1:', '')).toEqual([]);
   });
 });
+
+describe('parseFilters: JSON.parse and the lenient reader read the same', () => {
+  // `{,` is no JSON (so the lenient reader reads it all) and means nothing to the lenient reader.
+  const lenientOnly = (text: string) => text.replace('{', '{,');
+  it.each(['v0.filter-1_.json', 'v0.filter-1_1.json', 'v0.filter-1_2.json', 'v0.filter-ingress.json', 'v1.filter-ingress.json', 'v1.filter-egress.json', 'lab-v0.filter-ingress.json'])(
+    '%s',
+    (f) => {
+      expect(() => JSON.parse(lenientOnly(fixture(f)))).toThrow();
+      expect(parseFilters('v0', '1:', fixture(f))).toEqual(parseFilters('v0', '1:', lenientOnly(fixture(f))));
+    },
+  );
+  it('a large hashed tree (every node shape the compiler makes)', () => {
+    const node = (i: number) =>
+      `{"protocol":"ip","pref":1,"kind":"u32","chain":0,"options":{"fh":"60c:${(i % 256).toString(16)}:${(0x800 + (i >> 8)).toString(16)}","order":${0x800 + (i >> 8)},"key_ht":"60c","bkt":"${(i % 256).toString(16)}","flowid":"1:${(i + 16).toString(16)}","not_in_hw":true,"match":{"value":"${(0x400 + i).toString(16)}","mask":"ffff","offmask":"","off":20}` +
+      (i % 3 ? `,"match":{"value":"${i}","mask":"ff","offmask":"","off":8}}}` : '}}');
+    const text = `[{"protocol":"ip","pref":1,"kind":"u32","chain":0},{"protocol":"ip","pref":1,"kind":"u32","chain":0,"options":{"fh":"60c:","ht_divisor":256}},${Array.from({ length: 600 }, (_, i) => node(i)).join(',')},{"protocol":"ip","pref":1,"kind":"u32","chain":0,"options":{"fh":"800:","ht_divisor":1}},{"protocol":"ip","pref":1,"kind":"u32","chain":0,"options":{"fh":"800::800","order":2048,"key_ht":"800","bkt":"0","link":"60c:","not_in_hw":true,"match":{"value":"5000000","mask":"f000000","offmask":"","off":0},"match":{"value":"0","mask":"1fff","offmask":"","off":4},"hash_mask":"ff","hash_off":20}}]`;
+    const [f] = parseFilters('v0', '1:', text);
+    expect(f!.nodes).toHaveLength(601);
+    expect(parseFilters('v0', '1:', text)).toEqual(parseFilters('v0', '1:', lenientOnly(text)));
+  });
+});
