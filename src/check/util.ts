@@ -46,26 +46,41 @@ export function ownerLabel(o: MatchOwner): string {
   return o.kind === 'class' ? `class '${o.cls.name.text}' (${treeLabel(o.tree)})` : `slot '${o.slot.name.text}' (tdma ${o.tdma.iface.text})`;
 }
 
-/** Every match line of the policy, trees first (classes in file order), then tdma slots. */
+// The walkers below run over every class and match line once per rule, mostly before V8
+// has optimized them: they use indexed loops, as for-of allocates an iterator result per
+// step in unoptimized code.
+
+/**
+ * Every match line of the policy, trees first (classes in file order), then tdma slots.
+ * The lines of one class or slot share one owner object.
+ */
 export function everyMatch(policy: Policy, visit: (m: Match, owner: MatchOwner) => void): void {
   for (const tree of trees(policy)) {
     const rec = (list: ClassNode[]) => {
-      for (const cls of list) {
-        for (const m of cls.matches) visit(m, { kind: 'class', tree, cls });
-        rec(cls.children);
+      for (let i = 0; i < list.length; i++) {
+        const cls = list[i]!;
+        if (cls.matches.length > 0) {
+          const owner: MatchOwner = { kind: 'class', tree, cls };
+          for (let j = 0; j < cls.matches.length; j++) visit(cls.matches[j]!, owner);
+        }
+        if (cls.children.length > 0) rec(cls.children);
       }
     };
     rec(tree.classes);
   }
   for (const tdma of policy.tdma) {
-    for (const slot of tdma.slots) for (const m of slot.matches) visit(m, { kind: 'slot', tdma, slot });
+    for (const slot of tdma.slots) {
+      const owner: MatchOwner = { kind: 'slot', tdma, slot };
+      for (const m of slot.matches) visit(m, owner);
+    }
   }
 }
 
 /** Every class of a tree in pre-order (file order), with its ancestors. */
 export function everyClass(tree: Tree, visit: (cls: ClassNode, ancestors: ClassNode[]) => void): void {
   const rec = (list: ClassNode[], ancestors: ClassNode[]) => {
-    for (const cls of list) {
+    for (let i = 0; i < list.length; i++) {
+      const cls = list[i]!;
       visit(cls, ancestors);
       if (cls.children.length > 0) rec(cls.children, [...ancestors, cls]);
     }

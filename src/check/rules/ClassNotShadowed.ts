@@ -53,19 +53,20 @@ const validPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
 
 /** Sorted, merged ranges (adjacent ones joined), so containment is one lookup per range. */
 function merge(rs: Range[]): Range[] {
+  if (rs.length === 1) return [{ lo: rs[0]!.lo, hi: rs[0]!.hi }];
   const sorted = [...rs].sort((a, b) => a.lo - b.lo);
   const out: Range[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
     if (last && r.lo <= last.hi + 1) last.hi = Math.max(last.hi, r.hi);
-    else out.push({ ...r });
+    else out.push({ lo: r.lo, hi: r.hi });
   }
   return out;
 }
 
 const rangesText = (rs?: Range[]) => (rs ? rs.map((r) => `${r.lo}-${r.hi}`).join(',') : '-');
 // Without the family, as before: 0.0.0.0/0 and ::/0 have the same text.
-const prefixesText = (ps?: ParsedPrefix[]) => (ps ? ps.map((p) => `${p.value}/${p.length}`).sort().join(',') : '-');
+const prefixesText = (ps?: ParsedPrefix[]) => (ps ? ps.map((p) => `${p.value.toString(16)}/${p.length}`).sort().join(',') : '-');
 
 /** Some family is in both lists (a line with src v4 and dst v6 only never matches). */
 const shareFamily = (a: ParsedPrefix[], b: ParsedPrefix[]) => a.some((p) => b.some((q) => q.family === p.family));
@@ -87,7 +88,8 @@ function normalize(match: Match, cls: ClassNode, hiddenBelow: ClassNode | undefi
     sig: 0,
     key: '',
   };
-  for (const c of match.criteria) {
+  for (let i = 0; i < match.criteria.length; i++) {
+    const c = match.criteria[i]!;
     // Lines with criteria this rule does not model (flags, lengths, MACs, negations) are
     // left out of the comparison: never reported as shadowed, never shadowing.
     if (c.kind === 'flag' || c.kind === 'len' || c.kind === 'mac') return undefined;
@@ -113,7 +115,7 @@ function fill(line: Line, c: Criterion): boolean {
       return true;
     case 'port': {
       if (!c.ports.every((p) => validPort(p.lo) && validPort(p.hi) && p.lo <= p.hi)) return false;
-      line[c.dir] = merge(c.ports.map((p) => ({ lo: p.lo, hi: p.hi })));
+      line[c.dir] = merge(c.ports);
       return true;
     }
     case 'addr': {
@@ -183,13 +185,13 @@ function lineText(m: Match): string {
 /** A single port (`5060`), or '*' for no port or a range: lines with a single port sit apart. */
 const pointKey = (r?: Range[]) => (r && r.length === 1 && r[0]!.lo === r[0]!.hi ? String(r[0]!.lo) : '*');
 
-const bitsOf = (family: 4 | 6) => (family === 4 ? 32 : 128);
-/** The file of the `length`-bit prefix of `value` (a full address; its low bits are ignored). */
-const prefixKey = (dir: 'src' | 'dst', family: 4 | 6, value: bigint, length: number) =>
-  `${dir}${family}:${(value >> BigInt(bitsOf(family) - length)).toString(16)}/${length}`;
+/** An address as a string of bits: its prefixes are slices (cheaper than BigInt shifts). */
+const addressBits = (p: ParsedPrefix) => p.value.toString(2).padStart(p.family === 4 ? 32 : 128, '0');
+/** The file of the `length`-bit prefix of an address (its bits, from addressBits). */
+const prefixKey = (dir: 'src' | 'dst', family: 4 | 6, bits: string, length: number) => `${dir}${family}:${bits.slice(0, length)}`;
 
-/** Which address files are in use: one Set of prefix lengths per `src4`, `dst6`, … */
-type LengthsInUse = Map<string, Set<number>>;
+/** Which address files are in use: the prefix lengths per `src4`, `dst6`, …, ascending. */
+type LengthsInUse = Map<string, number[]>;
 
 /** Where an earlier line is filed by address: its one src (else dst) prefix, or '*'. */
 function addressKey(e: Line, inUse: LengthsInUse): string {
@@ -198,9 +200,12 @@ function addressKey(e: Line, inUse: LengthsInUse): string {
   if (ps?.length !== 1) return '*';
   const p = ps[0]!;
   const lengths = inUse.get(`${dir}${p.family}`);
-  if (lengths) lengths.add(p.length);
-  else inUse.set(`${dir}${p.family}`, new Set([p.length]));
-  return prefixKey(dir, p.family, p.value, p.length);
+  if (!lengths) inUse.set(`${dir}${p.family}`, [p.length]);
+  else if (!lengths.includes(p.length)) {
+    lengths.push(p.length);
+    lengths.sort((a, b) => a - b);
+  }
+  return prefixKey(dir, p.family, addressBits(p), p.length);
 }
 
 /**
@@ -213,7 +218,8 @@ function addressKeys(l: Line, inUse: LengthsInUse): string[] {
     const p = l[dir]?.[0];
     const lengths = p && inUse.get(`${dir}${p.family}`);
     if (!lengths) continue;
-    for (let len = 0; len <= p.length; len++) if (lengths.has(len)) out.push(prefixKey(dir, p.family, p.value, len));
+    const bits = addressBits(p);
+    for (const len of lengths) if (len <= p.length) out.push(prefixKey(dir, p.family, bits, len));
   }
   return out;
 }
@@ -228,7 +234,9 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
   // one port can only cover a line with that same port) and by their one src/dst prefix
   // (only a prefix containing L's can cover it): a policy of ten thousand port and prefix
   // classes compares each line with a handful, not with all. Also by exact text.
+  // Indexed loops throughout: this runs mostly unoptimized, where for-of allocates per step.
   const buckets = new Map<number, Map<string, Line[]>>();
+  const bucketList: Array<{ sig: number; lines: Map<string, Line[]> }> = []; // in order of creation
   const exact = new Map<string, Line>();
   const inUse: LengthsInUse = new Map();
   let budget = BUDGET;
@@ -241,16 +249,19 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     if (dp !== '*') ports.push(`*|${dp}`);
     if (sp !== '*') ports.push(`${sp}|*`);
     if (sp !== '*' && dp !== '*') ports.push(`${sp}|${dp}`);
+    const addresses = addressKeys(l, inUse);
     const keys: string[] = [];
-    for (const a of addressKeys(l, inUse)) for (const pk of ports) keys.push(`${pk}|${a}`);
-    for (const [sig, byPort] of buckets) {
+    for (let a = 0; a < addresses.length; a++) for (let p = 0; p < ports.length; p++) keys.push(`${ports[p]}|${addresses[a]}`);
+    for (let b = 0; b < bucketList.length; b++) {
+      const { sig, lines } = bucketList[b]!;
       if ((sig & l.sig) !== sig) continue;
-      for (const key of keys) {
-        const list = byPort.get(key);
+      for (let k = 0; k < keys.length; k++) {
+        const list = lines.get(keys[k]!);
         if (!list) continue;
-        for (const e of list) {
+        for (let i = 0; i < list.length; i++) {
           if (budget <= 0) return undefined;
           budget--;
+          const e = list[i]!;
           if (competes(e, ancestors) && covers(e, l)) return e;
         }
       }
@@ -258,36 +269,42 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
     return undefined;
   };
   everyClass(tree, (cls, ancestors) => {
-    if (cls.matches.length === 0) return;
+    const matches = cls.matches;
+    if (matches.length === 0) return;
     let hiddenBelow: ClassNode | undefined;
     for (let i = ancestors.length - 1; i >= 0 && !hiddenBelow; i--) if (ancestors[i]!.matches.length > 0) hiddenBelow = ancestors[i];
     const mine: Line[] = [];
     let comparable = true;
-    for (const m of cls.matches) {
-      const l = normalize(m, cls, hiddenBelow);
+    for (let i = 0; i < matches.length; i++) {
+      const l = normalize(matches[i]!, cls, hiddenBelow);
       if (l) mine.push(l);
       else comparable = false;
     }
     if (comparable) {
       const pairs: [Line, Line][] = [];
-      for (const l of mine) {
-        const e = find(l, ancestors);
+      for (let i = 0; i < mine.length; i++) {
+        const e = find(mine[i]!, ancestors);
         if (!e) {
           pairs.length = 0;
           break;
         }
-        pairs.push([l, e]);
+        pairs.push([mine[i]!, e]);
       }
       if (pairs.length > 0) report(cls, pairs);
     }
-    for (const l of mine) {
+    for (let i = 0; i < mine.length; i++) {
+      const l = mine[i]!;
       if (!exact.has(l.key)) exact.set(l.key, l);
-      let byPort = buckets.get(l.sig);
-      if (!byPort) buckets.set(l.sig, (byPort = new Map()));
+      let lines = buckets.get(l.sig);
+      if (!lines) {
+        lines = new Map();
+        buckets.set(l.sig, lines);
+        bucketList.push({ sig: l.sig, lines });
+      }
       const key = `${pointKey(l.sport)}|${pointKey(l.dport)}|${addressKey(l, inUse)}`;
-      const list = byPort.get(key);
+      const list = lines.get(key);
       if (list) list.push(l);
-      else byPort.set(key, [l]);
+      else lines.set(key, [l]);
     }
   });
 }

@@ -15,7 +15,6 @@ export const MatchConsistent: Rule = {
   name: 'MatchConsistent',
   run({ policy, report }) {
     everyMatch(policy, (m, owner) => {
-      const where = ownerLabel(owner);
       const seen = new Map<string, Criterion>();
       for (const c of m.criteria) {
         const key = keyOf(c);
@@ -26,14 +25,14 @@ export const MatchConsistent: Rule = {
         }
         if (c.kind === 'proto' && prev.kind === 'proto' && c.proto !== prev.proto) {
           report(
-            diag('QP2019', `match line in ${where} asks for both ${prev.proto} and ${c.proto}: a packet has one protocol`, c.span, {
+            diag('QP2019', `match line in ${ownerLabel(owner)} asks for both ${prev.proto} and ${c.proto}: a packet has one protocol`, c.span, {
               related: [{ span: prev.span, message: `${prev.proto} given here` }],
               hint: `the criteria of one line must all hold; put ${c.proto} on a match line of its own`,
             }),
           );
         } else {
           report(
-            diag('QP2019', `match line in ${where} gives '${key}' twice`, c.span, {
+            diag('QP2019', `match line in ${ownerLabel(owner)} gives '${key}' twice`, c.span, {
               related: [{ span: prev.span, message: `'${key}' first given here` }],
               hint:
                 c.kind === 'proto'
@@ -49,7 +48,7 @@ export const MatchConsistent: Rule = {
           const ports = seen.get(dir);
           if (!ports) continue;
           report(
-            diag('QP2019', `match line in ${where} gives ${dir} with icmp: ICMP has no ports`, ports.span, {
+            diag('QP2019', `match line in ${ownerLabel(owner)} gives ${dir} with icmp: ICMP has no ports`, ports.span, {
               related: [{ span: proto.span, message: 'icmp given here' }],
               hint: 'ports belong to tcp or udp; match icmp on its own',
             }),
@@ -64,7 +63,7 @@ export const MatchConsistent: Rule = {
         if (fs.size > 0 && fd.size > 0 && ![...fs].some((f) => fd.has(f))) {
           const name = (s: Set<number>) => [...s].map((f) => `IPv${f}`).join('/');
           report(
-            diag('QP2019', `match line in ${where} has an ${name(fs)} src and an ${name(fd)} dst: no packet is both`, dst.span, {
+            diag('QP2019', `match line in ${ownerLabel(owner)} has an ${name(fs)} src and an ${name(fd)} dst: no packet is both`, dst.span, {
               related: [{ span: src.span, message: `${name(fs)} src given here` }],
               hint: 'use addresses of one family on a line; match IPv4 and IPv6 on separate lines',
             }),
