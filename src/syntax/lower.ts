@@ -368,7 +368,9 @@ class Lowering {
 
   private classes(s: Statement, owner?: { leaf?: A.LeafSpec }): A.ClassNode[] {
     const out: A.ClassNode[] = [];
-    for (const c of this.children(s)) {
+    const children = this.children(s);
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
       if (c.node.t === 'leaf') {
         if (owner) owner.leaf = this.once(owner.leaf, this.leaf(c), "'leaf'");
       } else out.push(this.classNode(c));
@@ -382,10 +384,13 @@ class Lowering {
   }
 
   private classNode(s: Statement): A.ClassNode {
-    const [, nameTok, attrs] = s.node.d;
+    const nameTok: Token = s.node.d[1];
+    const attrs: Parsed[] = s.node.d[2];
     const c: A.ClassNode = { name: this.name(nameTok), matches: [], children: [], span: s.span };
-    for (const a of attrs as Parsed[]) {
-      const [kw, v] = a.d;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs[i]!;
+      const kw: Token = a.d[0];
+      const v: Token = a.d[1];
       switch (a.t) {
         case 'rate':
           c.rate = this.once(c.rate, this.rate(v), "'rate'");
@@ -415,10 +420,12 @@ class Lowering {
       }
     }
     if (!c.rate) this.missing(s, "'rate'", `class '${c.name.text}'`, `class ${c.name.text} rate 1mbit ceil 10mbit`);
-    for (const child of s.block?.children ?? []) {
+    const children = s.block?.children ?? [];
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
       if (child.node.t === 'class') c.children.push(this.classNode(child));
       else if (child.node.t === 'leaf') c.leaf = this.once(c.leaf, this.leaf(child), "'leaf'");
-      else c.matches.push(...this.match(child));
+      else for (const m of this.match(child)) c.matches.push(m);
     }
     return c;
   }
@@ -429,12 +436,15 @@ class Lowering {
    */
   private match(s: Statement): A.Match[] {
     let alts: A.Criterion[][] = [[]];
-    for (const c of s.node.d[1] as Parsed[]) {
-      const options = this.criterion(c);
+    const criteria: Parsed[] = s.node.d[1];
+    for (let i = 0; i < criteria.length; i++) {
+      const options = this.criterion(criteria[i]!);
       // A criterion already reported (unknown name, bad address): the line stays, marked,
       // so the class still has a line, but no rule reads it as matching everything.
       if (options.length === 0) return [{ criteria: alts[0] ?? [], span: s.span, invalid: true }];
-      alts = alts.flatMap((a) => options.map((o) => [...a, ...o]));
+      // One alternative so far and one more criterion (the usual case): extend it in place.
+      if (alts.length === 1 && options.length === 1) alts[0]!.push(...options[0]!);
+      else alts = alts.flatMap((a) => options.map((o) => [...a, ...o]));
     }
     return alts.map((criteria) => ({ criteria, span: s.span }));
   }
@@ -544,7 +554,9 @@ class Lowering {
       this.report(diag('QP2008', `'${use.text}' is not a port or a port range`, span));
       return undefined;
     }
-    const [lo, hi = lo] = tok.text.split('-').map(Number);
+    const ends = tok.text.split('-');
+    const lo = Number(ends[0]);
+    const hi = ends.length > 1 ? Number(ends[1]) : lo;
     return { lo, hi, span };
   }
 
@@ -556,7 +568,9 @@ class Lowering {
       this.report(diag('QP2009', `'${use.text}' is not an address or prefix`, span));
       return undefined;
     }
-    const [address, len] = tok.text.split('/');
+    const parts = tok.text.split('/');
+    const address = parts[0]!;
+    const len = parts[1];
     const family = tok.type === 'ipv4' ? 4 : 6;
     const length = len === undefined ? (family === 4 ? 32 : 128) : Number(len);
     return { family, address, length, span };

@@ -120,7 +120,10 @@ class Shapes {
 
   static key(context: Context, stmt: Token[]): string {
     let key: string = context;
-    for (const t of stmt) key += LITERALS.has(t.text) ? ` ${t.type}:${t.text}` : ` ${t.type}`;
+    for (let i = 0; i < stmt.length; i++) {
+      const t = stmt[i]!;
+      key += LITERALS.has(t.text) ? ` ${t.type}:${t.text}` : ` ${t.type}`;
+    }
     return key;
   }
 
