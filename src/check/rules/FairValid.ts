@@ -4,7 +4,8 @@
 import { diag } from '../../diagnostics/diagnostic.js';
 import { FAIR_LEAVES } from '../leaf.js';
 import type { Rule } from '../rule.js';
-import { trees, walkClasses } from '../walk.js';
+import { trees } from '../walk.js';
+import { everyClass } from '../util.js';
 
 const MIN_FAIR_PREFIX = 24;
 
@@ -12,7 +13,7 @@ export const FairValid: Rule = {
   name: 'FairValid',
   run({ policy, report }) {
     for (const tree of trees(policy)) {
-      walkClasses(tree, ({ cls }) => {
+      everyClass(tree, (cls) => {
         const fair = cls.fair;
         if (!fair) return;
         if (cls.children.length > 0) {

@@ -5,8 +5,8 @@ import type { Span } from '../../diagnostics/span.js';
 import { nearest } from '../../syntax/suggest.js';
 import { FAIR_LEAVES, FEATURES } from '../leaf.js';
 import type { Rule } from '../rule.js';
-import { trees, walkClasses } from '../walk.js';
-import { everyMatch } from '../util.js';
+import { trees } from '../walk.js';
+import { everyClass, everyMatch } from '../util.js';
 
 export const FeaturesAvailable: Rule = {
   name: 'FeaturesAvailable',
@@ -30,7 +30,7 @@ export const FeaturesAvailable: Rule = {
       if (backend === 'imq') need('imq', t.span);
       if (!t.leaf) need('bfifo', t.span); // the default leaf
       else need(t.leaf.kind.text, t.leaf.kind.span);
-      walkClasses(t, ({ cls }) => {
+      everyClass(t, (cls) => {
         if (cls.leaf) need(cls.leaf.kind.text, cls.leaf.kind.span);
         if (cls.fair?.kind === 'flows' && !cls.leaf && !FAIR_LEAVES.some((k) => have.has(k))) need('fq_codel', cls.fair.span);
         if (cls.fair?.kind === 'hosts' || cls.matches.length) need('u32', (cls.fair ?? cls).span);

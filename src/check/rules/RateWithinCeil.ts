@@ -2,13 +2,14 @@
 import { diag } from '../../diagnostics/diagnostic.js';
 import { formatRate } from '../../syntax/units.js';
 import type { Rule } from '../rule.js';
-import { trees, walkClasses } from '../walk.js';
+import { trees } from '../walk.js';
+import { everyClass } from '../util.js';
 
 export const RateWithinCeil: Rule = {
   name: 'RateWithinCeil',
   run({ policy, report }) {
     for (const tree of trees(policy)) {
-      walkClasses(tree, ({ cls }) => {
+      everyClass(tree, (cls) => {
         if (!cls.rate || !cls.ceil || !(cls.rate.bps > cls.ceil.bps)) return;
         report(
           diag('QP2001', `class '${cls.name.text}' has rate ${formatRate(cls.rate.bps)} above its ceil ${formatRate(cls.ceil.bps)}`, cls.rate.span, {
