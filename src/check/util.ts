@@ -1,6 +1,6 @@
 // Small helpers shared by the checker rules: spans, numbers, every match line with its owner.
 import type { Span } from '../diagnostics/span.js';
-import type { Match, Policy, Slot, TdmaBlock, Tree, ClassNode } from '../syntax/ast.js';
+import type { Criterion, Match, Policy, Slot, TdmaBlock, Tree, ClassNode } from '../syntax/ast.js';
 import { formatRate, formatTime } from '../syntax/units.js';
 import { trees, treeLabel } from './walk.js';
 
@@ -74,6 +74,13 @@ export function everyMatch(policy: Policy, visit: (m: Match, owner: MatchOwner) 
       for (const m of slot.matches) visit(m, owner);
     }
   }
+}
+
+/** Every criterion of every match line, in the order of everyMatch. */
+export function everyCriterion(policy: Policy, visit: (c: Criterion, m: Match, owner: MatchOwner) => void): void {
+  everyMatch(policy, (m, owner) => {
+    for (let i = 0; i < m.criteria.length; i++) visit(m.criteria[i]!, m, owner);
+  });
 }
 
 /** Every class of a tree in pre-order (file order), with its ancestors. */

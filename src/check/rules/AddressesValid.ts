@@ -4,7 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { Prefix } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
-import { everyMatch } from '../util.js';
+import { everyCriterion } from '../util.js';
 import { familyBits } from '../net.js';
 
 function addressHint(p: Prefix): string {
@@ -20,25 +20,23 @@ function addressHint(p: Prefix): string {
 export const AddressesValid: Rule = {
   name: 'AddressesValid',
   run({ policy, report }) {
-    everyMatch(policy, (m) => {
-      for (const c of m.criteria) {
-        if (c.kind !== 'addr') continue;
-        for (const p of c.prefixes) {
-          const valid = p.family === 4 ? isIPv4(p.address) : isIPv6(p.address);
-          if (!valid) {
-            report(
-              diag('QP2009', `'${p.address}' is not a valid IPv${p.family} address`, p.span, { hint: addressHint(p) }),
-            );
-            continue;
-          }
-          const bits = familyBits(p.family);
-          if (!Number.isInteger(p.length) || p.length < 0 || p.length > bits) {
-            report(
-              diag('QP2009', `prefix length /${p.length} is out of range for IPv${p.family} (0–${bits})`, p.span, {
-                hint: `an IPv${p.family} address has ${bits} bits: use /${bits} for a single host`,
-              }),
-            );
-          }
+    everyCriterion(policy, (c) => {
+      if (c.kind !== 'addr') return;
+      for (const p of c.prefixes) {
+        const valid = p.family === 4 ? isIPv4(p.address) : isIPv6(p.address);
+        if (!valid) {
+          report(
+            diag('QP2009', `'${p.address}' is not a valid IPv${p.family} address`, p.span, { hint: addressHint(p) }),
+          );
+          continue;
+        }
+        const bits = familyBits(p.family);
+        if (!Number.isInteger(p.length) || p.length < 0 || p.length > bits) {
+          report(
+            diag('QP2009', `prefix length /${p.length} is out of range for IPv${p.family} (0–${bits})`, p.span, {
+              hint: `an IPv${p.family} address has ${bits} bits: use /${bits} for a single host`,
+            }),
+          );
         }
       }
     });
