@@ -15,6 +15,7 @@ export const MatchConsistent: Rule = {
   name: 'MatchConsistent',
   run({ policy, report }) {
     everyMatch(policy, (m, owner) => {
+      if (m.criteria.length < 2) return; // every finding below takes two criteria
       const seen = new Map<string, Criterion>();
       for (const c of m.criteria) {
         const key = keyOf(c);
