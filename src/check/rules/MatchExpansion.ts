@@ -14,7 +14,8 @@ function alternatives(c: Criterion): number {
   switch (c.kind) {
     case 'port': {
       const ranges = c.negate ? complementRanges(c.ports, 0xffff) : c.ports;
-      return ranges.reduce((n, r) => n + (r.lo <= r.hi ? rangeToMasks(r.lo, r.hi).length : 0), 0);
+      // A single port is one block; only a range needs splitting.
+      return ranges.reduce((n, r) => n + (r.lo <= r.hi ? (r.lo === r.hi ? 1 : rangeToMasks(r.lo, r.hi).length) : 0), 0);
     }
     case 'addr':
       // A negated prefix /L is covered by L prefixes (one per bit flipped); several, at most their sum.
@@ -30,12 +31,25 @@ function alternatives(c: Criterion): number {
 
 /** Nodes one line compiles to (an upper bound for negated addresses). */
 export function nodesOf(m: Match): number {
-  const families = new Set<number>([4, 6]);
-  for (const c of m.criteria) if (c.kind === 'addr' && !c.negate) for (const f of [4, 6]) if (!c.prefixes.some((p) => p.family === f)) families.delete(f);
-  const proto = m.criteria.some((c) => c.kind === 'proto');
-  const ports = m.criteria.some((c) => c.kind === 'port');
+  // One pass over the criteria (this runs for every line, mostly unoptimized).
+  let v4 = true; // the address families the line can match
+  let v6 = true;
+  let proto = false;
+  let ports = false;
+  let product = 1;
+  for (let i = 0; i < m.criteria.length; i++) {
+    const c = m.criteria[i]!;
+    if (c.kind === 'addr' && !c.negate) {
+      if (!c.prefixes.some((p) => p.family === 4)) v4 = false;
+      if (!c.prefixes.some((p) => p.family === 6)) v6 = false;
+    }
+    if (c.kind === 'proto') proto = true;
+    if (c.kind === 'port') ports = true;
+    product *= Math.max(1, alternatives(c));
+  }
+  const families = (v4 ? 1 : 0) + (v6 ? 1 : 0);
   const protos = !proto && ports ? 2 : 1;
-  return Math.max(1, families.size) * protos * m.criteria.reduce((n, c) => n * Math.max(1, alternatives(c)), 1);
+  return Math.max(1, families) * protos * product;
 }
 
 export const MatchExpansion: Rule = {
