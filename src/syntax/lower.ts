@@ -442,8 +442,8 @@ class Lowering {
       // A criterion already reported (unknown name, bad address): the line stays, marked,
       // so the class still has a line, but no rule reads it as matching everything.
       if (options.length === 0) return [{ criteria: alts[0] ?? [], span: s.span, invalid: true }];
-      // One alternative so far and one more criterion (the usual case): extend it in place.
-      if (alts.length === 1 && options.length === 1) alts[0]!.push(...options[0]!);
+      // One alternative so far and one more criterion (the usual case): no flatMap.
+      if (alts.length === 1 && options.length === 1) alts[0] = alts[0]!.concat(options[0]!);
       else alts = alts.flatMap((a) => options.map((o) => [...a, ...o]));
     }
     return alts.map((criteria) => ({ criteria, span: s.span }));
