@@ -24,6 +24,25 @@ export function parseClasses(dev: string, text: string): LiveClass[] {
   const rate = memo(parseRate);
   const size = memo(parseSize);
   for (const line of text.split('\n')) {
+    const plain = PLAIN_LINE.exec(line);
+    if (plain) {
+      const classid = normClassid(plain[1]!);
+      const level = Number(plain[9]);
+      out.push({
+        kind: 'class',
+        id: classId(dev, classid),
+        dev,
+        classid,
+        parent: plain[2] === undefined ? `${classid.split(':')[0]}:` : normClassid(plain[2]),
+        rate: rate(plain[5]!),
+        ceil: rate(plain[6]!),
+        prio: level > 0 || plain[3] === undefined ? 0 : Number(plain[3]),
+        quantum: level > 0 || plain[4] === undefined ? 0 : Number(plain[4]),
+        burst: size(plain[7]!),
+        cburst: size(plain[8]!),
+      });
+      continue;
+    }
     const tokens = line.trim().split(/\s+/);
     if (tokens[0] !== 'class' || tokens[1] !== 'htb' || tokens[2] === undefined) continue;
     const classid = normClassid(tokens[2]);
@@ -97,6 +116,13 @@ export function parseClasses(dev: string, text: string): LiveClass[] {
   }
   return out;
 }
+
+/**
+ * The line of a class with nothing the model lacks, in tc's order, read by one pattern:
+ * a thousand lines cost a fraction of splitting each into tokens. Any other line goes
+ * through the tokens above, which read these the same.
+ */
+const PLAIN_LINE = /^class htb (\S+) (?:root|parent (\S+)) (?:leaf \S+ )?(?:prio (\d+) quantum (\d+) )?rate (\S+) ceil (\S+) linklayer ethernet burst (\S+) mpu 0b cburst (\S+) mpu 0b level (\d+) ?$/;
 
 function memo(parse: (text: string) => number): (text: string) => number {
   const seen = new Map<string, number>();

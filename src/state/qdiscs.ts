@@ -1,5 +1,5 @@
 import { qdiscId, type QdiscKind } from '../model/index.js';
-import { JsonObject, parseJsonLenient, RAW_KEY, type JsonValue } from './json.js';
+import { INT, JsonObject, parseJsonLenient, RAW_KEY, scanArray, STR, uncaptured, type JsonValue } from './json.js';
 import { addUnmodeled, type LiveQdisc } from './live.js';
 import { normClassid, normHandle, normMinor } from './units.js';
 
@@ -22,6 +22,8 @@ const HTB_DEFAULT_R2Q = 10;
  *   JSON belongs are kept in `unmodeled`.
  */
 export function parseQdiscs(dev: string, jsonText: string): LiveQdisc[] {
+  const scanned = scanArray(jsonText.trim(), QDISC, (m) => scanQdisc(dev, m));
+  if (scanned) return scanned;
   const list = parseJsonLenient(jsonText);
   if (!Array.isArray(list)) throw new Error(`tc qdisc show: expected a JSON array for ${dev}`);
   const out: LiveQdisc[] = [];
@@ -59,6 +61,25 @@ export function parseQdiscs(dev: string, jsonText: string): LiveQdisc[] {
     out.push(q);
   }
   return out;
+}
+
+// The qdiscs of a tree qospolicy built, read by pattern (see scanArray): an htb root and a
+// thousand fifo leaves take a quarter of the time JSON.parse and JsonObject take, cold.
+// The values are those the loop above reads, turned into the same qdisc.
+const PARENT = `(?:"root":true,"refcnt":${uncaptured(INT)}|"parent":${STR})`;
+const HTB_OPTIONS = `"r2q":${INT},"default":${STR},"direct_packets_stat":${uncaptured(INT)},"ver":${uncaptured(STR)},"direct_qlen":${uncaptured(INT)}`;
+const QDISC = new RegExp(`\\{"kind":(?:"htb","handle":${STR},${PARENT},"options":\\{${HTB_OPTIONS}\\}|"([pb]fifo)","handle":${STR},${PARENT},"options":\\{"limit":${INT}\\})\\}`, 'y');
+
+function scanQdisc(dev: string, m: RegExpExecArray): LiveQdisc | undefined {
+  const htb = m[1] !== undefined;
+  const kind = htb ? 'htb' : m[5]!;
+  const handle = normHandle(htb ? m[1]! : m[6]!);
+  if (handle === '0:') return undefined; // (skipped there: the JSON path is the one that skips)
+  const rawParent = htb ? m[2] : m[7];
+  const parent = rawParent === undefined ? 'root' : rawParent === INGRESS_PARENT ? 'ingress' : normClassid(rawParent);
+  const params: Array<[string, string]> = htb ? [['default', normMinor(m[4]!)]] : [['limit', String(Number(m[8]))]];
+  if (htb && Number(m[3]) !== HTB_DEFAULT_R2Q) params.push(['r2q', String(Number(m[3]))]);
+  return { kind: 'qdisc', id: qdiscId(dev, parent), dev, parent, handle, qdisc: kind as QdiscKind, params };
 }
 
 function qdiscParams(kind: string, options: JsonObject): Array<[string, string]> {

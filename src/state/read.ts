@@ -21,46 +21,54 @@ export interface ReadOptions {
  */
 export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<LiveObject[]> {
   const tc = tcRunner(opts);
-  // Asked for at once: the filters of the root qdisc (by far the largest listing: tc lists
-  // them, tagged with their parent, when no parent is given), the qdiscs and the classes.
-  const rootText = tc.run(['-j', 'filter', 'show', 'dev', dev]);
+  // Asked for at once: the qdiscs, the classes (the other parents' filters wait for them),
+  // and the filters of the root qdisc (by far the largest listing: tc lists them, tagged
+  // with their parent, when no parent is given).
   const qdiscText = tc.run(['-j', '-d', 'qdisc', 'show', 'dev', dev]);
   const classText = tc.run(['-d', 'class', 'show', 'dev', dev]);
-  for (const p of [rootText, classText]) p.catch(() => {}); // awaited below, or dropped; never unhandled
-  const qdiscs = parseQdiscs(dev, await qdiscText);
-  const classes = sortClasses(parseClasses(dev, await classText));
-
-  const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
-  const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
+  const rootText = tc.run(['-j', 'filter', 'show', 'dev', dev]);
+  for (const p of [qdiscText, rootText]) p.catch(() => {}); // awaited below, or dropped; never unhandled
 
   // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent that
   // can classify: the root qdisc, the inner classes (htb stops at a leaf class and never
   // consults its filters), the leaf qdiscs other than the plain FIFOs (which take no
   // filters), then the hooks. A thousand leaf classes are a thousand questions saved.
-  const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
+  // Each group is asked for as soon as it is known.
+  const show = (ps: Array<{ args: string[] }>) => {
+    const listed = tc.batchJson(ps.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
+    listed.catch(() => {});
+    return listed;
+  };
+  const classes = sortClasses(parseClasses(dev, await classText));
   const inner = new Set(classes.map((c) => c.parent));
+  const atClasses = classes.filter((c) => inner.has(c.classid)).map((c) => ({ key: c.classid, args: ['parent', c.classid] }));
+  const classListings = show(atClasses);
+
+  const qdiscs = parseQdiscs(dev, await qdiscText);
+  const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
+  const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
+  const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
   const root = top.find((q) => q.parent === 'root');
-  const parents: Array<{ key: string; args: string[] }> = [
-    ...(root ? [atQdisc(root)] : []),
-    ...classes.filter((c) => inner.has(c.classid)).map((c) => ({ key: c.classid, args: ['parent', c.classid] })),
+  const atRoot = root ? [atQdisc(root)] : [];
+  const atOthers = [
     ...leaves.filter((q) => q.qdisc !== 'pfifo' && q.qdisc !== 'bfifo').map(atQdisc),
     ...top
       .filter((q) => q.parent === 'ingress')
       .flatMap((q) => [{ key: 'ingress', args: ['ingress'] }, ...(q.qdisc === 'clsact' ? [{ key: 'egress', args: ['egress'] }] : [])]),
   ];
-  const show = (ps: typeof parents) => tc.batchJson(ps.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
-  const rest = show(parents.slice(root ? 1 : 0));
-  rest.catch(() => {});
-  let listings: Array<string | undefined> = [];
+  const otherListings = show(atOthers);
+  const parents = [...atRoot, ...atClasses, ...atOthers];
+
+  const listings: Array<string | undefined> = [];
   if (root) {
     const tagged = await rootText.then(
       (text) => text,
       () => undefined,
     );
     const own = tagged === undefined ? undefined : untag(tagged, root.handle);
-    listings = own !== undefined ? [own] : await show(parents.slice(0, 1));
+    listings.push(own ?? (await show(atRoot))[0]);
   }
-  listings = [...listings, ...(await rest)];
+  listings.push(...(await classListings), ...(await otherListings));
 
   const ambiguous: Array<{ index: number; prio: number; protocol: string }> = [];
   const parsed = parents.map((p, index) => {
@@ -153,6 +161,6 @@ function tcRunner(opts: ReadOptions): Tc {
  * entry is tagged otherwise (then the root is asked for by its handle).
  */
 function untag(text: string, handle: string): string | undefined {
-  const untagged = text.replaceAll(`{"parent":"${handle}",`, '{');
+  const untagged = text.split(`{"parent":"${handle}",`).join('{'); // (a flat string: replaceAll's is flattened later, at more cost)
   return untagged.includes('"parent":') ? undefined : untagged;
 }

@@ -51,3 +51,10 @@ describe('parseClasses', () => {
     expect(parseClasses('v0', 'class mq :1 root \nclass prio 2:1 parent 2: \n')).toEqual([]);
   });
 });
+
+describe('parseClasses: the one-pattern reading of a plain line', () => {
+  it('reads what the token loop reads (two spaces send a line to the tokens)', () => {
+    const text = fixture('v0.class.txt');
+    expect(parseClasses('v0', text)).toEqual(parseClasses('v0', text.replaceAll(' rate ', '  rate ')));
+  });
+});

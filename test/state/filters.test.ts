@@ -132,14 +132,17 @@ describe('parseFilters: what the model cannot say', () => {
   });
 });
 
-describe('parseFilters: JSON.parse and the lenient reader read the same', () => {
+describe('parseFilters: the pattern, JSON.parse and the lenient reader read the same', () => {
   // `{,` is no JSON (so the lenient reader reads it all) and means nothing to the lenient reader.
   const lenientOnly = (text: string) => text.replace('{', '{,');
+  // A key the patterns do not take and the entry reader ignores: JSON.parse reads it all.
+  const jsonOnly = (text: string) => text.replace('[{', '[{"parent":"1:",');
   it.each(['v0.filter-1_.json', 'v0.filter-1_1.json', 'v0.filter-1_2.json', 'v0.filter-ingress.json', 'v1.filter-ingress.json', 'v1.filter-egress.json', 'lab-v0.filter-ingress.json'])(
     '%s',
     (f) => {
       expect(() => JSON.parse(lenientOnly(fixture(f)))).toThrow();
       expect(parseFilters('v0', '1:', fixture(f))).toEqual(parseFilters('v0', '1:', lenientOnly(fixture(f))));
+      expect(parseFilters('v0', '1:', fixture(f))).toEqual(parseFilters('v0', '1:', jsonOnly(fixture(f))));
     },
   );
   it('a large hashed tree (every node shape the compiler makes)', () => {
@@ -150,5 +153,6 @@ describe('parseFilters: JSON.parse and the lenient reader read the same', () => 
     const [f] = parseFilters('v0', '1:', text);
     expect(f!.nodes).toHaveLength(601);
     expect(parseFilters('v0', '1:', text)).toEqual(parseFilters('v0', '1:', lenientOnly(text)));
+    expect(parseFilters('v0', '1:', text)).toEqual(parseFilters('v0', '1:', jsonOnly(text)));
   });
 });

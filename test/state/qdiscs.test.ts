@@ -49,3 +49,21 @@ describe('parseQdiscs', () => {
     ]);
   });
 });
+
+describe('parseQdiscs: the pattern and the JSON reading read the same', () => {
+  // A key the pattern does not take and the JSON reading ignores.
+  const jsonOnly = (text: string) => text.replace('[{', '[{"x":1,');
+  it('an htb root with fifo leaves, as tc lists a tree qospolicy built', () => {
+    const leaf = (i: number) => `{"kind":"${i % 2 ? 'pfifo' : 'bfifo'}","handle":"${(i + 16).toString(16)}:","parent":"1:${(i + 16).toString(16)}","options":{"limit":${1000 + i}}}`;
+    for (const r2q of [10, 20]) {
+      const text = `[{"kind":"htb","handle":"1:","root":true,"refcnt":3,"options":{"r2q":${r2q},"default":"0x00a3","direct_packets_stat":1,"ver":"3.17","direct_qlen":1000}},${Array.from({ length: 50 }, (_, i) => leaf(i)).join(',')}]`;
+      const q = parseQdiscs('v0', text);
+      expect(q).toHaveLength(51);
+      expect(q[0]!.params).toEqual(r2q === 10 ? [['default', 'a3']] : [['default', 'a3'], ['r2q', '20']]);
+      expect(q).toEqual(parseQdiscs('v0', jsonOnly(text)));
+    }
+  });
+  it('the recorded outputs', () => {
+    for (const f of ['v0.qdisc.json', 'v1.qdisc.json', 'ifb1.qdisc.json', 'lab-v2.qdisc.json']) expect(parseQdiscs('v0', fixture(f)), f).toEqual(parseQdiscs('v0', jsonOnly(fixture(f))));
+  });
+});
