@@ -14,7 +14,8 @@ export interface ReadOptions {
  * The live tc state of one device as model objects: qdiscs, htb classes, and the
  * filters at every parent (the qdiscs, each htb class, the ingress/egress hooks).
  * Every tc call is an argv (no shell); the root qdisc's filters are listed alongside the
- * qdiscs and classes, the other parents' through one `tc -batch` process, so a tree of
+ * qdiscs and classes, the other parents' through `tc -batch` (the inner classes' once the
+ * classes are read, the leaf qdiscs' and hooks' once the qdiscs are), so a tree of
  * 1 000 classes costs a handful of processes.
  * Order: root and ingress qdiscs, classes (parents first), leaf qdiscs, then filters by
  * parent in the same order (root qdisc, classes, leaf qdiscs, ingress, egress) and prio.
