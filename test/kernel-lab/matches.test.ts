@@ -364,8 +364,16 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
   });
 
   it('4b. fair hosts with MTU-sized packets: equal shares (±10 %); one class without fair hosts: unequal', async () => {
-    const fair = await twoHosts(await site.apply('fair-hosts'), { mtu: true, seconds: 7 });
-    note(describeRun('fair hosts, MTU-sized packets', fair));
+    // Median of three runs by A's HTB-counted share: on a loaded host B's single flow now and
+    // then leaves its queue empty for a moment (A then rightly takes the slack; 55.8 % seen once).
+    const c = await site.apply('fair-hosts');
+    const runs: TwoHosts[] = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(await twoHosts(c, { mtu: true, seconds: 7 }));
+      note(describeRun(`fair hosts, MTU-sized packets, run ${i + 1} of 3`, runs[i]!));
+    }
+    const fair = runs.sort((x, y) => shareA(x.htb!) - shareA(y.htb!))[1]!;
+    note(describeRun('fair hosts, MTU-sized packets, the median run', fair));
     const control = await twoHosts(await site.apply('one-class'), { mtu: true, seconds: 6 });
     note(describeRun('control, one class (pfifo) for both hosts, MTU-sized packets', control));
     expect(shareA(fair.htb!)).toBeGreaterThanOrEqual(0.45);
