@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The only place that sets the exit status: the CLI returns a code.
-import { main } from '../dist/bundle/qospolicy.js';
+import { loadCli } from './load.js';
 
 // `qospolicy compile … | head`: a closed pipe ends the output quietly, not with a stack trace.
 process.stdout.on('error', (e) => {
@@ -8,4 +8,4 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await loadCli().cli.main(process.argv.slice(2));
