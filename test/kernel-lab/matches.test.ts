@@ -100,6 +100,8 @@ interface TwoHosts {
   /** iperf3 receiver goodput, bits/s. */
   a: number;
   b: number;
+  /** TCP flows host B sent (A sends 8). */
+  flowsB: number;
   /** Largest backlog seen in A's and B's leaf queues (fair hosts only). */
   backlog?: { a: Counter; b: Counter };
 }
@@ -292,7 +294,7 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
    * otherwise as TCP sends by default over veth, in TSO/GSO packets of up to 64 KiB (a NIC's
    * GRO makes the same on a real router).
    */
-  async function twoHosts(c: Compiled, opts: { mtu: boolean; seconds: number }): Promise<TwoHosts> {
+  async function twoHosts(c: Compiled, opts: { mtu: boolean; seconds: number; flowsB?: number }): Promise<TwoHosts> {
     const C = 'ip netns exec client';
     const fair = [...c.paths.values()].some((p) => p.endsWith(` › ${HOST_A}`));
     const out = sections(
@@ -301,7 +303,7 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
         ${opts.mtu ? 'ip netns exec server ip link set dev eth0 gso_max_segs 1' : ''}
         iperf_server 5201; iperf_server 5202
         ${C} iperf3 -c ${ADDR.server.v4} -B ${ADDR.client.v4} -p 5201 -P 8 -R -t ${opts.seconds} -J >/root/a.json &
-        ${C} iperf3 -c ${ADDR.server.v4} -B ${ADDR.client2.v4} -p 5202 -P 1 -R -t ${opts.seconds} -J >/root/b.json &
+        ${C} iperf3 -c ${ADDR.server.v4} -B ${ADDR.client2.v4} -p 5202 -P ${opts.flowsB ?? 1} -R -t ${opts.seconds} -J >/root/b.json &
         snap() { echo "@@t$1"; echo $EPOCHREALTIME; echo "@@c$1"; tc -n router -s class show dev ifb0; }
         start=\${EPOCHREALTIME/./}; end=$((start + ${opts.seconds - 1} * 1000000))
         sleep 2; snap 0
@@ -313,7 +315,7 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
         (opts.seconds + 40) * 1000,
       ),
     );
-    const r: TwoHosts = { a: received(out.a!).bps, b: received(out.b!).bps };
+    const r: TwoHosts = { a: received(out.a!).bps, b: received(out.b!).bps, flowsB: opts.flowsB ?? 1 };
     if (fair) {
       const s = Number(out.t1) - Number(out.t0);
       const d = deltas(c, out.c0!, out.c1!, HOST_A, HOST_B);
@@ -332,7 +334,7 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
   const shareA = (x: { a: number; b: number }) => x.a / (x.a + x.b);
   const describeRun = (label: string, r: TwoHosts) =>
     `${label}: ` +
-    (r.htb ? `HTB-counted A (8 flows) ${mbit(r.htb.a)} / B (1 flow) ${mbit(r.htb.b)} Mbit/s, A's share ${pct(shareA(r.htb))}; ` : '') +
+    (r.htb ? `HTB-counted A (8 flows) ${mbit(r.htb.a)} / B (${r.flowsB} flow${r.flowsB > 1 ? 's' : ''}) ${mbit(r.htb.b)} Mbit/s, A's share ${pct(shareA(r.htb))}; ` : '') +
     `goodput A ${mbit(r.a)} / B ${mbit(r.b)} Mbit/s, A's share ${pct(shareA(r))}` +
     (r.backlog ? `; largest leaf backlog A ${r.backlog.a.bytes} B (${r.backlog.a.packets} p), B ${r.backlog.b.bytes} B (${r.backlog.b.packets} p)` : '');
 
@@ -364,17 +366,19 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
   });
 
   it('4b. fair hosts with MTU-sized packets: equal shares (±10 %); one class without fair hosts: unequal', async () => {
-    // Median of three runs by A's HTB-counted share: on a loaded host B's single flow now and
-    // then leaves its queue empty for a moment (A then rightly takes the slack; 55.8 % seen once).
+    // B sends two flows here, and the figure is the median of three runs by A's HTB-counted
+    // share: under TCG, at MTU size, a single flow often cannot keep its queue filled (its
+    // backlog peaked at 2–3 packets while A's held 16), and A then rightly takes the slack:
+    // A's share 54–58 % with one flow on a loaded host (55.8 % once in CI).
     const c = await site.apply('fair-hosts');
     const runs: TwoHosts[] = [];
     for (let i = 0; i < 3; i++) {
-      runs.push(await twoHosts(c, { mtu: true, seconds: 7 }));
+      runs.push(await twoHosts(c, { mtu: true, seconds: 7, flowsB: 2 }));
       note(describeRun(`fair hosts, MTU-sized packets, run ${i + 1} of 3`, runs[i]!));
     }
     const fair = runs.sort((x, y) => shareA(x.htb!) - shareA(y.htb!))[1]!;
     note(describeRun('fair hosts, MTU-sized packets, the median run', fair));
-    const control = await twoHosts(await site.apply('one-class'), { mtu: true, seconds: 6 });
+    const control = await twoHosts(await site.apply('one-class'), { mtu: true, seconds: 6, flowsB: 2 });
     note(describeRun('control, one class (pfifo) for both hosts, MTU-sized packets', control));
     expect(shareA(fair.htb!)).toBeGreaterThanOrEqual(0.45);
     expect(shareA(fair.htb!)).toBeLessThanOrEqual(0.55);
@@ -383,7 +387,7 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
     // Near the tree's 6mbit (under TCG one packet at a time costs: 5.1–5.9 measured).
     expect(fair.htb!.a + fair.htb!.b).toBeGreaterThan(6e6 * 0.8);
     expect(fair.htb!.a + fair.htb!.b).toBeLessThan(6e6 * 1.05);
-    // Without fair hosts, 8 flows take most of one FIFO.
+    // Without fair hosts, 8 flows take most of one FIFO from 2.
     expect(shareA(control)).toBeGreaterThan(0.7);
   });
 
