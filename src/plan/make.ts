@@ -7,7 +7,7 @@ import type { DesiredState, KernelObject, Link, ModuleLoad } from '../model/type
 import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { createArgvs } from '../render/commands.js';
 import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
-import { address, diffFields, wantedObjects, type Wanted } from './objects.js';
+import { address, diffFields, readbackOf, wantedList } from './objects.js';
 import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
 import { liveDigest } from './digest.js';
 import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
@@ -31,8 +31,12 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const mode = opts.mode ?? 'plan';
   const errors: string[] = [];
   const notes: string[] = [...desired.notes];
-  const wanted = wantedObjects(desired);
-  const wantedById = new Map(wanted.map((w) => [w.obj.id, w]));
+  const { objs: wanted, src } = wantedList(desired);
+  const wantedById = new Set<string>();
+  for (let i = 0; i < wanted.length; i++) wantedById.add(wanted[i]!.id);
+  // Readbacks are compared only with live objects: none is computed against an empty system.
+  let readbacks: KernelObject[] | undefined;
+  const readback = (i: number): PlanObject => (src[i]! < 0 ? wanted[i]! : (readbacks ??= readbackOf(desired.objects))[src[i]!]!);
 
   const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
@@ -41,13 +45,10 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   // ---- per-object verdicts ----
   const verdicts = new Map<string, Verdict>();
   const skippedSysfs: string[] = [];
-  for (const w of wanted) {
-    const v = judge(w, liveById.get(w.obj.id));
-    verdicts.set(w.obj.id, v);
-  }
+  for (let i = 0; i < wanted.length; i++) verdicts.set(wanted[i]!.id, judge(i, liveById.get(wanted[i]!.id)));
 
-  function judge(w: Wanted, l: LiveItem | undefined): Verdict {
-    const o = w.obj;
+  function judge(i: number, l: LiveItem | undefined): Verdict {
+    const o = wanted[i]!;
     switch (o.kind) {
       case 'link':
         return judgeLink(o, l as LiveLink | undefined);
@@ -69,12 +70,13 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       }
       default: {
         if (!l) return { t: 'create' };
-        const fields = diffFields(w.rb, l);
+        const want = readback(i);
+        const fields = diffFields(want, l);
         if (fields.length === 0) return { t: 'same' };
         const unmodeled = unmodeledOf(l as KernelObject);
         if (unmodeled.length)
           return { t: 'replace', fields, reason: `the live object has settings qospolicy does not model (${[...new Set(unmodeled.map(([what]) => what))].join(', ')})` };
-        return decide(w, l as PlanObject, fields);
+        return decide(want, l as PlanObject, fields);
       }
     }
   }
@@ -123,8 +125,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     };
   }
 
-  function decide(w: Wanted, l: PlanObject, fields: FieldChange[]): Verdict {
-    const want = w.rb;
+  function decide(want: PlanObject, l: PlanObject, fields: FieldChange[]): Verdict {
     const names = fields.map((f) => f.field);
     switch (want.kind) {
       case 'class':
@@ -288,20 +289,20 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     if (!g || wantedById.has(id)) continue;
     push(clean({ action: 'delete', id, kind: o.kind, address: address(o), origin: originOf(o), before: o, reason: describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
   }
-  for (const w of wanted) {
-    const id = w.obj.id;
+  for (const obj of wanted) {
+    const id = obj.id;
     const v = verdicts.get(id)!;
     const l = liveById.get(id);
     const g = goes.get(id);
-    const base = { id, kind: w.obj.kind, address: address(w.obj), origin: originOf(w.obj) };
+    const base = { id, kind: obj.kind, address: address(obj), origin: originOf(obj) };
     if (g && l) {
       const own = v.t === 'replace' ? v.reason : undefined;
       const fields = v.t === 'replace' || v.t === 'update' ? v.fields : undefined;
-      push(clean({ action: 'replace', ...base, before: l, after: w.obj, fields, reason: own ?? describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
-    } else if (v.t === 'create') push(clean({ action: 'create', ...base, after: w.obj }));
+      push(clean({ action: 'replace', ...base, before: l, after: obj, fields, reason: own ?? describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
+    } else if (v.t === 'create') push(clean({ action: 'create', ...base, after: obj }));
     else if (v.t === 'update') {
-      push(clean({ action: 'update', ...base, before: l, after: w.obj, fields: v.fields, manual: v.manual }));
-      if (v.manual) errors.push(`${address(w.obj)}: ${v.manual}`);
+      push(clean({ action: 'update', ...base, before: l, after: obj, fields: v.fields, manual: v.manual }));
+      if (v.manual) errors.push(`${address(obj)}: ${v.manual}`);
     } else if (v.t === 'replace') throw new Error(`internal: replace of ${id} without a live object`);
   }
 
@@ -331,17 +332,17 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const removals = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
   removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || order(a, b));
   for (const o of removals) add(deleteSteps(o), index.get(o.id)!, 'delete');
-  for (const w of wanted) {
-    const i = index.get(w.obj.id);
+  for (const obj of wanted) {
+    const i = index.get(obj.id);
     if (i === undefined) continue;
     const c = changes[i]!;
-    if (c.action === 'update' && !c.manual) add(updateSteps(w.obj, liveById.get(w.obj.id)!, c.fields ?? []), i, 'update');
+    if (c.action === 'update' && !c.manual) add(updateSteps(obj, liveById.get(obj.id)!, c.fields ?? []), i, 'update');
   }
-  for (const w of wanted) {
-    const i = index.get(w.obj.id);
+  for (const obj of wanted) {
+    const i = index.get(obj.id);
     if (i === undefined) continue;
     const c = changes[i]!;
-    if (c.action === 'create' || c.action === 'replace') add(createSteps(w.obj), i, 'create');
+    if (c.action === 'create' || c.action === 'replace') add(createSteps(obj), i, 'create');
   }
 
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);

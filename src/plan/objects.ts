@@ -15,18 +15,53 @@ export interface Wanted {
  * chains are objects of their own (created with their jump before their first rule).
  */
 export function wantedObjects(desired: DesiredState): Wanted[] {
-  const rb = expectedReadback(desired.objects);
-  const out: Wanted[] = [];
-  const chains = new Set<string>();
-  desired.objects.forEach((o, i) => {
-    if (o.kind === 'iptables' && !chains.has(chainId(o.family, o.chain))) {
-      const c = chainOf(o);
-      chains.add(c.id);
-      out.push({ obj: c, rb: c });
-    }
-    out.push({ obj: o, rb: rb[i]! });
-  });
+  const { objs, src } = wantedList(desired);
+  const rb = readbackOf(desired.objects);
+  const out: Wanted[] = new Array(objs.length);
+  for (let i = 0; i < objs.length; i++) out[i] = { obj: objs[i]!, rb: src[i]! < 0 ? objs[i]! : rb[src[i]!]! };
   return out;
+}
+
+/**
+ * The desired objects in creation order (as wantedObjects), without their readbacks:
+ * `src[i]` is the index of `objs[i]` in desired.objects, or -1 for a chain (its own
+ * readback). A plan needs a readback only for an object the live system has.
+ */
+export function wantedList(desired: DesiredState): { objs: PlanObject[]; src: number[] } {
+  const objs: PlanObject[] = [];
+  const src: number[] = [];
+  let chains: Set<string> | undefined;
+  const all = desired.objects;
+  for (let i = 0; i < all.length; i++) {
+    const o = all[i]!;
+    if (o.kind === 'iptables') {
+      const id = chainId(o.family, o.chain);
+      if (!(chains ??= new Set()).has(id)) {
+        chains.add(id);
+        objs.push(chainOf(o));
+        src.push(-1);
+      }
+    }
+    objs.push(o);
+    src.push(i);
+  }
+  return { objs, src };
+}
+
+/**
+ * expectedReadback of a desired state's objects, computed once per objects array: apply
+ * plans against the live system, runs the steps, then plans the same desired state
+ * against the readback to verify it. A compiled desired state is never changed in place
+ * (the length check only guards against an array grown after the fact).
+ */
+const readbacks = new WeakMap<KernelObject[], KernelObject[]>();
+export function readbackOf(objects: KernelObject[]): KernelObject[] {
+  let rb = readbacks.get(objects);
+  if (rb === undefined || rb.length !== objects.length) {
+    rb = expectedReadback(objects);
+    readbacks.set(objects, rb);
+  }
+  return rb;
 }
 
 export function chainOf(r: IptablesRule): IptablesChain {

@@ -340,3 +340,29 @@ describe('makePlan: step order', () => {
     expect(liveDigest(live.map((o) => (o.kind === 'class' && o.classid === '1:43ed' ? { ...o, rate: 1 } : o)), scope)).not.toBe(d0);
   });
 });
+
+describe('makePlan: readbacks are computed once per desired state', () => {
+  it('a second plan of the same desired state (apply verifying) sees what a fresh copy sees', () => {
+    const live = assumedLive(desired);
+    const leaf = find<HtbClass>(live, byOrigin('voip', 'class'));
+    leaf.rate = 1_000_000;
+    const first = planAgainst(desired, []);
+    const again = planAgainst(desired, live);
+    const fresh = planAgainst(structuredClone(desired), live);
+    expect(changeList(again)).toEqual(['update class wan0 1:fcd5']);
+    expect(renderPlan(again, 'json')).toBe(renderPlan(fresh, 'json'));
+    expect(first.changes.length).toBeGreaterThan(0);
+  });
+
+  it('is keyed by the objects array: a state sharing objects but not their children reads back on its own', () => {
+    // Without its children the office class is a leaf: tc shows its prio and quantum, not 0.
+    const office = find<HtbClass>(desired.objects as LiveItem[], byOrigin('office', 'class'));
+    const children = new Set(desired.objects.filter((o) => o.kind === 'class' && o.parent === office.classid && o.dev === office.dev).map((o) => o.id));
+    expect(children.size).toBe(2);
+    const pruned = { ...desired, objects: desired.objects.filter((o) => !children.has(o.id) && !(o.kind === 'qdisc' && children.has(`class/${o.dev}/${o.parent}`))) };
+    expect(planAgainst(desired, assumedLive(desired)).changes).toEqual([]);
+    const leaf = find<HtbClass>(assumedLive(pruned), (o) => o.id === office.id);
+    expect([leaf.prio, leaf.quantum]).toEqual([office.prio, office.quantum]);
+    expect(makePlan(pruned, assumedLive(structuredClone(pruned)), scopeFor(pruned)).changes).toEqual([]);
+  });
+});
