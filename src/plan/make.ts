@@ -25,6 +25,9 @@ type Verdict =
   | { t: 'update'; fields: FieldChange[]; manual?: string }
   | { t: 'replace'; fields: FieldChange[]; reason: string };
 
+const SAME: Verdict = { t: 'same' };
+const CREATE: Verdict = { t: 'create' };
+
 const CLASS_IN_PLACE = new Set(['rate', 'ceil', 'prio', 'quantum', 'burst', 'cburst']);
 
 export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
@@ -56,23 +59,23 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
         return judgeModule(o, l as ModuleLoad | undefined);
       case 'sysfs': {
         const s = l as LiveSysfs | undefined;
-        if (!s) return { t: 'create' };
+        if (!s) return CREATE;
         if (s.absent) {
           skippedSysfs.push(o.path);
-          return { t: 'same' };
+          return SAME;
         }
-        return s.value === o.value ? { t: 'same' } : { t: 'update', fields: [{ field: 'value', before: s.value, after: o.value }] };
+        return s.value === o.value ? SAME : { t: 'update', fields: [{ field: 'value', before: s.value, after: o.value }] };
       }
       case 'chain': {
         const c = l as IptablesChain | undefined;
-        if (!c) return { t: 'create' };
-        return c.jumps === 1 ? { t: 'same' } : { t: 'update', fields: [{ field: 'jumps', before: c.jumps, after: 1 }] };
+        if (!c) return CREATE;
+        return c.jumps === 1 ? SAME : { t: 'update', fields: [{ field: 'jumps', before: c.jumps, after: 1 }] };
       }
       default: {
-        if (!l) return { t: 'create' };
+        if (!l) return CREATE;
         const want = readback(i);
         const fields = diffFields(want, l);
-        if (fields.length === 0) return { t: 'same' };
+        if (fields.length === 0) return SAME;
         const unmodeled = unmodeledOf(l as KernelObject);
         if (unmodeled.length)
           return { t: 'replace', fields, reason: `the live object has settings qospolicy does not model (${[...new Set(unmodeled.map(([what]) => what))].join(', ')})` };
@@ -85,22 +88,22 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     if (!l) {
       if (want.type === 'require') {
         if (mode === 'plan') errors.push(`interface ${want.name} does not exist: the policy needs it`);
-        return { t: 'same' };
+        return SAME;
       }
       if (want.type === 'imq' && mode === 'plan' && liveById.has(moduleId('imq')))
         errors.push(`${want.name} does not exist although imq is loaded: it was loaded with fewer devices than the policy needs (numdevs); reload it`);
-      return { t: 'create' };
+      return CREATE;
     }
     if (l.type !== want.type) {
       errors.push(`${want.name} exists but is ${l.driver ? `a ${l.driver}` : 'a physical'} device, not ${want.type}`);
-      return { t: 'same' };
+      return SAME;
     }
     if (mode === 'plan' && want.minTxQueues && l.txQueues < want.minTxQueues)
       errors.push(`${want.name} has ${l.txQueues} TX queue(s); taprio needs ${want.minTxQueues}, one per slot`);
     const fields: FieldChange[] = [];
     if (want.type !== 'require' && !l.up) fields.push({ field: 'up', before: false, after: true });
     if (want.gsoMaxSegs !== undefined && l.gsoMaxSegs !== want.gsoMaxSegs) fields.push({ field: 'gsoMaxSegs', before: l.gsoMaxSegs, after: want.gsoMaxSegs });
-    return fields.length ? { t: 'update', fields } : { t: 'same' };
+    return fields.length ? { t: 'update', fields } : SAME;
   }
 
   function judgeModule(want: ModuleLoad, l: ModuleLoad | undefined): Verdict {
@@ -109,13 +112,13 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       // built in, without a /sys/module entry): its load-time options only matter for
       // /etc/modprobe.d. Modules whose devices come only from loading them (imq) are loaded.
       const autoloaded = !want.runtime && desired.objects.some((o) => o.kind === 'link' && o.type === want.module && createArgvs(o)[0]?.[2] === 'add');
-      return autoloaded ? { t: 'same' } : { t: 'create' };
+      return autoloaded ? SAME : CREATE;
     }
     // Only parameters the module shows in sysfs can be compared (ifb's numifbs, imq's numdevs are hidden).
     const fields = Object.entries(want.params)
       .filter(([k, v]) => k in l.params && l.params[k] !== v)
       .map(([k, v]) => ({ field: k, before: l.params[k], after: v }));
-    if (fields.length === 0) return { t: 'same' };
+    if (fields.length === 0) return SAME;
     if (want.runtime) return { t: 'update', fields };
     const args = Object.entries(want.params).map(([k, v]) => `${k}=${v}`).join(' ');
     return {
@@ -168,7 +171,9 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   };
   /** Live objects removed by a command of their own (value: the change that forced it, if another). */
   const explicit = new Map<string, string | undefined>();
-  for (const [id, v] of verdicts) if (v.t === 'replace' && liveById.has(id)) explicit.set(id, undefined);
+  verdicts.forEach((v, id) => {
+    if (v.t === 'replace' && liveById.has(id)) explicit.set(id, undefined);
+  });
   for (const o of liveById.values()) if (!wantedById.has(o.id) && deletable(o)) explicit.set(o.id, undefined);
 
   /** Leaf qdiscs by "dev handle" (a filter may hang off one), built once when first needed. */
@@ -253,7 +258,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   }
   /** Every live object that goes, and whether the kernel takes it along with another (implicit). */
   const goes = new Map<string, { cause?: string; implicit: boolean }>();
-  for (const id of liveById.keys()) {
+  // Nothing goes unless something goes explicitly (e.g. verifying an apply).
+  if (explicit.size) for (const id of liveById.keys()) {
     const by = impliedBy(id);
     if (by) goes.set(id, { cause: by, implicit: true });
     else if (explicit.has(id)) goes.set(id, { cause: explicit.get(id), implicit: false });
@@ -266,7 +272,6 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     index.set(c.id, changes.length);
     changes.push(c);
   };
-  const originOf = (o?: PlanObject) => o?.origin?.path;
   const describe = (id: string, g: { cause?: string; implicit: boolean }) => {
     if (!g.cause) return undefined;
     const cause = liveById.get(g.cause)!;
@@ -283,25 +288,27 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     return d;
   };
   const order = canonicalOrder(depth);
-  for (const o of [...liveById.values()].sort(order)) {
-    const id = o.id;
-    const g = goes.get(id);
-    if (!g || wantedById.has(id)) continue;
-    push(clean({ action: 'delete', id, kind: o.kind, address: address(o), origin: originOf(o), before: o, reason: describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
+  // Sorting only what is removed gives the same order as sorting all (a stable sort).
+  const removed: LiveItem[] = [];
+  if (goes.size) for (const o of liveById.values()) if (goes.has(o.id) && !wantedById.has(o.id)) removed.push(o);
+  removed.sort(order);
+  for (const o of removed) {
+    const g = goes.get(o.id)!;
+    push(change('delete', o, o, undefined, undefined, describe(o.id, g), g.cause, g.implicit));
   }
-  for (const obj of wanted) {
+  for (let i = 0; i < wanted.length; i++) {
+    const obj = wanted[i]!;
     const id = obj.id;
     const v = verdicts.get(id)!;
-    const l = liveById.get(id);
-    const g = goes.get(id);
-    const base = { id, kind: obj.kind, address: address(obj), origin: originOf(obj) };
-    if (g && l) {
+    const g = goes.size ? goes.get(id) : undefined;
+    if (g) {
+      // (only live objects go)
       const own = v.t === 'replace' ? v.reason : undefined;
       const fields = v.t === 'replace' || v.t === 'update' ? v.fields : undefined;
-      push(clean({ action: 'replace', ...base, before: l, after: obj, fields, reason: own ?? describe(id, g), cause: g.cause, implicit: g.implicit || undefined }));
-    } else if (v.t === 'create') push(clean({ action: 'create', ...base, after: obj }));
+      push(change('replace', obj, liveById.get(id), obj, fields, own ?? describe(id, g), g.cause, g.implicit));
+    } else if (v.t === 'create') push(change('create', obj, undefined, obj));
     else if (v.t === 'update') {
-      push(clean({ action: 'update', ...base, before: l, after: obj, fields: v.fields, manual: v.manual }));
+      push(change('update', obj, liveById.get(id), obj, v.fields, undefined, undefined, false, v.manual));
       if (v.manual) errors.push(`${address(obj)}: ${v.manual}`);
     } else if (v.t === 'replace') throw new Error(`internal: replace of ${id} without a live object`);
   }
@@ -426,7 +433,17 @@ function canonicalOrder(depth: (o: LiveItem) => number) {
   };
 }
 
-/** Drops undefined fields, so the JSON carries only what is there. */
-function clean(c: Change): Change {
-  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as Change;
+/** A change of object `o` with only the fields that are there (the JSON carries no undefined), always in this key order. */
+function change(action: Action, o: PlanObject, before?: PlanObject, after?: PlanObject, fields?: FieldChange[], reason?: string, cause?: string, implicit?: boolean, manual?: string): Change {
+  const c: Change = { action, id: o.id, kind: o.kind, address: address(o) };
+  const origin = o.origin?.path;
+  if (origin !== undefined) c.origin = origin;
+  if (before !== undefined) c.before = before;
+  if (after !== undefined) c.after = after;
+  if (fields !== undefined) c.fields = fields;
+  if (reason !== undefined) c.reason = reason;
+  if (cause !== undefined) c.cause = cause;
+  if (implicit) c.implicit = true;
+  if (manual !== undefined) c.manual = manual;
+  return c;
 }
