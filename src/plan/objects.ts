@@ -136,20 +136,45 @@ function sortedKeys(o: Record<string, unknown>): string[] {
   return [...keys.filter(index).sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !index(k))];
 }
 
-/** Equal as canonical JSON, without printing: fields absent and fields undefined are alike. */
+/**
+ * Equal as canonical JSON, without printing: fields absent and fields undefined are alike.
+ * It runs for every field of every live object a plan compares, so it allocates nothing.
+ */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return canonical(a) === canonical(b);
+  const t = typeof a;
+  if (t !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // Different strings or booleans never print alike; numbers do only as null (NaN, ±Infinity).
+    if (t === typeof b) {
+      if (t === 'string' || t === 'boolean') return false;
+      if (t === 'number') return !Number.isFinite(a) && !Number.isFinite(b);
+    }
+    return canonical(a) === canonical(b);
+  }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const y = b as unknown[];
-    return a.length === y.length && a.every((x, i) => sameValue(x ?? null, y[i] ?? null));
+    if (a.length !== y.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i] ?? null, y[i] ?? null)) return false;
+    return true;
   }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
-  const kx = keys(x);
-  return kx.length === keys(y).length && kx.every((k) => k in y && sameValue(x[k], y[k]));
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k)) continue;
+    const v = x[k];
+    if (v === undefined || typeof v === 'function') continue;
+    if (!(k in y) || !sameValue(v, y[k])) return false;
+    n++;
+  }
+  // Every printed field of x is in y alike: equal when y prints no more fields.
+  for (const k in y) {
+    if (!Object.hasOwn(y, k)) continue;
+    const v = y[k];
+    if (v !== undefined && typeof v !== 'function' && --n < 0) return false;
+  }
+  return n === 0;
 }
 
 /**
@@ -162,14 +187,19 @@ export function diffFields(want: PlanObject, live: PlanObject): FieldChange[] {
   const out: FieldChange[] = [];
   const a = want as unknown as Record<string, unknown>;
   const b = live as unknown as Record<string, unknown>;
-  const keys = Object.keys(a);
-  for (const k of Object.keys(b)) if (!(k in a)) keys.push(k);
-  for (const k of keys) {
-    if (IGNORED.has(k)) continue;
-    if (want.kind === 'qdisc' && live.kind === 'qdisc' && k === 'params') {
-      out.push(...diffParams(want.params, live.params));
+  const params = want.kind === 'qdisc' && live.kind === 'qdisc';
+  // The desired object's fields, then those only the live one has.
+  for (const k in a) {
+    if (!Object.hasOwn(a, k) || IGNORED.has(k)) continue;
+    if (params && k === 'params') {
+      const ps = diffParams(want.params, live.params);
+      for (let i = 0; i < ps.length; i++) out.push(ps[i]!);
       continue;
     }
+    if (!sameValue(a[k], b[k])) out.push({ field: k, before: b[k], after: a[k] });
+  }
+  for (const k in b) {
+    if (!Object.hasOwn(b, k) || k in a || IGNORED.has(k)) continue;
     if (!sameValue(a[k], b[k])) out.push({ field: k, before: b[k], after: a[k] });
   }
   const unmodeled = unmodeledOf(live as KernelObject);
@@ -178,6 +208,7 @@ export function diffFields(want: PlanObject, live: PlanObject): FieldChange[] {
 }
 
 function diffParams(want: Array<[string, string]>, live: Array<[string, string]>): FieldChange[] {
+  if (sameValue(want, live)) return []; // (then every key's values are alike too)
   const group = (ps: Array<[string, string]>) => {
     const m = new Map<string, string[]>();
     for (const [k, v] of ps) m.set(k, [...(m.get(k) ?? []), v]);
