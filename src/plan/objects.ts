@@ -93,7 +93,7 @@ export function address(o: PlanObject): string {
 }
 
 /** Fields never compared: identity, provenance, and what the reader could not model (handled apart). */
-const IGNORED = new Set(['id', 'origin', 'unmodeled', 'kind']);
+const ignored = (k: string) => k === 'id' || k === 'origin' || k === 'unmodeled' || k === 'kind';
 
 /**
  * Canonical JSON: object keys sorted, so equal values print equally. The same text as
@@ -139,6 +139,8 @@ function sortedKeys(o: Record<string, unknown>): string[] {
 /**
  * Equal as canonical JSON, without printing: fields absent and fields undefined are alike.
  * It runs for every field of every live object a plan compares, so it allocates nothing.
+ * (Values are plain data — compiled, read, or parsed from JSON — so for-in lists exactly
+ * their own keys, as Object.keys would.)
  */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -162,7 +164,6 @@ export function sameValue(a: unknown, b: unknown): boolean {
   const y = b as Record<string, unknown>;
   let n = 0;
   for (const k in x) {
-    if (!Object.hasOwn(x, k)) continue;
     const v = x[k];
     if (v === undefined || typeof v === 'function') continue;
     if (!(k in y) || !sameValue(v, y[k])) return false;
@@ -170,7 +171,6 @@ export function sameValue(a: unknown, b: unknown): boolean {
   }
   // Every printed field of x is in y alike: equal when y prints no more fields.
   for (const k in y) {
-    if (!Object.hasOwn(y, k)) continue;
     const v = y[k];
     if (v !== undefined && typeof v !== 'function' && --n < 0) return false;
   }
@@ -190,17 +190,20 @@ export function diffFields(want: PlanObject, live: PlanObject): FieldChange[] {
   const params = want.kind === 'qdisc' && live.kind === 'qdisc';
   // The desired object's fields, then those only the live one has.
   for (const k in a) {
-    if (!Object.hasOwn(a, k) || IGNORED.has(k)) continue;
+    if (ignored(k)) continue;
     if (params && k === 'params') {
       const ps = diffParams(want.params, live.params);
       for (let i = 0; i < ps.length; i++) out.push(ps[i]!);
       continue;
     }
-    if (!sameValue(a[k], b[k])) out.push({ field: k, before: b[k], after: a[k] });
+    const x = a[k];
+    const y = b[k];
+    if (x !== y && !sameValue(x, y)) out.push({ field: k, before: y, after: x });
   }
   for (const k in b) {
-    if (!Object.hasOwn(b, k) || k in a || IGNORED.has(k)) continue;
-    if (!sameValue(a[k], b[k])) out.push({ field: k, before: b[k], after: a[k] });
+    if (k in a || ignored(k)) continue;
+    const y = b[k];
+    if (y !== undefined && !sameValue(undefined, y)) out.push({ field: k, before: y, after: undefined });
   }
   const unmodeled = unmodeledOf(live as KernelObject);
   if (unmodeled.length) out.push({ field: 'unmodeled', before: unmodeled, after: undefined });
