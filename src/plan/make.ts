@@ -8,7 +8,7 @@ import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { createArgvs } from '../render/commands.js';
 import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
 import { address, diffFields, readbackOf, wantedList } from './objects.js';
-import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
+import { deleteSteps, pushCreateSteps, updateSteps, type Argv } from './steps.js';
 import { liveDigest } from './digest.js';
 import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
 
@@ -339,17 +339,19 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const removals = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
   removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || order(a, b));
   for (const o of removals) add(deleteSteps(o), index.get(o.id)!, 'delete');
-  for (const obj of wanted) {
+  for (let k = 0; k < wanted.length && changes.length; k++) {
+    const obj = wanted[k]!;
     const i = index.get(obj.id);
     if (i === undefined) continue;
     const c = changes[i]!;
     if (c.action === 'update' && !c.manual) add(updateSteps(obj, liveById.get(obj.id)!, c.fields ?? []), i, 'update');
   }
-  for (const obj of wanted) {
+  for (let k = 0; k < wanted.length && changes.length; k++) {
+    const obj = wanted[k]!;
     const i = index.get(obj.id);
     if (i === undefined) continue;
     const c = changes[i]!;
-    if (c.action === 'create' || c.action === 'replace') add(createSteps(obj), i, 'create');
+    if (c.action === 'create' || c.action === 'replace') pushCreateSteps(steps, obj, i);
   }
 
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);
