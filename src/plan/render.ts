@@ -84,13 +84,23 @@ export function valueText(kind: PlanObject['kind'], field: string, v: unknown): 
 /** A one-line description of an object (what a create adds, a delete removes). */
 export function detail(o: PlanObject): string {
   switch (o.kind) {
-    case 'qdisc':
-      return [o.qdisc, o.handle, ...o.params.map(([k, v]) => `${k} ${v}`)].join(' ');
+    case 'qdisc': {
+      let text = `${o.qdisc} ${o.handle}`;
+      for (let i = 0; i < o.params.length; i++) text += ` ${o.params[i]![0]} ${o.params[i]![1]}`;
+      return text;
+    }
     case 'class':
       return `parent ${o.parent} rate ${formatRate(o.rate)} ceil ${formatRate(o.ceil)} prio ${o.prio} quantum ${o.quantum} burst ${o.burst}b cburst ${o.cburst}b`;
     case 'filter': {
-      const flows = [...new Set(o.nodes.flatMap((n) => (n.flowid ? [n.flowid] : n.action?.kind === 'mirred' ? [`dev ${n.action.dev}`] : n.action?.kind === 'skbedit' ? [`priority ${n.action.priority}`] : [])))];
-      return `protocol ${o.protocol}, ${o.nodes.length} node${o.nodes.length === 1 ? '' : 's'}${flows.length ? ` → ${flows.join(', ')}` : ''}`;
+      // Where the nodes send packets, each named once, in node order.
+      const flows = new Set<string>();
+      for (let i = 0; i < o.nodes.length; i++) {
+        const n = o.nodes[i]!;
+        if (n.flowid) flows.add(n.flowid);
+        else if (n.action?.kind === 'mirred') flows.add(`dev ${n.action.dev}`);
+        else if (n.action?.kind === 'skbedit') flows.add(`priority ${n.action.priority}`);
+      }
+      return `protocol ${o.protocol}, ${o.nodes.length} node${o.nodes.length === 1 ? '' : 's'}${flows.size ? ` → ${Array.from(flows).join(', ')}` : ''}`;
     }
     case 'link':
       return o.type === 'require' ? 'required interface' : `${o.type} device, up`;
@@ -131,8 +141,6 @@ export function lineDiff(before: string[], after: string[]): string[] {
 /** The body lines of a change (indented by the caller). */
 function changeBody(c: Change): string[] {
   const lines: string[] = [];
-  const own = (c.fields ?? []).filter((f) => f.field !== 'nodes');
-  const nodes = (c.fields ?? []).find((f) => f.field === 'nodes');
   switch (c.action) {
     case 'create':
       lines.push(detail(c.after!));
@@ -141,14 +149,20 @@ function changeBody(c: Change): string[] {
       lines.push(detail(c.before!));
       break;
     case 'update':
-    case 'replace':
-      for (const f of own) lines.push(fieldLine(c, f));
+    case 'replace': {
+      // Fields in order, then the first `nodes` field as a diff of node lines.
+      let nodes: FieldChange | undefined;
+      for (const f of c.fields ?? []) {
+        if (f.field !== 'nodes') lines.push(fieldLine(c, f));
+        else nodes ??= f;
+      }
       if (nodes) {
         lines.push('nodes:');
         const text = (v: unknown) => (Array.isArray(v) ? (v as U32Node[]).map(nodeText) : []);
         for (const l of lineDiff(text(nodes.before), text(nodes.after))) lines.push(`  ${l}`);
       }
       break;
+    }
     default:
       throw new Error(`no rendering for action ${String(c.action)}`);
   }
@@ -167,14 +181,20 @@ function renderText(plan: Plan, opts: RenderOptions): string {
   const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const out: string[] = [title(plan), ''];
   if (plan.changes.length === 0) out.push(`${noChanges(plan)}`, '');
-  for (const c of plan.changes) {
-    const head = `${paint(COLORS[c.action], ACTION_SYMBOL[c.action].padStart(3))} ${c.address}${c.origin ? `  (${c.origin})` : ''}`;
+  const symbol = {} as Record<Action, string>;
+  for (const a of ORDER) symbol[a] = `${paint(COLORS[a], ACTION_SYMBOL[a].padStart(3))} `;
+  for (let i = 0; i < plan.changes.length; i++) {
+    const c = plan.changes[i]!;
+    const sym = symbol[c.action];
+    if (sym === undefined) throw new Error(`no rendering for action ${String(c.action)}`);
+    const head = c.origin ? `${sym}${c.address}  (${c.origin})` : sym + c.address;
     if (oneLiner(c)) {
       out.push(`${head}  ${paint('2', `# ${c.reason ?? ''}`)}`);
       continue;
     }
     out.push(head);
-    for (const l of changeBody(c)) out.push(`      ${l}`);
+    const body = changeBody(c);
+    for (let j = 0; j < body.length; j++) out.push(`      ${body[j]}`);
     if (c.reason) out.push(`      ${paint('2', `# ${c.reason}`)}`);
   }
   if (plan.changes.length) out.push('');
