@@ -35,20 +35,25 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const errors: string[] = [];
   const notes: string[] = [...desired.notes];
   const { objs: wanted, src } = wantedList(desired);
-  const wantedById = new Set<string>();
-  for (let i = 0; i < wanted.length; i++) wantedById.add(wanted[i]!.id);
+  /** The index of each desired id in `wanted`: the last one, should a hand-made state repeat an id. */
+  const wantedById = new Map<string, number>();
+  for (let i = 0; i < wanted.length; i++) wantedById.set(wanted[i]!.id, i);
+  /** Per-index arrays below stand for maps by id: with a repeated id, each copy takes the last one's entry. */
+  const repeats = wantedById.size !== wanted.length;
+  const lastOf = (i: number) => wantedById.get(wanted[i]!.id)!;
   // Readbacks are compared only with live objects: none is computed against an empty system.
   let readbacks: KernelObject[] | undefined;
   const readback = (i: number): PlanObject => (src[i]! < 0 ? wanted[i]! : (readbacks ??= readbackOf(desired.objects))[src[i]!]!);
 
   const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
-  for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
+  for (let i = 0; i < liveIn.length; i++) if (!liveById.has(liveIn[i]!.id)) liveById.set(liveIn[i]!.id, liveIn[i]!);
 
   // ---- per-object verdicts ----
-  const verdicts = new Map<string, Verdict>();
+  const verdicts: Verdict[] = new Array(wanted.length);
   const skippedSysfs: string[] = [];
-  for (let i = 0; i < wanted.length; i++) verdicts.set(wanted[i]!.id, judge(i, liveById.get(wanted[i]!.id)));
+  for (let i = 0; i < wanted.length; i++) verdicts[i] = judge(i, liveById.get(wanted[i]!.id));
+  if (repeats) for (let i = 0; i < wanted.length; i++) verdicts[i] = verdicts[lastOf(i)]!;
 
   function judge(i: number, l: LiveItem | undefined): Verdict {
     const o = wanted[i]!;
@@ -171,9 +176,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   };
   /** Live objects removed by a command of their own (value: the change that forced it, if another). */
   const explicit = new Map<string, string | undefined>();
-  verdicts.forEach((v, id) => {
-    if (v.t === 'replace' && liveById.has(id)) explicit.set(id, undefined);
-  });
+  for (let i = 0; i < wanted.length; i++) if (verdicts[i]!.t === 'replace' && liveById.has(wanted[i]!.id)) explicit.set(wanted[i]!.id, undefined);
   for (const o of liveById.values()) if (!wantedById.has(o.id) && deletable(o)) explicit.set(o.id, undefined);
 
   /** Leaf qdiscs by "dev handle" (a filter may hang off one), built once when first needed. */
@@ -267,10 +270,15 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
 
   // ---- changes: removals in live order, then the desired objects in creation order ----
   const changes: Change[] = [];
-  const index = new Map<string, number>();
-  const push = (c: Change) => {
-    index.set(c.id, changes.length);
-    changes.push(c);
+  const push = (c: Change) => void changes.push(c);
+  /** The (last) change of each id, built when removals or a repeated id need it. */
+  let index: Map<string, number> | undefined;
+  const indexOf = (id: string) => {
+    if (!index) {
+      index = new Map();
+      for (let i = 0; i < changes.length; i++) index.set(changes[i]!.id, i);
+    }
+    return index.get(id);
   };
   const describe = (id: string, g: { cause?: string; implicit: boolean }) => {
     if (!g.cause) return undefined;
@@ -296,10 +304,13 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     const g = goes.get(o.id)!;
     push(change('delete', o, o, undefined, undefined, describe(o.id, g), g.cause, g.implicit));
   }
+  /** The change of each desired object (index into changes), or -1. */
+  const changeOf: number[] = new Array(wanted.length).fill(-1);
   for (let i = 0; i < wanted.length; i++) {
     const obj = wanted[i]!;
     const id = obj.id;
-    const v = verdicts.get(id)!;
+    const v = verdicts[i]!;
+    changeOf[i] = changes.length;
     const g = goes.size ? goes.get(id) : undefined;
     if (g) {
       // (only live objects go)
@@ -311,7 +322,9 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       push(change('update', obj, liveById.get(id), obj, v.fields, undefined, undefined, false, v.manual));
       if (v.manual) errors.push(`${address(obj)}: ${v.manual}`);
     } else if (v.t === 'replace') throw new Error(`internal: replace of ${id} without a live object`);
+    else changeOf[i] = -1;
   }
+  if (repeats) for (let i = 0; i < wanted.length; i++) changeOf[i] = indexOf(wanted[i]!.id) ?? -1;
 
   // ---- steps: removals (filters, classes children first, leaf qdiscs, roots and hooks, rules, chains, links), changes, creations ----
   const steps: Step[] = [];
@@ -338,20 +351,18 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   };
   const removals = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
   removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || order(a, b));
-  for (const o of removals) add(deleteSteps(o), index.get(o.id)!, 'delete');
+  for (const o of removals) add(deleteSteps(o), indexOf(o.id)!, 'delete');
   for (let k = 0; k < wanted.length && changes.length; k++) {
-    const obj = wanted[k]!;
-    const i = index.get(obj.id);
-    if (i === undefined) continue;
+    const i = changeOf[k]!;
+    if (i < 0) continue;
     const c = changes[i]!;
-    if (c.action === 'update' && !c.manual) add(updateSteps(obj, liveById.get(obj.id)!, c.fields ?? []), i, 'update');
+    if (c.action === 'update' && !c.manual) add(updateSteps(wanted[k]!, liveById.get(wanted[k]!.id)!, c.fields ?? []), i, 'update');
   }
   for (let k = 0; k < wanted.length && changes.length; k++) {
-    const obj = wanted[k]!;
-    const i = index.get(obj.id);
-    if (i === undefined) continue;
+    const i = changeOf[k]!;
+    if (i < 0) continue;
     const c = changes[i]!;
-    if (c.action === 'create' || c.action === 'replace') pushCreateSteps(steps, obj, i);
+    if (c.action === 'create' || c.action === 'replace') pushCreateSteps(steps, wanted[k]!, i);
   }
 
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);

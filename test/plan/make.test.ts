@@ -366,3 +366,18 @@ describe('makePlan: readbacks are computed once per desired state', () => {
     expect(makePlan(pruned, assumedLive(structuredClone(pruned)), scopeFor(pruned)).changes).toEqual([]);
   });
 });
+
+describe('makePlan: a repeated id (only in a hand-made state)', () => {
+  it('each copy gets the last copy’s verdict, and every step the last change of its id', () => {
+    const voice = find<HtbClass>(desired.objects as LiveItem[], byOrigin('voice', 'class'));
+    const twice = { ...desired, objects: [...desired.objects, voice] };
+    const live = assumedLive(desired);
+    find<HtbClass>(live, (o) => o.id === voice.id).rate = 1_000_000;
+    const plan = planAgainst(twice, live);
+    expect(changeList(plan)).toEqual(['update class ifb0 1:43ed', 'update class ifb0 1:43ed']);
+    expect(plan.steps.map((s) => [s.change, s.phase])).toEqual([[1, 'update'], [1, 'update']]);
+    const fresh = planAgainst(twice, []);
+    const i = fresh.changes.findLastIndex((c) => c.id === voice.id);
+    expect(fresh.steps.filter((s) => s.argv[1] === 'class' && s.argv.includes(voice.classid)).map((s) => s.change)).toEqual([i, i]);
+  });
+});
