@@ -1,6 +1,6 @@
 // The objects a plan compares, their short addresses, and field-by-field differences.
 import type { DesiredState, IptablesRule, KernelObject } from '../model/types.js';
-import { chainId, expectedReadback, unmodeledOf, type IptablesChain } from '../state/index.js';
+import { chainId, expectedReadback, type IptablesChain, type LiveObject } from '../state/index.js';
 import type { FieldChange, PlanObject } from './types.js';
 
 export interface Wanted {
@@ -205,8 +205,8 @@ export function diffFields(want: PlanObject, live: PlanObject): FieldChange[] {
     const y = b[k];
     if (y !== undefined && !sameValue(undefined, y)) out.push({ field: k, before: y, after: undefined });
   }
-  const unmodeled = unmodeledOf(live as KernelObject);
-  if (unmodeled.length) out.push({ field: 'unmodeled', before: unmodeled, after: undefined });
+  const unmodeled = (live as LiveObject).unmodeled; // (unmodeledOf would allocate an empty array per object)
+  if (unmodeled?.length) out.push({ field: 'unmodeled', before: unmodeled, after: undefined });
   return out;
 }
 
