@@ -2,7 +2,8 @@
 // covers: they must agree with JSON.stringify over a sorted copy, for any JSON-like value.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonical, sameValue } from '../../src/plan/objects.js';
+import { canonical, diffFields, sameValue } from '../../src/plan/objects.js';
+import type { FieldChange, PlanObject } from '../../src/plan/types.js';
 
 /** The reference: JSON.stringify with every object's keys sorted. */
 const sortedJson = (v: unknown) =>
@@ -53,5 +54,35 @@ describe('sameValue', () => {
     expect(sameValue([1, undefined], [1, null])).toBe(true);
     expect(sameValue({ a: [1, { x: 2 }] }, { a: [1, { x: 3 }] })).toBe(false);
     expect(sameValue({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+  });
+});
+
+/** The reference diffFields: every key of either object, compared as canonical prints. */
+function diffReference(want: Record<string, unknown>, live: Record<string, unknown>): FieldChange[] {
+  const keys = Object.keys(want);
+  for (const k of Object.keys(live)) if (!(k in want)) keys.push(k);
+  const out: FieldChange[] = [];
+  for (const k of keys) {
+    if (['id', 'origin', 'unmodeled', 'kind'].includes(k)) continue;
+    if (canonical(want[k]) !== canonical(live[k])) out.push({ field: k, before: live[k], after: want[k] });
+  }
+  const unmodeled = live.unmodeled as unknown[] | undefined;
+  if (unmodeled?.length) out.push({ field: 'unmodeled', before: unmodeled, after: undefined });
+  return out;
+}
+
+describe('diffFields', () => {
+  // Class-like objects (qdisc params are compared apart): shared fields, fields only one side
+  // has, fields left undefined, ignored ones, unmodeled details.
+  const field = fc.constantFrom('dev', 'rate', 'ceil', 'prio', 'nodes', 'extra', 'origin', 'unmodeled', 'id');
+  const obj = fc.dictionary(field, value, { maxKeys: 7 }).map((o) => ({ ...o, kind: 'class' }));
+  it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', () => {
+    fc.assert(
+      fc.property(obj, obj, (a, b) => {
+        if (b.unmodeled !== undefined && !Array.isArray(b.unmodeled)) delete b.unmodeled;
+        expect(diffFields(a as unknown as PlanObject, b as unknown as PlanObject)).toEqual(diffReference(a, b));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
