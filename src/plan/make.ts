@@ -188,6 +188,13 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     }
     return leaves;
   };
+  /** Containers never change during a plan: computed once per live object. */
+  const containerMemo = new Map<string, string[]>();
+  const containersOf = (id: string): string[] => {
+    let c = containerMemo.get(id);
+    if (c === undefined) containerMemo.set(id, (c = containers(liveById.get(id)!)));
+    return c;
+  };
   const containers = (o: LiveItem): string[] => {
     const has = (id: string) => liveById.has(id);
     if (o.kind === 'iptables') return [chainId(o.family, o.chain)].filter(has);
@@ -207,13 +214,29 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     }
     return out.filter(has);
   };
-  /** What must be removed before an htb class can be: its children, and filters that point at it ("HTB class in use"). */
-  const prerequisites = (o: LiveItem): string[] => {
-    if (o.kind !== 'class') return [];
-    return [...liveById.values()]
-      .filter((x) => (x.kind === 'class' && x.dev === o.dev && x.parent === o.classid) || (x.kind === 'filter' && x.dev === o.dev && x.nodes.some((n) => n.flowid === o.classid)))
-      .map((x) => x.id);
+  /**
+   * Live classes and filters by the "dev classid" they hang under (classes) or point at
+   * (filters), each list in live order: built once, not a scan of the live state per class.
+   */
+  let users: Map<string, string[]> | undefined;
+  const usersOf = (dev: string, classid: string): string[] => {
+    if (!users) {
+      const m = new Map<string, string[]>();
+      const add = (key: string, id: string) => {
+        const l = m.get(key);
+        if (!l) m.set(key, [id]);
+        else if (l[l.length - 1] !== id) l.push(id); // a filter once, however many of its nodes point there
+      };
+      for (const x of liveById.values()) {
+        if (x.kind === 'class') add(`${x.dev} ${x.parent}`, x.id);
+        else if (x.kind === 'filter') for (const n of x.nodes) if (n.flowid !== undefined) add(`${x.dev} ${n.flowid}`, x.id);
+      }
+      users = m;
+    }
+    return users.get(`${dev} ${classid}`) ?? [];
   };
+  /** What must be removed before an htb class can be: its children, and filters that point at it ("HTB class in use"). */
+  const prerequisites = (o: LiveItem): string[] => (o.kind === 'class' ? usersOf(o.dev, o.classid) : []);
   /**
    * Prerequisites are removed by a command of their own even when a container of theirs goes
    * too: a filter attached at a group class that points at one of its children must go
@@ -234,7 +257,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       .filter((x) => x.kind === 'filter' && x.id !== o.id && x.dev === o.dev && hook(x.parent) === hook(o.parent) && !unmodeledOf(x).some(([what]) => what === 'classifier'))
       .map((x) => x.id);
   };
-  const impliedBy = (id: string) => (forced.has(id) ? undefined : containers(liveById.get(id)!).find((c) => explicit.has(c)));
+  const impliedBy = (id: string) => (forced.has(id) ? undefined : containersOf(id).find((c) => explicit.has(c)));
   const force = (p: string, cause: string) => {
     if (forced.has(p)) return false;
     forced.add(p);
@@ -280,13 +303,20 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     }
     return index.get(id);
   };
+  /** Reasons by cause (a replaced root takes a whole tree along: one text for all of it). */
+  const reasons = new Map<string, string>();
   const describe = (id: string, g: { cause?: string; implicit: boolean }) => {
     if (!g.cause) return undefined;
+    const key = `${g.implicit ? 'i' : 'e'} ${g.cause}`;
+    let text = reasons.get(key);
+    if (text !== undefined) return text;
     const cause = liveById.get(g.cause)!;
     const what = wantedById.has(g.cause) ? 'replaced' : 'removed';
-    if (g.implicit) return `goes with ${address(cause)}, which is ${what}`;
-    if (cause.kind === 'filter') return `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
-    return `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
+    if (g.implicit) text = `goes with ${address(cause)}, which is ${what}`;
+    else if (cause.kind === 'filter') text = `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
+    else text = `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
+    reasons.set(key, text);
+    return text;
   };
 
   const depth = (o: LiveItem) => {
