@@ -75,7 +75,7 @@ describe('diffFields', () => {
   // Class-like objects (qdisc params are compared apart): shared fields, fields only one side
   // has, fields left undefined, ignored ones, unmodeled details.
   const field = fc.constantFrom('dev', 'rate', 'ceil', 'prio', 'nodes', 'extra', 'origin', 'unmodeled', 'id');
-  const obj = fc.dictionary(field, value, { maxKeys: 7 }).map((o) => ({ ...o, kind: 'class' }));
+  const obj = fc.dictionary(field, value, { maxKeys: 7 }).map((o): Record<string, unknown> => ({ ...o, kind: 'class' }));
   it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', () => {
     fc.assert(
       fc.property(obj, obj, (a, b) => {
