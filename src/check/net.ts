@@ -5,16 +5,44 @@ import type { Prefix } from '../syntax/ast.js';
 
 export const familyBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
 
+/** What reading an address found: node:net's verdict and the integer. */
+interface Read {
+  valid: boolean;
+  value: bigint | undefined;
+}
+
+// Several rules (and the compiler's checks) read the same addresses: each is read once.
+// Cleared when large, for a process that checks many policies.
+const read4 = new Map<string, Read>();
+const read6 = new Map<string, Read>();
+const CACHE_MAX = 100_000;
+
+function read(address: string, family: 4 | 6): Read {
+  const cache = family === 4 ? read4 : read6;
+  let r = cache.get(address);
+  if (r === undefined) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    const valid = family === 4 ? isIPv4(address) : isIPv6(address);
+    r = { valid, value: valid ? toInteger(address, family) : undefined };
+    cache.set(address, r);
+  }
+  return r;
+}
+
+/** Whether node:net takes the text as an address of the family (isIPv4 / isIPv6). */
+export const isValidAddress = (address: string, family: 4 | 6): boolean => read(address, family).valid;
+
 /** The address as an integer, or undefined when it is not a valid address of its family. */
-export function parseAddress(address: string, family: 4 | 6): bigint | undefined {
+export const parseAddress = (address: string, family: 4 | 6): bigint | undefined => read(address, family).value;
+
+/** The integer of an address node:net accepts. */
+function toInteger(address: string, family: 4 | 6): bigint | undefined {
   if (family === 4) {
-    if (!isIPv4(address)) return undefined;
     // In a Number (exact below 2^53), then one BigInt: per-octet BigInts cost more.
     let n = 0;
     for (const part of address.split('.')) n = n * 256 + Number(part);
     return BigInt(n);
   }
-  if (!isIPv6(address)) return undefined;
   let text = address;
   // An embedded IPv4 tail (::ffff:192.0.2.1) is two 16-bit groups.
   const dot = text.lastIndexOf(':');

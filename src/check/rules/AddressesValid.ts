@@ -1,11 +1,10 @@
 // QP2009: addresses in matches must be valid IPv4/IPv6 addresses (as node:net reads them)
 // with a prefix length the family allows (0–32 / 0–128).
-import { isIPv4, isIPv6 } from 'node:net';
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { Prefix } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
 import { everyCriterion } from '../util.js';
-import { familyBits } from '../net.js';
+import { familyBits, isValidAddress } from '../net.js';
 
 function addressHint(p: Prefix): string {
   if (/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(p.address)) return 'this looks like a MAC address; src and dst take IP addresses';
@@ -23,7 +22,7 @@ export const AddressesValid: Rule = {
     everyCriterion(policy, (c) => {
       if (c.kind !== 'addr') return;
       for (const p of c.prefixes) {
-        const valid = p.family === 4 ? isIPv4(p.address) : isIPv6(p.address);
+        const valid = isValidAddress(p.address, p.family);
         if (!valid) {
           report(
             diag('QP2009', `'${p.address}' is not a valid IPv${p.family} address`, p.span, { hint: addressHint(p) }),
