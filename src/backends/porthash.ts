@@ -52,8 +52,11 @@ export function hashedNodes(run: HashedRun, family: Family, tableFor: (proto: st
   const tables: Array<{ handle: string; divisor: number }> = [];
   const roots: U32Node[] = [];
   const buckets: U32Node[] = [];
+  /** Per bucket node: its table and bucket numbers, for the sort below. */
+  const places: number[] = [];
   for (const proto of protos) {
-    const h = tableFor(proto).toString(16);
+    const table = tableFor(proto);
+    const h = table.toString(16);
     tables.push({ handle: `${h}:`, divisor: 256 });
     roots.push({ keys: mergeKeys(protoKeys(family, proto, true)), hashkey: { mask: (0xff << shift) >>> 0, at: base }, link: `${h}:` });
     for (const c of run.classes) {
@@ -61,17 +64,19 @@ export function hashedNodes(run: HashedRun, family: Family, tableFor: (proto: st
         if (!l.protos.includes(proto)) continue;
         for (const p of l.ports) {
           buckets.push({ ht: `${h}:${(p & 0xff).toString(16)}:`, keys: [{ off: base, val: (p << shift) >>> 0, mask: (0xffff << shift) >>> 0 }], flowid: c.flowid });
+          places.push(table * 256 + (p & 0xff));
         }
       }
     }
   }
   // Bucket nodes in the order the kernel lists them: by table, by bucket, then as added
-  // (the classes' order, which first-match needs within a bucket).
-  const key = (n: U32Node) => n.ht!.split(':').map((x) => parseInt(x || '0', 16));
-  const sorted = buckets
-    .map((n, i) => ({ n, i, k: key(n) }))
-    .sort((a, b) => a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.i - b.i)
-    .map((x) => x.n);
+  // (the classes' order, which first-match needs within a bucket). One number per node
+  // (table, bucket, index: below 2^43, exact in a double), sorted without a comparator.
+  const order = new Float64Array(buckets.length);
+  for (let i = 0; i < buckets.length; i++) order[i] = places[i]! * 2 ** 24 + i;
+  order.sort();
+  const sorted: U32Node[] = [];
+  for (let i = 0; i < order.length; i++) sorted.push(buckets[order[i]! % 2 ** 24]!);
   tables.sort((a, b) => parseInt(a.handle, 16) - parseInt(b.handle, 16));
   return { tables, nodes: [...roots, ...sorted] };
 }

@@ -170,13 +170,29 @@ export function protoKeys(family: Family, proto: string | undefined, needsTransp
   return [{ off: 4, val: n << 8, mask: 0x0000ff00 }];
 }
 
+const BOTH: readonly Family[] = [4, 6];
+const ONLY4: readonly Family[] = [4];
+const ONLY6: readonly Family[] = [6];
+const NEITHER: readonly Family[] = [];
+
 /** Which families a match line can apply to: both, unless an address narrows it. */
-export function familiesOf(m: Match): Family[] {
-  let fams: Family[] = [4, 6];
-  for (const c of m.criteria) {
-    if (c.kind === 'addr') fams = fams.filter((f) => c.prefixes.some((p) => p.family === f));
+export function familiesOf(m: Match): readonly Family[] {
+  // Plain loops and shared results: this runs several times per line, mostly unoptimized.
+  let v4 = true;
+  let v6 = true;
+  for (let i = 0; i < m.criteria.length; i++) {
+    const c = m.criteria[i]!;
+    if (c.kind !== 'addr') continue;
+    let has4 = false;
+    let has6 = false;
+    for (let j = 0; j < c.prefixes.length; j++) {
+      if (c.prefixes[j]!.family === 4) has4 = true;
+      else if (c.prefixes[j]!.family === 6) has6 = true;
+    }
+    v4 = v4 && has4;
+    v6 = v6 && has6;
   }
-  return fams;
+  return v4 ? (v6 ? BOTH : ONLY4) : v6 ? ONLY6 : NEITHER;
 }
 
 /** True when a line has nothing family-specific (only marks, MACs): one protocol-'all' filter. */
