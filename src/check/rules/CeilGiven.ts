@@ -13,7 +13,8 @@ export const CeilGiven: Rule = {
     for (const tree of trees(policy)) {
       const label = treeLabel(tree);
       const rec = (list: ClassNode[], parentCeil: number, parentName: string) => {
-        for (const c of list) {
+        for (let i = 0; i < list.length; i++) {
+          const c = list[i]!;
           const ceil = c.ceil?.bps ?? parentCeil;
           // Without a rate the class is already an error (QP1009); don't pile a warning on it.
           if (!c.ceil && c.rate) {
@@ -33,7 +34,7 @@ export const CeilGiven: Rule = {
               ),
             );
           }
-          rec(c.children, ceil, c.ceil ? `the ceil of '${c.name.text}'` : parentName);
+          if (c.children.length > 0) rec(c.children, ceil, c.ceil ? `the ceil of '${c.name.text}'` : parentName);
         }
       };
       rec(tree.classes, tree.rate.bps, `the rate of ${label}`);

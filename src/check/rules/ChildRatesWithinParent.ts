@@ -13,15 +13,17 @@ export const ChildRatesWithinParent: Rule = {
       if (parentRate && finite(parentRate.bps) && children.length > 0) {
         const who = parent ? `class '${parent.name.text}'` : treeLabel(tree);
         let sum = 0;
-        const parts: string[] = [];
         let tipping: ClassNode | undefined;
-        for (const c of children) {
+        for (let i = 0; i < children.length; i++) {
+          const c = children[i]!;
           if (!c.rate || !finite(c.rate.bps)) continue;
           sum += c.rate.bps;
-          parts.push(`${c.name.text} ${rate(c.rate.bps)}`);
           if (!tipping && sum > parentRate.bps) tipping = c;
         }
         if (tipping?.rate) {
+          // The text of each rate only for the message, not for every tree that fits.
+          const parts: string[] = [];
+          for (const c of children) if (c.rate && finite(c.rate.bps)) parts.push(`${c.name.text} ${rate(c.rate.bps)}`);
           const detail = parts.length <= 6 ? ` (${parts.join(' + ')})` : ` over ${parts.length} classes`;
           report(
             diag(
@@ -36,7 +38,10 @@ export const ChildRatesWithinParent: Rule = {
           );
         }
       }
-      for (const c of children) if (c.children.length) check(tree, c, c.rate, c.children);
+      for (let i = 0; i < children.length; i++) {
+        const c = children[i]!;
+        if (c.children.length) check(tree, c, c.rate, c.children);
+      }
     };
     for (const tree of trees(policy)) check(tree, undefined, tree.rate, tree.classes);
   },
