@@ -194,21 +194,26 @@ function fairFilter(dev: string, c: Planned, prio: number, table: number, origin
   };
 }
 
+/** One object literal per leaf qdisc (fields in this order), not a base object spread into it. */
+function leafObject(dev: string, classid: string, origin: string, qdisc: Qdisc['qdisc'], params: Qdisc['params']): Qdisc {
+  return { kind: 'qdisc', id: qdiscId(dev, classid), origin: { path: origin }, dev, parent: classid, handle: `${classid.slice(2)}:`, qdisc, params };
+}
+
 function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, features?: ReadonlySet<string>): Qdisc {
-  const base = { kind: 'qdisc' as const, id: qdiscId(dev, c.classid), origin: { path: origin }, dev, parent: c.classid, handle: `${c.classid.slice(2)}:` };
-  let spec = c.leaf;
+  const leaf = (qdisc: Qdisc['qdisc'], params: Qdisc['params']) => leafObject(dev, c.classid, origin, qdisc, params);
+  const spec = c.leaf;
   if (c.node.fair?.kind === 'flows' && (!spec || !FAIR_LEAVES.includes(spec.kind.text as 'sfq'))) {
     const kind = FAIR_LEAVES.find((k) => !features || features.has(k)) ?? 'fq_codel';
-    return { ...base, qdisc: kind, params: [] };
+    return leaf(kind, []);
   }
-  if (!spec) return { ...base, qdisc: 'bfifo', params: [['limit', String(leafBytesFor(ceil))]] };
+  if (!spec) return leaf('bfifo', [['limit', String(leafBytesFor(ceil))]]);
   if (spec.kind.text === 'pfifo' || spec.kind.text === 'bfifo') {
     const args = leafParams(spec.kind.text, spec.args.map((a) => a.text));
     // A FIFO without a limit would inherit the device's txqueuelen (32 on an ifb).
     const limit = spec.kind.text === 'bfifo' ? leafBytesFor(ceil) : Math.ceil(leafBytesFor(ceil) / MTU);
-    return { ...base, qdisc: spec.kind.text, params: args.length ? args : [['limit', String(limit)]] };
+    return leaf(spec.kind.text, args.length ? args : [['limit', String(limit)]]);
   }
-  return { ...base, qdisc: spec.kind.text as Qdisc['qdisc'], params: leafParams(spec.kind.text, spec.args.map((a) => a.text)) };
+  return leaf(spec.kind.text as Qdisc['qdisc'], leafParams(spec.kind.text, spec.args.map((a) => a.text)));
 }
 
 function childFilters(dev: string, parent: string, children: Planned[], firstPrio: number, label: string, tables: Set<number>): Filter[] {
