@@ -44,6 +44,9 @@ interface Line {
   sig: number;
   /** Canonical text, for finding identical lines in O(1). */
   key: string;
+  /** addressBits of the first src / dst prefix, once asked (finding and filing both need it). */
+  srcBits: string | undefined;
+  dstBits: string | undefined;
 }
 
 /** The bit of each constrained field in `Line.sig`. */
@@ -64,9 +67,12 @@ function merge(rs: Range[]): Range[] {
   return out;
 }
 
-const rangesText = (rs?: Range[]) => (rs ? rs.map((r) => `${r.lo}-${r.hi}`).join(',') : '-');
+// One range or prefix (the usual line) without map, sort and join.
+const rangesText = (rs?: Range[]) =>
+  rs ? (rs.length === 1 ? `${rs[0]!.lo}-${rs[0]!.hi}` : rs.map((r) => `${r.lo}-${r.hi}`).join(',')) : '-';
+const prefixText = (p: ParsedPrefix) => `${p.value.toString(16)}/${p.length}`;
 // Without the family, as before: 0.0.0.0/0 and ::/0 have the same text.
-const prefixesText = (ps?: ParsedPrefix[]) => (ps ? ps.map((p) => `${p.value.toString(16)}/${p.length}`).sort().join(',') : '-');
+const prefixesText = (ps?: ParsedPrefix[]) => (ps ? (ps.length === 1 ? prefixText(ps[0]!) : ps.map(prefixText).sort().join(',')) : '-');
 
 /** Some family is in both lists (a line with src v4 and dst v6 only never matches). */
 const shareFamily = (a: ParsedPrefix[], b: ParsedPrefix[]) => a.some((p) => b.some((q) => q.family === p.family));
@@ -87,6 +93,8 @@ function normalize(match: Match, cls: ClassNode, hiddenBelow: ClassNode | undefi
     mark: undefined,
     sig: 0,
     key: '',
+    srcBits: undefined,
+    dstBits: undefined,
   };
   for (let i = 0; i < match.criteria.length; i++) {
     const c = match.criteria[i]!;
@@ -114,14 +122,21 @@ function fill(line: Line, c: Criterion): boolean {
       line.proto = c.proto;
       return true;
     case 'port': {
-      if (!c.ports.every((p) => validPort(p.lo) && validPort(p.hi) && p.lo <= p.hi)) return false;
+      for (let i = 0; i < c.ports.length; i++) {
+        const p = c.ports[i]!;
+        if (!(validPort(p.lo) && validPort(p.hi) && p.lo <= p.hi)) return false;
+      }
       line[c.dir] = merge(c.ports);
       return true;
     }
     case 'addr': {
-      const ps = c.prefixes.map(parsePrefix);
-      if (ps.some((p) => p === undefined)) return false;
-      line[c.dir] = ps as ParsedPrefix[];
+      const ps: ParsedPrefix[] = [];
+      for (let i = 0; i < c.prefixes.length; i++) {
+        const p = parsePrefix(c.prefixes[i]!);
+        if (p === undefined) return false;
+        ps.push(p);
+      }
+      line[c.dir] = ps;
       return true;
     }
     case 'dscp': {
@@ -190,8 +205,15 @@ const addressBits = (p: ParsedPrefix) => p.value.toString(2).padStart(p.family =
 /** The file of the `length`-bit prefix of an address (its bits, from addressBits). */
 const prefixKey = (dir: 'src' | 'dst', family: 4 | 6, bits: string, length: number) => `${dir}${family}:${bits.slice(0, length)}`;
 
-/** Which address files are in use: the prefix lengths per `src4`, `dst6`, …, ascending. */
-type LengthsInUse = Map<string, number[]>;
+const DIRS = ['src', 'dst'] as const;
+
+/** The bits of a line's first src or dst prefix. */
+const bitsOf = (l: Line, dir: 'src' | 'dst'): string =>
+  dir === 'src' ? (l.srcBits ??= addressBits(l.src![0]!)) : (l.dstBits ??= addressBits(l.dst![0]!));
+
+/** Which address files are in use: the prefix lengths per src4, src6, dst4, dst6 (fileOf), ascending. */
+type LengthsInUse = Array<number[] | undefined>;
+const fileOf = (dir: 'src' | 'dst', family: 4 | 6): number => (dir === 'src' ? 0 : 2) + (family === 4 ? 0 : 1);
 
 /** Where an earlier line is filed by address: its one src (else dst) prefix, or '*'. */
 function addressKey(e: Line, inUse: LengthsInUse): string {
@@ -199,13 +221,13 @@ function addressKey(e: Line, inUse: LengthsInUse): string {
   const ps = e[dir];
   if (ps?.length !== 1) return '*';
   const p = ps[0]!;
-  const lengths = inUse.get(`${dir}${p.family}`);
-  if (!lengths) inUse.set(`${dir}${p.family}`, [p.length]);
+  const lengths = inUse[fileOf(dir, p.family)];
+  if (!lengths) inUse[fileOf(dir, p.family)] = [p.length];
   else if (!lengths.includes(p.length)) {
     lengths.push(p.length);
     lengths.sort((a, b) => a - b);
   }
-  return prefixKey(dir, p.family, addressBits(p), p.length);
+  return prefixKey(dir, p.family, bitsOf(e, dir), p.length);
 }
 
 /**
@@ -214,11 +236,12 @@ function addressKey(e: Line, inUse: LengthsInUse): string {
  */
 function addressKeys(l: Line, inUse: LengthsInUse): string[] {
   const out = ['*'];
-  for (const dir of ['src', 'dst'] as const) {
+  for (let d = 0; d < DIRS.length; d++) {
+    const dir = DIRS[d]!;
     const p = l[dir]?.[0];
-    const lengths = p && inUse.get(`${dir}${p.family}`);
+    const lengths = p && inUse[fileOf(dir, p.family)];
     if (!lengths) continue;
-    const bits = addressBits(p);
+    const bits = bitsOf(l, dir);
     for (const len of lengths) if (len <= p.length) out.push(prefixKey(dir, p.family, bits, len));
   }
   return out;
@@ -238,7 +261,7 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
   const buckets = new Map<number, Map<string, Line[]>>();
   const bucketList: Array<{ sig: number; lines: Map<string, Line[]> }> = []; // in order of creation
   const exact = new Map<string, Line>();
-  const inUse: LengthsInUse = new Map();
+  const inUse: LengthsInUse = [undefined, undefined, undefined, undefined];
   let budget = BUDGET;
   const find = (l: Line, ancestors: ClassNode[]): Line | undefined => {
     const same = exact.get(l.key);
