@@ -460,9 +460,16 @@ class Lowering {
       case 'port': {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
-        const ports = (d[2] as Token[]).flatMap((t) => this.port(t) ?? []);
+        const toks = d[2] as Token[];
+        const ports: A.PortRange[] = [];
+        for (let i = 0; i < toks.length; i++) {
+          const p = this.port(toks[i]!);
+          if (p) ports.push(p);
+        }
         if (ports.length === 0) return []; // reported: the line is dropped, not matched-all
         const span = join(this.span(kw), ports[ports.length - 1].span);
+        // One direction without negation (the usual line): no closures, no spread.
+        if (!negate && kw.text !== 'port') return [[{ kind: 'port', dir: kw.text as 'sport', ports, span }]];
         const dirs = kw.text === 'port' ? (['sport', 'dport'] as const) : [kw.text as 'sport'];
         // `port !22` is neither end on 22: both must hold, so negation does not multiply out.
         if (negate && kw.text === 'port') return [dirs.map((dir) => ({ kind: 'port', dir, ports, negate, span }))];
@@ -471,9 +478,15 @@ class Lowering {
       case 'addr': {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
-        const prefixes = (d[2] as Token[]).flatMap((t) => this.prefix(t) ?? []);
+        const toks = d[2] as Token[];
+        const prefixes: A.Prefix[] = [];
+        for (let i = 0; i < toks.length; i++) {
+          const p = this.prefix(toks[i]!);
+          if (p) prefixes.push(p);
+        }
         if (prefixes.length === 0) return [];
         const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
+        if (!negate && kw.text !== 'host') return [[{ kind: 'addr', dir: kw.text as 'src', prefixes, span }]];
         const dirs = kw.text === 'host' ? (['src', 'dst'] as const) : [kw.text as 'src'];
         if (negate && kw.text === 'host') return [dirs.map((dir) => ({ kind: 'addr', dir, prefixes, negate, span }))];
         return dirs.map((dir) => [{ kind: 'addr', dir, prefixes, ...(negate ? { negate } : {}), span }]);
