@@ -24,12 +24,15 @@ export function assignMinors(paths: string[]): Map<string, number> {
   const order = new Float64Array(n);
   for (let i = 0; i < n; i++) order[i] = (LO + (fnv1a(paths[i]!) % SPAN)) * 2 ** 21 + i;
   order.sort();
-  const wanted = (k: number) => Math.floor(order[k]! / 2 ** 21);
+  const wanted: number[] = [];
   const index: number[] = [];
-  for (let k = 0; k < n; k++) index.push(order[k]! % 2 ** 21);
+  for (let k = 0; k < n; k++) {
+    wanted.push(Math.floor(order[k]! / 2 ** 21));
+    index.push(order[k]! % 2 ** 21);
+  }
   for (let k = 0; k < n; ) {
     let j = k + 1;
-    while (j < n && wanted(j) === wanted(k)) j++;
+    while (j < n && wanted[j] === wanted[k]) j++;
     if (j - k > 1) {
       // Stable, like the sort before: equal paths keep their order.
       const same = index.slice(k, j).sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : a - b));
@@ -40,7 +43,7 @@ export function assignMinors(paths: string[]): Map<string, number> {
   const taken = new Set<number>();
   const out = new Map<string, number>();
   for (let k = 0; k < n; k++) {
-    let m = wanted(k);
+    let m = wanted[k]!;
     while (taken.has(m)) m = m === 0xfffe ? LO : m + 1;
     taken.add(m);
     out.set(paths[index[k]!]!, m);

@@ -83,7 +83,7 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
       const p: Planned = { node, path, ceil: node.ceil?.bps ?? parentCeil, parent, children: [], leaf: node.leaf ?? leaf, entry: node.matches, classid: '' };
       all.push(p);
       if (node.fair?.kind === 'hosts') p.children = fairHosts(p, node.fair.prefix, node.fair.by ?? fairBy);
-      else p.children = plan(node.children, path, p.ceil, p.leaf, p);
+      else if (node.children.length > 0) p.children = plan(node.children, path, p.ceil, p.leaf, p);
       return p;
     });
   /** One class per host of the prefix, equal shares of the class; a hash table picks them. */
@@ -123,10 +123,12 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   });
   out.push(htbClass(dev, '1:1', '1:', bps(tree.rate.bps), bps(tree.rate.bps), DEFAULT_PRIO, undefined, label));
 
-  for (const c of all) {
+  for (let i = 0; i < all.length; i++) {
+    const c = all[i]!;
     const rate = bps(c.node.rate?.bps ?? 0);
-    out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, origin(c)));
-    if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), origin(c), opts.features));
+    const from = origin(c);
+    out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, from));
+    if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), from, opts.features));
   }
 
   // Filters: at the qdisc for top-level classes, at each group for its children.
