@@ -425,7 +425,13 @@ class Lowering {
       const child = children[i]!;
       if (child.node.t === 'class') c.children.push(this.classNode(child));
       else if (child.node.t === 'leaf') c.leaf = this.once(c.leaf, this.leaf(child), "'leaf'");
-      else for (const m of this.match(child)) c.matches.push(m);
+      else {
+        const ms = this.match(child);
+        // The usual class has one match line: keep its exactly sized list (this lives in
+        // the AST) instead of pushing into an empty one, which makes room for 17.
+        if (c.matches.length === 0) c.matches = ms;
+        else for (let j = 0; j < ms.length; j++) c.matches.push(ms[j]!);
+      }
     }
     return c;
   }
@@ -461,11 +467,14 @@ class Lowering {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
         const toks = d[2] as Token[];
-        const ports: A.PortRange[] = [];
+        // Exactly sized (these live in the AST): not grown by push from empty.
+        const ports: A.PortRange[] = new Array(toks.length);
+        let n = 0;
         for (let i = 0; i < toks.length; i++) {
           const p = this.port(toks[i]!);
-          if (p) ports.push(p);
+          if (p) ports[n++] = p;
         }
+        ports.length = n;
         if (ports.length === 0) return []; // reported: the line is dropped, not matched-all
         const span = join(this.span(kw), ports[ports.length - 1].span);
         // One direction without negation (the usual line): no closures, no spread.
@@ -479,11 +488,14 @@ class Lowering {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
         const toks = d[2] as Token[];
-        const prefixes: A.Prefix[] = [];
+        // Exactly sized (these live in the AST): not grown by push from empty.
+        const prefixes: A.Prefix[] = new Array(toks.length);
+        let n = 0;
         for (let i = 0; i < toks.length; i++) {
           const p = this.prefix(toks[i]!);
-          if (p) prefixes.push(p);
+          if (p) prefixes[n++] = p;
         }
+        prefixes.length = n;
         if (prefixes.length === 0) return [];
         const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
         if (!negate && kw.text !== 'host') return [[{ kind: 'addr', dir: kw.text as 'src', prefixes, span }]];
