@@ -1,7 +1,7 @@
 // 1. Compile time and peak memory of `qospolicy compile` as a whole process, against two
 // baselines measured in the same rounds: `node -e 0` (Node's startup) and read-baseline.js
 // (Node reading the same file and splitting it into tokens).
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { policy } from './generate.js';
 import { summarizeProfile } from './profile.js';
 import { BIN, ROOT, log, median, must, tempDir, timed, writeTemp } from './lib.js';
@@ -46,7 +46,9 @@ export async function benchCompile({ runs }) {
   // Where the time goes at 10 000 classes: one run under the V8 profiler.
   log('compile: profiling 10 000 classes (node --cpu-prof)');
   const profDir = tempDir('qpbench-prof-');
-  await must([node, '--cpu-prof', `--cpu-prof-dir=${profDir}`, BIN, 'compile', files[10000], '-o', join(dir, 'prof.sh')], { env: { NO_COLOR: '1' } });
+  const entry = join(ROOT, 'bench', 'profile-entry.js');
+  const main = join(dirname(BIN), '..', 'dist', 'cli', 'main.js');
+  await must([node, '--cpu-prof', `--cpu-prof-dir=${profDir}`, entry, main, 'compile', files[10000], '-o', join(dir, 'prof.sh')], { env: { NO_COLOR: '1' } });
   result.profile = summarizeProfile(profDir);
   return result;
 }

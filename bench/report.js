@@ -60,7 +60,7 @@ export function report({ machine, compile, apply, incremental, dataplane, option
   const parse = prof.phases[0];
   const check = prof.phases[1];
   const topRule = prof.topRules[0];
-  p(`### Where the time goes at 10 000 classes (\`node --cpu-prof\`, one run: ${(prof.totalMs / 1000).toFixed(2)} s sampled)`);
+  p(`### Where the time goes at 10 000 classes (\`node --cpu-prof\` on the unbundled build, bench/profile-entry.js; one run: ${(prof.totalMs / 1000).toFixed(2)} s sampled)`);
   p();
   p('| phase | ms | share |');
   p('|---|---:|---:|');
