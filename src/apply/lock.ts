@@ -1,6 +1,6 @@
 // One apply at a time: an exclusive lock file in the state directory naming its holder.
 // A lock whose process is gone is stale and taken over, so a crash never blocks forever.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LOCK_FILE = 'lock';
@@ -34,21 +34,28 @@ export function readLock(dir: string): LockHolder | undefined {
   }
 }
 
+const writeHolder = (file: string, holder: LockHolder) => writeFileSync(file, JSON.stringify(holder) + '\n');
+
 /** Takes the lock or throws LockedError; returns the release function. */
 export function acquireLock(dir: string, command: string, pid = process.pid): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
+    // Written in full under a name of its own, then linked into place (link fails if the
+    // lock exists): another process never sees an empty lock file, which it would take
+    // for a stale one and remove.
+    const tmp = `${path}.${pid}.new`;
+    writeHolder(tmp, { pid, command, since: new Date().toISOString() });
     try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, JSON.stringify({ pid, command, since: new Date().toISOString() } satisfies LockHolder) + '\n');
-      closeSync(fd);
+      linkSync(tmp, path);
       return () => rmSync(path, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = readLock(dir);
       if (holder && alive(holder.pid)) throw new LockedError(holder);
       rmSync(path, { force: true }); // stale: its process is gone
+    } finally {
+      rmSync(tmp, { force: true });
     }
   }
   throw new Error(`cannot take the lock ${path}`);
@@ -58,9 +65,7 @@ export function acquireLock(dir: string, command: string, pid = process.pid): ()
 export function transferLock(dir: string, pid: number, command: string): void {
   const path = join(dir, LOCK_FILE);
   const tmp = `${path}.${pid}`;
-  const fd = openSync(tmp, 'w');
-  writeSync(fd, JSON.stringify({ pid, command, since: new Date().toISOString() } satisfies LockHolder) + '\n');
-  closeSync(fd);
+  writeHolder(tmp, { pid, command, since: new Date().toISOString() });
   renameSync(tmp, path); // the lock file exists throughout: no window for another apply
 
 }
