@@ -1,13 +1,13 @@
 // apply, plan, teardown and confirm against the real kernel, in namespaces the tests create.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
 import { cli, compiledObjects, rawState } from './helpers.js';
 import type { Plan } from '../../src/plan/index.js';
+import { tempDir } from '../support/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'qp-apply-'));
+const tmp = () => tempDir('qp-apply-');
 
 /** veth pairs for every interface the given policies require (each name once). */
 const interfaces = (ns: Netns, policies: string[]) => vethsForRequired(ns, compiledObjects(policies));

@@ -1,12 +1,12 @@
 // Failure injection: for every step k of an apply, make exactly that command fail on the
 // kernel; apply must restore the state it found, equal byte for byte.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernelTools, withNetns } from '../support/netns.js';
 import { cli, liveText, rawState } from './helpers.js';
 import type { Plan, Step } from '../../src/plan/index.js';
+import { tempDir } from '../support/tmp.js';
 
 const A = `interface wan0 {
   ingress rate 20mbit {
@@ -40,7 +40,7 @@ function broken(step: Step): Step {
 
 describe.skipIf(!requireKernelTools())('failure injection', () => {
   it('for each step k, a failing k-th command leaves the system exactly as it was', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'qp-fail-'));
+    const dir = tempDir('qp-fail-');
     writeFileSync(join(dir, 'a.pol'), A);
     writeFileSync(join(dir, 'b.pol'), B);
     await withNetns(async (ns) => {

@@ -2,13 +2,12 @@
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { compileSource } from '../compile/pipeline.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Netns } from '../support/netns.js';
 import { readLive, type LiveItem } from '../../src/state/index.js';
 import { canonical } from '../../src/plan/objects.js';
 import type { Scope } from '../../src/state/index.js';
+import { tempDir } from '../support/tmp.js';
 
 export const BIN = resolve('bin/qospolicy.js');
 
@@ -17,7 +16,7 @@ export interface Cli {
   run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-export function cli(ns: Netns, stateDir = mkdtempSync(join(tmpdir(), 'qp-state-'))): Cli {
+export function cli(ns: Netns, stateDir = tempDir('qp-state-')): Cli {
   return {
     stateDir,
     async run(args) {

@@ -1,10 +1,10 @@
 // The command line as a person meets it: exit codes, code frames, --json, colour, -o.
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { tempDir } from '../support/tmp.js';
 
 function capture(color = false) {
   let out = '';
@@ -12,7 +12,7 @@ function capture(color = false) {
   return { io: { out: (s: string) => void (out += s), err: (s: string) => void (err += s), color }, get: () => ({ out, err }) };
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'qp-cli-'));
+const tmp = () => tempDir('qp-cli-');
 const BROKEN = `interface wan0 {
   ingress rate 20mbps {
     class voice rate 6mbit ceil 5mbit prio 0 { match udp dport 5060 }

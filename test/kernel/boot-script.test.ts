@@ -1,19 +1,19 @@
 // The compiled boot script against the real kernel: run it twice in a namespace and read
 // back with tc that the qdiscs, classes and filters are exactly the promised ones.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileSource } from '../compile/pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
 import { readDevice, expectedReadback } from '../../src/state/index.js';
 import type { DesiredState, KernelObject } from '../../src/model/types.js';
 import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
+import { tempDir } from '../support/tmp.js';
 
 function compileToScript(file: string, text = readFileSync(file, 'utf8')): { state: DesiredState; script: string } {
   const r = compileSource(file, text);
   if (!r.state) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  const path = join(mkdtempSync(join(tmpdir(), 'qp-sh-')), 'boot.sh');
+  const path = join(tempDir('qp-sh-'), 'boot.sh');
   writeFileSync(path, renderSh(r.state, { source: file, version: 'test' }));
   return { state: r.state, script: path };
 }

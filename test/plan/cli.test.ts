@@ -2,18 +2,18 @@
 // codes, colour only when asked for, the state file, and errors that make a plan unusable.
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { requireKernelTools, withNetns } from '../support/netns.js';
+import { tempDir } from '../support/tmp.js';
 
 function capture(color = false) {
   let out = '';
   let err = '';
   return { io: { out: (s: string) => void (out += s), err: (s: string) => void (err += s), color }, get: () => ({ out, err }) };
 }
-const tmp = () => mkdtempSync(join(tmpdir(), 'qp-plancli-'));
+const tmp = () => tempDir('qp-plancli-');
 const CASE = 'test/plan/cases/class-rate';
 const BROKEN = 'interface wan0 {\n  egress rate 20mbps {\n    class a rate 6mbit ceil 5mbit default\n  }\n}\n';
 

@@ -3,17 +3,17 @@
 // compiled boot script (`compile --format sh`) is the "apply", and a plan's own steps are run
 // one by one with execa to prove they are exact.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compileSource } from '../compile/pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
 import { ownedOf, writeStateFile, type Plan } from '../../src/plan/index.js';
 import type { DesiredState } from '../../src/model/types.js';
 import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
+import { tempDir } from '../support/tmp.js';
 
 const BIN = resolve('bin/qospolicy.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'qp-plan-'));
+const tmp = () => tempDir('qp-plan-');
 
 function compileFile(file: string): DesiredState {
   const r = compileSource(file, readFileSync(file, 'utf8'));

@@ -1,13 +1,13 @@
 // What a plan owns: the desired state's attachment points, devices and chains, plus what
 // the last apply recorded in $QOSPOLICY_STATE_DIR/state.json.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BASE, compileText } from './helpers.js';
 import { ownedOf, readStateFile, scopeFor, stateDir, writeStateFile } from '../../src/plan/index.js';
+import { tempDir } from '../support/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'qp-owned-'));
+const tmp = () => tempDir('qp-owned-');
 
 describe('ownership and scope', () => {
   it('roots, hooks, ifb devices and chains of the desired state; required interfaces are read, not owned', () => {

@@ -1,15 +1,15 @@
 // include, let and service: reuse across routers, with diagnostics that point into the
 // included file and name the include chain.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../../src/syntax/index.js';
 import type { Match } from '../../src/syntax/ast.js';
+import { tempDir } from '../support/tmp.js';
 
 function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'qp-inc-'));
+  const dir = tempDir('qp-inc-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
