@@ -104,8 +104,16 @@ export function report({ machine, compile, apply, incremental, dataplane, option
   }
   p();
   const k = a.sizes[1000];
-  const speedup = k.fq.wall / k.qp.wall;
-  p(`**Target: at 1 000 classes qospolicy at least 50× faster than FireQOS — ${yes(speedup >= 50)}**: ${ratio(k.fq.wall, k.qp.wall)} (wall; ${ratio(k.fq.cpu, k.qp.cpu)} in CPU time).`);
+  // FireQOS forks thousands of processes, so its wall time swings with the machine's load far
+  // more than qospolicy's: the target counts as met only when the CPU-time ratio meets it too.
+  const byWall = k.fq.wall / k.qp.wall >= 50;
+  const byCpu = k.fq.cpu / k.qp.cpu >= 50;
+  const verdict = byWall && byCpu ? 'MET' : byWall ? 'NOT MET in CPU time (met in wall time only)' : 'NOT MET';
+  p(`**Target: at 1 000 classes qospolicy at least 50× faster than FireQOS — ${verdict}**: ${ratio(k.fq.wall, k.qp.wall)} (wall; ${ratio(k.fq.cpu, k.qp.cpu)} in CPU time).`);
+  const fqWalls = k.fq.walls ?? [];
+  if (fqWalls.length > 1 && Math.max(...fqWalls) / Math.min(...fqWalls) > 1.2) {
+    p(`FireQOS's runs spread from ${fmtS(Math.min(...fqWalls))} to ${fmtS(Math.max(...fqWalls))} in this run (the machine's load), and the wall-time ratio with them: it is counted only together with the CPU-time one.`);
+  }
   p(`FireQOS ran ${k.fq.runs} times at 1 000 classes${k.fq.runs < k.qp.runs ? ` (fewer than qospolicy's ${k.qp.runs}: each takes ${fmtS(k.fq.wall)})` : ''}, plus twice more in section 3.`);
   p(`Its start here took ${fmtS(k.fq.wall)} for ${n(k.objects?.fq?.tcCommands)} tc processes; REFERENCE.md's 69 s were for a config with 8N+13 commands.`);
   p();
