@@ -467,14 +467,7 @@ class Lowering {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
         const toks = d[2] as Token[];
-        // Exactly sized (these live in the AST): not grown by push from empty.
-        const ports: A.PortRange[] = new Array(toks.length);
-        let n = 0;
-        for (let i = 0; i < toks.length; i++) {
-          const p = this.port(toks[i]!);
-          if (p) ports[n++] = p;
-        }
-        ports.length = n;
+        const ports = accepted(toks, (t) => this.port(t));
         if (ports.length === 0) return []; // reported: the line is dropped, not matched-all
         const span = join(this.span(kw), ports[ports.length - 1].span);
         // One direction without negation (the usual line): no closures, no spread.
@@ -488,14 +481,7 @@ class Lowering {
         const kw: Token = d[0][0];
         const negate = d[1] !== null;
         const toks = d[2] as Token[];
-        // Exactly sized (these live in the AST): not grown by push from empty.
-        const prefixes: A.Prefix[] = new Array(toks.length);
-        let n = 0;
-        for (let i = 0; i < toks.length; i++) {
-          const p = this.prefix(toks[i]!);
-          if (p) prefixes[n++] = p;
-        }
-        prefixes.length = n;
+        const prefixes = accepted(toks, (t) => this.prefix(t));
         if (prefixes.length === 0) return [];
         const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
         if (!negate && kw.text !== 'host') return [[{ kind: 'addr', dir: kw.text as 'src', prefixes, span }]];
@@ -665,4 +651,19 @@ class Lowering {
     );
     return { ns: NaN, span };
   }
+}
+
+/**
+ * What `read` makes of each token, the rejected ones (reported) left out, in an exactly sized
+ * array: these lists live in the AST, and one grown by push from empty has room for 17.
+ */
+function accepted<T>(toks: Token[], read: (t: Token) => T | undefined): T[] {
+  const out: T[] = new Array(toks.length);
+  let n = 0;
+  for (let i = 0; i < toks.length; i++) {
+    const x = read(toks[i]!);
+    if (x) out[n++] = x;
+  }
+  out.length = n;
+  return out;
 }
