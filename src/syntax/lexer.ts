@@ -26,8 +26,10 @@ export const lexer = moo.compile({
   // Words are broad on purpose: a name like "eth0:1" or "wan/0" lexes whole and the
   // checker explains what the kernel allows, instead of a bare syntax error.
   word: /[A-Za-z_][^\s{},;#"!<>=]*/,
-  // Anything else is one bad character; the parser reports it with its position.
-  bad: /./,
+  // Anything else is one bad character; the parser reports it with its position. Any at all:
+  // `.` skips U+2028/U+2029 (line terminators to a regex, not to this language), which left
+  // moo with no rule and a throw. (\n, the one that could match here, is taken by nl above.)
+  bad: { match: /[^]/, lineBreaks: true },
 });
 
 export type Token = moo.Token;

@@ -150,6 +150,11 @@ class Shapes {
   }
 }
 
+/** A character for a message: quoted when it prints, else its code point (U+2028 would break the line). */
+function shownChar(c: string): string {
+  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) ? `'${c}'` : `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 export function tokenSpan(file: string, tok: Token): Span {
   const start = { offset: tok.offset, line: tok.line, col: tok.col };
   return { file, start, end: advance(start, tok.text) };
@@ -227,7 +232,7 @@ export function parse(file: string, text: string): ParseResult {
     if (tok.type === 'ws' || tok.type === 'comment') continue;
     if (tok.type === 'bad') {
       diagnostics.push(
-        diag('QP1001', `unexpected character '${tok.text}'`, tokenSpan(file, tok), {
+        diag('QP1001', `unexpected character ${shownChar(tok.text)}`, tokenSpan(file, tok), {
           hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
         }),
       );

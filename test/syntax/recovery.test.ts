@@ -17,3 +17,18 @@ describe('syntax error recovery', () => {
     expect(r.diagnostics.map((d) => [d.code, d.hint])).toEqual([['QP1003', "did you mean 'class'?"]]);
   });
 });
+
+describe('characters the language has no use for', () => {
+  it.each([
+    ['U+2028', '\u2028'],
+    ['U+2029', '\u2029'],
+    ['U+00A0', '\u00a0'],
+  ])('%s (a line terminator to a regex, or invisible) is one QP1001 naming its code point, not an internal error', (name, c) => {
+    const r = parsePolicy('t.pol', `interface wan0 {${c}\n  link up 10mbit\n}\n`);
+    expect(r.diagnostics.map((d) => [d.code, d.message, d.span?.start.line, d.span?.start.col])).toEqual([['QP1001', `unexpected character ${name}`, 1, 17]]);
+  });
+  it('a printable one is quoted', () => {
+    const r = parsePolicy('t.pol', 'interface wan0 {\n  link up 10mbit $\n}\n');
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["unexpected character '$'"]);
+  });
+});
