@@ -74,13 +74,9 @@ export function hashedNodes(run: HashedRun, family: Family, tableFor: (proto: st
     }
   }
   // Bucket nodes in the order the kernel lists them: by table, by bucket, then as added
-  // (the classes' order, which first-match needs within a bucket). One number per node
-  // (table, bucket, index: below 2^43, exact in a double), sorted without a comparator.
-  const order = new Float64Array(buckets.length);
-  for (let i = 0; i < buckets.length; i++) order[i] = places[i]! * 2 ** 24 + i;
-  order.sort();
-  const sorted: U32Node[] = [];
-  for (let i = 0; i < order.length; i++) sorted.push(buckets[order[i]! % 2 ** 24]!);
+  // (the classes' order, which first-match needs within a bucket).
+  const order = buckets.map((_, i) => i).sort((a, b) => places[a]! - places[b]! || a - b);
+  const sorted = order.map((i) => buckets[i]!);
   tables.sort((a, b) => parseInt(a.handle, 16) - parseInt(b.handle, 16));
   return { tables, nodes: [...roots, ...sorted] };
 }

@@ -8,7 +8,7 @@ import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { createArgvs } from '../render/commands.js';
 import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
 import { address, diffFields, readbackOf, wantedList } from './objects.js';
-import { deleteSteps, pushCreateSteps, updateSteps, type Argv } from './steps.js';
+import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
 import { liveDigest } from './digest.js';
 import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
 
@@ -293,7 +293,6 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
 
   // ---- changes: removals in live order, then the desired objects in creation order ----
   const changes: Change[] = [];
-  const push = (c: Change) => void changes.push(c);
   /** The (last) change of each id, built when removals or a repeated id need it. */
   let index: Map<string, number> | undefined;
   const indexOf = (id: string) => {
@@ -332,7 +331,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   removed.sort(order);
   for (const o of removed) {
     const g = goes.get(o.id)!;
-    push(change('delete', o, o, undefined, undefined, describe(o.id, g), g.cause, g.implicit));
+    changes.push(change('delete', o, o, undefined, undefined, describe(o.id, g), g.cause, g.implicit));
   }
   /** The change of each desired object (index into changes), or -1. */
   const changeOf: number[] = new Array(wanted.length).fill(-1);
@@ -346,10 +345,10 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       // (only live objects go)
       const own = v.t === 'replace' ? v.reason : undefined;
       const fields = v.t === 'replace' || v.t === 'update' ? v.fields : undefined;
-      push(change('replace', obj, liveById.get(id), obj, fields, own ?? describe(id, g), g.cause, g.implicit));
-    } else if (v.t === 'create') push(change('create', obj, undefined, obj));
+      changes.push(change('replace', obj, liveById.get(id), obj, fields, own ?? describe(id, g), g.cause, g.implicit));
+    } else if (v.t === 'create') changes.push(change('create', obj, undefined, obj));
     else if (v.t === 'update') {
-      push(change('update', obj, liveById.get(id), obj, v.fields, undefined, undefined, false, v.manual));
+      changes.push(change('update', obj, liveById.get(id), obj, v.fields, undefined, undefined, false, v.manual));
       if (v.manual) errors.push(`${address(obj)}: ${v.manual}`);
     } else if (v.t === 'replace') throw new Error(`internal: replace of ${id} without a live object`);
     else changeOf[i] = -1;
@@ -392,7 +391,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     const i = changeOf[k]!;
     if (i < 0) continue;
     const c = changes[i]!;
-    if (c.action === 'create' || c.action === 'replace') pushCreateSteps(steps, wanted[k]!, i);
+    if (c.action === 'create' || c.action === 'replace') add(createSteps(wanted[k]!), i, 'create');
   }
 
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);

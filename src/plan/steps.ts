@@ -34,17 +34,6 @@ export function createSteps(o: PlanObject): Argv[] {
   }
 }
 
-/** Appends the steps that create a desired object (createSteps) to a plan's steps, without an Argv object per command. */
-export function pushCreateSteps(steps: Step[], o: PlanObject, change: number): void {
-  if (o.kind === 'chain' || o.kind === 'sysfs' || o.kind === 'link') {
-    const argvs = createSteps(o);
-    for (let i = 0; i < argvs.length; i++) steps.push({ tool: argvs[i]!.tool, argv: argvs[i]!.argv, change, phase: 'create' });
-    return;
-  }
-  const argvs = createArgvs(o);
-  for (let i = 0; i < argvs.length; i++) steps.push({ tool: argvs[i]![0] as Tool, argv: argvs[i]!, change, phase: 'create' });
-}
-
 /** `tc class change`: every parameter, since htb resets what a change leaves out. */
 export function classChangeArgv(c: HtbClass): string[] {
   const argv = classArgv(c);

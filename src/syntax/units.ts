@@ -25,22 +25,10 @@ export const TIME_UNITS: Record<string, number> = {
   msec: 1e6,
 };
 
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
-
-/** "1.5mbit" → 1.5 and "mbit" (as /^([0-9]+(?:\.[0-9]+)?)(.*)$/ splits it, without a match array). */
 export function splitQuantity(text: string): { value: number; unit: string } {
-  let i = 0;
-  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
-  if (i === 0) return { value: NaN, unit: text };
-  if (text.charCodeAt(i) === 46 && isDigit(text.charCodeAt(i + 1))) {
-    i += 2;
-    while (i < text.length && isDigit(text.charCodeAt(i))) i++;
-  }
-  const unit = text.slice(i);
-  // The pattern's '.*' stops at a line terminator: then nothing matched.
-  if (LINE_TERMINATOR.test(unit)) return { value: NaN, unit: text };
-  return { value: Number(text.slice(0, i)), unit };
+  const m = /^([0-9]+(?:\.[0-9]+)?)(.*)$/.exec(text);
+  if (!m) return { value: NaN, unit: text };
+  return { value: Number(m[1]), unit: m[2] };
 }
 
 /** The largest unit that divides a rate exactly, for readable output ("95mbit"). */

@@ -14,9 +14,6 @@ import { everyClass, everyMatch, finite, isU32, rate, U32_MAX } from '../util.js
 const RATE_MIN = 8;
 const RATE_LIMIT = 2 ** 64;
 
-/** Whether a rate is reported below: only then is its description built. */
-const rateFits = (r: Rate | undefined): boolean => !r || !finite(r.bps) || (r.bps >= RATE_MIN && r.bps < RATE_LIMIT);
-
 function checkRate(report: RuleContext['report'], r: Rate | undefined, what: string): void {
   if (!r || !finite(r.bps)) return;
   if (r.bps < RATE_MIN) {
@@ -55,8 +52,8 @@ export const NumbersFitKernel: Rule = {
     for (const tree of trees(policy)) {
       checkRate(report, tree.rate, 'tree rate');
       everyClass(tree, (c) => {
-        if (!rateFits(c.rate)) checkRate(report, c.rate, `rate of '${c.name.text}'`);
-        if (!rateFits(c.ceil)) checkRate(report, c.ceil, `ceil of '${c.name.text}'`);
+        checkRate(report, c.rate, `rate of '${c.name.text}'`);
+        checkRate(report, c.ceil, `ceil of '${c.name.text}'`);
         if (c.prio && !Number.isNaN(c.prio.value) && !(Number.isInteger(c.prio.value) && c.prio.value >= 0 && c.prio.value <= 7)) {
           report(
             diag('QP2011', `prio ${c.prio.value} of '${c.name.text}' is out of range: HTB has priorities 0–7`, c.prio.span, {
@@ -64,7 +61,7 @@ export const NumbersFitKernel: Rule = {
             }),
           );
         }
-        if (c.quantum) checkU32(report, c.quantum, `quantum of '${c.name.text}'`, 1);
+        checkU32(report, c.quantum, `quantum of '${c.name.text}'`, 1);
       });
     }
     everyMatch(policy, (m) => {
