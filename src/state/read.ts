@@ -13,63 +13,43 @@ export interface ReadOptions {
 /**
  * The live tc state of one device as model objects: qdiscs, htb classes, and the
  * filters at every parent (the qdiscs, each htb class, the ingress/egress hooks).
- * Every tc call is an argv (no shell); the root qdisc's filters are listed alongside the
- * qdiscs and classes, the other parents' through `tc -batch` (the inner classes' once the
- * classes are read, the leaf qdiscs' and hooks' once the qdiscs are), so a tree of
- * 1 000 classes costs a handful of processes.
+ * Every tc call is an argv (no shell). One `tc -batch` lists the qdiscs, the classes and
+ * the root qdisc's filters, a second one the other parents' filters (known only from the
+ * first), so a tree of 1 000 classes costs two processes (a third when u32 hash tables
+ * must be told apart). Each process is a fork of this one: at the size qospolicy reaches
+ * with 1 000 classes, ~3 ms of its time each.
  * Order: root and ingress qdiscs, classes (parents first), leaf qdiscs, then filters by
  * parent in the same order (root qdisc, classes, leaf qdiscs, ingress, egress) and prio.
  */
 export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<LiveObject[]> {
   const tc = tcRunner(opts);
-  // Asked for at once: the qdiscs, the classes (the other parents' filters wait for them),
-  // and the filters of the root qdisc (by far the largest listing: tc lists them, tagged
-  // with their parent, when no parent is given).
-  const qdiscText = tc.run(['-j', '-d', 'qdisc', 'show', 'dev', dev]);
-  const classText = tc.run(['-d', 'class', 'show', 'dev', dev]);
-  const rootText = tc.run(['-j', 'filter', 'show', 'dev', dev]);
-  for (const p of [qdiscText, rootText]) p.catch(() => {}); // awaited below, or dropped; never unhandled
+  const first = await tc.listDevice(dev);
 
   // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent that
   // can classify: the root qdisc, the inner classes (htb stops at a leaf class and never
   // consults its filters), the leaf qdiscs other than the plain FIFOs (which take no
   // filters), then the hooks. A thousand leaf classes are a thousand questions saved.
-  // Each group is asked for as soon as it is known.
-  const show = (ps: Array<{ args: string[] }>) => {
-    const listed = tc.batchJson(ps.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
-    listed.catch(() => {});
-    return listed;
-  };
-  const classes = sortClasses(parseClasses(dev, await classText));
+  const classes = sortClasses(parseClasses(dev, first.classes));
   const inner = new Set(classes.map((c) => c.parent));
   const atClasses = classes.filter((c) => inner.has(c.classid)).map((c) => ({ key: c.classid, args: ['parent', c.classid] }));
-  const classListings = show(atClasses);
-
-  const qdiscs = parseQdiscs(dev, await qdiscText);
+  const qdiscs = parseQdiscs(dev, first.qdiscs);
   const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
   const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
   const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
   const root = top.find((q) => q.parent === 'root');
-  const atRoot = root ? [atQdisc(root)] : [];
   const atOthers = [
     ...leaves.filter((q) => q.qdisc !== 'pfifo' && q.qdisc !== 'bfifo').map(atQdisc),
     ...top
       .filter((q) => q.parent === 'ingress')
       .flatMap((q) => [{ key: 'ingress', args: ['ingress'] }, ...(q.qdisc === 'clsact' ? [{ key: 'egress', args: ['egress'] }] : [])]),
   ];
-  const otherListings = show(atOthers);
+  // The root qdisc's own listing is the tagged one, unless tc tagged it otherwise.
+  const rootListing = root && first.filters !== undefined ? untag(first.filters, root.handle) : undefined;
+  const atRoot = root ? [atQdisc(root)] : [];
+  const asked = [...(root && rootListing === undefined ? atRoot : []), ...atClasses, ...atOthers];
+  const answers = await tc.batchJson(asked.map((p) => ['filter', 'show', 'dev', dev, ...p.args]));
   const parents = [...atRoot, ...atClasses, ...atOthers];
-
-  const listings: Array<string | undefined> = [];
-  if (root) {
-    const tagged = await rootText.then(
-      (text) => text,
-      () => undefined,
-    );
-    const own = tagged === undefined ? undefined : untag(tagged, root.handle);
-    listings.push(own ?? (await show(atRoot))[0]);
-  }
-  listings.push(...(await classListings), ...(await otherListings));
+  const listings = rootListing === undefined ? answers : [rootListing, ...answers];
 
   const ambiguous: Array<{ index: number; prio: number; protocol: string }> = [];
   const parsed = parents.map((p, index) => {
@@ -114,10 +94,19 @@ function sortClasses(classes: LiveClass[]): LiveClass[] {
 }
 
 interface Tc {
-  run(args: string[]): Promise<string>;
   /**
-   * Runs `tc -j CMD` for each command and returns each one's stdout, through one
-   * `tc -j -force -batch -` process. If that process reports a failure, or its output
+   * The three listings every device needs, from one `tc -j -d -force -batch -`: its qdiscs,
+   * the filters of its root qdisc (tc lists them, tagged with their parent, when no parent
+   * is given: by far the largest listing) and its classes. htb classes have no JSON in
+   * iproute2 6.1 (`class show` prints text even under -j), so they come last, after two
+   * one-line JSON values. Output of any other shape, or a failure, and the three run one
+   * by one; the filters may then be missing (undefined), the others throw.
+   */
+  listDevice(dev: string): Promise<{ qdiscs: string; filters?: string; classes: string }>;
+  /**
+   * Runs `tc -j -d CMD` for each command and returns each one's stdout, through one
+   * `tc -j -d -force -batch -` process (-d as in listDevice: every listing of a filter is
+   * the same text). If that process reports a failure, or its output
    * does not split into one JSON value per command, the commands run one by one so no
    * output can be attributed to the wrong command. With allowFailure, a failed command
    * yields undefined instead of throwing.
@@ -133,11 +122,20 @@ function tcRunner(opts: ReadOptions): Tc {
     return r.stdout;
   };
   return {
-    run,
+    async listDevice(dev) {
+      const r = await exec(['-j', '-d', '-force', '-batch', '-'], `qdisc show dev ${dev}\nfilter show dev ${dev}\nclass show dev ${dev}\n`);
+      if (r.exitCode === 0) {
+        const [qdiscs, filters, ...classes] = r.stdout.split('\n');
+        const json = (line = '') => line.startsWith('[') && line.endsWith(']');
+        if (json(qdiscs) && json(filters) && classes.every((l) => l === '' || l.startsWith('class '))) return { qdiscs: qdiscs!, filters, classes: classes.join('\n') };
+      }
+      const filters = run(['-j', '-d', 'filter', 'show', 'dev', dev]).catch(() => undefined);
+      return { qdiscs: await run(['-j', '-d', 'qdisc', 'show', 'dev', dev]), classes: await run(['-d', 'class', 'show', 'dev', dev]), filters: await filters };
+    },
     async batchJson(commands, { allowFailure = false } = {}) {
       if (commands.length === 0) return [];
       // Device names cannot hold whitespace, so joining argv with spaces is safe for tc -batch.
-      const r = await exec(['-j', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
+      const r = await exec(['-j', '-d', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
       if (r.exitCode === 0) {
         const values = batchValues(r.stdout, commands.length);
         if (values) return values;
@@ -145,7 +143,7 @@ function tcRunner(opts: ReadOptions): Tc {
       const out: Array<string | undefined> = [];
       for (const c of commands) {
         try {
-          out.push(await run(['-j', ...c]));
+          out.push(await run(['-j', '-d', ...c]));
         } catch (e) {
           if (!allowFailure) throw e;
           out.push(undefined);
