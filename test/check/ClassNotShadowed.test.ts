@@ -44,6 +44,8 @@ describe('ClassNotShadowed (QP3001)', () => {
     expect(shadowed(['udp dport 5060 src 10.0.0.0/8'], ['udp dport 5060'])).toBe(false);
     expect(shadowed(['src 10.1.0.0/16'], ['src 10.0.0.0/8'])).toBe(false);
     expect(shadowed(['src 10.0.0.0/8'], ['src 2001:db8::/32'])).toBe(false);
+    expect(shadowed(['dst 0.0.0.0/0'], ['dst ::/0'])).toBe(false); // all IPv4 is not all IPv6 (same bits, other family)
+    expect(shadowed(['src 0.0.0.0/1'], ['src ::/1'])).toBe(false);
     expect(shadowed(['sport 53'], ['dport 53'])).toBe(false);
     expect(shadowed(['mark 0x10/0xf0'], ['mark 0x12/0x0f'])).toBe(false);
     expect(shadowed(['dscp ef'], ['dscp ef, af41'])).toBe(false);

@@ -70,8 +70,8 @@ function merge(rs: Range[]): Range[] {
 // One range or prefix (the usual line) without map, sort and join.
 const rangesText = (rs?: Range[]) =>
   rs ? (rs.length === 1 ? `${rs[0]!.lo}-${rs[0]!.hi}` : rs.map((r) => `${r.lo}-${r.hi}`).join(',')) : '-';
-const prefixText = (p: ParsedPrefix) => `${p.value.toString(16)}/${p.length}`;
-// Without the family, as before: 0.0.0.0/0 and ::/0 have the same text.
+// With the family: 0.0.0.0/0 and ::/0 have the same bits.
+const prefixText = (p: ParsedPrefix) => `${p.family}:${p.value.toString(16)}/${p.length}`;
 const prefixesText = (ps?: ParsedPrefix[]) => (ps ? (ps.length === 1 ? prefixText(ps[0]!) : ps.map(prefixText).sort().join(',')) : '-');
 
 /** Some family is in both lists (a line with src v4 and dst v6 only never matches). */
