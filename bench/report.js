@@ -128,7 +128,7 @@ export function report({ machine, compile, apply, incremental, dataplane, option
   p(`| \`qospolicy apply --yes\` (plan + snapshot + ${n(parts.tcCommands)} tc commands + read back and compare) | ${fmtS(k.qp.wall)} | ${fmtS(k.qp.cpu)} |`);
   p(`| the same ${n(parts.tcCommands)} commands alone: \`tc -batch\` of \`qospolicy compile --format batch\` | ${fmtS(parts.batch.wall)} | ${fmtS(parts.batch.cpu)} |`);
   p();
-  p(`FireQOS ÷ that \`tc -batch\`: ${ratio(k.fq.wall, parts.batch.wall)}. For 50× qospolicy's apply would have to finish in ${fmtS(k.fq.wall / 50)}; the kernel work is ${fmtS(parts.batch.wall)} of its ${fmtS(k.qp.wall)}, the rest is Node: starting, compiling, and reading, planning and comparing the live system (CPU time above wall time: V8's GC and compiler threads run beside the main one).`);
+  p(`FireQOS ÷ that \`tc -batch\`: ${ratio(k.fq.wall, parts.batch.wall)}. For 50× qospolicy's apply would have to finish in ${fmtS(k.fq.wall / 50)}; the kernel work is ${fmtS(parts.batch.wall)} of its ${fmtS(k.qp.wall)}, the rest is Node: starting, compiling, and reading, planning and comparing the live system${k.qp.cpu > k.qp.wall * 1.1 ? " (CPU time above wall time: V8's threads run beside the main one)" : ' (its CPU time is about its wall time: V8 optimizes only functions that run long, see bin/load.js, so little runs beside the main thread)'}.`);
   p();
 
   // ---- 3 ----

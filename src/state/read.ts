@@ -123,6 +123,7 @@ function tcRunner(opts: ReadOptions): Tc {
   };
   return {
     async listDevice(dev) {
+      // The kernel refuses device names with whitespace, so a name is one word of a batch line.
       const r = await exec(['-j', '-d', '-force', '-batch', '-'], `qdisc show dev ${dev}\nfilter show dev ${dev}\nclass show dev ${dev}\n`);
       if (r.exitCode === 0) {
         const [qdiscs, filters, ...classes] = r.stdout.split('\n');
@@ -134,7 +135,7 @@ function tcRunner(opts: ReadOptions): Tc {
     },
     async batchJson(commands, { allowFailure = false } = {}) {
       if (commands.length === 0) return [];
-      // Device names cannot hold whitespace, so joining argv with spaces is safe for tc -batch.
+      // Device names cannot hold whitespace (as above), so joining argv with spaces is safe.
       const r = await exec(['-j', '-d', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
       if (r.exitCode === 0) {
         const values = batchValues(r.stdout, commands.length);
