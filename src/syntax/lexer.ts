@@ -29,7 +29,8 @@ export const lexer = moo.compile({
   // Anything else is one bad character; the parser reports it with its position. Any at all:
   // `.` skips U+2028/U+2029 (line terminators to a regex, not to this language), which left
   // moo with no rule and a throw. (\n, the one that could match here, is taken by nl above.)
-  bad: { match: /[^]/, lineBreaks: true },
+  // A character outside the BMP (an emoji) is two UTF-16 units: one bad character too.
+  bad: { match: /[\uD800-\uDBFF][\uDC00-\uDFFF]|[^]/, lineBreaks: true },
 });
 
 export type Token = moo.Token;

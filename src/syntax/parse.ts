@@ -152,7 +152,7 @@ class Shapes {
 
 /** A character for a message: quoted when it prints, else its code point (U+2028 would break the line). */
 function shownChar(c: string): string {
-  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) ? `'${c}'` : `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 export function tokenSpan(file: string, tok: Token): Span {

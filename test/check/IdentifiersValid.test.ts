@@ -17,4 +17,9 @@ describe('IdentifiersValid (QP2006)', () => {
     expect(ds[0].message).toBe("class name 'voice.rtp' is not an identifier: it contains '.'");
     expect(ds[0].hint).toContain("'voice_rtp'");
   });
+  it('names a character outside the BMP whole, and replaces it by one _', () => {
+    const [d] = withCode(egress('    class a\u{1F600}b rate 1mbit ceil 10mbit default'), 'QP2006');
+    expect(d.message).toBe("class name 'a\u{1F600}b' is not an identifier: it contains '\u{1F600}'");
+    expect(d.hint).toContain("(e.g. 'a_b')");
+  });
 });

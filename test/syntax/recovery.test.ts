@@ -31,4 +31,10 @@ describe('characters the language has no use for', () => {
     const r = parsePolicy('t.pol', 'interface wan0 {\n  link up 10mbit $\n}\n');
     expect(r.diagnostics.map((d) => d.message)).toEqual(["unexpected character '$'"]);
   });
+  it('a character outside the BMP (two UTF-16 units) is one character', () => {
+    const r = parsePolicy('t.pol', 'interface wan0 {\n  link up 10mbit \u{1F600}\n}\n');
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["unexpected character '\u{1F600}'"]);
+    const invisible = parsePolicy('t.pol', 'interface wan0 {\n  link up 10mbit \u{E0001}\n}\n'); // a tag character
+    expect(invisible.diagnostics.map((d) => d.message)).toEqual(['unexpected character U+E0001']);
+  });
 });

@@ -13,7 +13,7 @@ export const IdentifiersValid: Rule = {
   run({ policy, report }) {
     const check = (n: Name, what: string) => {
       if (IDENTIFIER.test(n.text)) return;
-      const bad = /[^A-Za-z0-9_-]/.exec(n.text)?.[0];
+      const bad = /[^A-Za-z0-9_-]/u.exec(n.text)?.[0]; // u: an emoji is one character, not two halves
       report(
         diag(
           'QP2006',
@@ -21,7 +21,7 @@ export const IdentifiersValid: Rule = {
           n.span,
           {
             hint: `${what} names start with a letter or '_' and contain only letters, digits, '_' and '-'${
-              bad ? ` (e.g. '${n.text.replace(/[^A-Za-z0-9_-]/g, '_')}')` : ''
+              bad ? ` (e.g. '${n.text.replace(/[^A-Za-z0-9_-]/gu, '_')}')` : ''
             }`,
           },
         ),
