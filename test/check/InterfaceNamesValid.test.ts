@@ -9,7 +9,9 @@ describe('InterfaceNamesValid (QP2006)', () => {
     for (const n of ['eth0', 'wan0', 'br-lan', 'enp3s0f1', 'wlan0.100', 'abcdefghijklmno']) expect(codesOf(ok(n)), n).toEqual([]);
   });
   it('rejects long names, slashes, colons and shell metacharacters', () => {
-    expect(interfaceNameProblem('abcdefghijklmnop')).toBe('is 16 characters long; Linux allows at most 15');
+    expect(interfaceNameProblem('abcdefghijklmnop')).toBe('is 16 characters long; Linux allows at most 15 bytes');
+    expect(interfaceNameProblem('w\u{1F600}\u{1F600}\u{1F600}\u{1F600}n')).toBe('is 18 bytes (UTF-8) long; Linux allows at most 15 bytes'); // 10 UTF-16 units
+    expect(interfaceNameProblem('w\u{1F600}n')).toBeUndefined(); // 6 bytes: the kernel takes it
     expect(interfaceNameProblem('eth0:1')).toContain("contains ':'");
     expect(interfaceNameProblem('wan/0')).toContain("contains '/'");
     expect(interfaceNameProblem('..')).toBe('is reserved by the kernel');

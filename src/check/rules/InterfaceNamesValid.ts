@@ -13,7 +13,7 @@ const SHELL_META = /[$`;&|<>()\\'"*?[\]~!#{}=]/;
 export function interfaceNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes === 0) return 'is empty';
-  if (bytes > IFNAME_MAX) return `is ${bytes} characters long; Linux allows at most ${IFNAME_MAX}`;
+  if (bytes > IFNAME_MAX) return `is ${bytes} ${bytes === name.length ? 'characters' : 'bytes (UTF-8)'} long; Linux allows at most ${IFNAME_MAX} bytes`;
   if (name === '.' || name === '..') return 'is reserved by the kernel';
   if (name.includes('/')) return "contains '/', which the kernel rejects";
   if (name.includes(':')) return "contains ':', which the kernel rejects (alias labels like eth0:1 are not interfaces)";
