@@ -24,8 +24,8 @@ export function report({ machine, compile, apply, incremental, dataplane, option
   p(`| load average (1 min) | ${machine.loadStart} at the start, ${machine.loadEnd} at the end |`);
   p(`| repeats | ${options.runs} (compile, qospolicy apply, incremental), FireQOS 10/100/1 000 classes: ${options.fireqosRuns[10]}/${options.fireqosRuns[100]}/${options.fireqosRuns[1000]}, data plane: ${options.dpRounds} rounds of ${options.dpSeconds} s |`);
   p();
-  p('The machine is shared: other work (test suites, a qemu kernel lab) ran beside the bench, so wall times carry');
-  p('that load (see the load average). CPU time (user + system, GNU time) is given beside wall time; it is far less');
+  p('The machine is a shared VM: whatever else ran beside the bench (test suites, a qemu kernel lab) shows in the');
+  p('load average above, and wall times carry it. CPU time (user + system, GNU time) is given beside wall time; it is less');
   p('sensitive to the load. The bench takes the traffic labs\' lock (`$TMPDIR/qospolicy-lab.lock`), so no lab measured');
   p('at the same time.');
   p();
