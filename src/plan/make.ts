@@ -3,7 +3,7 @@
 // parameter) or needs a replace, and a replace or removal takes with it what the kernel
 // removes alongside (everything under a root qdisc, a hook's filters, a chain's rules) or
 // refuses to remove first (an htb class with children or with filters pointing at it).
-import type { DesiredState, KernelObject, Link, ModuleLoad } from '../model/types.js';
+import type { DesiredState, Filter, KernelObject, Link, ModuleLoad } from '../model/types.js';
 import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { createArgvs } from '../render/commands.js';
 import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
@@ -28,6 +28,9 @@ type Verdict =
 const SAME: Verdict = { t: 'same' };
 const CREATE: Verdict = { t: 'create' };
 
+/** The classes a filter's nodes send to. */
+const flowidsOf = (f: Filter) => [...new Set(f.nodes.flatMap((n) => (n.flowid ? [n.flowid] : [])))];
+
 const CLASS_IN_PLACE = new Set(['rate', 'ceil', 'prio', 'quantum', 'burst', 'cburst']);
 
 export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
@@ -48,6 +51,10 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
   for (let i = 0; i < liveIn.length; i++) if (!liveById.has(liveIn[i]!.id)) liveById.set(liveIn[i]!.id, liveIn[i]!);
+
+  /** Built when first needed, by classPath and prioSides. */
+  let classPaths: Map<string, string> | undefined;
+  let prios: { live: Map<string, number[]>; desired: Map<string, number[]> } | undefined;
 
   // ---- per-object verdicts ----
   const verdicts: Verdict[] = new Array(wanted.length);
@@ -162,11 +169,59 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
         if (q.qdisc === want.qdisc && q.handle === want.handle && names.every((f) => paramKeys.has(f))) return { t: 'update', fields };
         return { t: 'replace', fields, reason: `a leaf qdisc whose ${names.filter((f) => !paramKeys.has(f)).join(', ')} differs is deleted and added again` };
       }
-      case 'filter':
-        return { t: 'replace', fields, reason: 'u32 nodes are not changed in place (tc filter replace keeps old keys): the prio is deleted and its nodes added again' };
+      case 'filter': {
+        const moved = passedOn(want as Filter, l as Filter);
+        return { t: 'replace', fields, reason: `${moved ? `${moved} ` : ''}u32 nodes are not changed in place (tc filter replace keeps old keys): the prio is deleted and its nodes added again` };
+      }
       default:
         return { t: 'replace', fields, reason: `${names.join(', ')} cannot be changed in place` };
     }
+  }
+
+  /**
+   * Why a filter's prio now classifies for other classes, when that is because filters moved:
+   * prios follow the classes' order in the file, so a class inserted or removed before others
+   * moves their filters (their classids stay). Moved means the new classes had their filter
+   * at another prio, or the old ones have theirs at another prio now. Undefined otherwise.
+   */
+  function passedOn(want: Filter, l: Filter): string | undefined {
+    const before = flowidsOf(l);
+    const after = flowidsOf(want);
+    if (before.length === 0 || after.length === 0 || before.some((id) => after.includes(id))) return undefined;
+    const elsewhere = (ids: string[], side: 'live' | 'desired', prio: number) =>
+      ids.some((id) => prioSides()[side].get(`${want.dev} ${want.parent} ${id}`)?.some((p) => p !== prio));
+    if (!elsewhere(after, 'live', l.prio) && !elsewhere(before, 'desired', want.prio)) return undefined;
+    const named = (ids: string[]) => {
+      const shown = ids.slice(0, 3).map((id) => (classPath(want.dev, id) ? `${classPath(want.dev, id)} (${id})` : id));
+      return ids.length > 3 ? `${shown.join(', ')} and ${ids.length - 3} more` : shown.join(', ');
+    };
+    return `The prio passes from ${named(before)} to ${named(after)}: filter prios follow the order of the classes in the file, so a class inserted or removed before others moves their filters (classids stay).`;
+  }
+  /** The prios of each class's filters by "dev parent flowid", live and desired (built once). */
+  function prioSides() {
+    if (!prios) {
+      const of = (objs: Iterable<PlanObject>) => {
+        const m = new Map<string, number[]>();
+        for (const o of objs) {
+          if (o.kind !== 'filter') continue;
+          for (const id of flowidsOf(o)) {
+            const key = `${o.dev} ${o.parent} ${id}`;
+            m.set(key, [...(m.get(key) ?? []), o.prio]);
+          }
+        }
+        return m;
+      };
+      prios = { live: of(liveById.values()), desired: of(wanted) };
+    }
+    return prios;
+  }
+  /** Policy paths of classes by "dev classid": the desired ones, and in a diff the old ones. */
+  function classPath(dev: string, classid: string): string | undefined {
+    if (!classPaths) {
+      classPaths = new Map();
+      for (const o of [...liveById.values(), ...wanted]) if (o.kind === 'class' && o.origin) classPaths.set(`${o.dev} ${o.classid}`, o.origin.path);
+    }
+    return classPaths.get(`${dev} ${classid}`);
   }
 
   // ---- what goes: removals, replaces, and what they take along ----

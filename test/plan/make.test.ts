@@ -143,6 +143,7 @@ describe('makePlan: replacements (-/+) and what they take along', () => {
     const text = renderPlan(plan, 'text');
     expect(text).toMatch(/\n {8}\+ match .*0x000001bb\/0x0000ffff at 20 flowid 1:ca1b/);
     expect(text).toMatch(/\n {10}match .*0x00000050\/0x0000ffff at 20 flowid 1:ca1b/);
+    expect(plan.changes[0]!.reason).toMatch(/^u32 nodes are not changed in place/); // the same class keeps the prio
   });
 
   it('a filter with u32 hash tables goes only with every u32 filter of its qdisc (tables are per qdisc, freed with the last filter)', () => {
@@ -204,7 +205,23 @@ describe('makePlan: additions and removals', () => {
     expect(del.at(-1)).toBe('tc class del dev ifb0 classid 1:43ed');
     expect(del.slice(0, -1).every((l) => l.startsWith('tc filter del'))).toBe(true);
     expect(removed[0]!.origin).toBe('wan0 ingress › voice'); // diff knows the old name
+    // The plan says why web's filters are replaced although web did not change.
+    const replaced = plan.changes.find((c) => c.action === 'replace')!;
+    expect(replaced.reason).toMatch(/^The prio passes from wan0 ingress › voice \(1:43ed\) to wan0 ingress › web \(1:ca1b\): filter prios follow the order of the classes/);
     consistent(plan);
+  });
+
+  it('inserting a class before others, planned against the kernel (no names on the live side): their prios pass on, and the plan says so', () => {
+    const inserted = BASE.replace('    class web rate', '    class dns rate 1mbit ceil 10mbit prio 1 { match udp dport 53 }\n    class web rate');
+    const want = compileText(inserted);
+    const live = assumedLive(compileText(BASE)).map((o) => ({ ...o, origin: undefined }));
+    const plan = planAgainst(want, live);
+    const reasons = plan.changes.filter((c) => c.action === 'replace').map((c) => `${c.address}: ${c.reason!.split(': filter prios')[0]}`);
+    const dns = plan.changes.find((c) => c.origin === 'wan0 ingress › dns' && c.kind === 'class')!.address.split(' ')[2];
+    expect(reasons).toEqual([
+      `filter ifb0 1: prio 4: The prio passes from wan0 ingress › web (1:ca1b) to wan0 ingress › dns (${dns})`,
+      `filter ifb0 1: prio 5: The prio passes from wan0 ingress › web (1:ca1b) to wan0 ingress › dns (${dns})`,
+    ]);
   });
 
   it('an ifb device a previous apply owned and the policy no longer has: removed, with everything on it', () => {
