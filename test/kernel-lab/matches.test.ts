@@ -352,12 +352,11 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
     const r = await fairGso();
     // Equal shares within ±10 %: each host gets 45–55 % of what the two got, as HTB counts it
     // and as the receivers count it; together they fill the tree's 6mbit.
-    // FAILS (compiler bug): each host class gets quantum rate/80 = 3906 bytes, below the
-    // size of one TSO/GRO packet (up to 64 KiB); HTB's DRR then sends one packet per class
-    // per round whatever its size, so the host whose packets are bigger gets more. Measured:
-    // A's share 23–26 % (B's one flow sends ~64 KiB packets, A's eight ~34 KiB); the same
-    // script with the host classes' quantum raised to 65536 by hand: 50–51 % (test 4b: with
-    // MTU-sized packets the compiled quantum is enough, 50 %).
+    // This found a compiler bug, since fixed (backends/htb.ts quantumFor): each host class
+    // got quantum rate/80 = 3906 bytes, below the size of one TSO/GRO packet (up to 64 KiB);
+    // HTB's DRR then sends one packet per class per round whatever its size, so the host
+    // whose packets are bigger gets more. Measured then: A's share 23–26 % (B's one flow
+    // sent ~64 KiB packets, A's eight ~34 KiB); with the quantum raised to 65536: 50–51 %.
     expect(shareA(r.htb!)).toBeGreaterThanOrEqual(0.45);
     expect(shareA(r.htb!)).toBeLessThanOrEqual(0.55);
     expect(shareA(r)).toBeGreaterThanOrEqual(0.45);
