@@ -86,6 +86,8 @@ export interface Tree extends Node {
   rate: Rate;
   leaf?: LeafSpec;
   classes: ClassNode[];
+  /** A statement of its block was dropped (see ClassNode.incomplete). */
+  incomplete?: true;
 }
 
 export interface SharedBlock extends Node {
@@ -105,12 +107,20 @@ export interface ClassNode extends Node {
   leaf?: LeafSpec;
   matches: Match[];
   children: ClassNode[];
+  /**
+   * A statement of its block was dropped: it did not parse, or a match line lowered to
+   * nothing (both reported). Rules about what the block lacks (no match lines, no default)
+   * stay silent here: what it lacks may be in the line that was dropped.
+   */
+  incomplete?: true;
 }
 
 export interface TdmaBlock extends Node {
   iface: Name;
   frame?: Time;
   slots: Slot[];
+  /** A statement of its block was dropped (see ClassNode.incomplete). */
+  incomplete?: true;
 }
 
 export interface Slot extends Node {

@@ -111,12 +111,14 @@ class Lowering {
           span: s.span,
         };
         tree.classes = this.classes(s, tree);
+        if (s.block?.incomplete) tree.incomplete = true;
         policy.shared.push({ name, members: members.map((m: Token) => this.name(m)), tree, span: s.span });
         return;
       }
       case 'tdma': {
         const block: A.TdmaBlock = { iface: this.name(d[0]), slots: [], span: s.span };
         for (const c of this.children(s)) this.tdmaSetting(c, block);
+        if (s.block?.incomplete) block.incomplete = true;
         policy.tdma.push(block);
         return;
       }
@@ -325,6 +327,7 @@ class Lowering {
           span: s.span,
         };
         tree.classes = this.classes(s, tree);
+        if (s.block?.incomplete) tree.incomplete = true;
         if (backendTok) {
           tree.backend = backendTok.text;
           if (dirTok.text === 'egress') {
@@ -420,6 +423,7 @@ class Lowering {
       }
     }
     if (!c.rate) this.missing(s, "'rate'", `class '${c.name.text}'`, `class ${c.name.text} rate 1mbit ceil 10mbit`);
+    if (s.block?.incomplete) c.incomplete = true;
     const children = s.block?.children ?? [];
     for (let i = 0; i < children.length; i++) {
       const child = children[i]!;
@@ -427,6 +431,7 @@ class Lowering {
       else if (child.node.t === 'leaf') c.leaf = this.once(c.leaf, this.leaf(child), "'leaf'");
       else {
         const ms = this.match(child);
+        if (ms.length === 0) c.incomplete = true;
         // The usual class has one match line: keep its exactly sized list (this lives in
         // the AST) instead of pushing into an empty one, which makes room for 17.
         if (c.matches.length === 0) c.matches = ms;

@@ -22,7 +22,12 @@ export interface Statement {
   node: Parsed;
   span: Span;
   /** Present when the statement opened a `{ … }` block. */
-  block?: { children: Statement[]; span: Span };
+  block?: {
+    children: Statement[];
+    span: Span;
+    /** A statement in the block did not parse (reported): the block may lack what it meant to say. */
+    incomplete?: true;
+  };
 }
 
 /** Which block a statement opens, by its tag; statements not listed take no block. */
@@ -288,8 +293,9 @@ export function parse(file: string, text: string): ParseResult {
     return parser.results[0] as Parsed;
   };
 
-  const parseBlock = (context: Context, opener: Token | undefined): { children: Statement[]; close?: Token } => {
+  const parseBlock = (context: Context, opener: Token | undefined): { children: Statement[]; close?: Token; incomplete?: true } => {
     const children: Statement[] = [];
+    let incomplete: true | undefined;
     for (;;) {
       const start = pos;
       while (pos < tokens.length && !TERMINATORS.has(tokens[pos].type ?? '')) pos++;
@@ -302,7 +308,7 @@ export function parse(file: string, text: string): ParseResult {
         if (node) {
           current = { context, node, span: spanOf(file, stmt[0], stmt[stmt.length - 1]) };
           children.push(current);
-        }
+        } else incomplete = true;
       }
       if (term === undefined) {
         if (opener) {
@@ -312,7 +318,7 @@ export function parse(file: string, text: string): ParseResult {
             }),
           );
         }
-        return { children };
+        return { children, incomplete };
       }
       if (term.type === 'lbrace') {
         // A statement that failed to parse still opens its block: read the block as what its
@@ -332,18 +338,19 @@ export function parse(file: string, text: string): ParseResult {
             }),
           );
         }
-        const { children: kids, close } = parseBlock(inner ?? context, term);
+        const { children: kids, close, incomplete: kidsIncomplete } = parseBlock(inner ?? context, term);
         if (current && inner) {
           current.block = {
             children: kids,
             span: close ? spanOf(file, term, close) : tokenSpan(file, term),
+            ...(kidsIncomplete ? { incomplete: kidsIncomplete } : {}),
           };
           current.span = close ? spanOf(file, stmt[0], close) : current.span;
         }
         continue;
       }
       if (term.type === 'rbrace') {
-        if (opener) return { children, close: term };
+        if (opener) return { children, close: term, incomplete };
         diagnostics.push(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
       }
     }

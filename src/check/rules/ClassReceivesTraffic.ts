@@ -29,6 +29,7 @@ export const ClassReceivesTraffic: Rule = {
     for (const tree of trees(policy)) {
       everyClass(tree, (cls, ancestors) => {
         if (!isLeaf(cls) || cls.matches.length > 0 || cls.fair?.kind === 'hosts') return; // fair hosts: its prefix leads in
+        if (cls.incomplete || ancestors.some((a) => a.incomplete)) return; // a dropped line may have matched (reported)
         if (!cls.isDefault) {
           report(
             diag(

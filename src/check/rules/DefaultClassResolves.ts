@@ -20,15 +20,17 @@ export const DefaultClassResolves: Rule = {
       const ds = defaultsOf(tree.classes);
       // A tree statement without any `{ … }` ends at its rate; lowering reported it (QP1009).
       const hasBlock = tree.span.end.offset > tree.rate.span.end.offset;
+      // A class that did not parse (reported) may be the default, or the only class.
+      const sure = !tree.incomplete;
       if (tree.classes.length === 0) {
-        if (hasBlock) {
+        if (hasBlock && sure) {
           report(
             diag('QP2004', `${label} has no classes, so no default class for its traffic`, treeHeader(tree), {
               hint: 'add at least one class marked `default`, e.g. `class rest rate 1mbit ceil … default`',
             }),
           );
         }
-      } else if (ds.length === 0) {
+      } else if (ds.length === 0 && sure) {
         report(
           diag('QP2004', `${label} has no default class: traffic that matches no class has nowhere to go`, treeHeader(tree), {
             hint: 'mark exactly one top-level class `default`',
@@ -57,7 +59,7 @@ export const DefaultClassResolves: Rule = {
             ),
           );
         }
-        if (cls.isDefault && kids.length === 0) {
+        if (cls.isDefault && kids.length === 0 && !cls.incomplete) {
           report(
             diag(
               'QP2004',

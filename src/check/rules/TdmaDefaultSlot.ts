@@ -9,7 +9,8 @@ export const TdmaDefaultSlot: Rule = {
   name: 'TdmaDefaultSlot',
   run({ policy, report }) {
     for (const t of policy.tdma) {
-      if (t.slots.length === 0 || t.slots.some((s) => s.isDefault)) continue;
+      // (A slot that did not parse, reported, may be the default.)
+      if (t.slots.length === 0 || t.slots.some((s) => s.isDefault) || t.incomplete) continue;
       const start = (ns: number | undefined) => (finite(ns) ? ns : 0);
       const first = [...t.slots].sort((a, b) => start(a.at?.ns) - start(b.at?.ns))[0];
       report(

@@ -7,6 +7,7 @@ export const TdmaScheduleComplete: Rule = {
   name: 'TdmaScheduleComplete',
   run({ policy, report }) {
     for (const t of policy.tdma) {
+      if (t.incomplete) continue; // the line that did not parse (reported) may be the one missing
       if (!t.frame) {
         report(
           diag('QP1009', `tdma ${t.iface.text} has no 'frame'`, t.iface.span, {
