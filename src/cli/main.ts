@@ -17,6 +17,7 @@ import { readLive } from '../state/index.js';
 import { diffPolicies, makePlan, readStateFile, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
 import type { DesiredState } from '../model/types.js';
 import { registerApplyCommands } from './apply-commands.js';
+import { registerStatusCommand } from './status-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -231,6 +232,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     });
 
   registerApplyCommands(program, { io, compileFile, setCode: (c) => void (code = c) });
+  registerStatusCommand(program, { io, compileFile, setCode: (c) => void (code = c) });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

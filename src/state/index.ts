@@ -13,3 +13,4 @@ export { parseLinks, type LiveLink } from './links.js';
 export { parseModule, parseSysfs, type LiveSysfs } from './sysfs.js';
 export { inScope, tcDevices, emptyScope, type Scope, type LiveItem } from './scope.js';
 export { readLive, type ReadLiveOptions } from './readlive.js';
+export { parseClassCounters, readClassCounters, type ClassCounters } from './stats.js';
