@@ -123,8 +123,7 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   });
   out.push(htbClass(dev, '1:1', '1:', bps(tree.rate.bps), bps(tree.rate.bps), DEFAULT_PRIO, undefined, label));
 
-  for (let i = 0; i < all.length; i++) {
-    const c = all[i]!;
+  for (const c of all) {
     const rate = bps(c.node.rate?.bps ?? 0);
     const from = origin(c);
     out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, from));

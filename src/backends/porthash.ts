@@ -59,14 +59,10 @@ export function hashedNodes(run: HashedRun, family: Family, tableFor: (proto: st
     const h = table.toString(16);
     tables.push({ handle: `${h}:`, divisor: 256 });
     roots.push({ keys: mergeKeys(protoKeys(family, proto, true)), hashkey: { mask: (0xff << shift) >>> 0, at: base }, link: `${h}:` });
-    // Indexed loops: for-of allocates per step in unoptimized code, and this is per port.
-    for (let ci = 0; ci < run.classes.length; ci++) {
-      const c = run.classes[ci]!;
-      for (let li = 0; li < c.lines.length; li++) {
-        const l = c.lines[li]!;
+    for (const c of run.classes) {
+      for (const l of c.lines) {
         if (!l.protos.includes(proto)) continue;
-        for (let pi = 0; pi < l.ports.length; pi++) {
-          const p = l.ports[pi]!;
+        for (const p of l.ports) {
           buckets.push({ ht: `${h}:${(p & 0xff).toString(16)}:`, keys: [{ off: base, val: (p << shift) >>> 0, mask: (0xffff << shift) >>> 0 }], flowid: c.flowid });
           places.push(table * 256 + (p & 0xff));
         }

@@ -53,26 +53,13 @@ function prefixKeys(p: Prefix, base: number): U32Key[] {
 
 /** ANDs keys on the same word into one key; sorted by offset for a canonical form. */
 export function mergeKeys(keys: U32Key[]): U32Key[] {
-  // A node has a handful of keys: a linear search and an insertion sort, no Map and no
-  // comparator (this runs for every node, mostly unoptimized).
-  const out: U32Key[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    let j = 0;
-    while (j < out.length && out[j]!.off !== k.off) j++;
-    if (j < out.length) out[j] = { off: k.off, val: (out[j]!.val | k.val) >>> 0, mask: (out[j]!.mask | k.mask) >>> 0 };
-    else out.push({ ...k });
+  const byOff = new Map<number, U32Key>();
+  for (const k of keys) {
+    const prev = byOff.get(k.off);
+    if (prev) byOff.set(k.off, { off: k.off, val: (prev.val | k.val) >>> 0, mask: (prev.mask | k.mask) >>> 0 });
+    else byOff.set(k.off, { ...k });
   }
-  // Offsets are distinct now: any sort gives the one order.
-  for (let i = 1; i < out.length; i++) {
-    const k = out[i]!;
-    let j = i - 1;
-    while (j >= 0 && out[j]!.off > k.off) {
-      out[j + 1] = out[j]!;
-      j--;
-    }
-    out[j + 1] = k;
-  }
+  const out = [...byOff.values()].sort((a, b) => a.off - b.off);
   return out.length ? out : [{ off: 0, val: 0, mask: 0 }];
 }
 

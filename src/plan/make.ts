@@ -38,29 +38,23 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   const errors: string[] = [];
   const notes: string[] = [...desired.notes];
   const { objs: wanted, src } = wantedList(desired);
-  /** The index of each desired id in `wanted`: the last one, should a hand-made state repeat an id. */
-  const wantedById = new Map<string, number>();
-  for (let i = 0; i < wanted.length; i++) wantedById.set(wanted[i]!.id, i);
-  /** Per-index arrays below stand for maps by id: with a repeated id, each copy takes the last one's entry. */
-  const repeats = wantedById.size !== wanted.length;
-  const lastOf = (i: number) => wantedById.get(wanted[i]!.id)!;
+  const wantedIds = new Set(wanted.map((o) => o.id));
   // Readbacks are compared only with live objects: none is computed against an empty system.
   let readbacks: KernelObject[] | undefined;
   const readback = (i: number): PlanObject => (src[i]! < 0 ? wanted[i]! : (readbacks ??= readbackOf(desired.objects))[src[i]!]!);
 
   const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
-  for (let i = 0; i < liveIn.length; i++) if (!liveById.has(liveIn[i]!.id)) liveById.set(liveIn[i]!.id, liveIn[i]!);
+  for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
 
   /** Built when first needed, by classPath and prioSides. */
   let classPaths: Map<string, string> | undefined;
   let prios: { live: Map<string, number[]>; desired: Map<string, number[]> } | undefined;
 
-  // ---- per-object verdicts ----
-  const verdicts: Verdict[] = new Array(wanted.length);
+  // ---- per-object verdicts (by id: should a hand-made state repeat an id, the last copy's) ----
+  const verdicts = new Map<string, Verdict>();
   const skippedSysfs: string[] = [];
-  for (let i = 0; i < wanted.length; i++) verdicts[i] = judge(i, liveById.get(wanted[i]!.id));
-  if (repeats) for (let i = 0; i < wanted.length; i++) verdicts[i] = verdicts[lastOf(i)]!;
+  for (let i = 0; i < wanted.length; i++) verdicts.set(wanted[i]!.id, judge(i, liveById.get(wanted[i]!.id)));
 
   function judge(i: number, l: LiveItem | undefined): Verdict {
     const o = wanted[i]!;
@@ -206,7 +200,9 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
           if (o.kind !== 'filter') continue;
           for (const id of flowidsOf(o)) {
             const key = `${o.dev} ${o.parent} ${id}`;
-            m.set(key, [...(m.get(key) ?? []), o.prio]);
+            const list = m.get(key);
+            if (list) list.push(o.prio);
+            else m.set(key, [o.prio]);
           }
         }
         return m;
@@ -231,8 +227,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   };
   /** Live objects removed by a command of their own (value: the change that forced it, if another). */
   const explicit = new Map<string, string | undefined>();
-  for (let i = 0; i < wanted.length; i++) if (verdicts[i]!.t === 'replace' && liveById.has(wanted[i]!.id)) explicit.set(wanted[i]!.id, undefined);
-  for (const o of liveById.values()) if (!wantedById.has(o.id) && deletable(o)) explicit.set(o.id, undefined);
+  for (const [id, v] of verdicts) if (v.t === 'replace' && liveById.has(id)) explicit.set(id, undefined);
+  for (const o of liveById.values()) if (!wantedIds.has(o.id) && deletable(o)) explicit.set(o.id, undefined);
 
   /** Leaf qdiscs by "dev handle" (a filter may hang off one), built once when first needed. */
   let leaves: Map<string, LiveItem> | undefined;
@@ -348,29 +344,19 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
 
   // ---- changes: removals in live order, then the desired objects in creation order ----
   const changes: Change[] = [];
-  /** The (last) change of each id, built when removals or a repeated id need it. */
-  let index: Map<string, number> | undefined;
-  const indexOf = (id: string) => {
-    if (!index) {
-      index = new Map();
-      for (let i = 0; i < changes.length; i++) index.set(changes[i]!.id, i);
-    }
-    return index.get(id);
+  /** The change of each id (the last, should a hand-made state repeat an id): steps point at it. */
+  const index = new Map<string, number>();
+  const push = (c: Change) => {
+    index.set(c.id, changes.length);
+    changes.push(c);
   };
-  /** Reasons by cause (a replaced root takes a whole tree along: one text for all of it). */
-  const reasons = new Map<string, string>();
-  const describe = (id: string, g: { cause?: string; implicit: boolean }) => {
+  const describe = (g: { cause?: string; implicit: boolean }) => {
     if (!g.cause) return undefined;
-    const key = `${g.implicit ? 'i' : 'e'} ${g.cause}`;
-    let text = reasons.get(key);
-    if (text !== undefined) return text;
     const cause = liveById.get(g.cause)!;
-    const what = wantedById.has(g.cause) ? 'replaced' : 'removed';
-    if (g.implicit) text = `goes with ${address(cause)}, which is ${what}`;
-    else if (cause.kind === 'filter') text = `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
-    else text = `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
-    reasons.set(key, text);
-    return text;
+    const what = wantedIds.has(g.cause) ? 'replaced' : 'removed';
+    if (g.implicit) return `goes with ${address(cause)}, which is ${what}`;
+    if (cause.kind === 'filter') return `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
+    return `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;
   };
 
   const depth = (o: LiveItem) => {
@@ -381,34 +367,26 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   };
   const order = canonicalOrder(depth);
   // Sorting only what is removed gives the same order as sorting all (a stable sort).
-  const removed: LiveItem[] = [];
-  if (goes.size) for (const o of liveById.values()) if (goes.has(o.id) && !wantedById.has(o.id)) removed.push(o);
-  removed.sort(order);
+  const removed = [...liveById.values()].filter((o) => goes.has(o.id) && !wantedIds.has(o.id)).sort(order);
   for (const o of removed) {
     const g = goes.get(o.id)!;
-    changes.push(change('delete', o, o, undefined, undefined, describe(o.id, g), g.cause, g.implicit));
+    push(change('delete', o, o, undefined, undefined, describe(g), g.cause, g.implicit));
   }
-  /** The change of each desired object (index into changes), or -1. */
-  const changeOf: number[] = new Array(wanted.length).fill(-1);
-  for (let i = 0; i < wanted.length; i++) {
-    const obj = wanted[i]!;
+  for (const obj of wanted) {
     const id = obj.id;
-    const v = verdicts[i]!;
-    changeOf[i] = changes.length;
-    const g = goes.size ? goes.get(id) : undefined;
+    const v = verdicts.get(id)!;
+    const g = goes.get(id);
     if (g) {
       // (only live objects go)
       const own = v.t === 'replace' ? v.reason : undefined;
       const fields = v.t === 'replace' || v.t === 'update' ? v.fields : undefined;
-      changes.push(change('replace', obj, liveById.get(id), obj, fields, own ?? describe(id, g), g.cause, g.implicit));
-    } else if (v.t === 'create') changes.push(change('create', obj, undefined, obj));
+      push(change('replace', obj, liveById.get(id), obj, fields, own ?? describe(g), g.cause, g.implicit));
+    } else if (v.t === 'create') push(change('create', obj, undefined, obj));
     else if (v.t === 'update') {
-      changes.push(change('update', obj, liveById.get(id), obj, v.fields, undefined, undefined, false, v.manual));
+      push(change('update', obj, liveById.get(id), obj, v.fields, undefined, undefined, false, v.manual));
       if (v.manual) errors.push(`${address(obj)}: ${v.manual}`);
     } else if (v.t === 'replace') throw new Error(`internal: replace of ${id} without a live object`);
-    else changeOf[i] = -1;
   }
-  if (repeats) for (let i = 0; i < wanted.length; i++) changeOf[i] = indexOf(wanted[i]!.id) ?? -1;
 
   // ---- steps: removals (filters, classes children first, leaf qdiscs, roots and hooks, rules, chains, links), changes, creations ----
   const steps: Step[] = [];
@@ -435,18 +413,18 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   };
   const removals = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
   removals.sort((a, b) => rank(a) - rank(b) || depth(b) - depth(a) || order(a, b));
-  for (const o of removals) add(deleteSteps(o), indexOf(o.id)!, 'delete');
-  for (let k = 0; k < wanted.length && changes.length; k++) {
-    const i = changeOf[k]!;
-    if (i < 0) continue;
+  for (const o of removals) add(deleteSteps(o), index.get(o.id)!, 'delete');
+  for (const obj of wanted) {
+    const i = index.get(obj.id);
+    if (i === undefined) continue;
     const c = changes[i]!;
-    if (c.action === 'update' && !c.manual) add(updateSteps(wanted[k]!, liveById.get(wanted[k]!.id)!, c.fields ?? []), i, 'update');
+    if (c.action === 'update' && !c.manual) add(updateSteps(obj, liveById.get(obj.id)!, c.fields ?? []), i, 'update');
   }
-  for (let k = 0; k < wanted.length && changes.length; k++) {
-    const i = changeOf[k]!;
-    if (i < 0) continue;
+  for (const obj of wanted) {
+    const i = index.get(obj.id);
+    if (i === undefined) continue;
     const c = changes[i]!;
-    if (c.action === 'create' || c.action === 'replace') add(createSteps(wanted[k]!), i, 'create');
+    if (c.action === 'create' || c.action === 'replace') add(createSteps(obj), i, 'create');
   }
 
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);

@@ -84,18 +84,14 @@ export function valueText(kind: PlanObject['kind'], field: string, v: unknown): 
 /** A one-line description of an object (what a create adds, a delete removes). */
 export function detail(o: PlanObject): string {
   switch (o.kind) {
-    case 'qdisc': {
-      let text = `${o.qdisc} ${o.handle}`;
-      for (let i = 0; i < o.params.length; i++) text += ` ${o.params[i]![0]} ${o.params[i]![1]}`;
-      return text;
-    }
+    case 'qdisc':
+      return [o.qdisc, o.handle, ...o.params.map(([k, v]) => `${k} ${v}`)].join(' ');
     case 'class':
       return `parent ${o.parent} rate ${formatRate(o.rate)} ceil ${formatRate(o.ceil)} prio ${o.prio} quantum ${o.quantum} burst ${o.burst}b cburst ${o.cburst}b`;
     case 'filter': {
       // Where the nodes send packets, each named once, in node order.
       const flows = new Set<string>();
-      for (let i = 0; i < o.nodes.length; i++) {
-        const n = o.nodes[i]!;
+      for (const n of o.nodes) {
         if (n.flowid) flows.add(n.flowid);
         else if (n.action?.kind === 'mirred') flows.add(`dev ${n.action.dev}`);
         else if (n.action?.kind === 'skbedit') flows.add(`priority ${n.action.priority}`);
@@ -181,20 +177,14 @@ function renderText(plan: Plan, opts: RenderOptions): string {
   const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const out: string[] = [title(plan), ''];
   if (plan.changes.length === 0) out.push(`${noChanges(plan)}`, '');
-  const symbol = {} as Record<Action, string>;
-  for (const a of ORDER) symbol[a] = `${paint(COLORS[a], ACTION_SYMBOL[a].padStart(3))} `;
-  for (let i = 0; i < plan.changes.length; i++) {
-    const c = plan.changes[i]!;
-    const sym = symbol[c.action];
-    if (sym === undefined) throw new Error(`no rendering for action ${String(c.action)}`);
-    const head = c.origin ? `${sym}${c.address}  (${c.origin})` : sym + c.address;
+  for (const c of plan.changes) {
+    const head = `${paint(COLORS[c.action], ACTION_SYMBOL[c.action].padStart(3))} ${c.address}${c.origin ? `  (${c.origin})` : ''}`;
     if (oneLiner(c)) {
       out.push(`${head}  ${paint('2', `# ${c.reason ?? ''}`)}`);
       continue;
     }
     out.push(head);
-    const body = changeBody(c);
-    for (let j = 0; j < body.length; j++) out.push(`      ${body[j]}`);
+    for (const l of changeBody(c)) out.push(`      ${l}`);
     if (c.reason) out.push(`      ${paint('2', `# ${c.reason}`)}`);
   }
   if (plan.changes.length) out.push('');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
 import { cli, compiledObjects, rawState } from './helpers.js';
 import type { Plan } from '../../src/plan/index.js';
+import { parseClassCounters } from '../../src/state/index.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = () => tempDir('qp-apply-');
@@ -53,7 +54,7 @@ describe.skipIf(!requireKernelTools())('apply on the kernel', () => {
       await ns.run(['bash', '-c', send]);
       const counters = async () => {
         const text = String((await ns.run(['tc', '-s', 'class', 'show', 'dev', 'wan0'])).stdout);
-        return new Map([...text.matchAll(/class htb (\S+)[^\n]*\n Sent (\d+) bytes (\d+) pkt/g)].map((m) => [m[1]!, Number(m[3])]));
+        return new Map([...parseClassCounters(text)].map(([id, c]) => [id, c.packets]));
       };
       const before = await counters();
       expect([...before.values()].filter((n) => n > 0).length).toBeGreaterThanOrEqual(100);

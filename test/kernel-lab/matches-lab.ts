@@ -148,17 +148,6 @@ export interface Counter {
   packets: number;
 }
 
-/** `tc -s class show` (htb) → classid → Sent bytes/packets (tc -j prints htb classes as text). */
-export function parseHtbCounters(text: string): Map<string, Counter> {
-  const out = new Map<string, Counter>();
-  //  class htb 1:6e06 parent 1:1 leaf 6e06: prio 1 rate 2Mbit ceil 8Mbit burst 1850b cburst 67136b
-  //   Sent 200 bytes 4 pkt (dropped 0, overlimits 0 requeues 0)
-  for (const m of text.matchAll(/^class htb (\S+) [^\n]*\n\s*Sent (\d+) bytes (\d+) pkt/gm)) {
-    out.set(m[1]!, { bytes: Number(m[2]), packets: Number(m[3]) });
-  }
-  return out;
-}
-
 export const delta = (a: Counter | undefined, b: Counter | undefined): Counter => ({
   bytes: (b?.bytes ?? 0) - (a?.bytes ?? 0),
   packets: (b?.packets ?? 0) - (a?.packets ?? 0),

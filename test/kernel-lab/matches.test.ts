@@ -16,7 +16,8 @@
 // One VM for the file (~2 minutes with the fairness runs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab } from './vm.js';
-import { ADDR, type Compiled, compileCli, type Counter, delta, parseBacklogs, parseHtbCounters, sections, Site, TOPOLOGY } from './matches-lab.js';
+import { ADDR, type Compiled, compileCli, type Counter, delta, parseBacklogs, sections, Site, TOPOLOGY } from './matches-lab.js';
+import { parseClassCounters } from '../../src/state/index.js';
 
 const t0 = Date.now();
 const lab = await prepareLab();
@@ -77,8 +78,8 @@ const note = (s: string) => void figures.push(s);
 
 /** Counters of the named classes between two `tc -s class show` outputs. */
 function deltas(c: Compiled, before: string, after: string, ...names: string[]): Record<string, Counter> {
-  const a = parseHtbCounters(before);
-  const b = parseHtbCounters(after);
+  const a = parseClassCounters(before);
+  const b = parseClassCounters(after);
   return Object.fromEntries(names.map((n) => [n, delta(a.get(c.classid(n)), b.get(c.classid(n)))]));
 }
 

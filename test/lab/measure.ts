@@ -11,6 +11,7 @@
 import type { Netns } from '../support/netns.js';
 import type { Compiled } from './policy.js';
 import type { Host, Lab } from './topology.js';
+import { parseClassCounters } from '../../src/state/index.js';
 
 export type Family = 4 | 6;
 
@@ -164,16 +165,6 @@ export interface Counter {
 export async function classCounters(router: Netns, dev: string): Promise<Map<string, Counter>> {
   const r = await router.run(['tc', '-s', 'class', 'show', 'dev', dev]);
   return parseClassCounters(String(r.stdout));
-}
-
-export function parseClassCounters(text: string): Map<string, Counter> {
-  const out = new Map<string, Counter>();
-  // class htb 1:1f84 parent 1:1 leaf 1f84: prio 7 rate 5Mbit ceil 10Mbit …
-  //  Sent 7805965 bytes 5170 pkt (dropped 0, overlimits 394 requeues 0)
-  for (const m of text.matchAll(/^class htb (\S+) [^\n]*\n\s*Sent (\d+) bytes (\d+) pkt/gm)) {
-    out.set(m[1]!, { bytes: Number(m[2]), packets: Number(m[3]) });
-  }
-  return out;
 }
 
 export function median(xs: number[]): number {

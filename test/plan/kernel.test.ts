@@ -9,6 +9,7 @@ import { compileSource } from '../compile/pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
 import { ownedOf, writeStateFile, type Plan } from '../../src/plan/index.js';
 import type { DesiredState } from '../../src/model/types.js';
+import { parseClassCounters, type ClassCounters } from '../../src/state/index.js';
 import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -66,11 +67,8 @@ async function runSteps(ns: Netns, p: Plan): Promise<void> {
 const summaryOf = (p: Plan) => p.changes.map((c) => `${c.action} ${c.address}${c.implicit ? ' (implicit)' : ''}`);
 
 /** Packets and bytes sent per htb class, from `tc -s class show`. */
-async function counters(ns: Netns, dev: string): Promise<Map<string, { bytes: number; pkts: number }>> {
-  const text = String((await ns.run(['tc', '-s', 'class', 'show', 'dev', dev])).stdout);
-  const out = new Map<string, { bytes: number; pkts: number }>();
-  for (const m of text.matchAll(/^class htb (\S+) [\s\S]*?\n\s*Sent (\d+) bytes (\d+) pkt/gm)) out.set(m[1]!, { bytes: Number(m[2]), pkts: Number(m[3]) });
-  return out;
+async function counters(ns: Netns, dev: string): Promise<Map<string, ClassCounters>> {
+  return parseClassCounters(String((await ns.run(['tc', '-s', 'class', 'show', 'dev', dev])).stdout));
 }
 
 /**
@@ -185,7 +183,7 @@ describe.skipIf(!requireKernelTools())('qospolicy plan on the kernel', () => {
       const send = `const s=require('dgram').createSocket('udp4');let n=0;for(let p=20000;p<20100;p++)for(let k=0;k<3;k++){n++;s.send(Buffer.alloc(100),p,'10.9.0.99',()=>{if(--n===0)s.close()})}`;
       await ns.run([process.execPath, '-e', send]);
       const before = await counters(ns, 'v0');
-      const busy = [...before].filter(([id, c]) => id !== '1:1' && c.pkts >= 3);
+      const busy = [...before].filter(([id, c]) => id !== '1:1' && c.packets >= 3);
       expect(busy.length).toBeGreaterThanOrEqual(100);
 
       const { code, plan: p } = await plan(ns, newFile);
@@ -199,7 +197,7 @@ describe.skipIf(!requireKernelTools())('qospolicy plan on the kernel', () => {
       await ns.run(p.steps[0]!.argv); // by hand, as apply will
       const after = await counters(ns, 'v0');
       for (const [id, c] of busy) {
-        expect(after.get(id)!.pkts, id).toBeGreaterThanOrEqual(c.pkts); // nothing reset (IPv6 chatter may add to rest)
+        expect(after.get(id)!.packets, id).toBeGreaterThanOrEqual(c.packets); // nothing reset (IPv6 chatter may add to rest)
       }
       const changed = p.changes[0]!.address.split(' ')[2]!;
       expect(after.get(changed)).toEqual(before.get(changed)); // the changed class keeps its own counters

@@ -13,8 +13,7 @@ export const CeilGiven: Rule = {
     for (const tree of trees(policy)) {
       const label = treeLabel(tree);
       const rec = (list: ClassNode[], parentCeil: number, parentName: string) => {
-        for (let i = 0; i < list.length; i++) {
-          const c = list[i]!;
+        for (const c of list) {
           const ceil = c.ceil?.bps ?? parentCeil;
           // Without a rate the class is already an error (QP1009); don't pile a warning on it.
           if (!c.ceil && c.rate) {

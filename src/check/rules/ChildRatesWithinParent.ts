@@ -14,8 +14,7 @@ export const ChildRatesWithinParent: Rule = {
         const who = parent ? `class '${parent.name.text}'` : treeLabel(tree);
         let sum = 0;
         let tipping: ClassNode | undefined;
-        for (let i = 0; i < children.length; i++) {
-          const c = children[i]!;
+        for (const c of children) {
           if (!c.rate || !finite(c.rate.bps)) continue;
           sum += c.rate.bps;
           if (!tipping && sum > parentRate.bps) tipping = c;
@@ -38,10 +37,7 @@ export const ChildRatesWithinParent: Rule = {
           );
         }
       }
-      for (let i = 0; i < children.length; i++) {
-        const c = children[i]!;
-        if (c.children.length) check(tree, c, c.rate, c.children);
-      }
+      for (const c of children) if (c.children.length) check(tree, c, c.rate, c.children);
     };
     for (const tree of trees(policy)) check(tree, undefined, tree.rate, tree.classes);
   },

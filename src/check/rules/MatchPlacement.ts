@@ -15,10 +15,8 @@ export const MatchPlacement: Rule = {
       const tree = owner.kind === 'class' ? owner.tree : undefined;
       const ingress = tree?.direction === 'ingress';
       const ifbIngress = ingress && (tree?.backend ?? settings.ingress) === 'ifb';
-      let proto: (typeof m.criteria)[number] | undefined;
-      for (let i = 0; i < m.criteria.length && !proto; i++) if (m.criteria[i]!.kind === 'proto') proto = m.criteria[i];
-      for (let i = 0; i < m.criteria.length; i++) {
-        const c = m.criteria[i]!;
+      const proto = m.criteria.find((c) => c.kind === 'proto');
+      for (const c of m.criteria) {
         if (c.kind === 'mac' && !ingress) {
           report(
             diag('QP2024', `'mac' in ${ownerLabel(owner)}: the source MAC address is only known on ingress`, c.span, {

@@ -65,8 +65,7 @@ export const NumbersFitKernel: Rule = {
       });
     }
     everyMatch(policy, (m) => {
-      for (let i = 0; i < m.criteria.length; i++) {
-        const c = m.criteria[i]!;
+      for (const c of m.criteria) {
         if (c.kind !== 'mark') continue;
         checkU32(report, c.value, 'mark');
         checkU32(report, c.mask, 'mark mask');
