@@ -5,7 +5,11 @@
 export function rangeToMasks(lo: number, hi: number, bits = 16): Array<{ val: number; mask: number }> {
   const out: Array<{ val: number; mask: number }> = [];
   const full = 2 ** bits - 1;
-  let cur = lo;
+  // Capped before splitting: a range past the field (reported by the checker) would split
+  // into blocks by the billion. What is left is at most 2·bits blocks.
+  if (Number.isNaN(lo) || Number.isNaN(hi)) return out;
+  hi = Math.min(Math.floor(hi), full);
+  let cur = Math.max(Math.ceil(lo), 0);
   while (cur <= hi) {
     let size = 1;
     while (cur % (size * 2) === 0 && cur + size * 2 - 1 <= hi && size * 2 <= 2 ** bits) size *= 2;

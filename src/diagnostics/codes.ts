@@ -19,6 +19,8 @@ export const CODES = {
   QP1009: { severity: 'error', title: 'required setting missing' },
   QP1010: { severity: 'error', title: 'include failed' },
   QP1011: { severity: 'error', title: 'unknown name' },
+  QP1012: { severity: 'error', title: 'blocks nested too deep' },
+  QP1013: { severity: 'error', title: 'too many errors' },
 
   QP2001: { severity: 'error', title: 'rate above ceil' },
   QP2002: { severity: 'error', title: "children's rates exceed the parent's rate" },

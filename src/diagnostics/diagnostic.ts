@@ -24,12 +24,16 @@ export function diag(
   span?: Span,
   extra: { hint?: string; related?: Related[] } = {},
 ): Diagnostic {
-  const d: Diagnostic = { code, severity: CODES[code].severity, message };
+  const d: Diagnostic = { code, severity: CODES[code].severity, message: bounded(message) };
   if (span) d.span = span;
-  if (extra.hint) d.hint = extra.hint;
-  if (extra.related?.length) d.related = extra.related;
+  if (extra.hint) d.hint = bounded(extra.hint);
+  if (extra.related?.length) d.related = extra.related.map((r) => ({ span: r.span, message: bounded(r.message) }));
   return d;
 }
+
+/** Longest text a diagnostic carries: a message quoting a megabyte token is cut in the middle. */
+const TEXT_MAX = 400;
+const bounded = (s: string) => (s.length <= TEXT_MAX ? s : `${s.slice(0, TEXT_MAX / 2)}…${s.slice(s.length - TEXT_MAX / 2)}`);
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
 

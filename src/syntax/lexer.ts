@@ -15,8 +15,14 @@ export const lexer = moo.compile({
   lt: '<',
   gt: '>',
   eq: '=',
-  // IPv6 addresses and MAC addresses: hex groups with at least two colons.
-  addr: /(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]*(?:\/[0-9]+)?/,
+  // IPv6 addresses and MAC addresses: hex groups with at least two colons; a MAC written
+  // with dashes (as Windows prints it) lexes whole too, so the checker can say what to write.
+  addr: [
+    /(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f.]*(?:\/[0-9]+)?/,
+    /[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}(?![^\s{},;#"!<>=])/,
+  ],
+  // A FireQOS port range (10000:10100): one token, so the parser can say to write '-'.
+  colonrange: /[0-9]+:[0-9]+/,
   ipv4: /[0-9]+(?:\.[0-9]+){3}(?:\/[0-9]+)?/,
   hex: /0[xX][0-9A-Fa-f]+/,
   range: /[0-9]+-[0-9]+/,

@@ -6,6 +6,7 @@ import { parse, tokenSpan } from './parse.js';
 import * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { join, type Span } from '../diagnostics/span.js';
+import { printable, shorten } from '../diagnostics/text.js';
 import { BYTE_RATE_UNITS, RATE_UNITS, TIME_UNITS, splitQuantity } from './units.js';
 import { nearest } from './suggest.js';
 import { DSCP_NAMES } from './dscp.js';
@@ -15,6 +16,8 @@ export type ReadFile = (path: string) => string;
 
 export interface LowerOptions {
   readFile?: ReadFile;
+  /** What makes two paths one file (the real path); include cycles are found by it. */
+  identity?: (path: string) => string;
   /** Resolves an include path against the including file's path. */
   resolve?: (from: string, path: string) => string;
 }
@@ -138,7 +141,7 @@ class Lowering {
         if (valueTok.type === 'quantity') {
           const { unit } = splitQuantity(valueTok.text);
           const u = unit.toLowerCase();
-          if (!(u in RATE_UNITS) && !(u in TIME_UNITS) && unit !== '%') {
+          if (!Object.hasOwn(RATE_UNITS, u) && !Object.hasOwn(TIME_UNITS, u) && unit !== '%') {
             this.rate(valueTok);
             bad = true;
           }
@@ -168,21 +171,25 @@ class Lowering {
 
   /** `include "file"`: lowers the file's statements here, as if written in place. */
   private include(pathTok: Token, s: Statement, policy: A.Policy): void {
-    const { readFile, resolve } = this.opts;
-    const raw = JSON.parse(pathTok.text) as string;
-    const path = resolve ? resolve(this.file, raw) : raw;
-    const chain = [...this.includes, { span: s.span, file: path }];
-    const related = this.includes.map((i) => ({ span: i.span, message: `included from here (${i.file})` }));
+    const { readFile, resolve, identity = (p: string) => p } = this.opts;
     const span = this.span(pathTok);
+    const raw = this.stringValue(pathTok);
+    if (raw === undefined) return;
+    const path = resolve ? resolve(this.file, raw) : raw;
+    const shown = printable(raw);
+    const chain = [...this.includes, { span: s.span, file: path }];
+    const related = this.includes.map((i) => ({ span: i.span, message: `included from here (${printable(i.file)})` }));
     if (!readFile) {
-      this.report(diag('QP1010', `cannot include ${raw} here: no file system`, span));
+      this.report(diag('QP1010', `cannot include ${shown} here: no file system`, span));
       return;
     }
-    if (path === policy.files[0] || this.includes.some((i) => i.file === path)) {
+    // Files are one file when their real paths are: a symlink to the including file is a cycle.
+    const id = identity(path);
+    if (id === identity(policy.files[0]) || this.includes.some((i) => identity(i.file) === id)) {
       this.report(
-        diag('QP1010', `include cycle: ${[policy.files[0], ...chain.map((c) => c.file)].join(' → ')}`, span, {
+        diag('QP1010', `include cycle: ${[policy.files[0], ...chain.map((c) => c.file)].map(printable).join(' → ')}`, span, {
           related,
-          hint: 'a file cannot include itself, directly or through other files',
+          hint: 'a file cannot include itself, directly, through a symlink or through other files',
         }),
       );
       return;
@@ -192,22 +199,22 @@ class Lowering {
       return;
     }
     // Included once: a file two others include (a shared `common.pol`) is read the first time.
-    if (policy.files.includes(path)) return;
+    if (policy.files.some((f) => identity(f) === id)) return;
     let text: string;
     try {
       text = readFile(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       this.report(
-        diag('QP1010', `cannot include ${raw}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, span, {
+        diag('QP1010', `cannot include ${shown}: ${code === 'ENOENT' ? 'no such file' : printable((e as Error).message)}`, span, {
           related,
-          hint: `include paths are relative to the including file (looked for ${path})`,
+          hint: `include paths are relative to the including file (looked for ${printable(path)})`,
         }),
       );
       return;
     }
     this.sources.set(path, text);
-    if (!policy.files.includes(path)) policy.files.push(path);
+    policy.files.push(path);
     const parsed = parse(path, text);
     this.diagnostics.push(...parsed.diagnostics);
     const outer = this.file;
@@ -219,6 +226,25 @@ class Lowering {
       this.includes.pop();
       this.file = outer;
     }
+  }
+
+  /**
+   * A string literal's text. Only \" and \\ are escapes: a path is taken as written, and a
+   * backslash before anything else is reported rather than guessed at.
+   */
+  private stringValue(tok: Token): string | undefined {
+    const body = tok.text.slice(1, -1);
+    const bad = /\\[^"\\]/.exec(body.replace(/\\[\\"]/g, '  '));
+    if (bad) {
+      const at = advanceCols(this.span(tok), 1 + bad.index);
+      this.report(
+        diag('QP1002', `unknown escape '${printable(bad[0])}' in a string`, at, {
+          hint: 'a string knows only \\" (a quote) and \\\\ (a backslash); write \\\\ for a backslash in a path',
+        }),
+      );
+      return undefined;
+    }
+    return body.replace(/\\([\\"])/g, '$1');
   }
 
   /** The token a value position stands for: itself, or the value of the `let` it names. */
@@ -521,7 +547,12 @@ class Lowering {
         const tok: Token = d[1];
         const span = join(this.span(d[0]), this.span(tok));
         if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(tok.text)) {
-          this.report(diag('QP2009', `'${tok.text}' is not a MAC address`, this.span(tok), { hint: 'write six hex pairs: 00:11:22:aa:bb:cc' }));
+          const dashed = /^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/i.test(tok.text);
+          this.report(
+            diag('QP2009', `'${shorten(tok.text)}' is not a MAC address${dashed ? ': its pairs are separated by dashes' : ''}`, this.span(tok), {
+              hint: dashed ? `write it with colons: ${tok.text.replace(/-/g, ':')}` : 'write six hex pairs: 00:11:22:aa:bb:cc',
+            }),
+          );
           return [];
         }
         return [[{ kind: 'mac', mac: tok.text.toLowerCase(), span }]];
@@ -571,8 +602,9 @@ class Lowering {
       return undefined;
     }
     const ends = tok.text.split('-');
-    const lo = Number(ends[0]);
-    const hi = ends.length > 1 ? Number(ends[1]) : lo;
+    const lo = this.bounded(Number(ends[0]), tok, span);
+    const hi = ends.length > 1 ? this.bounded(Number(ends[1]), tok, span) : lo;
+    if (Number.isNaN(lo) || Number.isNaN(hi)) return undefined;
     return { lo, hi, span };
   }
 
@@ -588,14 +620,15 @@ class Lowering {
     const address = parts[0]!;
     const len = parts[1];
     const family = tok.type === 'ipv4' ? 4 : 6;
-    const length = len === undefined ? (family === 4 ? 32 : 128) : Number(len);
+    const length = len === undefined ? (family === 4 ? 32 : 128) : this.bounded(Number(len), tok, span);
     return { family, address, length, span };
   }
 
   private dscp(tok: Token): A.Num {
     const span = this.span(tok);
-    if (tok.type === 'number') return { value: Number(tok.text), span };
-    const value = DSCP_NAMES[tok.text.toLowerCase()];
+    if (tok.type === 'number') return { value: this.bounded(Number(tok.text), tok, span), span };
+    const name = tok.text.toLowerCase();
+    const value = Object.hasOwn(DSCP_NAMES, name) ? DSCP_NAMES[name] : undefined;
     if (value === undefined) {
       const guess = nearest(tok.text, Object.keys(DSCP_NAMES));
       this.report(
@@ -610,7 +643,22 @@ class Lowering {
 
   private num(use: Token): A.Num {
     const tok = this.value(use);
-    return { value: tok ? Number(tok.text) : NaN, span: this.span(use) };
+    const span = this.span(use);
+    return { value: tok ? this.bounded(Number(tok.text), tok, span) : NaN, span };
+  }
+
+  /**
+   * A number as the policy gives it, or NaN (reported) past 2^53: beyond that a double
+   * loses whole numbers, and 309 digits become Infinity, which passes every comparison.
+   */
+  private bounded(n: number, tok: Token, span: Span): number {
+    if (Number.isNaN(n) || n <= Number.MAX_SAFE_INTEGER) return n;
+    this.report(
+      diag('QP2011', `'${shorten(tok.text)}' is too large`, span, {
+        hint: `numbers in a policy are at most ${Number.MAX_SAFE_INTEGER} (2^53 - 1), far beyond any kernel field; check the digits and the unit`,
+      }),
+    );
+    return NaN;
   }
 
   private rate(use: Token): A.Rate {
@@ -618,9 +666,10 @@ class Lowering {
     const tok = this.value(use);
     if (!tok) return { bps: NaN, span };
     const { value, unit } = splitQuantity(tok.text);
+    if (Number.isNaN(this.bounded(value, tok, span))) return { bps: NaN, span };
     if (unit === '%') return { bps: 0, percent: value, span };
     const u = unit.toLowerCase();
-    if (u in RATE_UNITS) return { bps: Math.round(value * RATE_UNITS[u]), span };
+    if (Object.hasOwn(RATE_UNITS, u)) return { bps: this.bounded(Math.round(value * RATE_UNITS[u]!), tok, span), span };
     if (BYTE_RATE_UNITS.includes(u)) {
       const bits = u.replace(/bps$/, 'bit');
       this.report(
@@ -646,8 +695,9 @@ class Lowering {
     const tok = this.value(use);
     if (!tok) return { ns: NaN, span };
     const { value, unit } = splitQuantity(tok.text);
+    if (Number.isNaN(this.bounded(value, tok, span))) return { ns: NaN, span };
     const u = unit.toLowerCase();
-    if (u in TIME_UNITS) return { ns: Math.round(value * TIME_UNITS[u]), span };
+    if (Object.hasOwn(TIME_UNITS, u)) return { ns: this.bounded(Math.round(value * TIME_UNITS[u]!), tok, span), span };
     const guess = nearest(u, Object.keys(TIME_UNITS));
     this.report(
       diag('QP1006', unit === '' ? `time '${tok.text}' has no unit` : `unknown time unit '${unit}'`, span, {
@@ -671,4 +721,10 @@ function accepted<T>(toks: Token[], read: (t: Token) => T | undefined): T[] {
   }
   out.length = n;
   return out;
+}
+
+/** A two-character span `cols` columns into a one-line span (an escape inside a string). */
+function advanceCols(span: Span, cols: number): Span {
+  const at = (p: Span['start'], n: number) => ({ offset: p.offset + n, line: p.line, col: p.col + n });
+  return { file: span.file, start: at(span.start, cols), end: at(span.start, cols + 2) };
 }

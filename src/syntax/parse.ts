@@ -5,8 +5,9 @@ import nearley from 'nearley';
 import { lexer, type Token } from './lexer.js';
 import compiled from './grammar.generated.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { advance, type Span } from '../diagnostics/span.js';
+import { advance, join, type Span } from '../diagnostics/span.js';
 import { nearest } from './suggest.js';
+import { shorten } from '../diagnostics/text.js';
 
 /** The block kinds; each is a start symbol of grammar.ne. */
 export type Context = 'Top' | 'Target' | 'Interface' | 'Tree' | 'Class' | 'Tdma' | 'Slot';
@@ -53,15 +54,56 @@ const BLOCK_OF_KEYWORD: Record<string, Context> = {
   slot: 'Slot',
 };
 
+/** A grammar symbol as nearley compiles it: a rule name, a keyword or a token type. */
+type GrammarSymbol = string | { literal: string } | { type: string };
+
+/**
+ * The keywords a statement of `start` can begin with, read from grammar.ne itself: a
+ * keyword added to the grammar is offered by "did you mean" and "belongs in" at once.
+ */
+function firstKeywords(start: string): string[] {
+  const rules = compiled.ParserRules as Array<{ name: string; symbols: GrammarSymbol[] }>;
+  // Rules that can match nothing (`X:?`, `X:*`), found by iterating to a fixed point.
+  const nullable = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rules) {
+      if (!nullable.has(r.name) && r.symbols.every((x) => typeof x === 'string' && nullable.has(x))) {
+        nullable.add(r.name);
+        grew = true;
+      }
+    }
+  }
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const r of rules) {
+      if (r.name !== name) continue;
+      for (const x of r.symbols) {
+        if (typeof x === 'string') visit(x);
+        else if ('literal' in x) out.add(x.literal);
+        if (typeof x !== 'string' || !nullable.has(x)) break;
+      }
+    }
+  };
+  visit(start);
+  return [...out];
+}
+
 /** First keywords per block, for "belongs elsewhere" and did-you-mean messages. */
-export const KEYWORDS: Record<Context, string[]> = {
-  Top: ['target', 'interface', 'shared', 'tdma'],
-  Target: ['ingress', 'tdma'],
-  Interface: ['link', 'delay', 'jitter', 'price', 'ingress', 'egress'],
-  Tree: ['class'],
-  Class: ['class', 'match'],
-  Tdma: ['frame', 'slot'],
-  Slot: ['match'],
+export const KEYWORDS: Record<Context, string[]> = Object.fromEntries(
+  (['Top', 'Target', 'Interface', 'Tree', 'Class', 'Tdma', 'Slot'] as const).map((c) => [c, firstKeywords(c)]),
+) as Record<Context, string[]>;
+
+/** FireQOS spellings a migrating user writes, and what this language says instead. */
+const FIREQOS: Record<string, string> = {
+  commit: 'rate',
+  max: 'ceil',
+  ports: 'port',
+  sports: 'sport',
+  dports: 'dport',
 };
 
 const BLOCK_NAMES: Record<Context, string> = {
@@ -111,6 +153,8 @@ const LITERALS = new Set<string>();
 for (const rule of compiled.ParserRules) {
   for (const sym of rule.symbols) if (typeof sym !== 'string' && 'literal' in sym) LITERALS.add(sym.literal);
 }
+/** Every word of the grammar: what "did you mean" offers when the context has nothing close. */
+const ALL_KEYWORDS = [...LITERALS].filter((l) => /^[a-z]/.test(l));
 
 /**
  * Statements of one shape parse alike. The Earley parse sees a token only as its type
@@ -200,7 +244,7 @@ const TYPE_WORDS: Record<string, string> = {
   number: 'a number',
   range: 'a port range',
   ipv4: 'an IPv4 address',
-  addr: 'an IPv6 address',
+  addr: 'an IPv6 or MAC address',
   hex: 'a hex number',
   string: 'a quoted string',
 };
@@ -218,25 +262,46 @@ function expectations(parser: nearley.Parser, column: number): string[] {
   return [...out].sort();
 }
 
+/** Blocks inside blocks, at most: the parser and every later stage recurse per level. */
+export const MAX_NESTING = 64;
+
 const TERMINATORS = new Set(['nl', 'semi', 'lbrace', 'rbrace']);
 
-const describe = (tok: Token): string => (tok.type === 'nl' ? 'end of line' : `'${tok.text}'`);
+const describe = (tok: Token): string => (tok.type === 'nl' ? 'end of line' : `'${shorten(tok.text)}'`);
 
 export interface ParseResult {
   statements: Statement[];
   diagnostics: Diagnostic[];
 }
 
+/** Syntax errors reported per file; past them the rest of the file is not read. */
+export const MAX_SYNTAX_ERRORS = 50;
+
 export function parse(file: string, text: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
+  let stopped = false;
+  /** Reports a syntax error; the one past the cap stops reading (a binary file, a pasted log). */
+  const report = (d: Diagnostic): void => {
+    if (stopped) return;
+    if (diagnostics.length < MAX_SYNTAX_ERRORS) {
+      diagnostics.push(d);
+      return;
+    }
+    stopped = true;
+    diagnostics.push(
+      diag('QP1013', `more than ${MAX_SYNTAX_ERRORS} syntax errors: the rest of ${shorten(file)} is not read`, d.span, {
+        hint: 'is this a policy file? Fix the first errors and check again',
+      }),
+    );
+  };
   const tokens: Token[] = [];
   lexer.reset(text);
   let prev: Token | undefined;
   // next() rather than the iterator: no { value, done } object per token.
-  for (let tok = lexer.next(); tok; tok = lexer.next()) {
+  for (let tok = lexer.next(); tok && !stopped; tok = lexer.next()) {
     if (tok.type === 'ws' || tok.type === 'comment') continue;
     if (tok.type === 'bad') {
-      diagnostics.push(
+      report(
         diag('QP1001', `unexpected character ${shownChar(tok.text)}`, tokenSpan(file, tok), {
           hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
         }),
@@ -271,17 +336,17 @@ export function parse(file: string, text: string): ParseResult {
     } catch (err: any) {
       const bad: Token = err.token ?? stmt[0];
       const column = (parser as any).table.length - 2;
-      diagnostics.push(syntaxError(file, context, stmt, bad, expectations(parser, column)));
+      report(syntaxError(file, context, stmt, bad, expectations(parser, column)));
       return undefined;
     }
     if (parser.results.length === 0) {
       const last = stmt[stmt.length - 1];
       const where = terminator ?? last;
       const expected = expectations(parser, (parser as any).table.length - 1);
-      diagnostics.push(
+      report(
         diag(
           'QP1002',
-          `statement ends too early after '${last.text}'; expected ${orList(expected)}`,
+          `statement ends too early after '${shorten(last.text)}'; expected ${orList(expected)}`,
           terminator && terminator.type !== 'nl' ? tokenSpan(file, where) : tokenSpan(file, last),
         ),
       );
@@ -293,10 +358,21 @@ export function parse(file: string, text: string): ParseResult {
     return parser.results[0] as Parsed;
   };
 
-  const parseBlock = (context: Context, opener: Token | undefined): { children: Statement[]; close?: Token; incomplete?: true } => {
+  /** Skips a block whose '{' was just passed, without reading it; the '}' closing it, if any. */
+  const skipBlock = (): Token | undefined => {
+    for (let open = 1; pos < tokens.length; pos++) {
+      const type = tokens[pos].type;
+      if (type === 'lbrace') open++;
+      else if (type === 'rbrace' && --open === 0) return tokens[pos++];
+    }
+    return undefined;
+  };
+
+  const parseBlock = (context: Context, opener: Token | undefined, depth = 0): { children: Statement[]; close?: Token; incomplete?: true } => {
     const children: Statement[] = [];
     let incomplete: true | undefined;
     for (;;) {
+      if (stopped) return { children, incomplete: true };
       const start = pos;
       while (pos < tokens.length && !TERMINATORS.has(tokens[pos].type ?? '')) pos++;
       const stmt = tokens.slice(start, pos);
@@ -312,7 +388,7 @@ export function parse(file: string, text: string): ParseResult {
       }
       if (term === undefined) {
         if (opener) {
-          diagnostics.push(
+          report(
             diag('QP1004', "missing '}': this block is never closed", tokenSpan(file, opener), {
               hint: "add '}' where the block should end",
             }),
@@ -325,20 +401,33 @@ export function parse(file: string, text: string): ParseResult {
         // first word (or the keyword it misspells) opens, so one typo is one diagnostic.
         const failedInner = () => {
           const word = stmt[0]?.text ?? '';
-          const key = word in BLOCK_OF_KEYWORD ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
+          const key = Object.hasOwn(BLOCK_OF_KEYWORD, word) ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
           return key ? BLOCK_OF_KEYWORD[key] : undefined;
         };
         const inner = current ? OPENS[current.node.t] : stmt.length ? failedInner() : undefined;
         if (stmt.length === 0) {
-          diagnostics.push(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
+          report(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
         } else if (current && !inner) {
-          diagnostics.push(
-            diag('QP1007', `'${stmt[0].text}' takes no block`, tokenSpan(file, term), {
+          report(
+            diag('QP1007', `'${shorten(stmt[0].text)}' takes no block`, tokenSpan(file, term), {
               hint: "remove the '{ … }' or move its content to where it belongs",
             }),
           );
         }
-        const { children: kids, close, incomplete: kidsIncomplete } = parseBlock(inner ?? context, term);
+        if (depth >= MAX_NESTING) {
+          // Deeper than any real policy (htb itself stops at 8 levels): one diagnostic, and the
+          // recursion ends here rather than in a stack overflow.
+          report(
+            diag('QP1012', `blocks nested more than ${MAX_NESTING} deep`, tokenSpan(file, term), {
+              hint: 'close blocks with }; an htb tree has at most 8 levels',
+            }),
+          );
+          const close = skipBlock();
+          if (current) current.block = { children: [], span: close ? spanOf(file, term, close) : tokenSpan(file, term), incomplete: true };
+          if (!close) return { children, incomplete: true };
+          continue;
+        }
+        const { children: kids, close, incomplete: kidsIncomplete } = parseBlock(inner ?? context, term, depth + 1);
         if (current && inner) {
           current.block = {
             children: kids,
@@ -351,7 +440,7 @@ export function parse(file: string, text: string): ParseResult {
       }
       if (term.type === 'rbrace') {
         if (opener) return { children, close: term, incomplete };
-        diagnostics.push(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
+        report(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
       }
     }
   };
@@ -366,22 +455,57 @@ function orList(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
+/** Statements whose second token names an interface, a class, a slot or a group: one word. */
+const NAMED = new Set(['interface', 'tdma', 'class', 'slot', 'shared']);
+
 function syntaxError(file: string, context: Context, stmt: Token[], bad: Token, expected: string[]): Diagnostic {
   const span = tokenSpan(file, bad);
+  const text = shorten(bad.text);
   const literals = expected.filter((e) => e.startsWith("'")).map((e) => e.slice(1, -1));
+  const at = stmt.indexOf(bad);
+  const fireqos = bad.type === 'word' && Object.hasOwn(FIREQOS, bad.text) ? FIREQOS[bad.text] : undefined;
+  if (fireqos && literals.includes(fireqos)) {
+    return diag('QP1002', `'${text}' is FireQOS's spelling; expected ${orList(expected)}`, span, {
+      hint: `qospolicy writes '${fireqos}' where FireQOS writes '${bad.text}'`,
+    });
+  }
+  if (bad.type === 'colonrange') {
+    return diag('QP1002', `'${text}' is a FireQOS range; ranges here are written with '-'`, span, {
+      hint: `write ${bad.text.replace(':', '-')}`,
+    });
+  }
   if (bad === stmt[0] && bad.type === 'word') {
     const elsewhere = (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(bad.text));
     if (elsewhere && !KEYWORDS[context].includes(bad.text)) {
-      return diag('QP1007', `'${bad.text}' is not allowed in ${BLOCK_NAMES[context]}`, span, {
+      return diag('QP1007', `'${text}' is not allowed in ${BLOCK_NAMES[context]}`, span, {
         hint: `'${bad.text}' belongs in ${BLOCK_NAMES[elsewhere]}; here you can write ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
       });
     }
-    const guess = nearest(bad.text, KEYWORDS[context]);
-    return diag('QP1003', `unknown keyword '${bad.text}'`, span, {
+    const guess = nearest(bad.text, KEYWORDS[context]) ?? nearest(bad.text, ALL_KEYWORDS);
+    const where = guess && !KEYWORDS[context].includes(guess) ? (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(guess)) : undefined;
+    return diag('QP1003', `unknown keyword '${text}'`, span, {
       hint: guess
-        ? `did you mean '${guess}'?`
+        ? `did you mean '${guess}'?${where ? ` (it belongs in ${BLOCK_NAMES[where]})` : ''}`
         : `expected ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
     });
+  }
+  if (bad.type === 'string' && expected.includes('a name')) {
+    const inner = bad.text.slice(1, -1);
+    return diag('QP1002', `names are not quoted: ${text}`, span, {
+      hint: /\s/.test(inner)
+        ? `a name is one word without spaces: write ${shorten(inner.replace(/\s+/g, ''))}`
+        : `write ${shorten(inner)} without the quotes`,
+    });
+  }
+  // `interface wan 0 {`: a name with a space in it reads as a name and a stray word.
+  if (at === 2 && NAMED.has(stmt[0].text) && stmt[1].type === 'word' && ['word', 'number', 'quantity'].includes(bad.type ?? '') && !nearest(bad.text, literals)) {
+    const joined = shorten(stmt[1].text + bad.text);
+    return diag('QP1002', `a name is one word: '${shorten(`${stmt[1].text} ${bad.text}`)}' has a space in it`, join(tokenSpan(file, stmt[1]), span), {
+      hint: `write ${stmt[0].text} ${joined}${literals.length ? `, then ${orList(literals.slice(0, 4).map((l) => `'${l}'`))}…` : ''}`,
+    });
+  }
+  if (at > 0 && stmt[at - 1].text === 'mac') {
+    return diag('QP1002', `'${text}' is not a MAC address`, span, { hint: 'write six hex pairs separated by colons: mac 00:11:22:33:44:55' });
   }
   const guess = bad.type === 'word' ? nearest(bad.text, literals) : undefined;
   const byteUnit = bad.type === 'quantity' && /^[0-9.]+[kmgt]?i?bps$/i.test(bad.text);
