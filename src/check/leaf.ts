@@ -29,7 +29,8 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 
 /** A size as tc reads it (`64kb` = 65536 bytes: tc's sizes are binary), in bytes. */
 export function sizeBytes(text: string): number {
   const m = /^([0-9]+)([a-z]*)$/i.exec(text);
-  const unit = SIZE_UNITS[m?.[2]?.toLowerCase() ?? 'x'];
+  const key = m?.[2]?.toLowerCase() ?? 'x';
+  const unit = Object.hasOwn(SIZE_UNITS, key) ? SIZE_UNITS[key] : undefined;
   return m && unit ? Number(m[1]) * unit : NaN;
 }
 
@@ -38,12 +39,13 @@ export function sizeBytes(text: string): number {
  * spelling tc prints back. Unknown keys pass through (the checker reports them).
  */
 export function leafParams(kind: string, args: string[]): Array<[string, string]> {
-  const table = LEAF_KINDS[kind] ?? {};
+  const table = Object.hasOwn(LEAF_KINDS, kind) ? LEAF_KINDS[kind]! : {};
   const out: Array<[string, string]> = [];
   for (let i = 0; i < args.length; i++) {
     const k = args[i];
-    if (table[k] === 'flag' || i + 1 >= args.length) out.push([k, '']);
-    else if (table[k] === 'size') out.push([k, String(sizeBytes(args[++i]))]);
+    const type = Object.hasOwn(table, k) ? table[k] : undefined;
+    if (type === 'flag' || i + 1 >= args.length) out.push([k, '']);
+    else if (type === 'size') out.push([k, String(sizeBytes(args[++i]))]);
     else out.push([k, args[++i]]);
   }
   return out;

@@ -11,12 +11,14 @@ import { renderBatch } from '../render/batch.js';
 import { targetLabel } from '../render/commands.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
-import type { Policy } from '../syntax/ast.js';
+import type { ClassNode, Policy } from '../syntax/ast.js';
 import { createHash } from 'node:crypto';
 import { readLive } from '../state/index.js';
 import { diffPolicies, makePlan, readStateFile, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
 import type { DesiredState } from '../model/types.js';
 import { registerApplyCommands } from './apply-commands.js';
+import { fileIdentity, readPolicyFile } from './read-source.js';
+import { printable } from '../diagnostics/text.js';
 import { registerStatusCommand } from './status-command.js';
 
 export const VERSION = '0.1.0';
@@ -28,6 +30,8 @@ interface Io {
   color: boolean;
   /** Colour on stdout (plan text); defaults to `color`. */
   outColor?: boolean;
+  /** stdout is a terminal: a person is reading (check then says it passed). */
+  outIsTerminal?: boolean;
 }
 
 const defaultIo = (): Io => ({
@@ -35,6 +39,7 @@ const defaultIo = (): Io => ({
   err: (s) => process.stderr.write(s),
   color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
   outColor: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  outIsTerminal: Boolean(process.stdout.isTTY),
 });
 
 interface Loaded {
@@ -49,15 +54,16 @@ export function load(file: string, override: Partial<Settings> = {}): Loaded {
   const sources = new Map<string, string>();
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readPolicyFile(file);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
     return { policy, settings: { ingress: 'ifb', tdma: 'taprio' }, sources, diagnostics: [diag('QP4001', `cannot read ${file}: ${reason}`)] };
   }
   const front = parsePolicy(file, text, {
-    readFile: (path) => readFileSync(path, 'utf8'),
+    readFile: (path) => readPolicyFile(path),
     resolve: (from, path) => (isAbsolute(path) ? path : join(dirname(from), path)),
+    identity: fileIdentity,
   });
   for (const [name, source] of front.sources) sources.set(name, source);
   const checked = check(front.policy, override);
@@ -69,8 +75,31 @@ function report(loaded: Loaded, io: Io, json: boolean): void {
     io.out(toJson(loaded.diagnostics) + '\n');
     return;
   }
-  for (const d of loaded.diagnostics) io.err(formatDiagnostic(d, { color: io.color, sources: loaded.sources }) + '\n\n');
+  const shown = loaded.diagnostics.slice(0, MAX_SHOWN);
+  for (const d of shown) io.err(formatDiagnostic(d, { color: io.color, sources: loaded.sources }) + '\n\n');
+  const more = loaded.diagnostics.length - shown.length;
+  if (more > 0) io.err(`… and ${more} more not shown (--json lists them all)\n`);
   if (loaded.diagnostics.length) io.err(formatSummary(loaded.diagnostics) + '\n');
+}
+
+/** Diagnostics printed for people; past these, a count (a broken file is not read out in full). */
+const MAX_SHOWN = 100;
+
+/** `site.pol: OK, 0 errors, 1 warning (2 interfaces, 3 trees, 14 classes)`. */
+function successLine(file: string, loaded: Loaded): string {
+  let classes = 0;
+  const count = (cs: ClassNode[]): void => {
+    for (const c of cs) {
+      classes++;
+      count(c.children);
+    }
+  };
+  const trees = [...loaded.policy.interfaces.flatMap((i) => [i.ingress, i.egress]), ...loaded.policy.shared.map((s) => s.tree)].filter((t) => t !== undefined);
+  for (const t of trees) count(t.classes);
+  const n = (k: number, s: string) => `${k} ${s}${k === 1 ? '' : 's'}`;
+  const parts = [n(loaded.policy.interfaces.length, 'interface'), n(trees.length, 'tree'), `${classes} class${classes === 1 ? '' : 'es'}`];
+  if (loaded.policy.tdma.length) parts.push(n(loaded.policy.tdma.length, 'tdma block'));
+  return `${printable(file)}: OK, ${formatSummary(loaded.diagnostics)} (${parts.join(', ')})\n`;
 }
 
 /** `--target imq,sch_tdma` → settings overrides. */
@@ -104,6 +133,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       const loaded = load(file, parseTargets(opts.target));
       report(loaded, io, Boolean(opts.json));
       code = hasErrors(loaded.diagnostics) ? 1 : 0;
+      if (code === 0 && !opts.json && io.outIsTerminal) io.out(successLine(file, loaded));
     });
 
   program
@@ -144,7 +174,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         try {
           writeFileSync(path, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
         } catch (e) {
-          io.err(`error QP4003: cannot write ${path}: ${(e as Error).message}\n`);
+          io.err(`error QP4003: cannot write ${printable(path)}: ${printable((e as Error).message)}\n`);
           code = 1;
           return;
         }
@@ -175,7 +205,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       try {
         writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');
       } catch (e) {
-        io.err(`error QP4003: cannot write ${opts.output}: ${(e as Error).message}\n`);
+        io.err(`error QP4003: cannot write ${printable(opts.output)}: ${printable((e as Error).message)}\n`);
         return 1;
       }
     }

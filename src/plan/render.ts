@@ -1,6 +1,7 @@
 // Plan → text (Terraform-like), markdown (a pull-request comment) and JSON. All three are
 // rendered from the same Plan value, so they never disagree; every action and object kind
 // has a rendering, and an unknown one is an error rather than an empty string.
+import { printable } from '../diagnostics/text.js';
 import type { U32Node } from '../model/types.js';
 import { formatRate } from '../syntax/units.js';
 import { canonical } from './objects.js';
@@ -41,7 +42,7 @@ export function summaryLine(plan: Plan): string {
 
 function title(plan: Plan): string {
   if (plan.mode === 'diff') return `qospolicy diff: ${plan.base?.file ?? '(old)'} → ${plan.policy?.file ?? '(new)'}`;
-  return `qospolicy plan${plan.policy ? `: ${plan.policy.file}` : ''}`;
+  return `qospolicy plan${plan.policy ? `: ${printable(plan.policy.file)}` : ''}`;
 }
 
 function noChanges(plan: Plan): string {
@@ -206,7 +207,7 @@ const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
 
 function renderMarkdown(plan: Plan): string {
   const out: string[] = [];
-  const what = plan.mode === 'diff' ? `${code(plan.base?.file ?? '(old)')} → ${code(plan.policy?.file ?? '(new)')}` : plan.policy ? code(plan.policy.file) : '';
+  const what = plan.mode === 'diff' ? `${code(printable(plan.base?.file ?? '(old)'))} → ${code(printable(plan.policy?.file ?? '(new)'))}` : plan.policy ? code(printable(plan.policy.file)) : '';
   out.push(`### qospolicy ${plan.mode}${what ? `: ${what}` : ''}`, '');
   out.push(`**${summaryLine(plan)}**${plan.changes.length ? '' : ` ${noChanges(plan)}`}`, '');
   for (const e of plan.errors) out.push(`> **Error:** ${e}`, '');

@@ -3,6 +3,7 @@
 // script these formats have no conditionals, so a re-run needs the owned state removed first.
 import type { DesiredState } from '../model/types.js';
 import { createArgvs } from './commands.js';
+import { printable } from '../diagnostics/text.js';
 
 export interface BatchFiles {
   /** file suffix → content */
@@ -27,13 +28,14 @@ export function renderBatch(state: DesiredState, header: string): BatchFiles {
     } else if (o.kind === 'sysfs') {
       // No batch tool writes sysfs; the sh format carries these.
     } else {
-      if (o.origin) tc.push(`# ${o.origin.path}`);
+      if (o.origin) tc.push(`# ${printable(o.origin.path)}`);
       for (const argv of createArgvs(o)) tc.push(argv.slice(1).join(' '));
     }
   }
   const files: BatchFiles = {};
   const put = (suffix: string, lines: string[], comment = '#') => {
-    if (lines.length) files[suffix] = `${comment} ${header}\n${lines.join('\n')}\n`;
+    // The header names the policy file, whose name can hold a newline: escaped, it stays a comment.
+    if (lines.length) files[suffix] = `${comment} ${printable(header)}\n${lines.join('\n')}\n`;
   };
   put('modprobe.conf', modprobe);
   put('ip', ip);

@@ -1,6 +1,7 @@
 // `qospolicy status`: the live counters of a policy's classes, by their names in the policy.
 // The desired state says which classes there are (classid, device, path in the policy);
 // the kernel's counters (state/stats.ts) say what each sent; two samples give a rate.
+import { printable } from '../diagnostics/text.js';
 import type { DesiredState } from '../model/types.js';
 import type { ClassCounters } from '../state/index.js';
 
@@ -108,8 +109,8 @@ export function statusText(s: StatusSample, opts: { file: string; watching: bool
   }
   flushIdle(hostDepth);
   const missing = missingOf(s);
-  if (missing > 0) notes.push(`${missing} class${missing === 1 ? ' is' : 'es are'} not on the system (—): \`qospolicy plan ${opts.file}\` shows what differs.`);
-  return [`qospolicy status: ${opts.file} at ${new Date(s.at).toTimeString().slice(0, 8)}`, '', ...align(table), ...(notes.length ? ['', ...notes] : []), ''].join('\n');
+  if (missing > 0) notes.push(`${missing} class${missing === 1 ? ' is' : 'es are'} not on the system (—): \`qospolicy plan ${printable(opts.file)}\` shows what differs.`);
+  return [`qospolicy status: ${printable(opts.file)} at ${new Date(s.at).toTimeString().slice(0, 8)}`, '', ...align(table), ...(notes.length ? ['', ...notes] : []), ''].join('\n');
 }
 
 /** Columns padded to their widest cell; the first two left-aligned, numbers right-aligned. Single-cell rows (notes) as they are. */

@@ -50,12 +50,18 @@ export const FeaturesAvailable: Rule = {
       if (settings.tdma === 'taprio') ['taprio', 'clsact', 'skbedit'].forEach((f) => need(f, b.span));
       else need('sch_tdma', b.span);
     }
+    // One diagnostic per construct: a tree that needs ifb, mirred and ingress shows its frame once.
+    const lacking = new Map<Span, string[]>();
     for (const [feature, span] of needs) {
       if (have.has(feature) || !(FEATURES as readonly string[]).includes(feature)) continue;
+      lacking.set(span, [...(lacking.get(span) ?? []), feature]);
+    }
+    for (const [span, features] of lacking) {
+      const list = features.length === 1 ? features[0]! : `${features.slice(0, -1).join(', ')} and ${features[features.length - 1]}`;
       report(
-        diag('QP2022', `the target kernel lacks ${feature}, which this policy needs`, span, {
+        diag('QP2022', `the target kernel lacks ${list}, which this policy needs`, span, {
           related: [{ span: declared.span, message: 'the target features are declared here' }],
-          hint: `add ${feature} to 'features' if the kernel has it, or change the policy`,
+          hint: `add ${features.join(', ')} to 'features' if the kernel has ${features.length === 1 ? 'it' : 'them'}, or change the policy`,
         }),
       );
     }

@@ -1,7 +1,9 @@
 // QP2006: interface names must be names the kernel accepts (dev_valid_name: 1–15 bytes,
 // not '.' or '..', no '/', ':' or whitespace) and, since they end up in tc/iptables command
-// lines and boot scripts, contain no shell metacharacters either.
+// lines and boot scripts, contain no shell metacharacters either, no control characters,
+// and no trailing '+' (an iptables wildcard).
 import { diag } from '../../diagnostics/diagnostic.js';
+import { printable } from '../../diagnostics/text.js';
 import type { Name } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
 
@@ -18,6 +20,10 @@ export function interfaceNameProblem(name: string): string | undefined {
   if (name.includes('/')) return "contains '/', which the kernel rejects";
   if (name.includes(':')) return "contains ':', which the kernel rejects (alias labels like eth0:1 are not interfaces)";
   if (/\s/.test(name)) return 'contains whitespace, which the kernel rejects';
+  const control = /[\p{Cc}\p{Cf}\u2028\u2029]/u.exec(name);
+  if (control) return `contains the control character ${printable(control[0])}, which would reach terminals and logs`;
+  // iptables reads a trailing '+' as a wildcard (-i eth+ is every eth*) and has no escape.
+  if (name.endsWith('+')) return `ends in '+', which iptables reads as a wildcard over every interface whose name starts with '${name.slice(0, -1)}'`;
   const meta = SHELL_META.exec(name);
   if (meta) return `contains the shell metacharacter '${meta[0]}'`;
   return undefined;

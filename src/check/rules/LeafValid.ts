@@ -34,7 +34,7 @@ export const LeafValid: Rule = {
   name: 'LeafValid',
   run({ policy, report }) {
     everyLeaf(policy, (leaf) => {
-      const table = LEAF_KINDS[leaf.kind.text];
+      const table = Object.hasOwn(LEAF_KINDS, leaf.kind.text) ? LEAF_KINDS[leaf.kind.text] : undefined;
       if (!table) {
         const guess = nearest(leaf.kind.text, Object.keys(LEAF_KINDS));
         report(
@@ -46,7 +46,7 @@ export const LeafValid: Rule = {
       }
       for (let i = 0; i < leaf.args.length; i++) {
         const arg = leaf.args[i];
-        const kind = table[arg.text];
+        const kind = Object.hasOwn(table, arg.text) ? table[arg.text] : undefined;
         if (!kind) {
           const guess = nearest(arg.text, Object.keys(table));
           report(
