@@ -75,7 +75,10 @@ function report(loaded: Loaded, io: Io, json: boolean): void {
     io.out(toJson(loaded.diagnostics) + '\n');
     return;
   }
-  const shown = loaded.diagnostics.slice(0, MAX_SHOWN);
+  // Past the cap, errors before warnings, each in file order.
+  const all = loaded.diagnostics;
+  const shown = all.length <= MAX_SHOWN ? all : [...all.filter((d) => d.severity === 'error'), ...all.filter((d) => d.severity !== 'error')].slice(0, MAX_SHOWN);
+  if (shown !== all) shown.sort((a, b) => all.indexOf(a) - all.indexOf(b));
   for (const d of shown) io.err(formatDiagnostic(d, { color: io.color, sources: loaded.sources }) + '\n\n');
   const more = loaded.diagnostics.length - shown.length;
   if (more > 0) io.err(`… and ${more} more not shown (--json lists them all)\n`);
