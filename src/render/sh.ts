@@ -6,7 +6,7 @@ import { printable } from '../diagnostics/text.js';
 import { createArgvs, iptablesBin, ownership, targetLabel } from './commands.js';
 
 /** Words that are part of the command language, printed bare; every value is quoted. */
-const KEYWORDS = new Set(
+export const KEYWORDS = new Set(
   (
     'tc ip iptables ip6tables modprobe qdisc class filter link add set del show dev root parent handle classid ' +
     'htb rate ceil prio quantum burst cburst pfifo bfifo ingress egress clsact taprio tdma protocol u32 match at ' +
