@@ -37,7 +37,8 @@ async function check(text: string, name = 'site.pol', args: string[] = []) {
   return { code, ...c.get(), file, dir };
 }
 
-describe('#20 bad input', () => {
+// Child processes on a loaded machine: generous per-test time; the bounds asserted are tighter.
+describe('#20 bad input', { timeout: 60_000 }, () => {
   it.each([
     ['match len 74-9999999999999', 'QP2008'],
     ['match udp dport 1-9999999999999', 'QP2008'],
@@ -103,12 +104,12 @@ describe('#20 bad input', () => {
 
   it.each([
     ['rate 1constructor', 'class a rate 1constructor ceil 10mbit', /QP1006: unknown rate unit 'constructor'/],
-    ['ceil 1toString', 'class a rate 1mbit ceil 1toString', /QP1006: unknown rate unit 'toString'/],
+    ['let fast = 5constructor', 'class a rate 1mbit ceil fast', /QP1006: unknown rate unit 'constructor'/, 'let fast = 5constructor\n'],
     ['dscp constructor', 'class a rate 1mbit ceil 10mbit { match dscp constructor }', /QP2010: unknown DSCP name 'constructor'/],
     ['leaf constructor', 'class a rate 1mbit ceil 10mbit { leaf constructor }', /QP2023: unknown leaf qdisc 'constructor'/],
     ['leaf pfifo constructor 5', 'class a rate 1mbit ceil 10mbit { leaf pfifo constructor 5 }', /QP2023: pfifo has no setting 'constructor'/],
-  ])('3. %s: names of Object.prototype are not units or names', async (_what, line, message) => {
-    const r = await check(policy(line));
+  ])('3. %s: names of Object.prototype are not units or names', async (_what, line, message, head?: string) => {
+    const r = await check(policy(line, head));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(message);
   });
