@@ -276,7 +276,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return e.exitCode === 0 ? 0 : 1;
     }
     // A bug, not bad input: say so plainly, without a stack trace.
-    io.err(`qospolicy: internal error: ${(e as Error).message}\nPlease report this with the policy that caused it.\n`);
+    io.err(`qospolicy: internal error: ${printable((e as Error).message)}\nPlease report this with the policy that caused it.\n`);
     return 1;
   }
   return code;

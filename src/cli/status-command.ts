@@ -1,5 +1,6 @@
 // status: the live counters of a policy's classes, by their names in the policy. Wiring only:
 // reading is in src/state (stats.ts), the table in src/status.
+import { printable } from '../diagnostics/text.js';
 import { Command, Option } from 'commander';
 import type { DesiredState } from '../model/types.js';
 import { readClassCounters } from '../state/index.js';
@@ -40,7 +41,7 @@ export function registerStatusCommand(program: Command, ctx: StatusContext): voi
     if (!compiled) return 1;
     const devices = statusDevices(compiled.state);
     if (devices.length === 0) {
-      io.err(`${file} has no shaping classes to show\n`);
+      io.err(`${printable(file)} has no shaping classes to show\n`);
       return 0;
     }
     // On a terminal each reading replaces the last; elsewhere they follow one another.
