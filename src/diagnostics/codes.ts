@@ -21,6 +21,7 @@ export const CODES = {
   QP1011: { severity: 'error', title: 'unknown name' },
   QP1012: { severity: 'error', title: 'blocks nested too deep' },
   QP1013: { severity: 'error', title: 'too many errors' },
+  QP1014: { severity: 'error', title: 'statement too long' },
 
   QP2001: { severity: 'error', title: 'rate above ceil' },
   QP2002: { severity: 'error', title: "children's rates exceed the parent's rate" },

@@ -262,6 +262,9 @@ function expectations(parser: nearley.Parser, column: number): string[] {
   return [...out].sort();
 }
 
+/** Tokens in one statement, at most (a list of about 1 000 ports or addresses). */
+export const MAX_STATEMENT_TOKENS = 2048;
+
 /** Blocks inside blocks, at most: the parser and every later stage recurse per level. */
 export const MAX_NESTING = 64;
 
@@ -379,7 +382,16 @@ export function parse(file: string, text: string): ParseResult {
       const term: Token | undefined = tokens[pos];
       pos++;
       let current: Statement | undefined;
-      if (stmt.length > 0) {
+      if (stmt.length > MAX_STATEMENT_TOKENS) {
+        // The Earley parse of one statement grows faster than its length: 60 000 ports in one
+        // line ran for minutes and out of memory. No real line comes near this.
+        report(
+          diag('QP1014', `statement of ${stmt.length} words and marks: at most ${MAX_STATEMENT_TOKENS} in one statement`, spanOf(file, stmt[0], stmt[MAX_STATEMENT_TOKENS - 1]), {
+            hint: 'split a long list over several lines: one match line per group of ports or addresses',
+          }),
+        );
+        incomplete = true;
+      } else if (stmt.length > 0) {
         const node = parseStatement(context, stmt, term);
         if (node) {
           current = { context, node, span: spanOf(file, stmt[0], stmt[stmt.length - 1]) };

@@ -82,6 +82,19 @@ describe('#20 bad input', { timeout: 60_000 }, () => {
     expect(r.err.match(/QP1012/g)).toHaveLength(1);
   });
 
+  it('2. 60 000 ports on one match line: QP1014 at once (the parse ran minutes and out of memory)', async () => {
+    const dir = tempDir('qp-hostile-');
+    const ports = Array.from({ length: 60_000 }, (_, i) => i).join(', ');
+    writeFileSync(join(dir, 'site.pol'), policy(`class a rate 1mbit ceil 10mbit { match udp dport ${ports} }`));
+    const started = Date.now();
+    const r = await cli(['check', 'site.pol'], dir);
+    expect(r.timedOut).toBe(false);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('site.pol:3:38: error QP1014: statement of 120002 words and marks: at most 2048 in one statement');
+    expect(r.stderr).toContain('= hint: split a long list over several lines');
+  });
+
   it.each([
     ['rate', `class a rate 1${'0'.repeat(320)}bit ceil 10mbit`],
     ['ceil', `class a rate 1mbit ceil ${'9'.repeat(309)}kbit`],
