@@ -27,6 +27,7 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestD = Math.max(1, Math.min(2, Math.floor(word.length / 3)));
   for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > bestD) continue; // each length step is an edit
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d <= bestD && (best === undefined || d < editDistance(word, best))) {
       best = c;

@@ -95,6 +95,23 @@ describe('#20 bad input', { timeout: 60_000 }, () => {
     expect(r.stderr).toContain('= hint: split a long list over several lines');
   });
 
+  it('5 000 unknown names among 5 000 lets: "did you mean" is bounded (it took 91 s)', async () => {
+    const dir = tempDir('qp-hostile-');
+    const n = 5000;
+    const lets = Array.from({ length: n }, (_, i) => `let v${i} = ${i + 1}kbit`).join('\n');
+    const classes = Array.from({ length: n }, (_, i) => `class c${i} rate x${i} ceil 2mbit`).join('\n');
+    writeFileSync(join(dir, 'site.pol'), `${lets}\n${policy(classes)}`);
+    const started = Date.now();
+    const r = await cli(['check', 'site.pol', '--json'], dir);
+    expect(r.timedOut).toBe(false);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const ds = JSON.parse(r.stdout) as Array<{ code: string; hint?: string }>;
+    const unknown = ds.filter((d) => d.code === 'QP1011');
+    expect(unknown).toHaveLength(n);
+    expect(unknown[0]!.hint).toBe("did you mean 'v0'?");
+    expect(unknown[n - 1]!.hint).toBe('define it first with: let NAME = VALUE');
+  });
+
   it.each([
     ['rate', `class a rate 1${'0'.repeat(320)}bit ceil 10mbit`],
     ['ceil', `class a rate 1mbit ceil ${'9'.repeat(309)}kbit`],
