@@ -513,7 +513,7 @@ function syntaxError(file: string, context: Context, stmt: Token[], bad: Token, 
   if (at === 2 && NAMED.has(stmt[0].text) && stmt[1].type === 'word' && ['word', 'number', 'quantity'].includes(bad.type ?? '') && !nearest(bad.text, literals)) {
     const joined = shorten(stmt[1].text + bad.text);
     return diag('QP1002', `a name is one word: '${shorten(`${stmt[1].text} ${bad.text}`)}' has a space in it`, join(tokenSpan(file, stmt[1]), span), {
-      hint: `write ${stmt[0].text} ${joined}${literals.length ? `, then ${orList(literals.slice(0, 4).map((l) => `'${l}'`))}…` : ''}`,
+      hint: `write ${stmt[0].text} ${joined} or ${stmt[0].text} ${shorten(`${stmt[1].text}_${bad.text}`)}`,
     });
   }
   if (at > 0 && stmt[at - 1].text === 'mac') {

@@ -30,7 +30,7 @@ describe('#19 parse errors name the real mistake', () => {
     const d = only('interface wan 0 {\n  egress rate 1mbit { class b rate 1mbit default }\n}\n');
     expect(d.message).toBe("a name is one word: 'wan 0' has a space in it");
     expect(d.span?.start).toMatchObject({ line: 1, col: 11 });
-    expect(d.hint).toBe('write interface wan0');
+    expect(d.hint).toBe('write interface wan0 or interface wan_0');
   });
 
   it('`interface "wan 0"`: names are not quoted', () => {
@@ -43,7 +43,7 @@ describe('#19 parse errors name the real mistake', () => {
   it('`class web server rate …`: a class name with a space', () => {
     const d = only(inClass('class web server rate 1mbit'));
     expect(d.message).toBe("a name is one word: 'web server' has a space in it");
-    expect(d.hint).toMatch(/^write class webserver, then /);
+    expect(d.hint).toBe('write class webserver or class web_server');
   });
 
   it('`mac 00-11-22-33-44-55`: a MAC with dashes, with the colon spelling as the hint', () => {
