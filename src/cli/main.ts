@@ -14,7 +14,7 @@ import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.j
 import type { Policy } from '../syntax/ast.js';
 import { createHash } from 'node:crypto';
 import { readLive } from '../state/index.js';
-import { diffPolicies, makePlan, readStateFile, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
+import { diffPolicies, makePlan, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
 import type { DesiredState } from '../model/types.js';
 import { registerApplyCommands } from './apply-commands.js';
 import { registerStatusCommand } from './status-command.js';
@@ -171,6 +171,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
     for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
     if (plan.errors.length) return 1;
+    const destroys = removesAllShaping(plan);
+    if (destroys) io.err(`warning: ${destroys}; apply refuses this without --allow-destroy\n`);
     if (opts.output) {
       try {
         writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');

@@ -13,8 +13,11 @@ import { liveDigest } from './digest.js';
 import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
 
 export interface MakePlanOptions {
-  /** `diff`: `live` is what an older policy leaves (no system was read); missing required interfaces are not errors. */
-  mode?: 'plan' | 'diff';
+  /**
+   * `diff`: `live` is what an older policy leaves (no system was read); missing required
+   * interfaces are not errors. `teardown`: the desired state is nothing (rendered as a removal).
+   */
+  mode?: Plan['mode'];
   policy?: PolicyRef;
   base?: PolicyRef;
 }
@@ -350,10 +353,13 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     index.set(c.id, changes.length);
     changes.push(c);
   };
+  /** A replaced object by its new name (an ingress hook that becomes clsact is called clsact). */
+  let wantedById: Map<string, PlanObject> | undefined;
   const describe = (g: { cause?: string; implicit: boolean }) => {
     if (!g.cause) return undefined;
-    const cause = liveById.get(g.cause)!;
-    const what = wantedIds.has(g.cause) ? 'replaced' : 'removed';
+    const replaced = wantedIds.has(g.cause);
+    const cause = replaced ? (wantedById ??= new Map(wanted.map((o) => [o.id, o]))).get(g.cause)! : liveById.get(g.cause)!;
+    const what = replaced ? 'replaced' : 'removed';
     if (g.implicit) return `goes with ${address(cause)}, which is ${what}`;
     if (cause.kind === 'filter') return `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
     return `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;

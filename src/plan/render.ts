@@ -36,15 +36,18 @@ const ORDER: Action[] = ['create', 'update', 'replace', 'delete'];
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
   if (ORDER.every((a) => s[a] === 0)) return 'No changes.';
+  // A teardown's desired state is nothing: it only removes.
+  if (plan.mode === 'teardown') return `Teardown: ${s.delete} to remove.`;
   return `Plan: ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.`;
 }
 
 function title(plan: Plan): string {
   if (plan.mode === 'diff') return `qospolicy diff: ${plan.base?.file ?? '(old)'} → ${plan.policy?.file ?? '(new)'}`;
-  return `qospolicy plan${plan.policy ? `: ${plan.policy.file}` : ''}`;
+  return `qospolicy ${plan.mode}${plan.policy ? `: ${plan.policy.file}` : ''}`;
 }
 
 function noChanges(plan: Plan): string {
+  if (plan.mode === 'teardown') return 'Nothing of this policy is on the system.';
   return plan.mode === 'diff' ? 'Both policies compile to the same kernel objects.' : 'The live system matches the policy.';
 }
 
