@@ -3,10 +3,10 @@
 // parameter) or needs a replace, and a replace or removal takes with it what the kernel
 // removes alongside (everything under a root qdisc, a hook's filters, a chain's rules) or
 // refuses to remove first (an htb class with children or with filters pointing at it).
-import type { DesiredState, Filter, KernelObject, Link, ModuleLoad } from '../model/types.js';
+import type { DesiredState, Filter, HtbClass, KernelObject, Link, ModuleLoad } from '../model/types.js';
 import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { createArgvs } from '../render/commands.js';
-import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
+import { chainId, htbBufferRoundTrip, inScope, shownRate, shownSize, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
 import { address, diffFields, readbackOf, wantedList } from './objects.js';
 import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
 import { liveDigest } from './digest.js';
@@ -83,7 +83,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       default: {
         if (!l) return CREATE;
         const want = readback(i);
-        const fields = diffFields(want, l);
+        let fields = diffFields(want, l);
+        if (o.kind === 'class' && fields.length > 1) fields = fields.filter((f) => !burstSent(f, o, l as HtbClass));
         if (fields.length === 0) return SAME;
         const unmodeled = unmodeledOf(l as KernelObject);
         if (unmodeled.length)
@@ -91,6 +92,22 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
         return decide(want, l as PlanObject, fields);
       }
     }
+  }
+
+  /**
+   * A burst or cburst that differs only because its rate does. The kernel holds a burst as a
+   * transmit time at the class's rate, and tc shows it as bytes again at that rate (see
+   * state/readback.ts): one size sent at two rates reads back as two sizes (67136b reads
+   * 67133b at 10mbit, 67128b at 30mbit). The size changes only when the live reading is not
+   * what the size now sent would read at the live rate. (When the rate is the same, the
+   * readbacks compare exactly; when it differs, `tc class change` sends every parameter
+   * anyway, so no command depends on this.)
+   */
+  function burstSent(f: FieldChange, sent: HtbClass, live: HtbClass): boolean {
+    if (f.field !== 'burst' && f.field !== 'cburst') return false;
+    const rate = f.field === 'burst' ? live.rate : live.ceil;
+    if (rate === shownRate(f.field === 'burst' ? sent.rate : sent.ceil)) return false;
+    return shownSize(htbBufferRoundTrip(rate, sent[f.field])) === live[f.field];
   }
 
   function judgeLink(want: Link, l: LiveLink | undefined): Verdict {
