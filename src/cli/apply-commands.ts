@@ -12,6 +12,8 @@ import { acquireLock, applyPlan, confirm, DriftError, LockedError, startConfirmW
 export interface ApplyContext {
   io: { out: (s: string) => void; err: (s: string) => void; color: boolean; outColor?: boolean };
   compileFile: (file: string, target?: string) => { state: DesiredState; ref: { file: string; sha256: string } } | undefined;
+  /** compileFile, checked against the running kernel's features as well. */
+  compileLive: (file: string, target?: string) => Promise<{ state: DesiredState; ref: { file: string; sha256: string } } | undefined>;
   setCode: (code: number) => void;
 }
 
@@ -82,7 +84,8 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
       // and where nobody can answer (a boot script, cron) it needs --yes.
       const saved = plan !== undefined;
       if (!plan) {
-        const compiled = ctx.compileFile(source, opts.target);
+        // Teardown removes: what the kernel could run does not matter to it.
+        const compiled = mode === 'apply' ? await ctx.compileLive(source, opts.target) : ctx.compileFile(source, opts.target);
         if (!compiled) return 1;
         const previous = readStateFile(dir);
         const scope = scopeFor(compiled.state, previous?.owned);
