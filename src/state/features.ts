@@ -61,8 +61,8 @@ const TC_PROBES: Partial<Record<Feature, string[]>> = {
     `qdisc add dev ${TAPRIO_DEV} root handle 100: taprio num_tc 1 map 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 queues 1@0 base-time 0 sched-entry S 01 1000000 clockid CLOCK_TAI`,
   ],
 };
-/** How tc shows the u32-mark probe's mark when the kernel kept it. */
-const MARK_SHOWN = /\bmark 0x0*5a\/0x0*ff\b/;
+/** How tc shows the u32-mark probe's mark when the kernel kept it (`  mark 0x005a 0x00ff (success 0)`). */
+const MARK_SHOWN = /\bmark 0x0*5a[ /]0x0*ff\b/;
 
 /** Device drivers and out-of-tree modules: present when loaded, built in, or installed. */
 const MODULES: Partial<Record<Feature, string>> = { ifb: 'ifb', imq: 'imq', sch_tdma: 'sch_tdma' };

@@ -23,7 +23,7 @@ describe('probeFeatures on recorded outputs', () => {
       if (argv.includes('-batch')) {
         const lines = input!.trim().split('\n');
         const failed = lines.flatMap((l, i) => (missing.some((m) => l.includes(` ${m}`)) ? [`Error: Specified qdisc kind is unknown.\nCommand failed -:${i + 1}`] : []));
-        const stdout = [markShown ? '  mark 0x0000005a/0x000000ff (success 0)' : '', 'qdisc pfifo 7ff: root refcnt 2 limit 1000p'].join('\n');
+        const stdout = [markShown ? '  mark 0x005a 0x00ff (success 0)' : '', 'qdisc pfifo 7ff: root refcnt 2 limit 1000p'].join('\n');
         return { exitCode: failed.length ? 1 : 0, stdout, stderr: failed.join('\n') };
       }
       return { exitCode: argv[0] === 'ip' ? 0 : 1, stdout: '', stderr: '' };
