@@ -82,3 +82,25 @@ export function checkKernel(policy: Policy, settings: Settings): Diagnostic[] {
   }
   return out;
 }
+
+/**
+ * taprio gives each slot a traffic class and a TX queue of its own: a TDMA device with fewer
+ * TX queues than slots cannot run the schedule (QP2022 at its block). `txQueues` holds the
+ * devices that exist, as read from the running system.
+ */
+export function checkTxQueues(policy: Policy, settings: Settings, txQueues: ReadonlyMap<string, number>): Diagnostic[] {
+  if (settings.tdma !== 'taprio') return [];
+  return policy.tdma.flatMap((b) => {
+    const have = txQueues.get(b.iface.text);
+    const need = b.slots.length;
+    if (have === undefined || have >= need) return [];
+    return [
+      diag('QP2022', `${b.iface.text} has ${have} TX queue${have === 1 ? '' : 's'}; taprio needs ${need}, one per slot`, b.iface.span, {
+        hint: `a device's TX queues are set when it is made (\`ip link add … numtxqueues ${need}\`) or by its driver (\`ethtool -L ${b.iface.text} tx ${need}\`)`,
+      }),
+    ];
+  });
+}
+
+/** The TDMA devices whose TX queues matter (taprio). */
+export const tdmaDevices = (policy: Policy, settings: Settings): string[] => (settings.tdma === 'taprio' ? policy.tdma.map((b) => b.iface.text) : []);

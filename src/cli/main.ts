@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parsePolicy } from '../syntax/index.js';
-import { check, checkKernel, featuresToProbe, type Settings } from '../check/index.js';
+import { check, checkKernel, checkTxQueues, featuresToProbe, tdmaDevices, type Settings } from '../check/index.js';
 import { compile } from '../backends/index.js';
 import { renderSh } from '../render/sh.js';
 import { renderBatch } from '../render/batch.js';
@@ -13,7 +13,7 @@ import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostic
 import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { Policy } from '../syntax/ast.js';
 import { createHash } from 'node:crypto';
-import { probeFeatures, readLive } from '../state/index.js';
+import { probeFeatures, readLive, readTxQueues } from '../state/index.js';
 import { diffPolicies, makePlan, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
 import type { DesiredState } from '../model/types.js';
 import { registerApplyCommands } from './apply-commands.js';
@@ -80,7 +80,9 @@ export async function withKernel(loaded: Loaded, note: (s: string) => void): Pro
     return loaded;
   }
   const settings = { ...loaded.settings, kernel };
-  return { ...loaded, settings, diagnostics: sortDiagnostics([...loaded.diagnostics, ...checkKernel(loaded.policy, settings)]) };
+  const queues = await readTxQueues(tdmaDevices(loaded.policy, settings));
+  const found = [...checkKernel(loaded.policy, settings), ...checkTxQueues(loaded.policy, settings, queues)];
+  return { ...loaded, settings, diagnostics: sortDiagnostics([...loaded.diagnostics, ...found]) };
 }
 
 function report(loaded: Loaded, io: Io, json: boolean): void {

@@ -11,7 +11,7 @@
 // for are probed, each once per process.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import type { Feature } from '../check/leaf.js';
 import { runCommand, type CommandResult } from './exec.js';
@@ -154,4 +154,14 @@ async function withNamespace<T>(run: ProbeRunner, fn: (ns: string) => Promise<T>
   } finally {
     await run(['ip', 'netns', 'del', ns]);
   }
+}
+
+/** The TX queue count of each device that exists (/sys/class/net/DEV/queues/tx-N). */
+export async function readTxQueues(devices: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const dev of devices) {
+    const entries = await readdir(`/sys/class/net/${dev}/queues`).catch(() => undefined);
+    if (entries) out.set(dev, entries.filter((e) => e.startsWith('tx-')).length);
+  }
+  return out;
 }

@@ -106,4 +106,19 @@ describe.skipIf(!requireKernelTools())('probeFeatures on this host’s kernel', 
       expect((await q.run(['check', file])).code).toBe(0);
     });
   }, 60_000);
+
+  it('check --kernel: a TDMA device with fewer TX queues than slots is QP2022 at its name (taprio gives each slot a queue)', async () => {
+    const dir = tempDir('qp-features-');
+    const file = join(dir, 'radio.pol');
+    writeFileSync(file, 'tdma radio0 {\n  frame 10ms\n  slot a at 0ms length 4ms default { match udp dport 5000 }\n  slot b at 4ms length 4ms { match src 10.1.0.0/24 }\n  slot c at 8ms length 2ms { match src 10.2.0.0/24 }\n}\n');
+    await withNetns(async (ns) => {
+      await ns.run(['ip', 'link', 'add', 'radio0', 'numtxqueues', '2', 'type', 'veth', 'peer', 'name', 'radio0-p']);
+      const r = await cli(ns).run(['check', '--kernel', file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${file}:1:6: error QP2022: radio0 has 2 TX queues; taprio needs 3, one per slot`);
+      await ns.run(['ip', 'link', 'del', 'radio0']);
+      await ns.run(['ip', 'link', 'add', 'radio0', 'numtxqueues', '3', 'type', 'veth', 'peer', 'name', 'radio0-p']);
+      expect((await cli(ns).run(['check', '--kernel', file])).stderr).not.toContain('TX queue');
+    });
+  }, 60_000);
 });
