@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { policy } from '../../bench/generate.js';
 import { main } from '../../src/cli/main.js';
 import { MARKDOWN_LIMIT } from '../../src/plan/render.js';
+import { makePlan, renderPlan, scopeFor } from '../../src/plan/index.js';
+import { compileSource } from '../compile/pipeline.js';
 import { tempDir } from '../support/tmp.js';
 
 const N = 10_000;
@@ -54,6 +56,17 @@ describe(`markdown of a ${N.toLocaleString()}-class change fits one GitHub comme
     expect(rows.map((r) => r[2])).toEqual(['rate', 'rate, burst']);
     expect(rows.reduce((n, r) => n + Number(r[1]!.replace(/ /g, '')), 0)).toBe(N);
     expect(md.out.match(/^\| `~` /gm)).toHaveLength(2);
+  }, 120_000);
+
+  it('plan (against a system without the policy): 10 000 classes added, their leaves and filters, in one comment', async () => {
+    const state = compileSource('site.pol', before).state!;
+    const plan = makePlan(state, [], scopeFor(state), { policy: { file: 'site.pol', sha256: '' } });
+    expect(plan.summary.create).toBeGreaterThan(2 * N);
+    const md = renderPlan(plan, 'markdown');
+    expect(Buffer.byteLength(md)).toBeLessThan(MARKDOWN_LIMIT);
+    expect(md).toMatch(/^### qospolicy plan: `site\.pol`/);
+    expect(md).toMatch(/\| `\+` \| \*\*[\d ]+ classes\*\* \(e\.g\. `class v0 1:[0-9a-f]+`\) \| v0 egress › \* \|/);
+    expect(md).toContain('commands not shown');
   }, 120_000);
 
   it('a small plan is not folded or cut (the goldens in test/plan/cases show whole plans)', async () => {
