@@ -215,7 +215,8 @@ export const MARKDOWN_LIMIT = 60_000;
 /** Changes alike in all but their object are folded into one table row from this many on. */
 const FOLD_AT = 3;
 
-const group = (n: number) => n.toLocaleString('en-US').replace(/,/g, ' ');
+/** 10000 → `10 000`. */
+const spaced = (n: number) => n.toLocaleString('en-US').replace(/,/g, ' ');
 
 /** A table row's change text: the body lines (node diffs as a count) and the reason. */
 function rowText(c: Change): string {
@@ -280,13 +281,10 @@ function tableRow(g: Change[]): string {
   const text = g.every((x) => alikeText(x) === first)
     ? rowText(c)
     : `${(c.fields ?? []).map((f) => f.field).join(', ') || 'each'}: values differ (all under Changes in detail), e.g.\n${rowText(c)}`;
-  return `| ${action} | **${group(g.length)} ${PLURAL[c.kind]}** (e.g. ${code(c.address)}) | ${cell(`${parentPath(c)} › *`)} | ${cell(text)} |`;
+  return `| ${action} | **${spaced(g.length)} ${PLURAL[c.kind]}** (e.g. ${code(c.address)}) | ${cell(`${parentPath(c)} › *`)} | ${cell(text)} |`;
 }
 
-/**
- * Lines up to a budget of characters: all of them, or as many as fit and a note of what
- * was left out (the caller closes any code block before the note).
- */
+/** Lines up to a budget of characters: all of them, or as many as fit and how many did not. */
 function fit(lines: string[], budget: number): { lines: string[]; cut: number } {
   let used = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -313,7 +311,7 @@ function markdownWithin(plan: Plan, limit: number): string {
   out.push(`### qospolicy ${plan.mode}${what ? `: ${what}` : ''}`, '');
   out.push(`**${summaryLine(plan)}**${plan.changes.length ? '' : ` ${noChanges(plan)}`}`, '');
   // Errors and notes can name every object of a plan: each is shortened, never left out.
-  const short = (s: string) => (s.length > 2000 ? `${s.slice(0, 2000)}… (${group(s.length - 2000)} characters cut)` : s);
+  const short = (s: string) => (s.length > 2000 ? `${s.slice(0, 2000)}… (${spaced(s.length - 2000)} characters cut)` : s);
   for (const e of plan.errors) out.push(`> **Error:** ${short(e)}`, '');
   for (const n of plan.notes) out.push(`> Note: ${short(n)}`, '');
   // What is left for the table, the details and the commands, with room for the closing lines.
@@ -326,7 +324,7 @@ function markdownWithin(plan: Plan, limit: number): string {
     const table = fit(rows, budget / 2);
     out.push(...head, ...table.lines);
     if (table.cut) {
-      out.push(`| | _${group(table.cut)} more rows cut_ | | |`);
+      out.push(`| | _${spaced(table.cut)} more rows cut_ | | |`);
       cut = true;
     }
     out.push('');
@@ -349,7 +347,7 @@ function markdownWithin(plan: Plan, limit: number): string {
     const shown = fit(detail, Math.max(budget / 2, budget - stepsLength - 200));
     out.push('<details><summary>Changes in detail</summary>', '', '```diff', ...shown.lines, '```', '');
     if (shown.cut) {
-      out.push(`_Cut to fit one comment: ${group(shown.cut)} of ${group(detail.length)} lines not shown; ${CUT_HINT}._`, '');
+      out.push(`_Cut to fit one comment: ${spaced(shown.cut)} of ${spaced(detail.length)} lines not shown; ${CUT_HINT}._`, '');
       cut = true;
     }
     out.push('</details>', '');
@@ -357,9 +355,9 @@ function markdownWithin(plan: Plan, limit: number): string {
   }
   if (plan.steps.length) {
     const shown = fit(plan.steps.map(stepText), budget);
-    out.push(`<details><summary>Commands, in order (${group(plan.steps.length)})</summary>`, '', '```sh', ...shown.lines, '```', '');
+    out.push(`<details><summary>Commands, in order (${spaced(plan.steps.length)})</summary>`, '', '```sh', ...shown.lines, '```', '');
     if (shown.cut) {
-      out.push(`_Cut to fit one comment: ${group(shown.cut)} of ${group(plan.steps.length)} commands not shown; ${CUT_HINT}._`, '');
+      out.push(`_Cut to fit one comment: ${spaced(shown.cut)} of ${spaced(plan.steps.length)} commands not shown; ${CUT_HINT}._`, '');
       cut = true;
     }
     out.push('</details>', '');
