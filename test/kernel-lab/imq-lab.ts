@@ -1,12 +1,13 @@
 // Helpers of the kernel lab's IMQ tests (imq.test.ts): patches/imq built on the host (the
 // modules against the lab's headers, libxt_IMQ.so with the host's libxtables-dev, both by
 // patches/imq/Makefile) and shipped into the VM at boot, and a router site whose router is
-// the VM's initial namespace (imq devices live there, as ifb's module devices do):
+// the VM's initial namespace (imq devices live there, as ifb's module devices do). Its
+// devices carry the names policies/legacy-imq.pol uses:
 //
-//   server ── eth0 ─── wan0 [VM: router] lan0 ─── eth0 ── client
-//   10.0.0.2  fd00::2      10.0.0.1 | 10.1.0.1         10.1.0.2
-//                          fd00::1  | fd00:1::1        fd00:1::2
-//                                     lan1 ─── eth0 ── guest   10.2.0.2 fd00:2::2
+//   server ── eth0 ─── ppp0 [VM: router] eth0.20 ─── eth0 ── client
+//   10.0.0.2  fd00::2      10.0.0.1 |  192.168.20.1         192.168.20.2  fd00:20::2
+//                          fd00::1  |  eth0.30      ─── eth0 ── guest
+//                                      192.168.30.1         192.168.30.2  fd00:30::2
 //
 // Private addresses only, inside the VM only. Neighbour entries are permanent and DAD is
 // off, so no address resolution runs while a test counts packets.
@@ -85,50 +86,54 @@ for ns in server client guest; do
     ip netns del "$ns"
   fi
 done
+pkill -9 udp-probe 2>/dev/null || true
 for t in iptables-legacy ip6tables-legacy iptables-nft ip6tables-nft; do
-  $t -t mangle -F 2>/dev/null || true; $t -t mangle -X 2>/dev/null || true
-  $t -t nat -F 2>/dev/null || true
+  for tb in mangle nat; do $t -t $tb -F 2>/dev/null || true; $t -t $tb -X 2>/dev/null || true; done
 done
 nft flush ruleset 2>/dev/null || true
+for d in imq0 imq1 ifb0 ifb1; do tc qdisc del dev $d root 2>/dev/null || true; done
 rmmod xt_IMQ 2>/dev/null || true
 rmmod imq 2>/dev/null || true
-for d in wan0 lan0 lan1; do ip link del "$d" 2>/dev/null || true; done
+ip link del ifb0 2>/dev/null || true
+for d in ppp0 eth0.20 eth0.30; do ip link del "$d" 2>/dev/null || true; done
 for ns in server client guest; do ip netns add "$ns"; done
 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 for ns in server client guest; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
-ip link add wan0 address 02:00:00:00:00:01 type veth peer name eth0 netns server address 02:00:00:00:00:02
-ip link add lan0 address 02:00:00:00:01:01 type veth peer name eth0 netns client address 02:00:00:00:01:02
-ip link add lan1 address 02:00:00:00:02:01 type veth peer name eth0 netns guest address 02:00:00:00:02:02
+ip link add ppp0 address 02:00:00:00:00:01 type veth peer name eth0 netns server address 02:00:00:00:00:02
+ip link add eth0.20 address 02:00:00:00:20:01 type veth peer name eth0 netns client address 02:00:00:00:20:02
+ip link add eth0.30 address 02:00:00:00:30:01 type veth peer name eth0 netns guest address 02:00:00:00:30:02
 ip -batch - <<'END'
-addr add 10.0.0.1/24 dev wan0
-addr add fd00::1/64 dev wan0 nodad
-addr add 10.1.0.1/24 dev lan0
-addr add fd00:1::1/64 dev lan0 nodad
-addr add 10.2.0.1/24 dev lan1
-addr add fd00:2::1/64 dev lan1 nodad
-link set wan0 up
-link set lan0 up
-link set lan1 up
-neigh replace 10.0.0.2 lladdr 02:00:00:00:00:02 dev wan0 nud permanent
-neigh replace fd00::2 lladdr 02:00:00:00:00:02 dev wan0 nud permanent
-neigh replace 10.1.0.2 lladdr 02:00:00:00:01:02 dev lan0 nud permanent
-neigh replace fd00:1::2 lladdr 02:00:00:00:01:02 dev lan0 nud permanent
-neigh replace 10.2.0.2 lladdr 02:00:00:00:02:02 dev lan1 nud permanent
-neigh replace fd00:2::2 lladdr 02:00:00:00:02:02 dev lan1 nud permanent
+addr add 10.0.0.1/24 dev ppp0
+addr add fd00::1/64 dev ppp0 nodad
+addr add 192.168.20.1/24 dev eth0.20
+addr add fd00:20::1/64 dev eth0.20 nodad
+addr add 192.168.30.1/24 dev eth0.30
+addr add fd00:30::1/64 dev eth0.30 nodad
+link set ppp0 up
+link set eth0.20 up
+link set eth0.30 up
+neigh replace 10.0.0.2 lladdr 02:00:00:00:00:02 dev ppp0 nud permanent
+neigh replace fd00::2 lladdr 02:00:00:00:00:02 dev ppp0 nud permanent
+neigh replace 192.168.20.2 lladdr 02:00:00:00:20:02 dev eth0.20 nud permanent
+neigh replace fd00:20::2 lladdr 02:00:00:00:20:02 dev eth0.20 nud permanent
+neigh replace 192.168.30.2 lladdr 02:00:00:00:30:02 dev eth0.30 nud permanent
+neigh replace fd00:30::2 lladdr 02:00:00:00:30:02 dev eth0.30 nud permanent
 END
-for ns in server client guest; do
-  case $ns in server) n=0 ;; client) n=1 ;; guest) n=2 ;; esac
-  ip -n "$ns" -batch - <<END
+site() { # NS V4NET V6NET MAC
+  ip -n "$1" -batch - <<END
 link set lo up
-addr add 10.$n.0.2/24 dev eth0
-addr add fd00:$n::2/64 dev eth0 nodad
+addr add $2.2/24 dev eth0
+addr add $3::2/64 dev eth0 nodad
 link set eth0 up
-route add default via 10.$n.0.1
-route add default via fd00:$n::1
-neigh replace 10.$n.0.1 lladdr 02:00:00:00:0$n:01 dev eth0 nud permanent
-neigh replace fd00:$n::1 lladdr 02:00:00:00:0$n:01 dev eth0 nud permanent
+route add default via $2.1
+route add default via $3::1
+neigh replace $2.1 lladdr $4 dev eth0 nud permanent
+neigh replace $3::1 lladdr $4 dev eth0 nud permanent
 END
-done
+}
+site server 10.0.0 fd00:0 02:00:00:00:00:01
+site client 192.168.20 fd00:20 02:00:00:00:20:01
+site guest 192.168.30 fd00:30 02:00:00:00:30:01
 ip netns exec client ping -c 1 -W 2 10.0.0.2 >/dev/null
 ip netns exec client ping -6 -c 1 -W 2 fd00::2 >/dev/null
 ip netns exec guest ping -c 1 -W 2 10.0.0.2 >/dev/null
@@ -137,4 +142,46 @@ ip netns exec guest ping -c 1 -W 2 10.0.0.2 >/dev/null
 /** Bash functions for the case scripts (see matches-lab.ts's BASH_LIB). */
 export const IMQ_LIB = String.raw`
 iperf_server() { ip netns exec server iperf3 -s -1 -D -p "$1"; for _ in $(seq 50); do ip netns exec server ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.1; done; return 1; }
+`;
+
+/** The sections of `qospolicy compile --format batch` (modprobe.conf, ip, tc, iptables, ip6tables). */
+export function batchSections(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let name = '';
+  for (const line of text.split('\n')) {
+    const m = /^==> (\S+) <==$/.exec(line);
+    if (m) name = m[1]!;
+    else if (name) out[name] = `${out[name] ?? ''}${line}\n`;
+  }
+  return out;
+}
+
+/**
+ * Bash that loads a compiled batch from /root/NAME.* with the iptables backend given
+ * (`legacy` or `nft`): the module options as modprobe.d would give them, then ip -batch,
+ * tc -batch and (ip6)iptables-restore --noflush.
+ */
+export function applyBatch(name: string, backend: 'legacy' | 'nft'): string {
+  return [
+    'mkdir -p /etc/modprobe.d',
+    `cp /root/${name}.modprobe.conf /etc/modprobe.d/qospolicy.conf`,
+    'modprobe imq',
+    `ip -batch /root/${name}.ip`,
+    `tc -batch /root/${name}.tc`,
+    `iptables-${backend}-restore --noflush </root/${name}.iptables`,
+    `ip6tables-${backend}-restore --noflush </root/${name}.ip6tables`,
+  ].join('\n');
+}
+
+/**
+ * Bash functions to measure a class: `cbytes DEV CLASSID` (HTB's byte counter: with a size
+ * table, the bytes HTB charged), `measure DEV CLASSID SECONDS` → "BYTES NANOSECONDS" over
+ * the window, and `flow NS DST PORT SECONDS [iperf3 options]`: an iperf3 TCP flow in the
+ * background (with -R the server sends: a download).
+ */
+export const MEASURE_LIB = String.raw`
+cbytes() { tc -s class show dev "$1" classid "$2" | sed -n 's/^ Sent \([0-9]*\) bytes.*/\1/p'; }
+now_ns() { local t; t=$(echo "$EPOCHREALTIME" | tr -d .); echo $((10#$t * 1000)); }
+measure() { local a b t0 t1; a=$(cbytes "$1" "$2"); t0=$(now_ns); sleep "$3"; b=$(cbytes "$1" "$2"); t1=$(now_ns); echo "$((b - a)) $((t1 - t0))"; }
+flow() { local ns=$1 dst=$2 port=$3 secs=$4; shift 4; iperf_server "$port"; ip netns exec "$ns" iperf3 -c "$dst" -p "$port" -t "$secs" "$@" >/dev/null 2>&1 & }
 `;
