@@ -185,3 +185,4 @@ now_ns() { local t; t=$(echo "$EPOCHREALTIME" | tr -d .); echo $((10#$t * 1000))
 measure() { local a b t0 t1; a=$(cbytes "$1" "$2"); t0=$(now_ns); sleep "$3"; b=$(cbytes "$1" "$2"); t1=$(now_ns); echo "$((b - a)) $((t1 - t0))"; }
 flow() { local ns=$1 dst=$2 port=$3 secs=$4; shift 4; iperf_server "$port"; ip netns exec "$ns" iperf3 -c "$dst" -p "$port" -t "$secs" "$@" >/dev/null 2>&1 & }
 `;
+
