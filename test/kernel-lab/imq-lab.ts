@@ -95,7 +95,7 @@ for d in imq0 imq1 ifb0 ifb1; do tc qdisc del dev $d root 2>/dev/null || true; d
 rmmod xt_IMQ 2>/dev/null || true
 rmmod imq 2>/dev/null || true
 ip link del ifb0 2>/dev/null || true
-for d in ppp0 eth0.20 eth0.30; do ip link del "$d" 2>/dev/null || true; done
+for d in ppp0 eth0.20 eth0.30 wan0 wan1; do ip link del "$d" 2>/dev/null || true; done
 for ns in server client guest; do ip netns add "$ns"; done
 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 for ns in server client guest; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done

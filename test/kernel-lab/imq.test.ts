@@ -69,17 +69,20 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
   let vm: LabVm | undefined;
   let release: (() => Promise<void>) | undefined;
   let legacy: Compiled;
+  let dualWan: Compiled;
 
   beforeAll(async () => {
     release = await acquireLabLock();
     const b = build as Exclude<typeof build, Error>;
     const paths = labPaths(lab);
     legacy = await compile('policies/legacy-imq.pol');
+    dualWan = await compile('policies/dual-wan.pol');
     const files = {
       ...imqFiles(b, paths.kver),
       '/root/topology.sh': IMQ_TOPOLOGY,
       '/root/udp-probe': { host: (probe as Probe).path, mode: 0o755 },
       ...Object.fromEntries(Object.entries(legacy.batch).map(([k, v]) => [`/root/legacy-imq.${k}`, v])),
+      ...Object.fromEntries(Object.entries(dualWan.batch).map(([k, v]) => [`/root/dual-wan.${k}`, v])),
     };
     vm = await LabVm.boot(paths, { memoryMb: 768, files });
     await vm.run(IMQ_PREP, { check: true });
@@ -467,5 +470,64 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
     expect([replyPublic, replyPrivate]).toEqual([10, 0]);
     // POSTROUTING: imq (-149) before SNAT (100): the LAN's own source addresses.
     expect([outPrivate, outPublic]).toEqual([10, 0]);
+  });
+
+  it('IMQ policies/dual-wan.pol --target imq (iptables-nft-restore): the shared offsite group queues wan0 and wan1 egress (POSTROUTING) into imq2 — replication and backup at their ceils ±7 %, both uplinks under one limit', { timeout: 300_000 }, async () => {
+    await vm!.run('bash /root/topology.sh', { check: true, timeoutMs: 30_000 });
+    const c = dualWan;
+    const repl = c.classid('offsite › replication');
+    const backup = c.classid('offsite › backup');
+    const offsite = c.classid('shared offsite › offsite');
+    // The DR site (198.51.100.0/24) behind both uplinks: .20-.21 by wan0, .200 by wan1.
+    const out = await sh(
+      `${MEASURE_LIB}
+      ip link add wan0 address 02:00:00:00:40:01 type veth peer name eth1 netns server address 02:00:00:00:40:02
+      ip link add wan1 address 02:00:00:00:41:01 type veth peer name eth2 netns server address 02:00:00:00:41:02
+      ip addr add 10.40.0.1/24 dev wan0; ip addr add 10.41.0.1/24 dev wan1
+      ip link set wan0 up; ip link set wan1 up
+      ip neigh replace 10.40.0.2 lladdr 02:00:00:00:40:02 dev wan0 nud permanent
+      ip neigh replace 10.41.0.2 lladdr 02:00:00:00:41:02 dev wan1 nud permanent
+      ip route add 198.51.100.0/25 via 10.40.0.2; ip route add 198.51.100.128/25 via 10.41.0.2
+      ip -n server -batch - <<'END'
+addr add 10.40.0.2/24 dev eth1
+addr add 10.41.0.2/24 dev eth2
+link set eth1 up
+link set eth2 up
+addr add 198.51.100.20/32 dev lo
+addr add 198.51.100.21/32 dev lo
+addr add 198.51.100.200/32 dev lo
+neigh replace 10.40.0.1 lladdr 02:00:00:00:40:01 dev eth1 nud permanent
+neigh replace 10.41.0.1 lladdr 02:00:00:00:41:01 dev eth2 nud permanent
+route add 192.168.20.0/24 via 10.40.0.1
+END
+      ${applyBatch('dual-wan', 'nft')}
+      echo @@rules; iptables-save -t mangle | grep IMQ
+      echo @@cases
+      flow client 198.51.100.20 873 11; sleep 3; echo "@@repl $(measure imq2 ${repl} 6)"; wait
+      flow client 198.51.100.21 5301 11; sleep 3; echo "@@backup $(measure imq2 ${backup} 6)"; wait
+      r0=$(cbytes imq2 ${repl}); b0=$(cbytes imq2 ${backup})
+      flow client 198.51.100.20 873 11; flow client 198.51.100.200 5302 11; sleep 3; echo "@@both $(measure imq2 ${offsite} 6)"; wait
+      echo "@@split $(( $(cbytes imq2 ${repl}) - r0 )) $(( $(cbytes imq2 ${backup}) - b0 ))"
+    `,
+      280_000,
+    );
+    const rate = (k: string) => {
+      const m = new RegExp(`^@@${k} (\\d+) (\\d+)$`, 'm').exec(out);
+      if (!m) throw new Error(`no @@${k} in\n${out}`);
+      return (Number(m[1]) * 8 * 1e9) / Number(m[2]);
+    };
+    const split = /^@@split (\d+) (\d+)$/m.exec(out)!;
+    const rows = [
+      { what: 'replication (via wan0)', bps: rate('repl'), ceil: 40e6 },
+      { what: 'backup (via wan0)', bps: rate('backup'), ceil: 30e6 },
+      { what: 'offsite, replication via wan0 + backup via wan1', bps: rate('both'), ceil: 40e6 },
+    ];
+    note(`dual-wan.pol --target imq (load ${(await uptimeLoad()).toFixed(1)}): ${rows.map((r) => `${r.what} ${mbit(r.bps)}/${mbit(r.ceil)} Mbit/s (${((r.bps / r.ceil - 1) * 100).toFixed(1)} %)`).join('; ')}; split replication ${(Number(split[1]) / 1e6).toFixed(1)} MB, backup ${(Number(split[2]) / 1e6).toFixed(1)} MB`);
+    expect(out).toMatch(/-A qospolicy-post -o wan0 -j IMQ --todev 2/);
+    expect(out).toMatch(/-A qospolicy-post -o wan1 -j IMQ --todev 2/);
+    for (const r of rows) expect(Math.abs(r.bps / r.ceil - 1), `${r.what}: ${mbit(r.bps)} Mbit/s against ${mbit(r.ceil)}`).toBeLessThanOrEqual(0.07);
+    // Both uplinks' flows were in the group.
+    expect(Number(split[1])).toBeGreaterThan(0);
+    expect(Number(split[2])).toBeGreaterThan(0);
   });
 });
