@@ -2,6 +2,14 @@
 // built against the lab's headers, and its iptables extension (libxt_IMQ.so), loaded by the
 // real iptables in the VM. The VM's initial namespace is the router (imq-lab.ts).
 //
+// What is shown: the module and HTB on imq0; the extension's save/list/restore round trip on
+// both iptables backends and both families; one queue handler (imq vs nfnetlink_queue);
+// nothing lost or reordered; 20 load/unload cycles with packets queued; throughput against
+// IFB; policies/legacy-imq.pol and policies/dual-wan.pol compiled --target imq --format
+// batch, loaded with iptables-restore, each measured class at its ceil ±7 %; which side of
+// NAT the imq device sees. The recorded iptables-save fixtures (test/fixtures/iptables/imq*)
+// are compared with the live output. Figures: RESULTS.md.
+//
 // Every test name contains "IMQ": `npx vitest run test/kernel-lab -t IMQ` runs them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
