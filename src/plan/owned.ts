@@ -1,7 +1,7 @@
 // What qospolicy owns: the attachment points, devices and chains of the desired state, plus
 // those a previous apply recorded in its state file (so a tree or device the policy no
 // longer has is removed rather than forgotten).
-import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredState, KernelObject } from '../model/types.js';
 import type { OwnedChain, Scope } from '../state/index.js';
@@ -22,6 +22,12 @@ export interface StateFile {
   /** The policy last applied. */
   policy?: { file: string; sha256: string };
   owned: Owned;
+  /**
+   * Written before an apply changes anything (owned is then what it had plus what it
+   * makes) and dropped when it is done: a run killed in between leaves this, and its
+   * scope covers every object it may have touched, so the next apply completes or undoes it.
+   */
+  incomplete?: { since: string; pid: number };
 }
 
 export const DEFAULT_STATE_DIR = '/var/lib/qospolicy';
@@ -97,14 +103,59 @@ export function readStateFile(dir: string): StateFile | undefined {
   const o = s?.owned as Partial<Owned> | undefined;
   const arrays = o && [o.roots, o.hooks, o.links, o.chains].every(Array.isArray);
   if (s?.format !== 'qospolicy-state' || s.version !== 1 || !arrays) throw new Error(`${path} is not a qospolicy state file (version 1)`);
-  return { format: 'qospolicy-state', version: 1, ...(s.policy ? { policy: s.policy } : {}), owned: normalize(o as Owned) };
+  const incomplete = s.incomplete && typeof s.incomplete.since === 'string' ? { incomplete: { since: s.incomplete.since, pid: Number(s.incomplete.pid) } } : {};
+  return { format: 'qospolicy-state', version: 1, ...(s.policy ? { policy: s.policy } : {}), owned: normalize(o as Owned), ...incomplete };
 }
 
-/** Writes the state file atomically (for apply, after a successful run). */
-export function writeStateFile(dir: string, owned: Owned, policy?: StateFile['policy']): void {
-  mkdirSync(dir, { recursive: true });
+/** A write to the state directory that failed: the file system's reason in words. */
+export class StateWriteError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+  ) {
+    const why: Record<string, string> = {
+      ENOSPC: 'no space left on its file system',
+      EDQUOT: 'the disk quota is exhausted',
+      EROFS: 'its file system is read-only',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      ENOTDIR: 'a part of the path is not a directory',
+    };
+    super(`cannot write ${path}: ${why[code ?? ''] ?? code ?? 'unknown error'}`);
+  }
+}
+
+/**
+ * Writes the state file atomically: in full to a temporary file, flushed to disk, then
+ * renamed over the old one, so a crash or a full disk leaves the old file or the new one,
+ * never a torn one (nor a temporary file behind). Throws StateWriteError.
+ */
+export function writeStateFile(dir: string, owned: Owned, policy?: StateFile['policy'], incomplete?: StateFile['incomplete']): void {
   const path = join(dir, STATE_FILE);
-  const file: StateFile = { format: 'qospolicy-state', version: 1, ...(policy ? { policy } : {}), owned: normalize(owned) };
-  writeFileSync(`${path}.tmp`, JSON.stringify(file, null, 2) + '\n');
-  renameSync(`${path}.tmp`, path);
+  const file: StateFile = { format: 'qospolicy-state', version: 1, ...(policy ? { policy } : {}), owned: normalize(owned), ...(incomplete ? { incomplete } : {}) };
+  writeAtomic(path, JSON.stringify(file, null, 2) + '\n');
+}
+
+/** Writes a file of the state directory atomically (see writeStateFile). */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  let fd: number | undefined;
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    fd = openSync(tmp, 'w', 0o644);
+    const data = Buffer.from(text);
+    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created (a read-only file system)
+    }
+    throw new StateWriteError(path, (e as NodeJS.ErrnoException).code);
+  }
 }
