@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredState, KernelObject } from '../model/types.js';
-import type { OwnedChain, Scope } from '../state/index.js';
+import type { LiveItem, LiveLink, OwnedChain, Scope } from '../state/index.js';
 
 export interface Owned {
   /** Devices whose root qdisc tree is owned. */
@@ -158,4 +158,79 @@ export function writeAtomic(path: string, text: string): void {
     }
     throw new StateWriteError(path, (e as NodeJS.ErrnoException).code);
   }
+}
+
+/** The root qdiscs qospolicy makes (htb and sch_tdma at 1:, taprio at 100:). */
+const OWN_ROOTS = new Set(['htb 1:', 'tdma 1:', 'taprio 100:']);
+
+export interface OwnershipCheck {
+  /** The scope to plan in: what the state file claims that the live system bears out. */
+  scope: Scope;
+  /** A state-file claim the live system contradicts, left alone. */
+  warnings: string[];
+  /**
+   * ifb/imq devices the policy takes that this state directory did not own and that carry
+   * qdiscs or filters: someone else's, unless they already hold exactly what the policy
+   * wants (a boot script ran). The caller decides with the plan.
+   */
+  taken: Array<{ dev: string; problem: string }>;
+}
+
+/**
+ * Checks what this state directory claims and takes against what is live, before a plan
+ * may change anything:
+ * - an ifb/imq device the policy takes that this state directory did not own before, and
+ *   that already carries qdiscs or filters, belongs to someone else (another policy with
+ *   another state directory, another tool) unless it holds just what the policy wants;
+ * - a root the state file names but the policy no longer shapes, holding a qdisc qospolicy
+ *   never makes, or a device it names as its ifb/imq that is another kind of device, is not
+ *   qospolicy's (an edited or misplaced state file): left out of the scope, with a warning,
+ *   rather than removed.
+ */
+export function checkOwnership(desired: DesiredState, previous: Owned | undefined, scope: Scope, live: LiveItem[], dir: string): OwnershipCheck {
+  const wanted = ownedOf(desired.objects);
+  const warnings: string[] = [];
+  const taken: OwnershipCheck['taken'] = [];
+  const rootOf = new Map<string, string>();
+  const onDevice = new Map<string, string[]>();
+  const linkType = new Map<string, string | undefined>();
+  for (const o of live) {
+    if (o.kind === 'qdisc' && o.parent === 'root') rootOf.set(o.dev, `${o.qdisc} ${o.handle}`);
+    if (o.kind === 'qdisc' || o.kind === 'filter') onDevice.set(o.dev, [...(onDevice.get(o.dev) ?? []), o.kind === 'qdisc' ? `${o.qdisc} ${o.handle}` : `a ${o.parent} filter`]);
+    if (o.kind === 'link') linkType.set(o.name, o.type === 'require' ? ((o as LiveLink).driver ?? 'physical') : o.type);
+  }
+  const before = new Set(previous?.links.map((l) => l.name) ?? []);
+  for (const l of wanted.links) {
+    const there = onDevice.get(l.name);
+    if (!before.has(l.name) && there?.length)
+      taken.push({
+        dev: l.name,
+        problem: `${l.name} already carries ${there.slice(0, 3).join(', ')}, which this state directory (${dir}) did not make: another policy with another state directory, or another tool, uses it. ` +
+          `Give this policy other devices, or remove that configuration first (if it is this policy's own from a lost state directory: ip link del ${l.name})`,
+      });
+  }
+  const drop = { roots: new Set<string>(), links: new Set<string>() };
+  for (const dev of previous?.roots ?? []) {
+    const root = rootOf.get(dev);
+    if (wanted.roots.includes(dev) || root === undefined || OWN_ROOTS.has(root)) continue;
+    drop.roots.add(dev);
+    warnings.push(`state.json names the root of ${dev} as qospolicy's, but it holds ${root}, which qospolicy never makes: left alone`);
+  }
+  for (const l of previous?.links ?? []) {
+    const type = linkType.get(l.name);
+    if (wanted.links.some((w) => w.name === l.name) || !linkType.has(l.name) || type === l.type) continue;
+    drop.links.add(l.name);
+    warnings.push(`state.json names ${l.name} as qospolicy's ${l.type} device, but it is a ${type} device: left alone`);
+  }
+  if (!drop.roots.size && !drop.links.size) return { scope, warnings, taken };
+  return {
+    scope: {
+      ...scope,
+      devices: scope.devices.filter((d) => !drop.links.has(d)),
+      roots: scope.roots.filter((d) => !drop.roots.has(d)),
+      links: scope.links.filter((l) => !drop.links.has(l.name)),
+    },
+    warnings,
+    taken,
+  };
 }

@@ -3,7 +3,7 @@ import { parseFilters, parseRootTable } from './filters.js';
 import { unmodeledOf, type LiveClass, type LiveObject, type LiveQdisc } from './live.js';
 import { parseQdiscs } from './qdiscs.js';
 import { batchValues } from './json.js';
-import { runCommand } from './exec.js';
+import { needTool, runCommand } from './exec.js';
 
 export interface ReadOptions {
   /** Run tc inside this network namespace (`ip netns exec NS tc …`). */
@@ -115,7 +115,7 @@ interface Tc {
 }
 
 function tcRunner(opts: ReadOptions): Tc {
-  const exec = (args: string[], input?: string) => runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'tc', ...args] : ['tc', ...args], input);
+  const exec = async (args: string[], input?: string) => needTool(await runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'tc', ...args] : ['tc', ...args], input), 'tc');
   const run = async (args: string[]) => {
     const r = await exec(args);
     if (r.exitCode !== 0) throw new Error(`tc ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
