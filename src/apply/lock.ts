@@ -4,6 +4,7 @@
 // a reboot or once the pid is reused by another process, the lock is stale too.
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StateWriteError } from '../plan/index.js';
 
 export const LOCK_FILE = 'lock';
 
@@ -39,11 +40,14 @@ const readOr = (path: string) => {
   }
 };
 
-/** A process's start time as /proc shows it (field 22 of stat; the name before it may hold spaces). */
-export function startOf(pid: number): string | undefined {
+/** Fields 3… of /proc/PID/stat (the name before them may hold spaces and parentheses). */
+const statOf = (pid: number) => {
   const stat = readOr(`/proc/${pid}/stat`);
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-}
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+};
+
+/** A process's start time as /proc shows it (field 22 of stat). */
+export const startOf = (pid: number): string | undefined => statOf(pid)?.[19];
 
 const bootId = () => readOr('/proc/sys/kernel/random/boot_id')?.trim();
 
@@ -55,7 +59,9 @@ export function holderAlive(h: LockHolder): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const start = startOf(h.pid);
+  const stat = statOf(h.pid);
+  if (stat?.[0] === 'Z' || stat?.[0] === 'X') return false; // killed, not yet reaped
+  const start = stat?.[19];
   return !(h.start && start && start !== h.start);
 }
 
@@ -68,14 +74,24 @@ export function readLock(dir: string): LockHolder | undefined {
 }
 
 const holder = (pid: number, command: string): LockHolder => ({ pid, command, since: new Date().toISOString(), start: startOf(pid), boot: bootId() });
-const writeHolder = (file: string, h: LockHolder) => writeFileSync(file, JSON.stringify(h) + '\n');
+const writeHolder = (file: string, h: LockHolder) => {
+  try {
+    writeFileSync(file, JSON.stringify(h) + '\n');
+  } catch (e) {
+    throw new StateWriteError(file, (e as NodeJS.ErrnoException).code);
+  }
+};
 
 /**
  * Takes the lock or throws LockedError; returns the release function. `onStale` hears of
  * a lock left by a process that is gone, which is taken over.
  */
 export function acquireLock(dir: string, command: string, pid = process.pid, onStale?: (h: LockHolder) => void): () => void {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new StateWriteError(dir, (e as NodeJS.ErrnoException).code);
+  }
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     // Written in full under a name of its own, then linked into place (link fails if the

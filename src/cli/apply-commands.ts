@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
-import { readLive, ToolError, type LiveItem } from '../state/index.js';
+import { markOwner, readLive, readOwners, ToolError, type LiveItem } from '../state/index.js';
 import { checkOwnership, ownedOf, readStateFile, renderPlan, stateDir, STATE_FILE, StateWriteError, summaryLine, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
 import {
   acquireLock,
@@ -23,7 +23,7 @@ import {
   watchConfirm,
   type Progress,
 } from '../apply/index.js';
-import { planSystem, settle } from './system.js';
+import { conflictsOf, planSystem, settle } from './system.js';
 
 export interface ApplyContext {
   io: { out: (s: string) => void; err: (s: string) => void; color: boolean; outColor?: boolean };
@@ -110,8 +110,8 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
           io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
           return 1;
         }
-        const taken = checkOwnership(plan.desired, previous?.owned, plan.scope, live, dir).taken;
-        if (taken.length) return conflict(taken.map((t) => t.problem));
+        const conflicts = conflictsOf(plan, checkOwnership(plan.desired, previous?.owned, plan.scope, live, dir, await readOwners()).taken);
+        if (conflicts.length) return conflict(conflicts);
       } else {
         const compiled = ctx.compileFile(source, opts.target);
         if (!compiled) return 1;
@@ -128,7 +128,10 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
       }
       if (plan.changes.length === 0) {
         // Nothing to change (e.g. the boot script already ran): still record what is owned.
-        if (mode === 'apply') writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
+        if (mode === 'apply') {
+          writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
+          await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
+        }
         else if (previous?.incomplete) rmSync(join(dir, STATE_FILE), { force: true });
         return 0;
       }
@@ -143,7 +146,11 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         if (!result.unchanged) io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
         return 1;
       }
-      if (mode === 'teardown') rmSync(join(dir, STATE_FILE), { force: true });
+      // The devices say which state directory set them up (imq devices stay, unmarked, when torn down).
+      if (mode === 'teardown') {
+        await markOwner(plan.scope.links.filter((l) => l.type === 'imq').map((l) => l.name), undefined);
+        rmSync(join(dir, STATE_FILE), { force: true });
+      } else await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
       io.out(`${mode === 'teardown' ? 'Teardown' : 'Apply'} complete. ${summaryLine(plan).replace(/^Plan: /, '')}\n`);
       if (seconds !== undefined) {
         try {

@@ -2,22 +2,13 @@
 // earlier run left (an overdue revert, an unfinished apply), then plan in the scope the
 // state file claims and the live system bears out.
 import type { DesiredState } from '../model/types.js';
-import { readLive, type LiveItem } from '../state/index.js';
-import { checkOwnership, makePlan, readStateFile, scopeFor, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
-import { settlePending } from '../apply/index.js';
+import { readLive, readOwners, type LiveItem } from '../state/index.js';
+import { checkOwnership, makePlan, readStateFile, scopeFor, type OwnershipCheck, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
+import { holderAlive, settlePending } from '../apply/index.js';
 
 export interface Say {
   err: (s: string) => void;
 }
-
-const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Performs an overdue revert and tells of a revert once (QP4024). Throws StateWriteError. */
 export async function settle(dir: string, io: Say): Promise<void> {
@@ -35,15 +26,26 @@ export interface SystemPlan {
 /** Reads the live system in the policy's scope and plans; says what the state file left (QP4027) or claims wrongly. */
 export async function planSystem(desired: DesiredState, dir: string, io: Say, policy?: PolicyRef, ownDesired: DesiredState = desired): Promise<SystemPlan> {
   const previous = readStateFile(dir);
-  if (previous?.incomplete && previous.incomplete.pid !== process.pid && !pidAlive(previous.incomplete.pid))
+  if (previous?.incomplete && previous.incomplete.pid !== process.pid && !holderAlive({ pid: previous.incomplete.pid, command: '', since: '' }))
     io.err(`warning QP4027: the apply started at ${previous.incomplete.since} did not finish (pid ${previous.incomplete.pid} is gone): this plan covers everything it may have changed, so applying completes or undoes it\n`);
   const claimed = scopeFor(ownDesired, previous?.owned);
   const read = await readLive(claimed);
-  const check = checkOwnership(ownDesired, previous?.owned, claimed, read, dir);
+  const check = checkOwnership(ownDesired, previous?.owned, claimed, read, dir, await readOwners());
   for (const w of check.warnings) io.err(`warning QP4022: ${w}\n`);
   const plan = makePlan(desired, read, check.scope, policy ? { policy } : {});
-  // A device already holding exactly what the policy wants (its boot script ran) is no conflict.
-  const touched = new Set(plan.changes.flatMap((c) => { const o = c.after ?? c.before; return o && 'dev' in o ? [o.dev] : o?.kind === 'link' ? [o.name] : []; }));
-  const conflicts = check.taken.filter((t) => touched.has(t.dev)).map((t) => t.problem);
-  return { plan, live: read, ...(previous ? { previous } : {}), conflicts };
+  return { plan, live: read, ...(previous ? { previous } : {}), conflicts: conflictsOf(plan, check.taken) };
+}
+
+/**
+ * Devices that are someone else's: marked as another state directory's, or carrying what
+ * this one did not make, unless it is exactly what the plan wants (the boot script ran).
+ */
+export function conflictsOf(plan: Plan, taken: OwnershipCheck['taken']): string[] {
+  const touched = new Set(
+    plan.changes.flatMap((c) => {
+      const o = c.after ?? c.before;
+      return o && 'dev' in o ? [o.dev] : o?.kind === 'link' ? [o.name] : [];
+    }),
+  );
+  return taken.filter((t) => t.marked || touched.has(t.dev)).map((t) => t.problem);
 }

@@ -173,7 +173,7 @@ export interface OwnershipCheck {
    * qdiscs or filters: someone else's, unless they already hold exactly what the policy
    * wants (a boot script ran). The caller decides with the plan.
    */
-  taken: Array<{ dev: string; problem: string }>;
+  taken: Array<{ dev: string; problem: string; /** Marked as another state directory's: a conflict even if unchanged. */ marked: boolean }>;
 }
 
 /**
@@ -187,7 +187,7 @@ export interface OwnershipCheck {
  *   qospolicy's (an edited or misplaced state file): left out of the scope, with a warning,
  *   rather than removed.
  */
-export function checkOwnership(desired: DesiredState, previous: Owned | undefined, scope: Scope, live: LiveItem[], dir: string): OwnershipCheck {
+export function checkOwnership(desired: DesiredState, previous: Owned | undefined, scope: Scope, live: LiveItem[], dir: string, owners: Map<string, string> = new Map()): OwnershipCheck {
   const wanted = ownedOf(desired.objects);
   const warnings: string[] = [];
   const taken: OwnershipCheck['taken'] = [];
@@ -202,9 +202,17 @@ export function checkOwnership(desired: DesiredState, previous: Owned | undefine
   const before = new Set(previous?.links.map((l) => l.name) ?? []);
   for (const l of wanted.links) {
     const there = onDevice.get(l.name);
-    if (!before.has(l.name) && there?.length)
+    const owner = owners.get(l.name);
+    if (owner !== undefined && owner !== dir)
       taken.push({
         dev: l.name,
+        marked: true,
+        problem: `${l.name} was set up by qospolicy with another state directory (${owner}), not this one (${dir}): two policies cannot share it. Give this policy other devices, or tear the other one down first`,
+      });
+    else if (owner === undefined && !before.has(l.name) && there?.length)
+      taken.push({
+        dev: l.name,
+        marked: false,
         problem: `${l.name} already carries ${there.slice(0, 3).join(', ')}, which this state directory (${dir}) did not make: another policy with another state directory, or another tool, uses it. ` +
           `Give this policy other devices, or remove that configuration first (if it is this policy's own from a lost state directory: ip link del ${l.name})`,
       });
