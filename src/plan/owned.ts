@@ -181,7 +181,8 @@ export interface OwnershipCheck {
  * may change anything:
  * - an ifb/imq device the policy takes that this state directory did not own before, and
  *   that already carries qdiscs or filters, belongs to someone else (another policy with
- *   another state directory, another tool) unless it holds just what the policy wants;
+ *   another state directory, another tool) if it is marked as another state directory's
+ *   or its root qdisc is not the one the policy makes there;
  * - a root the state file names but the policy no longer shapes, holding a qdisc qospolicy
  *   never makes, or a device it names as its ifb/imq that is another kind of device, is not
  *   qospolicy's (an edited or misplaced state file): left out of the scope, with a warning,
@@ -200,6 +201,7 @@ export function checkOwnership(desired: DesiredState, previous: Owned | undefine
     if (o.kind === 'link') linkType.set(o.name, o.type === 'require' ? ((o as LiveLink).driver ?? 'physical') : o.type);
   }
   const before = new Set(previous?.links.map((l) => l.name) ?? []);
+  const wantedRoot = new Map(desired.objects.flatMap((o) => (o.kind === 'qdisc' && o.parent === 'root' ? [[o.dev, `${o.qdisc} ${o.handle}`] as const] : [])));
   for (const l of wanted.links) {
     const there = onDevice.get(l.name);
     const owner = owners.get(l.name);
@@ -209,7 +211,8 @@ export function checkOwnership(desired: DesiredState, previous: Owned | undefine
         marked: true,
         problem: `${l.name} was set up by qospolicy with another state directory (${owner}), not this one (${dir}): two policies cannot share it. Give this policy other devices, or tear the other one down first`,
       });
-    else if (owner === undefined && !before.has(l.name) && there?.length)
+    // Unmarked (a boot script's, an older qospolicy's): someone else's if its root is not the one the policy makes there.
+    else if (owner === undefined && !before.has(l.name) && there?.length && rootOf.get(l.name) !== wantedRoot.get(l.name))
       taken.push({
         dev: l.name,
         marked: false,

@@ -38,7 +38,7 @@ const setup = async (ns: Netns) => {
   await ns.veth('v0', 'v0-p');
   await ns.veth('v1', 'v1-p');
 };
-const root = async (ns: Netns, dev: string) => String((await ns.run(['tc', 'qdisc', 'show', 'dev', dev, 'root'])).stdout);
+const root = async (ns: Netns, dev: string) => String((await ns.run(['tc', 'qdisc', 'show', 'dev', dev, 'root'])).stdout).replace(/direct_packets_stat \d+/, '');
 const stateOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
 const planSteps = async (q: ReturnType<typeof cli>, file: string, dir: string) => {
   const out = join(dir, `p-${Date.now()}.json`);
