@@ -3,11 +3,11 @@
 // file and the live system, and runs the re-derived plan only if it is the saved one —
 // scope, changes and every command — and if the live system is still the one it was made on.
 import { readFileSync, statSync } from 'node:fs';
-import type { DesiredState } from '../model/types.js';
-import { liveDigest, makePlan, scopeFor, stepText, type Owned, type Plan } from '../plan/index.js';
+import { liveDigest, makePlan, stepText, type Plan, type Scope } from '../plan/index.js';
 import { canonical } from '../plan/objects.js';
 import type { LiveItem } from '../state/index.js';
 import { DriftError } from './apply.js';
+import { unsafeStep } from './run.js';
 
 export class SavedPlanError extends Error {
   constructor(
@@ -56,14 +56,19 @@ export function readSavedPlan(file: string): Plan | undefined {
 
 /**
  * The plan to run for a saved one: made again from its desired state against `live`, in
- * the scope its desired state and the state file give. Throws SavedPlanError when that is
- * not the saved plan, DriftError when the live system changed since it was made.
+ * `scope`, the one its desired state and the state file give (as checked against the live
+ * system). Throws SavedPlanError when that is not the saved plan, DriftError when the live
+ * system changed since it was made.
  */
-export function rederive(saved: Plan, live: LiveItem[], previous: Owned | undefined): Plan {
+export function rederive(saved: Plan, live: LiveItem[], scope: Scope): Plan {
+  // First what no live state can excuse: a command a batch would split (a consistent edit
+  // of desired state, changes and commands alike still lands here).
+  for (const [i, st] of saved.steps.entries()) {
+    const why = unsafeStep(st);
+    if (why) throw new SavedPlanError(`step ${i + 1} of the plan cannot be run: ${why}; nothing was run`);
+  }
   let fresh: Plan;
-  let scope;
   try {
-    scope = scopeFor(saved.desired as DesiredState, previous);
     if (canonical(scope) !== canonical(saved.scope))
       throw new SavedPlanError('the plan owns other devices or chains than its desired state and state.json give: it was edited, or another apply ran since');
     if (liveDigest(live, scope) !== saved.liveDigest) throw new DriftError('the live system changed since this plan was made: make a new plan');

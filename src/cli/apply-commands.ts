@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
 import { markOwner, readLive, readOwners, ToolError, type LiveItem } from '../state/index.js';
-import { checkOwnership, ownedOf, readStateFile, renderPlan, stateDir, STATE_FILE, StateWriteError, summaryLine, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
+import { checkOwnership, ownedOf, readStateFile, renderPlan, scopeFor, stateDir, STATE_FILE, StateWriteError, summaryLine, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
 import {
   acquireLock,
   applyPlan,
@@ -56,6 +56,15 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
   const { io } = ctx;
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
 
+  /** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
+  const scopeOfSaved = (saved: Plan, owned: StateFile['owned'] | undefined) => {
+    try {
+      return scopeFor(saved.desired, owned);
+    } catch (e) {
+      throw new SavedPlanError(`the plan's desired state is malformed: ${(e as Error).message}`);
+    }
+  };
+
   const conflict = (problems: string[]) => {
     for (const p of problems) io.err(`error QP4022: ${p}; nothing was changed\n`);
     return 1;
@@ -102,15 +111,18 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
       if (saved) {
         // Never the saved commands: the plan made again from its desired state must be it.
         previous = readStateFile(dir);
-        live = await readLive(saved.scope);
+        let check;
         try {
-          plan = rederive(saved, live, previous?.owned);
+          const claimed = scopeOfSaved(saved, previous?.owned);
+          live = await readLive(claimed);
+          check = checkOwnership(saved.desired, previous?.owned, claimed, live, dir, await readOwners());
+          plan = rederive(saved, live, check.scope);
         } catch (e) {
           if (!(e instanceof SavedPlanError)) throw e;
           io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
           return 1;
         }
-        const conflicts = conflictsOf(plan, checkOwnership(plan.desired, previous?.owned, plan.scope, live, dir, await readOwners()).taken);
+        const conflicts = conflictsOf(plan, check.taken);
         if (conflicts.length) return conflict(conflicts);
       } else {
         const compiled = ctx.compileFile(source, opts.target);

@@ -103,6 +103,10 @@ export function readStateFile(dir: string): StateFile | undefined {
   const o = s?.owned as Partial<Owned> | undefined;
   const arrays = o && [o.roots, o.hooks, o.links, o.chains].every(Array.isArray);
   if (s?.format !== 'qospolicy-state' || s.version !== 1 || !arrays) throw new Error(`${path} is not a qospolicy state file (version 1)`);
+  // Names go to tc and ip: only what could be a device (or chain) name.
+  const names = [...o.roots!, ...o.hooks!, ...o.links!.map((l) => l?.name), ...o.chains!.map((c) => c?.chain)];
+  const bad = names.find((n) => typeof n !== 'string' || !/^[^\s\x00-\x1f\x7f/"'\\#]{1,29}$/.test(n));
+  if (bad !== undefined) throw new Error(`${path} names ${JSON.stringify(bad)}, which cannot be a device or chain name: it was edited or is damaged`);
   const incomplete = s.incomplete && typeof s.incomplete.since === 'string' ? { incomplete: { since: s.incomplete.since, pid: Number(s.incomplete.pid) } } : {};
   return { format: 'qospolicy-state', version: 1, ...(s.policy ? { policy: s.policy } : {}), owned: normalize(o as Owned), ...incomplete };
 }

@@ -114,6 +114,16 @@ interface Tc {
   batchJson(commands: string[][], opts?: { allowFailure?: boolean }): Promise<Array<string | undefined>>;
 }
 
+/**
+ * Batch lines are split at blanks and newlines, and the kernel refuses such device names,
+ * but names reach the reader from files too (state.json, a saved plan): one that could not
+ * be a device is refused here, before it can become a batch command of its own.
+ */
+function oneWord(words: string[]): void {
+  const bad = words.find((w) => w === '' || /[\s\x00-\x1f\x7f"'\\#]/.test(w));
+  if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} cannot be a device name or tc argument`);
+}
+
 function tcRunner(opts: ReadOptions): Tc {
   const exec = async (args: string[], input?: string) => needTool(await runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'tc', ...args] : ['tc', ...args], input), 'tc');
   const run = async (args: string[]) => {
@@ -123,7 +133,7 @@ function tcRunner(opts: ReadOptions): Tc {
   };
   return {
     async listDevice(dev) {
-      // The kernel refuses device names with whitespace, so a name is one word of a batch line.
+      oneWord([dev]);
       const r = await exec(['-j', '-d', '-force', '-batch', '-'], `qdisc show dev ${dev}\nfilter show dev ${dev}\nclass show dev ${dev}\n`);
       if (r.exitCode === 0) {
         const [qdiscs, filters, ...classes] = r.stdout.split('\n');
@@ -135,7 +145,7 @@ function tcRunner(opts: ReadOptions): Tc {
     },
     async batchJson(commands, { allowFailure = false } = {}) {
       if (commands.length === 0) return [];
-      // Device names cannot hold whitespace (as above), so joining argv with spaces is safe.
+      commands.forEach(oneWord);
       const r = await exec(['-j', '-d', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
       if (r.exitCode === 0) {
         const values = batchValues(r.stdout, commands.length);
