@@ -124,6 +124,7 @@ export class StateWriteError extends Error {
       EACCES: 'permission denied',
       EPERM: 'permission denied',
       ENOTDIR: 'a part of the path is not a directory',
+      EEXIST: 'a part of the path is not a directory',
     };
     super(`cannot write ${path}: ${why[code ?? ''] ?? code ?? 'unknown error'}`);
   }
