@@ -1,7 +1,8 @@
 // Apply a plan so that a failure never leaves the router half-configured: check the live
-// state is the one the plan was made against, snapshot it, run the plan's exact steps,
-// read back and verify; on any failure — a command, or anything left over afterwards —
-// put the snapshot back and say what failed.
+// state is the one the plan was made against, snapshot it, record the intent, run the
+// plan's steps, read back and verify, record the result; on any failure — a command,
+// anything left over afterwards, a state directory that cannot be written — put the
+// snapshot back and say what failed. A kill at any moment leaves the intent on disk.
 import type { DesiredState } from '../model/types.js';
 import { liveDigest, makePlan, ownedOf, StateWriteError, writeStateFile, type Plan } from '../plan/index.js';
 import { htbBufferRoundTrip, readLive, shownSize, type LiveItem, type Scope } from '../state/index.js';
@@ -24,7 +25,16 @@ export type Restore = { restored: true } | { restored: false; problem: string };
 
 export type ApplyResult =
   | { ok: true; snapshot: LiveItem[]; steps: number }
-  | ({ ok: false; reason: string; failure?: StepFailure; hint?: string; unchanged?: boolean } & Restore);
+  | ({
+      ok: false;
+      reason: string;
+      failure?: StepFailure;
+      /** The state directory could not be written (with a hint what to do). */
+      stateDir?: true;
+      hint?: string;
+      /** Nothing was changed (the failure came before the first step). */
+      unchanged?: true;
+    } & Restore);
 
 const DISK_HINT = 'free space in it (or make it writable, or point QOSPOLICY_STATE_DIR elsewhere) and apply again';
 
@@ -46,7 +56,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     writeStateFile(opts.stateDir, { roots, hooks, links, chains }, plan.policy, { since: new Date().toISOString(), pid: process.pid });
   } catch (e) {
     if (!(e instanceof StateWriteError)) throw e;
-    return { ok: false, reason: `${e.message}: nothing was changed`, hint: DISK_HINT, restored: true, unchanged: true };
+    return { ok: false, reason: `${e.message}: nothing was changed`, stateDir: true, hint: DISK_HINT, restored: true, unchanged: true };
   }
 
   const run = await runSteps(plan.steps, opts.progress);
@@ -70,7 +80,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   } catch (e) {
     if (!(e instanceof StateWriteError)) throw e;
     const restore = await restoreSnapshot(snapshot, plan.scope, read);
-    return { ok: false, reason: `the change was made, but ${e.message}, so it was undone`, hint: DISK_HINT, ...restore };
+    return { ok: false, reason: `the change was made, but ${e.message}, so it was undone`, stateDir: true, hint: DISK_HINT, ...restore };
   }
   return { ok: true, snapshot, steps: plan.steps.length };
 }

@@ -143,8 +143,7 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         if (mode === 'apply') {
           writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
           await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
-        }
-        else if (previous?.incomplete) rmSync(join(dir, STATE_FILE), { force: true });
+        } else if (previous?.incomplete) rmSync(join(dir, STATE_FILE), { force: true });
         return 0;
       }
       if (!opts.yes && tty && !(await ask(`${mode === 'teardown' ? 'Remove' : 'Apply'} these changes? [y/N] `))) {
@@ -153,7 +152,7 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
       }
       const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), live });
       if (!result.ok) {
-        io.err(`error ${result.hint ? 'QP4020' : 'QP4007'}: ${result.reason}\n`);
+        io.err(`error ${result.stateDir ? 'QP4020' : 'QP4007'}: ${result.reason}\n`);
         if (result.hint) io.err(`  hint: ${result.hint}\n`);
         if (!result.unchanged) io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
         return 1;
