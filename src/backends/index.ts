@@ -5,11 +5,12 @@ import type { DesiredState, IptablesRule, KernelObject, Link, ModuleLoad } from 
 import { iptablesId, linkId, moduleId } from '../model/ids.js';
 import type { Settings } from '../check/index.js';
 import { treeLabel } from '../check/index.js';
-import { compileTree } from './htb.js';
+import { compileTree, treePacket } from './htb.js';
+import { GSO_MAX } from '../check/queue.js';
 import { hookQdisc, imqRules, mirredFilter } from './redirect.js';
 import { compileTaprio, compileTdmaModule } from './tdma.js';
 import { netqosWrites } from './netqos.js';
-import { sizeTable } from './framing.js';
+import { frameOnLine, sizeTable } from './framing.js';
 
 /** A tree that needs a device of its own (ifb or imq), with the members steered into it. */
 interface Redirected {
@@ -26,13 +27,28 @@ const usesConnmark = (t: Tree): boolean => {
 };
 
 export function compile(policy: Policy, settings: Settings): DesiredState {
-  const features = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
+  const features = settings.features;
   const framingOf = (dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
   /** Size table and derating for a tree: its interface's framing (shared groups have none). */
-  const treeOptions = (t: Tree, dev: string) => ({
-    ...(t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text, dev) : {}),
-    features,
-  });
+  const framed = (t: Tree, dev: string) => (t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text, dev) : { derate: 1 });
+  const treeOptions = (t: Tree, dev: string) => {
+    const f = framed(t, dev);
+    return { ...f, features, frame: frameOnLine(f.stab) };
+  };
+  /**
+   * Packets kept short on slow devices: where a 64 KiB GSO packet would hold the line for
+   * more than PACKET_TIME, an egress tree limits the GSO packets the router's own TCP builds
+   * for the interface (gso_max_size), and an ingress tree the packets GRO merges on the
+   * interface it redirects (gro_max_size) — the packets HTB then queues.
+   */
+  const packetLimits = new Map<string, { gsoMaxSize?: number; groMaxSize?: number }>();
+  const limitPackets = (t: Tree, iface: string, dev: string) => {
+    const cap = treePacket(t, framed(t, dev).derate);
+    if (cap >= GSO_MAX) return;
+    const field = t.direction === 'egress' ? 'gsoMaxSize' : 'groMaxSize';
+    const prev = packetLimits.get(iface) ?? {};
+    packetLimits.set(iface, { ...prev, [field]: Math.min(prev[field] ?? GSO_MAX, cap) });
+  };
   const redirected: Redirected[] = [];
   for (const i of policy.interfaces) {
     if (i.ingress) redirected.push({ tree: i.ingress, backend: i.ingress.backend ?? settings.ingress, members: [i.name.text] });
@@ -50,8 +66,13 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     // `exact` accounting: the router's own packets leave in single segments, so the size
     // table counts every frame (forwarded GRO packets are not split: docs/language.md).
     const gso = framingOf(name)?.exact ? { gsoMaxSegs: 1 } : {};
-    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso });
+    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso, ...packetLimits.get(name) });
   };
+  for (const i of policy.interfaces) {
+    if (i.egress) limitPackets(i.egress, i.name.text, i.name.text);
+    if (i.ingress) limitPackets(i.ingress, i.name.text, i.name.text);
+  }
+  for (const s of policy.shared) for (const m of s.members) limitPackets(s.tree, m.text, m.text);
   for (const i of policy.interfaces) if (i.ingress || i.egress) require(i.name.text);
 
   const modules: ModuleLoad[] = [];

@@ -6,6 +6,12 @@ import type { Backend, Policy } from '../syntax/ast.js';
 export interface Settings {
   ingress: Backend;
   tdma: 'taprio' | 'module';
+  /**
+   * The qdiscs, classifiers and actions the target kernel has: the policy's `target {
+   * features … }`, or a set probed on the live kernel; undefined when not known. The default
+   * leaf is fq_codel only where this says the kernel has it (check/queue.ts).
+   */
+  features?: ReadonlySet<string>;
 }
 
 export interface RuleContext {

@@ -4,6 +4,7 @@ import { diag } from '../../diagnostics/diagnostic.js';
 import type { Span } from '../../diagnostics/span.js';
 import { nearest } from '../../syntax/suggest.js';
 import { FAIR_LEAVES, FEATURES } from '../leaf.js';
+import { defaultLeafKind } from '../queue.js';
 import type { Rule } from '../rule.js';
 import { trees } from '../walk.js';
 import { everyClass, everyMatch } from '../util.js';
@@ -28,7 +29,7 @@ export const FeaturesAvailable: Rule = {
       const backend = t.owner.kind === 'shared' || t.direction === 'ingress' ? (t.backend ?? settings.ingress) : undefined;
       if (backend === 'ifb') ['ifb', 'mirred', 'u32', t.direction === 'egress' ? 'clsact' : 'ingress'].forEach((f) => need(f, t.span));
       if (backend === 'imq') need('imq', t.span);
-      if (!t.leaf) need('bfifo', t.span); // the default leaf
+      if (!t.leaf) need(defaultLeafKind(have), t.span); // the default leaf: fq_codel where listed, else bfifo
       else need(t.leaf.kind.text, t.leaf.kind.span);
       everyClass(t, (cls) => {
         if (cls.leaf) need(cls.leaf.kind.text, cls.leaf.kind.span);
