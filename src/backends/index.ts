@@ -36,18 +36,30 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     return { ...f, features, frame: frameOnLine(f.stab) };
   };
   /**
-   * Packets kept short on slow devices: where a 64 KiB GSO packet would hold the line for
-   * more than PACKET_TIME, an egress tree limits the GSO packets the router's own TCP builds
-   * for the interface (gso_max_size), and an ingress tree the packets GRO merges on the
-   * interface it redirects (gro_max_size) — the packets HTB then queues.
+   * Packets kept short on slow devices: where a 64 KiB GSO packet would hold a tree's
+   * slowest class for more than PACKET_TIME, the interfaces that feed the tree carry packets
+   * of at most that long (check/queue.ts packetCapFor):
+   * - an egress tree's own interface: gso_max_size, the packets the router's own TCP builds;
+   * - every interface the policy names but this one (forwarded traffic arrives there):
+   *   gro_max_size, the packets GRO merges before they are forwarded and queued whole;
+   * - an ingress tree's interface: gro_max_size, merged before the redirect to its device.
+   * Forwarded traffic from interfaces the policy does not name is out of reach (docs).
    */
   const packetLimits = new Map<string, { gsoMaxSize?: number; groMaxSize?: number }>();
-  const limitPackets = (t: Tree, iface: string, dev: string) => {
-    const cap = treePacket(t, framed(t, dev).derate);
-    if (cap >= GSO_MAX) return;
-    const field = t.direction === 'egress' ? 'gsoMaxSize' : 'groMaxSize';
+  const limit = (iface: string, field: 'gsoMaxSize' | 'groMaxSize', cap: number) => {
     const prev = packetLimits.get(iface) ?? {};
     packetLimits.set(iface, { ...prev, [field]: Math.min(prev[field] ?? GSO_MAX, cap) });
+  };
+  const named = [...new Set([...policy.interfaces.filter((i) => i.ingress || i.egress).map((i) => i.name.text), ...policy.shared.flatMap((s) => s.members.map((m) => m.text))])];
+  const limitPackets = (t: Tree, members: string[]) => {
+    const cap = treePacket(t, t.owner.kind === 'interface' ? framed(t, members[0]!).derate : 1);
+    if (cap >= GSO_MAX) return;
+    for (const iface of named) {
+      if (t.direction === 'ingress') {
+        if (members.includes(iface)) limit(iface, 'groMaxSize', cap);
+      } else if (members.includes(iface)) limit(iface, 'gsoMaxSize', cap);
+      else limit(iface, 'groMaxSize', cap);
+    }
   };
   const redirected: Redirected[] = [];
   for (const i of policy.interfaces) {
@@ -69,10 +81,10 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso, ...packetLimits.get(name) });
   };
   for (const i of policy.interfaces) {
-    if (i.egress) limitPackets(i.egress, i.name.text, i.name.text);
-    if (i.ingress) limitPackets(i.ingress, i.name.text, i.name.text);
+    if (i.egress) limitPackets(i.egress, [i.name.text]);
+    if (i.ingress) limitPackets(i.ingress, [i.name.text]);
   }
-  for (const s of policy.shared) for (const m of s.members) limitPackets(s.tree, m.text, m.text);
+  for (const s of policy.shared) limitPackets(s.tree, s.members.map((m) => m.text));
   for (const i of policy.interfaces) if (i.ingress || i.egress) require(i.name.text);
 
   const modules: ModuleLoad[] = [];

@@ -38,12 +38,12 @@ labSuite('lab 2: contention', () => {
         // so interactive's rate is set above that: only its class can give it 14mbit.
         const flood: Flow = { label: 'bulk UDP 30M', client: lab.client1, server: lab.server, port: 5202, family: 4, udp: '30M' };
 
-        const one = await applyPolicy(lab.router, `interface wan0 { ingress rate 20mbit { class all rate 20mbit ceil 20mbit default } }`);
+        const one = await applyPolicy(lab, `interface wan0 { ingress rate 20mbit { class all rate 20mbit ceil 20mbit default } }`);
         const control = await measure(lab, one, [interactive(lab), flood]);
         report('lab 2a control: both flows in one class (tree 20mbit)', control, ['all', 'wan0 ingress']);
 
         const compiled = await applyPolicy(
-          lab.router,
+          lab,
           `interface wan0 {
              ingress rate 20mbit {
                class interactive rate 14mbit ceil 20mbit prio 3 { match tcp sport 5201 }
@@ -77,7 +77,7 @@ labSuite('lab 2: contention', () => {
     () =>
       withLab(async (lab) => {
         await start(lab);
-        const compiled = await applyPolicy(lab.router, PRIO);
+        const compiled = await applyPolicy(lab, PRIO);
         const m = await measure(lab, compiled, [interactive(lab), { label: 'bulk ×4', client: lab.client1, server: lab.server, port: 5202, family: 4, streams: 4 }]);
         report('lab 2b: interactive rate 4mbit ceil 8mbit prio 0 vs bulk ×4 rate 4mbit ceil 20mbit prio 5 (GSO on)', m, CLASSES);
         assertPrio(m);
@@ -92,7 +92,7 @@ labSuite('lab 2: contention', () => {
         await start(lab);
         // One segment per packet from the sender: what a router without GRO sees.
         await lab.server.ns.run(['ip', 'link', 'set', 'dev', 'eth0', 'gso_max_segs', '1']);
-        const compiled = await applyPolicy(lab.router, PRIO);
+        const compiled = await applyPolicy(lab, PRIO);
         const m = await measure(lab, compiled, [interactive(lab), { label: 'bulk ×4', client: lab.client1, server: lab.server, port: 5202, family: 4, streams: 4 }]);
         report('lab 2c: as 2b, sender gso_max_segs 1', m, CLASSES);
         assertPrio(m);

@@ -43,7 +43,7 @@ labSuite('lab 7: latency under load', () => {
         const failures: string[] = [];
         try {
           for (const bps of SPEEDS) {
-            const compiled = await applyPolicy(lab.router, policyAt(bps));
+            const compiled = await applyPolicy(lab, policyAt(bps));
             const gro = await emulateGro(lab, compiled);
             const speed = bps >= 1e6 ? `${bps / 1e6} mbit` : `${bps / 1e3} kbit`;
             for (const direction of ['egress', 'ingress'] as const) {

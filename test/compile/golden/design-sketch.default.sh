@@ -18,7 +18,7 @@ has_link 'radio0' || fail 16 'interface radio0 does not exist'
 
 # Modules and devices.
 run 20 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
-run 21 ip link set dev 'wan1' 'gso_max_size' '1514'
+run 21 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
 [ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=2'
 has_link 'ifb0' || run 23 ip link add 'ifb0' type ifb
 run 24 ip link set dev 'ifb0' up

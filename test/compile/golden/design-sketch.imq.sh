@@ -18,7 +18,7 @@ has_link 'radio0' || fail 16 'interface radio0 does not exist'
 
 # Modules and devices.
 run 20 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
-run 21 ip link set dev 'wan1' 'gso_max_size' '1514'
+run 21 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
 [ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
 run 23 ip link set dev 'imq0' up
 run 24 ip link set dev 'imq1' up

@@ -14,8 +14,8 @@ has_link 'wan0' || fail 13 'interface wan0 does not exist'
 has_link 'wan1' || fail 14 'interface wan1 does not exist'
 
 # Modules and devices.
-run 17 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '2500'
-run 18 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '2500'
+run 17 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
+run 18 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
 [ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=3'
 run 20 ip link set dev 'imq0' up
 run 21 ip link set dev 'imq1' up
