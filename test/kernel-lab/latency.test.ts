@@ -79,6 +79,8 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
   let site: Site;
   let release: (() => Promise<void>) | undefined;
   const rows: string[] = [];
+  /** TCP through the VM's namespaces without a policy, bit/s: what the emulated CPU forwards. */
+  let capacity = 0;
 
   beforeAll(async () => {
     release = await acquireLabLock();
@@ -88,6 +90,10 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
     ]);
     vm = booted;
     site = new Site(vm, Object.fromEntries(compiled));
+    await vm.run('bash /root/topology.sh', { check: true, timeoutMs: 30_000 });
+    const out = await site.sh(`iperf_server 5201\nip netns exec client iperf3 -c ${ADDR.server.v4} -p 5201 -t 4 -O 1 -J`, 60_000);
+    capacity = (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+    console.log(`[kernel-lab] latency: unshaped TCP through the VM's router: ${(capacity / 1e6).toFixed(1)} Mbit/s`);
   }, BOOT_HOOK_TIMEOUT + 15 * 60_000);
 
   afterAll(async () => {
@@ -102,6 +108,10 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
       expect(c.script).toContain('fq_codel');
       const gsoOf = (key: string) => Number(new RegExp(`${key} '?(\\d+)`).exec(c.script)?.[1] ?? 65536);
       const failures: string[] = [];
+      // Under TCG on a loaded host the VM forwards a few tens of Mbit/s: where it cannot carry
+      // 1.5× the speed, the CPU and not the shaper is the bottleneck, and nothing is asserted.
+      const measurable = capacity >= 1.5 * bps;
+      if (!measurable) console.log(`[kernel-lab] ${speedName(bps)}: the VM forwards ${(capacity / 1e6).toFixed(1)} Mbit/s unshaped, under 1.5× the speed: figures recorded, not asserted`);
       for (const dir of ['egress', 'ingress'] as const) {
         const out = sections(await site.sh(measureScript(dir, dir === 'egress' ? gsoOf('gso_max_size') : gsoOf('gro_max_size')), 120_000));
         const idleA = median(pings(out.idle_a));
@@ -120,7 +130,7 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
         const secs = Number(out.t1?.trim()) - Number(out.t0?.trim());
         const rate = ((sent(out.after) - sent(out.before)) * 8) / secs;
         const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
-        rows.push(`| ${speedName(bps)} | ${dir} | ${f(mtuMs(bps))} | ${f(a.median)} / ${f(a.p95)} | ${f(b.median)} / ${f(b.p95)} | ${f(cc.median)} / ${f(cc.p95)} | ${(rate / bps).toFixed(3)} |`);
+        rows.push(`| ${speedName(bps)}${measurable ? '' : ' (VM-bound)'} | ${dir} | ${f(mtuMs(bps))} | ${f(a.median)} / ${f(a.p95)} | ${f(b.median)} / ${f(b.p95)} | ${f(cc.median)} / ${f(cc.p95)} | ${(rate / bps).toFixed(3)} |`);
         console.log(`[kernel-lab] ${speedName(bps)} ${dir}: idle a ${idleA} b ${idleB} ms; a n ${a.n}, b n ${b.n}, c n ${cc.n}; ${rows.at(-1)}\n${(out.leaf ?? '').split('\n').filter((l) => /fq_codel|backlog|maxpacket/.test(l)).slice(0, 6).join('\n')}`);
         if (!cs.length || !Number.isFinite(rate)) console.log(`[kernel-lab] raw output of ${speedName(bps)} ${dir}:\n${Object.entries(out).map(([k, v]) => `@@${k}\n${v.slice(0, 1500)}`).join('\n')}`);
         const frame = mtuMs(bps);
@@ -130,7 +140,7 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
         if (bps <= 1e6) check('(c) median', cc.median, 100);
         if (!(Math.abs(rate / bps - 1) <= 0.07)) failures.push(`${speedName(bps)} ${dir}: tree rate ${(rate / 1e6).toFixed(3)} Mbit/s`);
       }
-      expect(failures).toEqual([]);
+      if (measurable) expect(failures).toEqual([]);
     }, 300_000);
   }
 });
