@@ -106,7 +106,7 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
     it(`${speedName(bps)}: (a) ≤ a frame + 5 ms, (b) ≤ a frame + 10 ms${bps <= 1e6 ? ', (c) ≤ 100 ms' : ''}, rate ±7 %, egress and ingress`, async () => {
       const c: Compiled = await site.apply(`latency-${bps}`);
       expect(c.script).toContain('fq_codel');
-      const gsoOf = (key: string) => Number(new RegExp(`${key} '?(\\d+)`).exec(c.script)?.[1] ?? 65536);
+      const gsoOf = (key: string) => Number(new RegExp(`${key}'? '?(\\d+)`).exec(c.script)?.[1] ?? 65536);
       const failures: string[] = [];
       // Under TCG on a loaded host the VM forwards a few tens of Mbit/s: where it cannot carry
       // 1.5× the speed, the CPU and not the shaper is the bottleneck, and nothing is asserted.
