@@ -45,3 +45,10 @@ export function sizeTable(framing: Framing | undefined, iface: string, shapedOn:
   if (!given) return { derate };
   return { stab: { linklayer: layer === 'atm' ? 'atm' : 'ethernet', overhead, mpu }, derate };
 }
+
+/** One full-sized frame (1514 bytes as HTB counts it) as the line carries it under `stab`. */
+export function frameOnLine(stab: Qdisc['stab'] | undefined, frame = 1514): number {
+  if (!stab) return frame;
+  const bytes = Math.max(frame + stab.overhead, stab.mpu);
+  return stab.linklayer === 'atm' ? Math.ceil(bytes / 48) * 53 : bytes;
+}

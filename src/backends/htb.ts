@@ -7,53 +7,38 @@ import { classId, filterId, qdiscId } from '../model/ids.js';
 import { defaultLeaf, treeLabel } from '../check/walk.js';
 import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../check/limits.js';
 import { FAIR_LEAVES, leafParams } from '../check/leaf.js';
+import { burstFor, cburstFor, codelFor, defaultLeafKind, fifoBytesFor, msText, MTU_FRAME, packetCapFor, quantumFor, slowestCeil } from '../check/queue.js';
 import { assignMinors, fnv1a, hex } from './classids.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
 import { prefixHashedNodes, prefixLine, type PrefixLine, type PrefixRun } from './prefixhash.js';
 
-const MTU = 1514;
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
 // each parent, so prios are unique per device, not just per parent (layout in check/limits.ts):
 // appending a top-level class never renumbers anything.
 /** Unspecified class priority: the lowest, so classes given a prio come first. */
 const DEFAULT_PRIO = 7;
 
-/**
- * The largest packet HTB sees: a GSO/GRO super-packet (any router whose NIC coalesces, and
- * every ifb fed from one) is up to 64 KiB, plus headers.
- */
-const GSO_MAX_BYTES = 65536;
-const MAX_PACKET = GSO_MAX_BYTES + 1600;
-/**
- * bytes/s ÷ r2q 10, at least one largest packet and at most 200 000 (where HTB would warn).
- * A quantum below the packet size makes HTB's round robin count packets instead of bytes:
- * a host sending 64 KiB packets out-ran one sending 34 KiB ones 3:1 (kernel lab, fair hosts).
- */
-export const quantumFor = (bps: number) => Math.min(200000, Math.max(MAX_PACKET, Math.floor(bps / 8 / 10)));
-/** One millisecond at the rate plus a full-size frame, like tc's own default (rate/HZ + mtu). */
-export const burstFor = (bps: number) => Math.ceil(bps / 8 / 1000) + 1600;
-/**
- * cburst must hold the largest packet: a smaller one caps a waiting class's ceil tokens
- * below one packet, and a borrowing class loses ceil time it never makes up (measured in
- * test/lab: `ceil 8mbit` with cburst 2600b got 6.98 mbit; with 66000b, 8.03).
- */
-export const cburstFor = (ceil: number) => Math.max(burstFor(ceil), MAX_PACKET);
-/**
- * Leaf queue in bytes: ~100 ms at the ceiling, and room for two of the largest packets.
- * Bytes, not packets: with GSO/GRO a packet limit of 64 held over a second of traffic
- * (kernel lab). Explicit, since an ifb's txqueuelen (the default limit) is only 32.
- */
-export const leafBytesFor = (ceil: number) => Math.max(2 * MAX_PACKET, Math.ceil((ceil / 8) * 0.1));
-
 export interface TreeOptions {
   /** Size table for the root qdisc (link framing). */
   stab?: Qdisc['stab'];
   /** Multiply every rate (PTM's 64/65 encoding), 1 when absent. */
   derate?: number;
-  /** Which leaf qdiscs the target has, for `fair flows` (absent: all). */
+  /**
+   * What the target kernel has (absent: not known). The default leaf is fq_codel only where
+   * it says so; `fair flows` assumes a full kernel where it is absent.
+   */
   features?: ReadonlySet<string>;
+  /** One full-sized frame as the line carries it (link framing), for fq_codel's target. */
+  frame?: number;
 }
+
+/**
+ * The largest packet on a device carrying this tree: what its GSO/GRO limit lets through
+ * (backends/index.ts sets it from the same figure), so HTB's cburst and quantum need no
+ * 64 KiB floor on slow devices.
+ */
+export const treePacket = (tree: Tree, derate = 1) => packetCapFor(Math.floor(slowestCeil(tree) * derate));
 
 /** A class as the kernel gets it: policy classes plus the per-host classes of `fair hosts`. */
 interface Planned {
@@ -74,6 +59,8 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   const label = treeLabel(tree);
   const derate = opts.derate ?? 1;
   const bps = (n: number) => Math.floor(n * derate);
+  const packet = treePacket(tree, derate);
+  const sizing: Sizing = { packet, frame: opts.frame ?? MTU_FRAME, features: opts.features };
   const fairBy = tree.direction === 'ingress' ? 'dst' : 'src';
 
   const all: Planned[] = [];
@@ -121,13 +108,13 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
     params: [['default', def ? byNode.get(def)!.classid.slice(2) : '0']],
     ...(opts.stab ? { stab: opts.stab } : {}),
   });
-  out.push(htbClass(dev, '1:1', '1:', bps(tree.rate.bps), bps(tree.rate.bps), DEFAULT_PRIO, undefined, label));
+  out.push(htbClass(dev, '1:1', '1:', bps(tree.rate.bps), bps(tree.rate.bps), DEFAULT_PRIO, undefined, label, packet));
 
   for (const c of all) {
     const rate = bps(c.node.rate?.bps ?? 0);
     const from = origin(c);
-    out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, from));
-    if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), from, opts.features));
+    out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, from, packet));
+    if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), from, sizing));
   }
 
   // Filters: at the qdisc for top-level classes, at each group for its children.
@@ -200,21 +187,35 @@ function leafObject(dev: string, classid: string, origin: string, qdisc: Qdisc['
   return { kind: 'qdisc', id: qdiscId(dev, classid), origin: { path: origin }, dev, parent: classid, handle: `${classid.slice(2)}:`, qdisc, params };
 }
 
-function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, features?: ReadonlySet<string>): Qdisc {
+/** What a leaf's size follows: the device's largest packet, a frame on the line, the kernel. */
+interface Sizing {
+  packet: number;
+  frame: number;
+  features?: ReadonlySet<string>;
+}
+
+function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, sizing: Sizing): Qdisc {
   const leaf = (qdisc: Qdisc['qdisc'], params: Qdisc['params']) => leafObject(dev, c.classid, origin, qdisc, params);
+  /** fq_codel's target and interval unless given: raised where one frame outlasts 5 ms. */
+  const codel = (given: Qdisc['params']): Qdisc['params'] => {
+    if (given.some(([k]) => k === 'target' || k === 'interval')) return given;
+    const { target, interval } = codelFor(ceil, sizing.frame);
+    return target > 0.005 ? [...given, ['target', msText(target)], ['interval', msText(interval)]] : given;
+  };
   const spec = c.leaf;
   if (c.node.fair?.kind === 'flows' && (!spec || !FAIR_LEAVES.includes(spec.kind.text as 'sfq'))) {
-    const kind = FAIR_LEAVES.find((k) => !features || features.has(k)) ?? 'fq_codel';
-    return leaf(kind, []);
+    const kind = FAIR_LEAVES.find((k) => !sizing.features || sizing.features.has(k)) ?? 'fq_codel';
+    return leaf(kind, kind === 'fq_codel' ? codel([]) : []);
   }
-  if (!spec) return leaf('bfifo', [['limit', String(leafBytesFor(ceil))]]);
+  const fifoBytes = fifoBytesFor(ceil, sizing.packet);
+  if (!spec) return defaultLeafKind(sizing.features) === 'fq_codel' ? leaf('fq_codel', codel([])) : leaf('bfifo', [['limit', String(fifoBytes)]]);
+  const args = leafParams(spec.kind.text, spec.args.map((a) => a.text));
   if (spec.kind.text === 'pfifo' || spec.kind.text === 'bfifo') {
-    const args = leafParams(spec.kind.text, spec.args.map((a) => a.text));
     // A FIFO without a limit would inherit the device's txqueuelen (32 on an ifb).
-    const limit = spec.kind.text === 'bfifo' ? leafBytesFor(ceil) : Math.ceil(leafBytesFor(ceil) / MTU);
+    const limit = spec.kind.text === 'bfifo' ? fifoBytes : Math.max(2, Math.ceil(fifoBytes / MTU_FRAME));
     return leaf(spec.kind.text, args.length ? args : [['limit', String(limit)]]);
   }
-  return leaf(spec.kind.text as Qdisc['qdisc'], leafParams(spec.kind.text, spec.args.map((a) => a.text)));
+  return leaf(spec.kind.text as Qdisc['qdisc'], spec.kind.text === 'fq_codel' ? codel(args) : args);
 }
 
 function childFilters(dev: string, parent: string, children: Planned[], firstPrio: number, label: string, tables: Set<number>): Filter[] {
@@ -311,7 +312,7 @@ function entryLines(c: Planned): Match[] {
   return c.children.flatMap(entryLines);
 }
 
-function htbClass(dev: string, classid: string, parent: string, rate: number, ceil: number, prio: number, quantum: number | undefined, path: string): HtbClass {
+function htbClass(dev: string, classid: string, parent: string, rate: number, ceil: number, prio: number, quantum: number | undefined, path: string, packet: number): HtbClass {
   return {
     kind: 'class',
     id: classId(dev, classid),
@@ -322,9 +323,9 @@ function htbClass(dev: string, classid: string, parent: string, rate: number, ce
     rate,
     ceil,
     prio,
-    quantum: quantum ?? quantumFor(rate),
+    quantum: quantum ?? quantumFor(rate, packet),
     burst: burstFor(rate),
-    cburst: cburstFor(ceil),
+    cburst: cburstFor(ceil, packet),
   };
 }
 

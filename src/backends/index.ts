@@ -5,11 +5,12 @@ import type { DesiredState, IptablesRule, KernelObject, Link, ModuleLoad } from 
 import { iptablesId, linkId, moduleId } from '../model/ids.js';
 import type { Settings } from '../check/index.js';
 import { treeLabel } from '../check/index.js';
-import { compileTree } from './htb.js';
+import { compileTree, treePacket } from './htb.js';
+import { GSO_MAX } from '../check/queue.js';
 import { hookQdisc, imqRules, mirredFilter } from './redirect.js';
 import { compileTaprio, compileTdmaModule } from './tdma.js';
 import { netqosWrites } from './netqos.js';
-import { sizeTable } from './framing.js';
+import { frameOnLine, sizeTable } from './framing.js';
 
 /** A tree that needs a device of its own (ifb or imq), with the members steered into it. */
 interface Redirected {
@@ -26,16 +27,44 @@ const usesConnmark = (t: Tree): boolean => {
 };
 
 export function compile(policy: Policy, settings: Settings): DesiredState {
-  // What the target has: the declared features, and of those (or of all) what the running kernel was found to have.
-  const declared = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
+  // What the target has: the declared features (or the --target override's), and of those
+  // (or of all) what the running kernel was found to have.
+  const declared = settings.features;
   const kernel = settings.kernel;
   const features = declared && kernel ? new Set([...declared].filter((f) => kernel.has(f))) : (kernel ?? declared);
   const framingOf = (dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
   /** Size table and derating for a tree: its interface's framing (shared groups have none). */
-  const treeOptions = (t: Tree, dev: string) => ({
-    ...(t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text, dev) : {}),
-    features,
-  });
+  const framed = (t: Tree, dev: string) => (t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text, dev) : { derate: 1 });
+  const treeOptions = (t: Tree, dev: string) => {
+    const f = framed(t, dev);
+    return { ...f, features, frame: frameOnLine(f.stab) };
+  };
+  /**
+   * Packets kept short on slow devices: where a 64 KiB GSO packet would hold a tree's
+   * slowest class for more than PACKET_TIME, the interfaces that feed the tree carry packets
+   * of at most that long (check/queue.ts packetCapFor):
+   * - an egress tree's own interface: gso_max_size, the packets the router's own TCP builds;
+   * - every interface the policy names but this one (forwarded traffic arrives there):
+   *   gro_max_size, the packets GRO merges before they are forwarded and queued whole;
+   * - an ingress tree's interface: gro_max_size, merged before the redirect to its device.
+   * Forwarded traffic from interfaces the policy does not name is out of reach (docs).
+   */
+  const packetLimits = new Map<string, { gsoMaxSize?: number; groMaxSize?: number }>();
+  const limit = (iface: string, field: 'gsoMaxSize' | 'groMaxSize', cap: number) => {
+    const prev = packetLimits.get(iface) ?? {};
+    packetLimits.set(iface, { ...prev, [field]: Math.min(prev[field] ?? GSO_MAX, cap) });
+  };
+  const named = [...new Set([...policy.interfaces.filter((i) => i.ingress || i.egress).map((i) => i.name.text), ...policy.shared.flatMap((s) => s.members.map((m) => m.text))])];
+  const limitPackets = (t: Tree, members: string[]) => {
+    const cap = treePacket(t, t.owner.kind === 'interface' ? framed(t, members[0]!).derate : 1);
+    if (cap >= GSO_MAX) return;
+    for (const iface of named) {
+      if (t.direction === 'ingress') {
+        if (members.includes(iface)) limit(iface, 'groMaxSize', cap);
+      } else if (members.includes(iface)) limit(iface, 'gsoMaxSize', cap);
+      else limit(iface, 'groMaxSize', cap);
+    }
+  };
   const redirected: Redirected[] = [];
   for (const i of policy.interfaces) {
     if (i.ingress) redirected.push({ tree: i.ingress, backend: i.ingress.backend ?? settings.ingress, members: [i.name.text] });
@@ -53,8 +82,13 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     // `exact` accounting: the router's own packets leave in single segments, so the size
     // table counts every frame (forwarded GRO packets are not split: docs/language.md).
     const gso = framingOf(name)?.exact ? { gsoMaxSegs: 1 } : {};
-    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso });
+    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso, ...packetLimits.get(name) });
   };
+  for (const i of policy.interfaces) {
+    if (i.egress) limitPackets(i.egress, [i.name.text]);
+    if (i.ingress) limitPackets(i.ingress, [i.name.text]);
+  }
+  for (const s of policy.shared) limitPackets(s.tree, s.members.map((m) => m.text));
   for (const i of policy.interfaces) if (i.ingress || i.egress) require(i.name.text);
 
   const modules: ModuleLoad[] = [];

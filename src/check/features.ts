@@ -9,6 +9,7 @@ import { FAIR_LEAVES, FEATURES, type Feature } from './leaf.js';
 import type { Settings } from './rule.js';
 import { everyClass, everyMatch } from './util.js';
 import { trees } from './walk.js';
+import { defaultLeafKind } from './queue.js';
 
 /**
  * Each feature the policy needs and the first construct that needs it. `fair flows`
@@ -22,7 +23,7 @@ export function neededFeatures(policy: Policy, settings: Settings, have?: Readon
     const backend = t.owner.kind === 'shared' || t.direction === 'ingress' ? (t.backend ?? settings.ingress) : undefined;
     if (backend === 'ifb') ['ifb', 'mirred', 'u32', t.direction === 'egress' ? 'clsact' : 'ingress'].forEach((f) => need(f, t.span));
     if (backend === 'imq') need('imq', t.span);
-    if (!t.leaf) need('bfifo', t.span); // the default leaf
+    if (!t.leaf) need(defaultLeafKind(have), t.span); // the default leaf: fq_codel where the kernel has it, else bfifo
     else need(t.leaf.kind.text, t.leaf.kind.span);
     everyClass(t, (cls) => {
       if (cls.leaf) need(cls.leaf.kind.text, cls.leaf.kind.span);
@@ -47,12 +48,14 @@ export function neededFeatures(policy: Policy, settings: Settings, have?: Readon
   return needs;
 }
 
-/** The features to look for in the running kernel: what the policy needs, and every fair leaf `fair flows` could use. */
+/** The features to look for in the running kernel: what the policy needs, every fair leaf `fair flows` could use, and fq_codel for default leaves. */
 export function featuresToProbe(policy: Policy, settings: Settings): Feature[] {
   const out = new Set(neededFeatures(policy, settings).keys());
   let fairFlows = false;
   for (const t of trees(policy)) everyClass(t, (cls) => void (fairFlows ||= cls.fair?.kind === 'flows' && !cls.leaf));
   if (fairFlows) FAIR_LEAVES.forEach((k) => out.add(k));
+  // The default leaf is fq_codel where the kernel has it: ask, where a tree names no leaf.
+  if (trees(policy).some((t) => !t.leaf)) out.add('fq_codel');
   return [...out];
 }
 

@@ -13,9 +13,12 @@ export { checkKernel, checkTxQueues, featuresToProbe, neededFeatures, tdmaDevice
 const MAX_DIAGNOSTICS = 200;
 
 export function settingsOf(policy: Policy, override: Partial<Settings> = {}): Settings {
+  const declared = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
+  const features = override.features ?? declared;
   return {
     ingress: override.ingress ?? policy.target?.ingress?.backend ?? 'ifb',
     tdma: override.tdma ?? (policy.target?.tdma?.backend.kind === 'module' ? 'module' : 'taprio'),
+    ...(features ? { features } : {}),
   };
 }
 

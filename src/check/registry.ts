@@ -40,6 +40,7 @@ import { MatchPlacement } from './rules/MatchPlacement.js';
 import { FramingValid } from './rules/FramingValid.js';
 import { FeaturesAvailable } from './rules/FeaturesAvailable.js';
 import { MatchExpansion } from './rules/MatchExpansion.js';
+import { QueueTimeBounded } from './rules/QueueTimeBounded.js';
 
 export const RULES: readonly Rule[] = [
   InterfaceNamesValid,
@@ -75,4 +76,5 @@ export const RULES: readonly Rule[] = [
   CeilGiven,
   ClassReceivesTraffic,
   TdmaDefaultSlot,
+  QueueTimeBounded,
 ];

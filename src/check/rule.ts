@@ -12,6 +12,13 @@ export interface Settings {
    * Only features the policy needs are probed: any other is absent from the set.
    */
   kernel?: ReadonlySet<string>;
+  /**
+   * The qdiscs, classifiers and actions the target kernel has as the policy declares them
+   * (`target { features … }`, or an override); undefined when not declared. The compiler
+   * uses what both this and `kernel` allow: the default leaf is fq_codel only where they say
+   * the kernel has it (check/queue.ts).
+   */
+  features?: ReadonlySet<string>;
 }
 
 export interface RuleContext {

@@ -58,6 +58,7 @@ export const CODES = {
   QP3006: { severity: 'warning', title: 'match expands to many filters' },
   QP3007: { severity: 'warning', title: 'first packet of a flow unmarked' },
   QP3008: { severity: 'warning', title: 'exact accounting has no effect here' },
+  QP3009: { severity: 'warning', title: 'queue longer than 100 ms' },
 
   QP4001: { severity: 'error', title: 'cannot read file' },
   QP4002: { severity: 'error', title: 'invalid command-line option' },

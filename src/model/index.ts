@@ -1,2 +1,3 @@
 export type * from './types.js';
 export * from './ids.js';
+export { LINK_SETTINGS } from './types.js';

@@ -23,7 +23,18 @@ export interface Link extends Base {
   minTxQueues?: number;
   /** `ip link set dev X gso_max_segs N`: 1 makes a size table count every segment. */
   gsoMaxSegs?: number;
+  /** `ip link set dev X gso_max_size N`: the largest packet the router's own TCP builds for it. */
+  gsoMaxSize?: number;
+  /** `ip link set dev X gro_max_size N`: the largest packet GRO merges from what it receives. */
+  groMaxSize?: number;
 }
+
+/** The link settings qospolicy may ask for, with `ip link set`'s keyword for each. */
+export const LINK_SETTINGS = [
+  ['gsoMaxSegs', 'gso_max_segs'],
+  ['gsoMaxSize', 'gso_max_size'],
+  ['groMaxSize', 'gro_max_size'],
+] as const;
 
 /** `options MODULE k=v` for /etc/modprobe.d, and `modprobe MODULE k=v` at boot. */
 export interface ModuleLoad extends Base {

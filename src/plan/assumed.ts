@@ -1,6 +1,7 @@
 // What a desired state leaves on a system once applied, as the live reader would show it:
 // the "live" side of `qospolicy diff OLD NEW`, made without touching any system.
 import type { DesiredState, KernelObject, Link } from '../model/types.js';
+import { LINK_SETTINGS } from '../model/types.js';
 import type { LiveItem, LiveLink } from '../state/index.js';
 import { wantedObjects } from './objects.js';
 
@@ -21,7 +22,7 @@ export function assumedLive(desired: DesiredState, alsoRequired: Link[] = []): L
     type: l.type,
     up: true,
     txQueues: Math.max(1, l.minTxQueues ?? 1),
-    ...(l.gsoMaxSegs === undefined ? {} : { gsoMaxSegs: l.gsoMaxSegs }),
+    ...Object.fromEntries(LINK_SETTINGS.filter(([field]) => l[field] !== undefined).map(([field]) => [field, l[field]])),
     ...(l.type === 'require' ? {} : { driver: l.type }),
   });
   for (const { rb } of wantedObjects(desired)) {

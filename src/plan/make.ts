@@ -5,6 +5,7 @@
 // refuses to remove first (an htb class with children or with filters pointing at it).
 import type { DesiredState, Filter, HtbClass, KernelObject, Link, ModuleLoad } from '../model/types.js';
 import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
+import { LINK_SETTINGS } from '../model/types.js';
 import { createArgvs } from '../render/commands.js';
 import { chainId, htbBufferRoundTrip, inScope, shownRate, shownSize, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
 import { address, diffFields, readbackOf, wantedList } from './objects.js';
@@ -128,7 +129,9 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       errors.push(`${want.name} has ${l.txQueues} TX queue(s); taprio needs ${want.minTxQueues}, one per slot`);
     const fields: FieldChange[] = [];
     if (want.type !== 'require' && !l.up) fields.push({ field: 'up', before: false, after: true });
-    if (want.gsoMaxSegs !== undefined && l.gsoMaxSegs !== want.gsoMaxSegs) fields.push({ field: 'gsoMaxSegs', before: l.gsoMaxSegs, after: want.gsoMaxSegs });
+    for (const [field] of LINK_SETTINGS) {
+      if (want[field] !== undefined && l[field] !== want[field]) fields.push({ field, before: l[field], after: want[field] });
+    }
     return fields.length ? { t: 'update', fields } : SAME;
   }
 

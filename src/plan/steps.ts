@@ -3,6 +3,7 @@
 // Every object kind has a builder for every action it can take; anything else throws, so a
 // change can never silently come out without its commands.
 import type { HtbClass, ModuleLoad, Qdisc } from '../model/types.js';
+import { LINK_SETTINGS } from '../model/types.js';
 import { classArgv, createArgvs, iptablesBin, qdiscArgv } from '../render/commands.js';
 import { unmodeledOf, type IptablesChain } from '../state/index.js';
 import type { FieldChange, PlanObject, Step, Tool } from './types.js';
@@ -60,7 +61,10 @@ export function updateSteps(want: PlanObject, live: PlanObject, fields: FieldCha
       const out: Argv[] = [];
       for (const f of fields) {
         if (f.field === 'up' && want.type !== 'require') out.push(cmd(['ip', 'link', 'set', 'dev', want.name, 'up']));
-        else if (f.field === 'gsoMaxSegs' && want.gsoMaxSegs !== undefined) out.push(cmd(['ip', 'link', 'set', 'dev', want.name, 'gso_max_segs', String(want.gsoMaxSegs)]));
+        else if (LINK_SETTINGS.some(([field]) => field === f.field && want[field] !== undefined)) {
+          const [field, key] = LINK_SETTINGS.find(([k]) => k === f.field)!;
+          out.push(cmd(['ip', 'link', 'set', 'dev', want.name, key, String(want[field])]));
+        }
         else throw new Error(`no in-place change of ${f.field} for link ${want.name}`);
       }
       return out;

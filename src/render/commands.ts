@@ -1,6 +1,7 @@
 // Kernel objects → the argv of the commands that create them. Shared by the sh and batch
 // renderers (and by apply), so every output format issues the very same commands.
 import type { DesiredState, Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
+import { LINK_SETTINGS } from '../model/types.js';
 import { formatRate } from '../syntax/units.js';
 
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -60,7 +61,8 @@ export function createArgvs(o: KernelObject): string[][] {
     case 'module':
       return [['modprobe', o.module, ...Object.entries(o.params).map(([k, v]) => `${k}=${v}`)]];
     case 'link': {
-      const gso = o.gsoMaxSegs ? [['ip', 'link', 'set', 'dev', o.name, 'gso_max_segs', String(o.gsoMaxSegs)]] : [];
+      const set = LINK_SETTINGS.flatMap(([field, key]) => (o[field] === undefined ? [] : [key, String(o[field])]));
+      const gso = set.length ? [['ip', 'link', 'set', 'dev', o.name, ...set]] : [];
       if (o.type === 'ifb') return [['ip', 'link', 'add', o.name, 'type', 'ifb'], ['ip', 'link', 'set', 'dev', o.name, 'up'], ...gso];
       if (o.type === 'imq') return [['ip', 'link', 'set', 'dev', o.name, 'up'], ...gso];
       return gso;

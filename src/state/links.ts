@@ -1,4 +1,4 @@
-import { linkId, type Link } from '../model/index.js';
+import { LINK_SETTINGS, linkId, type Link } from '../model/index.js';
 import { JsonObject, parseJsonLenient } from './json.js';
 
 /** A network device as `ip -j -d link show` shows it. */
@@ -32,8 +32,10 @@ export function parseLinks(jsonText: string): LiveLink[] {
       up: Array.isArray(flags) && flags.includes('UP'),
       txQueues: e.num('num_tx_queues') ?? 1,
     };
-    const gso = e.num('gso_max_segs');
-    if (gso !== undefined) link.gsoMaxSegs = gso;
+    for (const [field, key] of LINK_SETTINGS) {
+      const v = e.num(key);
+      if (v !== undefined) link[field] = v;
+    }
     if (driver) link.driver = driver;
     out.push(link);
   }

@@ -31,7 +31,7 @@ labSuite('lab 4: the default class', () => {
       withLab(async (lab) => {
         await lab.iperfServer(lab.server, 5201);
         await lab.iperfServer(lab.server, 5202);
-        const compiled = await applyPolicy(lab.router, POLICY);
+        const compiled = await applyPolicy(lab, POLICY);
         const matched: Flow = { label: 'matched 5201', client: lab.client0, server: lab.server, port: 5201, family: 4 };
         const unmatched: Flow = { label: 'unmatched 5202', client: lab.client1, server: lab.server, port: 5202, family: 4 };
         const m = await measure(lab, compiled, [matched, unmatched]);

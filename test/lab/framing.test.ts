@@ -123,11 +123,11 @@ labSuite('lab 6: link framing (ATM size table, exact accounting)', () => {
         await lab.iperfServer(router, 5201);
         const flow: Flow = { label: 'router → client0', client: lab.client0, server: router, port: 5201, family: 4 };
 
-        const plainCompiled = await applyPolicy(lab.router, PLAIN_POLICY);
+        const plainCompiled = await applyPolicy(lab, PLAIN_POLICY);
         const plain = await measure(lab, plainCompiled, [flow]);
         figures('lab 6: plain ceil 10mbit (no framing), router-local sender', plain, flow);
 
-        const compiled = await applyPolicy(lab.router, ATM_EXACT_POLICY);
+        const compiled = await applyPolicy(lab, ATM_EXACT_POLICY);
         // What the compiler promised reached the kernel: the size table (tc prints it with -d)
         // and gso_max_segs 1.
         const qd = String((await lab.router.run(['tc', '-d', 'qdisc', 'show', 'dev', 'lan0'])).stdout);
@@ -153,7 +153,7 @@ labSuite('lab 6: link framing (ATM size table, exact accounting)', () => {
         const router = routerOnLan0(lab);
         await lab.iperfServer(router, 5201);
         const flow: Flow = { label: 'router → client0', client: lab.client0, server: router, port: 5201, family: 4 };
-        const compiled = await applyPolicy(lab.router, ATM_POLICY);
+        const compiled = await applyPolicy(lab, ATM_POLICY);
         expect(await gsoMaxSegs(lab.router, 'lan0')).toBeGreaterThan(1);
         const m = await measure(lab, compiled, [flow]);
         figures('lab 6: `overhead 44 atm` (no exact), router-local sender', m, flow);
@@ -171,7 +171,7 @@ labSuite('lab 6: link framing (ATM size table, exact accounting)', () => {
       withLab(async (lab) => {
         await lab.iperfServer(lab.server, 5201);
         const flow: Flow = { label: 'server → client0', client: lab.client0, server: lab.server, port: 5201, family: 4 };
-        const compiled = await applyPolicy(lab.router, ATM_EXACT_POLICY);
+        const compiled = await applyPolicy(lab, ATM_EXACT_POLICY);
         // A wire delivers frames one by one; the server's veth would pass its TSO packets on.
         await setGsoMaxSegs(lab.server.ns, 'eth0', 1);
         const m = await measure(lab, compiled, [flow]);
@@ -190,7 +190,7 @@ labSuite('lab 6: link framing (ATM size table, exact accounting)', () => {
       withLab(async (lab) => {
         await lab.iperfServer(lab.server, 5201);
         const flow: Flow = { label: 'server → client0', client: lab.client0, server: lab.server, port: 5201, family: 4 };
-        const compiled = await applyPolicy(lab.router, ATM_EXACT_POLICY);
+        const compiled = await applyPolicy(lab, ATM_EXACT_POLICY);
         expect(await gsoMaxSegs(lab.router, 'lan0')).toBe(1);
         const m = await measure(lab, compiled, [flow]);
         figures('lab 6: `overhead 44 atm exact`, forwarded, sender GSO on (default)', m, flow);

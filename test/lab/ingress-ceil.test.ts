@@ -33,7 +33,7 @@ labSuite('lab 1: ingress shaping through IFB', () => {
         console.log(`[lab] unshaped download wan0 → lan0: ${unshaped.toFixed(0)} Mbit/s`);
         expect(unshaped).toBeGreaterThan(100);
 
-        const compiled = await applyPolicy(lab.router, POLICY);
+        const compiled = await applyPolicy(lab, POLICY);
         const x = await measure(lab, compiled, [flow('x (sport 5201)', 5201)]);
         report('lab 1: class x alone (rate 5mbit ceil 10mbit)', x, ['x', 'rest', 'wan0 ingress']);
         const rest = await measure(lab, compiled, [flow('rest (sport 5202)', 5202)]);

@@ -25,7 +25,7 @@ labSuite('lab 5: IPv6 classification', () => {
     () =>
       withLab(async (lab) => {
         for (const port of [5201, 5202, 5203]) await lab.iperfServer(lab.server, port);
-        const compiled = await applyPolicy(lab.router, POLICY);
+        const compiled = await applyPolicy(lab, POLICY);
         const a: Flow = { label: 'A v6 dst fd00:1::2', client: lab.client0, server: lab.server, port: 5201, family: 6 };
         const b: Flow = { label: 'B v6 sport 5202', client: lab.client1, server: lab.server, port: 5202, family: 6 };
         const c: Flow = { label: 'C v4 to client0', client: lab.client0, server: lab.server, port: 5203, family: 4 };

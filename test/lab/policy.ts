@@ -10,6 +10,7 @@ import { renderSh } from '../../src/render/sh.js';
 import { hasErrors } from '../../src/diagnostics/diagnostic.js';
 import type { DesiredState, HtbClass } from '../../src/model/types.js';
 import type { Netns } from '../support/netns.js';
+import type { Lab } from './topology.js';
 
 export interface Compiled {
   script: string;
@@ -42,8 +43,21 @@ export function compilePolicy(text: string, file = 'lab.pol'): Compiled {
   };
 }
 
-/** Compiles text and runs the script inside the router namespace; fails with the script's stderr. */
-export async function applyPolicy(router: Netns, text: string): Promise<Compiled> {
+/**
+ * The far end of each router port: veth has no GRO (and this host no ethtool to turn it on),
+ * so what the router receives on a port is what that host's TSO built. The hosts stand for
+ * the wire plus the router's receiving port: each sends packets no larger than the port's
+ * gro_max_size in the compiled policy (65536, the kernel's default, where it sets none).
+ */
+const FAR_END: Record<string, keyof Pick<Lab, 'server' | 'client0' | 'client1'>> = { wan0: 'server', lan0: 'client0', lan1: 'client1' };
+
+/**
+ * Compiles text and runs the script inside the router namespace; fails with the script's
+ * stderr. With the whole lab, the far hosts then send what the router's GRO would merge.
+ */
+export async function applyPolicy(target: Netns | Lab, text: string): Promise<Compiled> {
+  const lab = 'router' in target ? target : undefined;
+  const router = lab ? lab.router : (target as Netns);
   const compiled = compilePolicy(text);
   const dir = await mkdtemp(join(tmpdir(), 'qospolicy-lab-'));
   try {
@@ -53,6 +67,13 @@ export async function applyPolicy(router: Netns, text: string): Promise<Compiled
     if (r.exitCode !== 0) throw new Error(`compiled script failed (${r.exitCode}): ${String(r.stderr)}\n${compiled.script}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+  if (lab) {
+    for (const [port, host] of Object.entries(FAR_END)) {
+      const link = compiled.state.objects.find((o) => o.kind === 'link' && o.name === port);
+      const size = (link?.kind === 'link' && link.groMaxSize) || 65536;
+      await lab[host].ns.run(['ip', 'link', 'set', 'dev', 'eth0', 'gso_max_size', String(size)]);
+    }
   }
   return compiled;
 }

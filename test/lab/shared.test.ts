@@ -23,7 +23,7 @@ labSuite('lab 3: shared limit across interfaces', () => {
       withLab(async (lab) => {
         await lab.iperfServer(lab.server, 5201);
         await lab.iperfServer(lab.server, 5202);
-        const compiled = await applyPolicy(lab.router, POLICY);
+        const compiled = await applyPolicy(lab, POLICY);
         const to0: Flow = { label: 'to client0 (lan0)', client: lab.client0, server: lab.server, port: 5201, family: 4 };
         const to1: Flow = { label: 'to client1 (lan1)', client: lab.client1, server: lab.server, port: 5202, family: 4 };
 

@@ -91,8 +91,10 @@ describe.skipIf(!requireKernelTools())('qospolicy plan (namespace)', () => {
       expect(r.exitCode).toBe(2);
       const md = String(r.stdout);
       expect(md).toContain(`### qospolicy plan: \`${CASE}/old.pol\``);
-      expect(md).toMatch(/\*\*Plan: \d+ to add, 0 to change, 0 to replace, 0 to remove\.\*\*/);
+      // wan0 itself changes in place: its GSO/GRO packet limits (a 10mbit class in the tree).
+      expect(md).toMatch(/\*\*Plan: \d+ to add, 1 to change, 0 to replace, 0 to remove\.\*\*/);
+      expect(md).toContain('| `~` | `link wan0` |  | gsoMaxSize: 65536 → 1514<br>groMaxSize: 65536 → 1514 |');
       expect(md).toContain('| `+` | `link ifb0` | wan0 ingress |');
-      expect(md).toContain('```sh\nip link add ifb0 type ifb\n');
+      expect(md).toContain('```sh\nip link set dev wan0 gso_max_size 1514\nip link set dev wan0 gro_max_size 1514\nip link add ifb0 type ifb\n');
     }));
 });

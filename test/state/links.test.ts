@@ -7,7 +7,7 @@ const rec = (name: string) => readFileSync(new URL(`../fixtures/ip/${name}`, imp
 
 describe('parseLinks (ip -j -d link show, test/fixtures/ip/record.sh)', () => {
   const links = parseLinks(rec('links.json'));
-  it('reads name, up flag, tx queues, gso_max_segs and driver; ifb devices typed ifb, others require', () => {
+  it('reads name, up flag, tx queues, gso_max_segs, gso_max_size, gro_max_size and driver; ifb devices typed ifb, others require', () => {
     expect(links.map((l) => [l.name, l.type, l.up, l.txQueues, l.driver])).toEqual([
       ['lo', 'require', false, 1, undefined],
       ['v1', 'require', false, 4, 'veth'],
@@ -15,7 +15,7 @@ describe('parseLinks (ip -j -d link show, test/fixtures/ip/record.sh)', () => {
       ['ifb0', 'ifb', false, 1, 'ifb'],
       ['ifb1', 'ifb', true, 1, 'ifb'],
     ]);
-    expect(links[3]).toEqual({ kind: 'link', id: 'link/ifb0', name: 'ifb0', type: 'ifb', up: false, txQueues: 1, gsoMaxSegs: 65535, driver: 'ifb' });
+    expect(links[3]).toEqual({ kind: 'link', id: 'link/ifb0', name: 'ifb0', type: 'ifb', up: false, txQueues: 1, gsoMaxSegs: 65535, gsoMaxSize: 65536, groMaxSize: 65536, driver: 'ifb' });
   });
 });
 

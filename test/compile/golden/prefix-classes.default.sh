@@ -22,38 +22,38 @@ quiet tc qdisc del dev 'wan0' root
 run 22 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
 run 23 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '900mbit' ceil '900mbit' prio '7' quantum '200000' burst '114100b' cburst '114100b'
 # wan0 egress › b
-run 25 tc class add dev 'wan0' parent '1:1' classid '1:86c0' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 26 tc qdisc add dev 'wan0' parent '1:86c0' handle '86c0:' bfifo limit '11250000'
+run 25 tc class add dev 'wan0' parent '1:1' classid '1:86c0' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 26 tc qdisc add dev 'wan0' parent '1:86c0' handle '86c0:' bfifo limit '5625000'
 # wan0 egress › a
-run 28 tc class add dev 'wan0' parent '1:1' classid '1:4f07' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 29 tc qdisc add dev 'wan0' parent '1:4f07' handle '4f07:' bfifo limit '11250000'
+run 28 tc class add dev 'wan0' parent '1:1' classid '1:4f07' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 29 tc qdisc add dev 'wan0' parent '1:4f07' handle '4f07:' bfifo limit '5625000'
 # wan0 egress › c
-run 31 tc class add dev 'wan0' parent '1:1' classid '1:742d' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 32 tc qdisc add dev 'wan0' parent '1:742d' handle '742d:' bfifo limit '11250000'
+run 31 tc class add dev 'wan0' parent '1:1' classid '1:742d' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 32 tc qdisc add dev 'wan0' parent '1:742d' handle '742d:' bfifo limit '5625000'
 # wan0 egress › d
-run 34 tc class add dev 'wan0' parent '1:1' classid '1:174e' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 35 tc qdisc add dev 'wan0' parent '1:174e' handle '174e:' bfifo limit '11250000'
+run 34 tc class add dev 'wan0' parent '1:1' classid '1:174e' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 35 tc qdisc add dev 'wan0' parent '1:174e' handle '174e:' bfifo limit '5625000'
 # wan0 egress › e
-run 37 tc class add dev 'wan0' parent '1:1' classid '1:4bb' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 38 tc qdisc add dev 'wan0' parent '1:4bb' handle '4bb:' bfifo limit '11250000'
+run 37 tc class add dev 'wan0' parent '1:1' classid '1:4bb' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 38 tc qdisc add dev 'wan0' parent '1:4bb' handle '4bb:' bfifo limit '5625000'
 # wan0 egress › f
-run 40 tc class add dev 'wan0' parent '1:1' classid '1:3c74' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 41 tc qdisc add dev 'wan0' parent '1:3c74' handle '3c74:' bfifo limit '11250000'
+run 40 tc class add dev 'wan0' parent '1:1' classid '1:3c74' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 41 tc qdisc add dev 'wan0' parent '1:3c74' handle '3c74:' bfifo limit '5625000'
 # wan0 egress › g
-run 43 tc class add dev 'wan0' parent '1:1' classid '1:29e1' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 44 tc qdisc add dev 'wan0' parent '1:29e1' handle '29e1:' bfifo limit '11250000'
+run 43 tc class add dev 'wan0' parent '1:1' classid '1:29e1' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 44 tc qdisc add dev 'wan0' parent '1:29e1' handle '29e1:' bfifo limit '5625000'
 # wan0 egress › h
-run 46 tc class add dev 'wan0' parent '1:1' classid '1:f632' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 47 tc qdisc add dev 'wan0' parent '1:f632' handle 'f632:' bfifo limit '11250000'
+run 46 tc class add dev 'wan0' parent '1:1' classid '1:f632' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 47 tc qdisc add dev 'wan0' parent '1:f632' handle 'f632:' bfifo limit '5625000'
 # wan0 egress › i
-run 49 tc class add dev 'wan0' parent '1:1' classid '1:e39f' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 50 tc qdisc add dev 'wan0' parent '1:e39f' handle 'e39f:' bfifo limit '11250000'
+run 49 tc class add dev 'wan0' parent '1:1' classid '1:e39f' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 50 tc qdisc add dev 'wan0' parent '1:e39f' handle 'e39f:' bfifo limit '5625000'
 # wan0 egress › j
-run 52 tc class add dev 'wan0' parent '1:1' classid '1:1b69' htb rate '50mbit' ceil '900mbit' prio '7' quantum '200000' burst '7850b' cburst '114100b'
-run 53 tc qdisc add dev 'wan0' parent '1:1b69' handle '1b69:' bfifo limit '11250000'
+run 52 tc class add dev 'wan0' parent '1:1' classid '1:1b69' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 53 tc qdisc add dev 'wan0' parent '1:1b69' handle '1b69:' bfifo limit '5625000'
 # wan0 egress › rest
-run 55 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '100mbit' ceil '900mbit' prio '7' quantum '200000' burst '14100b' cburst '114100b'
-run 56 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '11250000'
+run 55 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '100mbit' ceil '900mbit' prio '7' quantum '65536' burst '14100b' cburst '114100b'
+run 56 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '5625000'
 # wan0 egress › b … j (by prefix)
 run 58 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' handle '21:' u32 divisor '256'
 run 59 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' hashkey mask '0xff000000' at '16' link '21:'
