@@ -21,7 +21,7 @@ export interface LowerOptions {
 
 export function lower(file: string, statements: Statement[], opts: LowerOptions = {}): { policy: A.Policy; diagnostics: Diagnostic[]; sources: Map<string, string> } {
   const L = new Lowering(file, opts);
-  const policy: A.Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
+  const policy: A.Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [], unresolved: L.unresolved };
   for (const s of statements) L.top(s, policy);
   return { policy, diagnostics: L.diagnostics, sources: L.sources };
 }
@@ -46,6 +46,8 @@ const MAX_INCLUDE_DEPTH = 16;
 class Lowering {
   diagnostics: Diagnostic[] = [];
   sources = new Map<string, string>();
+  /** Spans of values that did not resolve (see Policy.unresolved). */
+  unresolved: Span[] = [];
   private lets = new Map<string, LetValue>();
   private services = new Map<string, { items: ServiceItem[]; span: Span }>();
   /** Include statements being lowered, outermost first, with the file each opened. */
@@ -608,15 +610,28 @@ class Lowering {
     return { value, span };
   }
 
+  /** A value that did not resolve: NaN, its span kept so that the checker stays quiet there. */
+  private unresolvedAt(span: Span): number {
+    this.unresolved.push(span);
+    return NaN;
+  }
+
   private num(use: Token): A.Num {
+    const span = this.span(use);
     const tok = this.value(use);
-    return { value: tok ? Number(tok.text) : NaN, span: this.span(use) };
+    if (!tok) return { value: this.unresolvedAt(span), span };
+    if (tok.type !== 'number' && tok.type !== 'hex') {
+      // Only a `let` name brings another kind of value here: `let x = 10mbit` … `prio x`.
+      this.report(diag('QP1006', `'${use.text}' is ${tok.text}, not a number`, span, { hint: 'this setting takes a plain number' }));
+      return { value: this.unresolvedAt(span), span };
+    }
+    return { value: Number(tok.text), span };
   }
 
   private rate(use: Token): A.Rate {
     const span = this.span(use);
     const tok = this.value(use);
-    if (!tok) return { bps: NaN, span };
+    if (!tok) return { bps: this.unresolvedAt(span), span };
     const { value, unit } = splitQuantity(tok.text);
     if (unit === '%') return { bps: 0, percent: value, span };
     const u = unit.toLowerCase();
@@ -638,13 +653,13 @@ class Lowering {
         }),
       );
     }
-    return { bps: NaN, span };
+    return { bps: this.unresolvedAt(span), span };
   }
 
   private time(use: Token): A.Time {
     const span = this.span(use);
     const tok = this.value(use);
-    if (!tok) return { ns: NaN, span };
+    if (!tok) return { ns: this.unresolvedAt(span), span };
     const { value, unit } = splitQuantity(tok.text);
     const u = unit.toLowerCase();
     if (u in TIME_UNITS) return { ns: Math.round(value * TIME_UNITS[u]), span };
@@ -654,7 +669,7 @@ class Lowering {
         hint: guess && unit !== '' ? `did you mean '${value}${guess}'?` : 'times take ns, us, ms or s',
       }),
     );
-    return { ns: NaN, span };
+    return { ns: this.unresolvedAt(span), span };
   }
 }
 

@@ -2,6 +2,7 @@
 // rates, slots without times, empty trees), under every target setting.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { fuzz } from '../support/fuzz.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { diagnosticsOf } from './harness.js';
 import { CODES } from '../../src/diagnostics/codes.js';
@@ -18,34 +19,54 @@ const settings = fc.record({
 const REPLACEMENTS = ['', '0', '0bit', '1bit', '99999', '10mbitt', '5%', '200%', '0ms', '5s', '1.5', '0xffffffffff', 'default', 'class x', '}', '{', '\n'];
 
 function run(text: string, s: { ingress: 'ifb' | 'imq'; tdma: 'taprio' | 'module' }): void {
+  const errorsAt = new Map<string, string>();
   for (const d of diagnosticsOf(text, s)) {
     expect(CODES).toHaveProperty(d.code);
     expect(d.message).not.toMatch(/NaN|undefined|\[object/);
+    // One mistake, one error: the checker (QP2xxx) adds no error where the front end's
+    // (QP1xxx: a bad unit, an unknown name, a syntax error) already points.
+    if (d.severity !== 'error' || !d.span) continue;
+    const at = `${d.span.file}:${d.span.start.offset}-${d.span.end.offset}`;
+    if (d.code < 'QP2') errorsAt.set(at, `${d.code} ${d.message}`);
+    else expect(errorsAt.get(at), `${d.code} ${d.message}: a second error at ${at}`).toBeUndefined();
   }
 }
 
 describe('property: checker rules never throw on broken input', () => {
   it('replacing one word of a real policy', () => {
-    fc.assert(
+    fuzz(
       fc.property(fc.constantFrom(...seeds), fc.nat(), fc.constantFrom(...REPLACEMENTS), settings, (seed, n, repl, s) => {
         const words = seed.split(/(\s+)/);
         const i = (n % Math.ceil(words.length / 2)) * 2;
         words[i] = repl;
         run(words.join(''), s);
-      }),
-      { numRuns: 1500 },
+      }), { runs: 1500 }
     );
   });
   it('deleting or duplicating lines of a real policy', () => {
-    fc.assert(
+    fuzz(
       fc.property(fc.constantFrom(...seeds), fc.nat(), fc.nat({ max: 4 }), fc.boolean(), settings, (seed, n, len, dup, s) => {
         const lines = seed.split('\n');
         const i = n % lines.length;
         const cut = lines.splice(i, len);
         if (dup) lines.splice(i, 0, ...cut, ...cut);
         run(lines.join('\n'), s);
-      }),
-      { numRuns: 1500 },
+      }), { runs: 1500 }
     );
+  });
+});
+
+// Counterexamples the properties found, kept as fixed cases: each is one mistake, and gets
+// exactly one error.
+describe('regressions found by the properties', () => {
+  const oneError = (text: string, code: string, message: RegExp) => {
+    const errors = diagnosticsOf(text).filter((d) => d.severity === 'error');
+    expect(errors.map((d) => `${d.code} ${d.message}`)).toEqual([expect.stringMatching(new RegExp(`^${code} ${message.source}`))]);
+  };
+  it("'overhead default': an unknown name, not also 'overhead NaN is outside -64…256 bytes'", () => {
+    oneError('interface eth0 {\n  link overhead default\n  egress rate 10mbit { class a rate 5mbit ceil 5mbit default }\n}\n', 'QP1011', /unknown name 'default'/);
+  });
+  it("a rate where a number belongs ('let x = 10mbit' … 'overhead x'): one error that says so", () => {
+    oneError('let x = 10mbit\ninterface eth0 {\n  link overhead x\n  egress rate 10mbit { class a rate 5mbit ceil 5mbit default }\n}\n', 'QP1006', /'x' is 10mbit, not a number/);
   });
 });

@@ -1,6 +1,7 @@
 // The u32 key arithmetic: exact covers for ranges, complements for negation, header offsets.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { fuzz } from '../support/fuzz.js';
 import { complementPrefixes, matchNodes } from '../../src/backends/u32.js';
 import { complementRanges, rangeToMasks } from '../../src/check/ranges.js';
 import { parsePolicy } from '../../src/syntax/index.js';
@@ -9,7 +10,7 @@ const covers = (blocks: Array<{ val: number; mask: number }>, x: number) => bloc
 
 describe('u32 keys', () => {
   it('a port range becomes value/mask blocks that cover exactly the range', () => {
-    fc.assert(
+    fuzz(
       fc.property(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }), (a, b, x) => {
         const [lo, hi] = a <= b ? [a, b] : [b, a];
         const blocks = rangeToMasks(lo, hi);

@@ -2,6 +2,7 @@
 // covers: they must agree with JSON.stringify over a sorted copy, for any JSON-like value.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { fuzz } from '../support/fuzz.js';
 import { canonical, diffFields, sameValue } from '../../src/plan/objects.js';
 import type { FieldChange, PlanObject } from '../../src/plan/types.js';
 
@@ -30,7 +31,7 @@ const { value } = fc.letrec((tie) => ({
 
 describe('canonical', () => {
   it('prints what JSON.stringify prints for a sorted copy', () => {
-    fc.assert(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { numRuns: 2000 });
+    fuzz(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { runs: 2000 });
   });
 
   it('ignores key order', () => {
@@ -40,13 +41,12 @@ describe('canonical', () => {
 
 describe('sameValue', () => {
   it('is equality of canonical prints', () => {
-    fc.assert(
-      fc.property(value, value, (a, b) => sameValue(a, b) === (canonical(a) === canonical(b))),
-      { numRuns: 2000 },
+    fuzz(
+      fc.property(value, value, (a, b) => sameValue(a, b) === (canonical(a) === canonical(b))), { runs: 2000 }
     );
     // Pairs that are equal in print but not identical.
     const reparsed = (a: unknown) => JSON.parse(JSON.stringify(a ?? null)) as unknown;
-    fc.assert(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
+    fuzz(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
   });
 
   it('treats an absent field and an undefined one alike, and a different value as different', () => {
@@ -77,12 +77,11 @@ describe('diffFields', () => {
   const field = fc.constantFrom('dev', 'rate', 'ceil', 'prio', 'nodes', 'extra', 'origin', 'unmodeled', 'id');
   const obj = fc.dictionary(field, value, { maxKeys: 7 }).map((o): Record<string, unknown> => ({ ...o, kind: 'class' }));
   it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', () => {
-    fc.assert(
+    fuzz(
       fc.property(obj, obj, (a, b) => {
         if (b.unmodeled !== undefined && !Array.isArray(b.unmodeled)) delete b.unmodeled;
         expect(diffFields(a as unknown as PlanObject, b as unknown as PlanObject)).toEqual(diffReference(a, b));
-      }),
-      { numRuns: 3000 },
+      }), { runs: 3000 }
     );
   });
 });
