@@ -21,4 +21,10 @@ describe('README', () => {
     expect(() => readFileSync(file!)).not.toThrow();
     expect(commands[1]).toMatch(/^npm test\b/);
   });
+
+  it('.ci/run runs exactly the Quick start\'s test command, after its lock check', () => {
+    const ci = readFileSync('.ci/run', 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ci.at(-1)).toBe('npm test');
+    expect(ci.some((l) => l.startsWith('git diff --exit-code -- package-lock.json'))).toBe(true);
+  });
 });
