@@ -33,8 +33,8 @@ function run(text: string, s: { ingress: 'ifb' | 'imq'; tdma: 'taprio' | 'module
 }
 
 describe('property: checker rules never throw on broken input', () => {
-  it('replacing one word of a real policy', () => {
-    fuzz(
+  it('replacing one word of a real policy', async () => {
+    await fuzz(
       fc.property(fc.constantFrom(...seeds), fc.nat(), fc.constantFrom(...REPLACEMENTS), settings, (seed, n, repl, s) => {
         const words = seed.split(/(\s+)/);
         const i = (n % Math.ceil(words.length / 2)) * 2;
@@ -43,8 +43,8 @@ describe('property: checker rules never throw on broken input', () => {
       }), { runs: 1500 }
     );
   });
-  it('deleting or duplicating lines of a real policy', () => {
-    fuzz(
+  it('deleting or duplicating lines of a real policy', async () => {
+    await fuzz(
       fc.property(fc.constantFrom(...seeds), fc.nat(), fc.nat({ max: 4 }), fc.boolean(), settings, (seed, n, len, dup, s) => {
         const lines = seed.split('\n');
         const i = n % lines.length;

@@ -34,18 +34,18 @@ function run(text: string): void {
 }
 
 describe('property: no input crashes the front end or the compiler', () => {
-  it('random token soup', () => {
-    fuzz(
+  it('random token soup', async () => {
+    await fuzz(
       fc.property(fc.array(fc.constantFrom(...VOCAB), { maxLength: 80 }), (words) => run(words.join(' '))), { runs: 1500 }
     );
   }, fuzzTimeout(60_000));
 
-  it('random unicode text', () => {
-    fuzz(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => run(s)), { runs: 800 });
+  it('random unicode text', async () => {
+    await fuzz(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => run(s)), { runs: 800 });
   }, fuzzTimeout(60_000));
 
-  it('mutated real policies (delete, duplicate or replace a span)', () => {
-    fuzz(
+  it('mutated real policies (delete, duplicate or replace a span)', async () => {
+    await fuzz(
       fc.property(
         fc.constantFrom(...seeds),
         fc.nat(),

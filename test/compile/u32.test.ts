@@ -9,8 +9,8 @@ import { parsePolicy } from '../../src/syntax/index.js';
 const covers = (blocks: Array<{ val: number; mask: number }>, x: number) => blocks.some((b) => (x & b.mask) === b.val);
 
 describe('u32 keys', () => {
-  it('a port range becomes value/mask blocks that cover exactly the range', () => {
-    fuzz(
+  it('a port range becomes value/mask blocks that cover exactly the range', async () => {
+    await fuzz(
       fc.property(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }), (a, b, x) => {
         const [lo, hi] = a <= b ? [a, b] : [b, a];
         const blocks = rangeToMasks(lo, hi);

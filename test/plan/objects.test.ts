@@ -30,8 +30,8 @@ const { value } = fc.letrec((tie) => ({
 }));
 
 describe('canonical', () => {
-  it('prints what JSON.stringify prints for a sorted copy', () => {
-    fuzz(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { runs: 2000 });
+  it('prints what JSON.stringify prints for a sorted copy', async () => {
+    await fuzz(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { runs: 2000 });
   });
 
   it('ignores key order', () => {
@@ -40,13 +40,13 @@ describe('canonical', () => {
 });
 
 describe('sameValue', () => {
-  it('is equality of canonical prints', () => {
-    fuzz(
+  it('is equality of canonical prints', async () => {
+    await fuzz(
       fc.property(value, value, (a, b) => sameValue(a, b) === (canonical(a) === canonical(b))), { runs: 2000 }
     );
     // Pairs that are equal in print but not identical.
     const reparsed = (a: unknown) => JSON.parse(JSON.stringify(a ?? null)) as unknown;
-    fuzz(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
+    await fuzz(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
   });
 
   it('treats an absent field and an undefined one alike, and a different value as different', () => {
@@ -76,8 +76,8 @@ describe('diffFields', () => {
   // has, fields left undefined, ignored ones, unmodeled details.
   const field = fc.constantFrom('dev', 'rate', 'ceil', 'prio', 'nodes', 'extra', 'origin', 'unmodeled', 'id');
   const obj = fc.dictionary(field, value, { maxKeys: 7 }).map((o): Record<string, unknown> => ({ ...o, kind: 'class' }));
-  it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', () => {
-    fuzz(
+  it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', async () => {
+    await fuzz(
       fc.property(obj, obj, (a, b) => {
         if (b.unmodeled !== undefined && !Array.isArray(b.unmodeled)) delete b.unmodeled;
         expect(diffFields(a as unknown as PlanObject, b as unknown as PlanObject)).toEqual(diffReference(a, b));

@@ -3,7 +3,8 @@
 // path and the shrunk counterexample. `npm run fuzz` (scripts/fuzz.js) sets a random seed
 // and many more runs.
 //
-//   FUZZ_SEED  an integer: the seed of every property (default DEFAULT_SEED)
+//   FUZZ_SEED  an integer: the seed of every property (default DEFAULT_SEED; see fuzz for
+//              long runs)
 //   FUZZ_RUNS  `N` runs per property, or `Nx` for N times each property's own count
 //              (default: the property's own count)
 //
@@ -33,17 +34,26 @@ export function fuzzRuns(own: number, env: Env = process.env): number {
 }
 
 /**
- * fc.assert with the seed and runs of this environment. A failure's message starts with
- * the command that replays it.
+ * fc.assert with the seed and runs of this environment; await it. Long runs go in chunks of
+ * the property's own count, chunk k with seed FUZZ_SEED + k, yielding between chunks: vitest
+ * fails a worker whose event loop is blocked for a minute. A failure's message starts with
+ * the command that replays its chunk.
  */
-export function fuzz<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty<Ts>, { runs = 100 }: { runs?: number } = {}): void {
+export async function fuzz<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty<Ts>, { runs = 100 }: { runs?: number } = {}): Promise<void> {
   const seed = fuzzSeed();
-  const numRuns = fuzzRuns(runs);
-  try {
-    fc.assert(property, { seed, numRuns });
-  } catch (e) {
-    if (e instanceof Error) e.message = `replay: FUZZ_SEED=${seed} FUZZ_RUNS=${numRuns} npx vitest run <this file>\n${e.message}`;
-    throw e;
+  let left = fuzzRuns(runs);
+  const chunk = Math.min(runs, MAX_DEFAULT_RUNS);
+  for (let k = 0; left > 0; k++) {
+    const numRuns = Math.min(chunk, left);
+    const chunkSeed = (seed + k) | 0;
+    try {
+      fc.assert(property, { seed: chunkSeed, numRuns });
+    } catch (e) {
+      if (e instanceof Error) e.message = `replay: FUZZ_SEED=${chunkSeed} FUZZ_RUNS=${numRuns} npx vitest run <this file>\n${e.message}`;
+      throw e;
+    }
+    left -= numRuns;
+    if (left > 0) await new Promise((r) => setImmediate(r));
   }
 }
 
