@@ -65,13 +65,13 @@ labSuite('lab 2: contention', () => {
     labTimeout(2),
   );
 
-  // FAILS with the current compiler (see RESULTS.md, "Compiler bugs found"): the compiled
-  // cburst, 1 ms at ceil + 1600 bytes (2600b for 8mbit), is smaller than one GSO/GRO
-  // packet (up to 64 KiB). HTB caps a waiting class's ctokens at cburst, so every time
-  // the class waits behind the others it loses ceil time it cannot make up: interactive
-  // gets ~6.8 of its 8mbit and bulk gets ~13.2, more than the 12 left to it. The same
-  // policy with `cburst 66000b` on interactive gives 8.03 / 11.94, and with the sender's
-  // GSO off (next test) 8.00 / 12.00. A router sees such packets whenever its NIC does GRO.
+  // The proof of a fixed bug (RESULTS.md, "Compiler bugs found", 1): a cburst of 1 ms at
+  // ceil + 1600 bytes (2600b for 8mbit) was smaller than one GSO/GRO packet (up to 64 KiB).
+  // HTB caps a waiting class's ctokens at cburst, so every time the class waited behind the
+  // others it lost ceil time it could not make up: interactive got ~6.8 of its 8mbit and
+  // bulk ~13.2, more than the 12 left to it. cburst is now at least 64 KiB + 1600 bytes
+  // (cburstFor, src/backends/htb.ts): 8.00 / 11.93. A router sees such packets whenever its
+  // NIC does GRO; the next test is the same with the sender's GSO off.
   it(
     'a prio 0 class takes its ceil first and four bulk streams fill the rest (GSO packets, as with GRO)',
     () =>
