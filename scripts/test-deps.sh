@@ -12,7 +12,8 @@ set -u
 
 # tool → package: kernel tests (namespaces, veth, tc, iptables, iperf3, ping, modprobe); the
 # kernel lab boots Debian's 6.1 kernel in qemu, unpacks it with xz, and builds out-of-tree
-# modules and a static traffic tool (libc.a is in libc6-dev, only a Recommends of gcc).
+# modules and a static traffic tool (libc.a is in libc6-dev, only a Recommends of gcc). The
+# bench's smoke run (test/bench) compares with FireQOS and times with GNU time.
 missing=''
 need() { command -v "$1" >/dev/null 2>&1 || case " $missing " in *" $2 "*) ;; *) missing="$missing $2" ;; esac; }
 need ip iproute2
@@ -25,11 +26,13 @@ need qemu-system-x86_64 qemu-system-x86
 need xz xz-utils
 need gcc gcc
 need make make
+need fireqos fireqos
 if command -v gcc >/dev/null 2>&1; then
   case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) missing="$missing libc6-dev" ;; esac
 else
   missing="$missing libc6-dev"
 fi
+[ -x /usr/bin/time ] || missing="$missing time"
 missing=${missing# }
 
 if [ "${1:-}" = --dry-run ]; then

@@ -27,4 +27,9 @@ describe('README', () => {
     expect(ci.at(-1)).toBe('npm test');
     expect(ci.some((l) => l.startsWith('git diff --exit-code -- package-lock.json'))).toBe(true);
   });
+
+  it('the speed figures name the commit bench/results.json was measured at', () => {
+    const { commit } = JSON.parse(readFileSync('bench/results.json', 'utf8')).machine as { commit: string };
+    expect(readme).toMatch(new RegExp(`Speed \\(\`npm run bench\` at commit \`${commit}\``));
+  });
 });

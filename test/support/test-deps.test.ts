@@ -3,11 +3,12 @@
 // nothing is installed here and every tool counts as missing.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './tmp.js';
 
-const ALL = ['iproute2', 'iptables', 'iperf3', 'kmod', 'iputils-ping', 'qemu-system-x86', 'xz-utils', 'gcc', 'make', 'libc6-dev'];
+// GNU time is looked for at its path, /usr/bin/time (the bench runs that one), not on PATH.
+const ALL = ['iproute2', 'iptables', 'iperf3', 'kmod', 'iputils-ping', 'qemu-system-x86', 'xz-utils', 'gcc', 'make', 'fireqos', 'libc6-dev', ...(existsSync('/usr/bin/time') ? [] : ['time'])];
 
 function run(dir: string, { uid = 0, aptFails = false, ci = '' } = {}) {
   const fake = (name: string, body: string) => {
