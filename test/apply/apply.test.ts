@@ -1,23 +1,30 @@
 // apply, plan, teardown and confirm against the real kernel, in namespaces the tests create.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireKernelTools, vethsForRequired, withNetns, type Netns } from '../support/netns.js';
 import { cli, compiledObjects, rawState } from './helpers.js';
 import type { Plan } from '../../src/plan/index.js';
 import { parseClassCounters } from '../../src/state/index.js';
 import { tempDir } from '../support/tmp.js';
+import { kernelLacks } from '../support/kernel-features.js';
 
 const tmp = () => tempDir('qp-apply-');
 
 /** veth pairs for every interface the given policies require (each name once). */
 const interfaces = (ns: Netns, policies: string[]) => vethsForRequired(ns, compiledObjects(policies));
 
-/** The host kernel has no fq_codel, taprio, u32 marks or act_connmark: these policies need them. */
-const HOST_SUPPORTED = ['branch-office.pol', 'dual-wan.pol'];
+/** The shipped policies whose kernel features this kernel has (probed: test/support/kernel-features.ts). */
+const SUPPORTED: string[] = [];
+if (requireKernelTools()) {
+  for (const f of readdirSync('policies').filter((f) => f.endsWith('.pol')).sort()) {
+    if ((await kernelLacks({ objects: compiledObjects([`policies/${f}`]) })).length === 0) SUPPORTED.push(f);
+  }
+}
 
 describe.skipIf(!requireKernelTools())('apply on the kernel', () => {
-  for (const policy of HOST_SUPPORTED) {
+  it('the kernel runs at least two shipped policies', () => expect(SUPPORTED.length).toBeGreaterThanOrEqual(2));
+  for (const policy of SUPPORTED) {
     it(`${policy}: apply, then plan --detailed-exitcode exits 0 (converged), then teardown leaves nothing`, async () => {
       await withNetns(async (ns) => {
         await interfaces(ns, [`policies/${policy}`]);
