@@ -143,21 +143,23 @@ describe.skipIf(!requireKernelTools())('apply on the kernel', () => {
     });
   }, 120_000);
 
+  // A 5 s window: the raw state (links, qdiscs, classes, filters) is read before the watcher
+  // reverts, which takes a few seconds on a loaded machine.
   it('--confirm: without `qospolicy confirm` the change is reverted; with it, it stays', async () => {
     await withNetns(async (ns) => {
       await interfaces(ns, ['policies/branch-office.pol']);
       const q = cli(ns);
       const before = await rawState(ns);
-      expect((await q.run(['apply', 'policies/branch-office.pol', '--yes', '--confirm', '2'])).code).toBe(0);
+      expect((await q.run(['apply', 'policies/branch-office.pol', '--yes', '--confirm', '5'])).code).toBe(0);
       expect(await rawState(ns)).not.toBe(before);
-      await new Promise((r) => setTimeout(r, 3500));
+      await new Promise((r) => setTimeout(r, 6500));
       expect(await rawState(ns)).toBe(before);
       expect((await q.run(['confirm'])).stderr).toContain('already reverted');
 
-      expect((await q.run(['apply', 'policies/branch-office.pol', '--yes', '--confirm', '2'])).code).toBe(0);
+      expect((await q.run(['apply', 'policies/branch-office.pol', '--yes', '--confirm', '5'])).code).toBe(0);
       const applied = await rawState(ns);
       expect((await q.run(['confirm'])).code).toBe(0);
-      await new Promise((r) => setTimeout(r, 2500));
+      await new Promise((r) => setTimeout(r, 5500));
       expect(await rawState(ns)).toBe(applied);
     });
   }, 60_000);
