@@ -2,7 +2,7 @@
 // rates, slots without times, empty trees), under every target setting.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fuzz } from '../support/fuzz.js';
+import { fuzz, fuzzTimeout } from '../support/fuzz.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { diagnosticsOf, FILE } from './harness.js';
 import { parsePolicy } from '../../src/syntax/index.js';
@@ -46,7 +46,7 @@ describe('property: checker rules never throw on broken input', () => {
         run(words.join(''), s);
       }), { runs: 1500 }
     );
-  });
+  }, fuzzTimeout(60_000));
   it('deleting or duplicating lines of a real policy', async () => {
     await fuzz(
       fc.property(fc.constantFrom(...seeds), fc.nat(), fc.nat({ max: 4 }), fc.boolean(), settings, (seed, n, len, dup, s) => {
@@ -57,7 +57,7 @@ describe('property: checker rules never throw on broken input', () => {
         run(lines.join('\n'), s);
       }), { runs: 1500 }
     );
-  });
+  }, fuzzTimeout(60_000));
 });
 
 // Counterexamples the properties found, kept as fixed cases: each is one mistake, and gets

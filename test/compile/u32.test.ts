@@ -1,7 +1,7 @@
 // The u32 key arithmetic: exact covers for ranges, complements for negation, header offsets.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fuzz } from '../support/fuzz.js';
+import { fuzz, fuzzTimeout } from '../support/fuzz.js';
 import { complementPrefixes, matchNodes } from '../../src/backends/u32.js';
 import { complementRanges, rangeToMasks } from '../../src/check/ranges.js';
 import { parsePolicy } from '../../src/syntax/index.js';
@@ -19,7 +19,7 @@ describe('u32 keys', () => {
       }),
     );
     expect(rangeToMasks(10000, 20000)).toHaveLength(11);
-  });
+  }, fuzzTimeout(60_000));
 
   it('negated ports: the complement of the ranges', () => {
     expect(complementRanges([{ lo: 22, hi: 22 }], 65535)).toEqual([{ lo: 0, hi: 21 }, { lo: 23, hi: 65535 }]);

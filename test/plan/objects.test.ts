@@ -2,7 +2,7 @@
 // covers: they must agree with JSON.stringify over a sorted copy, for any JSON-like value.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fuzz } from '../support/fuzz.js';
+import { fuzz, fuzzTimeout } from '../support/fuzz.js';
 import { canonical, diffFields, sameValue } from '../../src/plan/objects.js';
 import type { FieldChange, PlanObject } from '../../src/plan/types.js';
 
@@ -32,7 +32,7 @@ const { value } = fc.letrec((tie) => ({
 describe('canonical', () => {
   it('prints what JSON.stringify prints for a sorted copy', async () => {
     await fuzz(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { runs: 2000 });
-  });
+  }, fuzzTimeout(60_000));
 
   it('ignores key order', () => {
     expect(canonical({ b: 1, a: [{ y: 2, x: 1 }] })).toBe('{"a":[{"x":1,"y":2}],"b":1}');
@@ -47,7 +47,7 @@ describe('sameValue', () => {
     // Pairs that are equal in print but not identical.
     const reparsed = (a: unknown) => JSON.parse(JSON.stringify(a ?? null)) as unknown;
     await fuzz(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
-  });
+  }, fuzzTimeout(60_000));
 
   it('treats an absent field and an undefined one alike, and a different value as different', () => {
     expect(sameValue({ a: 1, b: undefined }, { a: 1 })).toBe(true);
@@ -83,5 +83,5 @@ describe('diffFields', () => {
         expect(diffFields(a as unknown as PlanObject, b as unknown as PlanObject)).toEqual(diffReference(a, b));
       }), { runs: 3000 }
     );
-  });
+  }, fuzzTimeout(60_000));
 });
