@@ -7,7 +7,7 @@
 import { fireqosConfig, policy } from './generate.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, classCounters, log, median, must, tempDir, timed, withNetns, writeTemp } from './lib.js';
+import { BIN, classCounters, log, median, must, scaled, tempDir, timed, withNetns, writeTemp } from './lib.js';
 
 export const APPLY_SIZES = [10, 100, 1000];
 
@@ -44,7 +44,7 @@ async function filterNodes(ns) {
 export async function benchApply({ runs, fireqosRuns }) {
   const dir = tempDir();
   const files = {};
-  for (const n of APPLY_SIZES) files[n] = { pol: writeTemp(dir, `classes-${n}.pol`, policy(n)), fq: writeTemp(dir, `classes-${n}.fireqos.conf`, fireqosConfig(n)) };
+  for (const n of APPLY_SIZES) files[n] = { pol: writeTemp(dir, `classes-${n}.pol`, policy(scaled(n))), fq: writeTemp(dir, `classes-${n}.fireqos.conf`, fireqosConfig(scaled(n))) };
   const samples = Object.fromEntries(APPLY_SIZES.map((n) => [n, { qp: [], fq: [], node: [], compile: [], plan: [], batch: [] }]));
   // Where qospolicy's time goes at 1 000 classes, in the same rounds: Node's start,
   // `compile`, `plan` alone (compile + read + plan, in a fresh namespace) and the compiled
@@ -60,7 +60,7 @@ export async function benchApply({ runs, fireqosRuns }) {
       if (round <= runs) {
         log(`apply: qospolicy ${n} classes, run ${round}/${runs}`);
         await withNetns(async (ns) => {
-          const r = await qospolicyApply(ns, files[n].pol, { expectClasses: n + 2 });
+          const r = await qospolicyApply(ns, files[n].pol, { expectClasses: scaled(n) + 2 });
           samples[n].qp.push(r);
           if (round === 1) objects[n] = { ...objects[n], qp: { summary: r.summary, filterNodes: await filterNodes(ns) } };
         });
@@ -84,7 +84,7 @@ export async function benchApply({ runs, fireqosRuns }) {
       if (round <= fireqosRuns[n]) {
         log(`apply: fireqos ${n} classes, run ${round}/${fireqosRuns[n]}`);
         await withNetns(async (ns) => {
-          const r = await fireqosStart(ns, files[n].fq, { expectClasses: n + 2 });
+          const r = await fireqosStart(ns, files[n].fq, { expectClasses: scaled(n) + 2 });
           samples[n].fq.push(r);
           if (round === 1) objects[n] = { ...objects[n], fq: { tcCommands: r.tcCommands, filterNodes: await filterNodes(ns) } };
         });

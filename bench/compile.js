@@ -4,13 +4,13 @@
 import { dirname, join } from 'node:path';
 import { policy } from './generate.js';
 import { summarizeProfile } from './profile.js';
-import { BIN, ROOT, log, median, must, tempDir, timed, writeTemp } from './lib.js';
+import { BIN, ROOT, log, median, must, scaled, tempDir, timed, writeTemp } from './lib.js';
 
 export const COMPILE_SIZES = [10, 100, 1000, 10000];
 
 export async function benchCompile({ runs }) {
   const dir = tempDir();
-  const files = Object.fromEntries(COMPILE_SIZES.map((n) => [n, writeTemp(dir, `classes-${n}.pol`, policy(n))]));
+  const files = Object.fromEntries(COMPILE_SIZES.map((n) => [n, writeTemp(dir, `classes-${n}.pol`, policy(scaled(n)))]));
   const samples = { node: [] };
   for (const n of COMPILE_SIZES) samples[n] = { compile: [], read: [] };
   const node = process.execPath;
@@ -20,7 +20,7 @@ export async function benchCompile({ runs }) {
   for (const n of COMPILE_SIZES) {
     const r = await must([node, BIN, 'check', files[n]], { env: { NO_COLOR: '1' } });
     if (r.stderr.trim() || /warning|error/.test(r.stdout)) throw new Error(`classes-${n}.pol does not check cleanly: ${r.stderr}${r.stdout}`);
-    sizes[n] = Buffer.byteLength(policy(n));
+    sizes[n] = Buffer.byteLength(policy(scaled(n)));
   }
 
   // Rounds: every round measures each baseline and each size once, so that a change in

@@ -11,7 +11,7 @@
 // reported, so that the machine's load drifts over all of them alike.
 import { dataplanePolicy, portOf, prefixes } from './generate.js';
 import { qospolicyApply } from './apply.js';
-import { BIN, classCounters, log, makeNetns, median, must, routeThroughV0, tempDir, writeTemp } from './lib.js';
+import { BIN, classCounters, log, makeNetns, median, must, routeThroughV0, scaled, tempDir, writeTemp } from './lib.js';
 
 const host = (i) => prefixes(i).v4.replace(/\.0\/24$/, '.1');
 const hex = (n) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -43,18 +43,19 @@ function linearBatch(n, ids) {
 export async function benchDataplane({ rounds, seconds, warmup, sender }) {
   const dir = tempDir();
   const files = {};
-  for (const kind of ['ports', 'prefix']) for (const n of [10, 1000]) files[`${kind}-${n}`] = writeTemp(dir, `dp-${kind}-${n}.pol`, dataplanePolicy(n, kind));
+  for (const kind of ['ports', 'prefix']) for (const n of [10, 1000]) files[`${kind}-${n}`] = writeTemp(dir, `dp-${kind}-${n}.pol`, dataplanePolicy(scaled(n), kind));
+  const K = scaled(1000);
   const dests = {
     ports10: Array.from({ length: 10 }, (_, i) => `172.16.0.1 ${portOf(i)}`),
     // the ports of the last 10 classes of 1 000: the linear list's worst matched case
-    last10of1000: Array.from({ length: 10 }, (_, i) => `172.16.0.1 ${portOf(990 + i)}`),
-    ports1000: Array.from({ length: 1000 }, (_, i) => `172.16.0.1 ${portOf(i)}`),
+    last10of1000: Array.from({ length: 10 }, (_, i) => `172.16.0.1 ${portOf(K - 10 + i)}`),
+    ports1000: Array.from({ length: K }, (_, i) => `172.16.0.1 ${portOf(i)}`),
     // ports no class has, with the same low bytes (so every hash bucket is visited): the
     // linear list walks all of its nodes for each
-    unmatched1000: Array.from({ length: 1000 }, (_, i) => `172.16.0.1 ${portOf(i) + 2048}`),
+    unmatched1000: Array.from({ length: K }, (_, i) => `172.16.0.1 ${portOf(i) + 2048}`),
     prefix10: Array.from({ length: 10 }, (_, i) => `${host(i)} 9`),
-    prefixLast10of1000: Array.from({ length: 10 }, (_, i) => `${host(990 + i)} 9`),
-    prefix1000: Array.from({ length: 1000 }, (_, i) => `${host(i)} 9`),
+    prefixLast10of1000: Array.from({ length: 10 }, (_, i) => `${host(K - 10 + i)} 9`),
+    prefix1000: Array.from({ length: K }, (_, i) => `${host(i)} 9`),
   };
   const destFiles = Object.fromEntries(Object.entries(dests).map(([k, v]) => [k, writeTemp(dir, `${k}.txt`, v.join('\n') + '\n')]));
 
@@ -76,7 +77,7 @@ export async function benchDataplane({ rounds, seconds, warmup, sender }) {
   await build('qp-ports-10', files['ports-10']);
   await build('qp-ports-1000', files['ports-1000']);
   await build('linear-ports-10', files['ports-10'], { linear: 10 });
-  await build('linear-ports-1000', files['ports-1000'], { linear: 1000 });
+  await build('linear-ports-1000', files['ports-1000'], { linear: K });
   await build('none', files['ports-1000'], { noFilters: true });
   await build('qp-prefix-10', files['prefix-10']);
   await build('qp-prefix-1000', files['prefix-1000']);

@@ -5,10 +5,11 @@
 // measured the same way, with its counters compared too.
 import { kindOf, fireqosConfig, policy, portOf, prefixes } from './generate.js';
 import { fireqosStart, qospolicyApply } from './apply.js';
-import { BIN, classCounters, log, median, must, routeThroughV0, tempDir, timed, withNetns, writeTemp } from './lib.js';
+import { BIN, classCounters, log, median, must, routeThroughV0, scaled, SMOKE, tempDir, timed, withNetns, writeTemp } from './lib.js';
 
-const N = 1000;
-export const CHANGED = 500; // class c500: a single-port class (tcp or udp) in a hashed run
+const N = scaled(1000);
+// class c500 (c10 in a smoke run): a single-port class (tcp or udp) in a hashed run
+export const CHANGED = SMOKE ? 10 : 500;
 const RATES = [200, 100]; // kbit, alternately (it starts at 100)
 
 /** Datagrams that reach every class UDP can reach: single-port udp/any classes and prefixes. */

@@ -6,6 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(new URL('..', import.meta.url).pathname);
+/**
+ * QP_BENCH_SMOKE=1 (the test suite's smoke run, test/bench/smoke.test.ts): every size is
+ * cut to at most SMOKE_N classes, the labels (`1 000 classes`) stay, nothing is written to
+ * bench/: the code runs end to end in seconds and its figures mean nothing.
+ */
+export const SMOKE = process.env.QP_BENCH_SMOKE === '1';
+const SMOKE_N = 20;
+/** The number of classes measured for a size labelled n. */
+export const scaled = (n) => (SMOKE ? Math.min(n, SMOKE_N) : n);
+
 /** The CLI under test; snapshotBuild() points it at a private copy of the build. */
 export let BIN = join(ROOT, 'bin', 'qospolicy.js');
 

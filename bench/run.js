@@ -16,7 +16,7 @@ import { benchApply } from './apply.js';
 import { benchCompile } from './compile.js';
 import { benchDataplane } from './dataplane.js';
 import { benchIncremental } from './incremental.js';
-import { acquireLabLock, log, must, removeStaleNamespaces, ROOT, snapshotBuild, tempDir } from './lib.js';
+import { acquireLabLock, log, must, removeStaleNamespaces, ROOT, SMOKE, snapshotBuild, tempDir } from './lib.js';
 import { report } from './report.js';
 
 const num = (name, dflt) => {
@@ -74,17 +74,18 @@ async function main() {
   const only = (process.env.QP_BENCH_ONLY ?? '').split(',').filter(Boolean);
   const want = (s) => only.length === 0 || only.includes(s);
   const options = {
-    runs: num('QP_BENCH_RUNS', 5),
-    fireqosRuns: { 10: num('QP_BENCH_RUNS', 5), 100: num('QP_BENCH_RUNS', 5), 1000: num('QP_BENCH_FIREQOS_RUNS_1000', num('QP_BENCH_RUNS', 5)) },
-    dpRounds: num('QP_BENCH_DP_ROUNDS', 3),
-    dpSeconds: num('QP_BENCH_DP_SECONDS', 2),
+    runs: num('QP_BENCH_RUNS', SMOKE ? 1 : 5),
+    fireqosRuns: { 10: num('QP_BENCH_RUNS', SMOKE ? 1 : 5), 100: num('QP_BENCH_RUNS', SMOKE ? 1 : 5), 1000: num('QP_BENCH_FIREQOS_RUNS_1000', num('QP_BENCH_RUNS', SMOKE ? 1 : 5)) },
+    dpRounds: num('QP_BENCH_DP_ROUNDS', SMOKE ? 1 : 3),
+    dpSeconds: num('QP_BENCH_DP_SECONDS', SMOKE ? 0.2 : 2),
   };
   await preflight();
   // The build `npm run bench` just made, and the commit it was made from, fixed now.
   snapshotBuild();
   const identity = machine(started);
   removeStaleNamespaces();
-  await acquireLabLock();
+  // A smoke run measures nothing worth protecting from a lab, and must not wait for one.
+  if (!SMOKE) await acquireLabLock();
   const loadStart = loadavg()[0].toFixed(2);
 
   const bin = tempDir();
@@ -95,12 +96,17 @@ async function main() {
   if (want('compile')) results.compile = await benchCompile({ runs: options.runs });
   if (want('apply')) results.apply = await benchApply({ runs: options.runs, fireqosRuns: options.fireqosRuns });
   if (want('incremental')) results.incremental = await benchIncremental({ runs: options.runs, sender });
-  if (want('dataplane')) results.dataplane = await benchDataplane({ rounds: options.dpRounds, seconds: options.dpSeconds, warmup: 0.5, sender });
+  if (want('dataplane')) results.dataplane = await benchDataplane({ rounds: options.dpRounds, seconds: options.dpSeconds, warmup: SMOKE ? 0.1 : 0.5, sender });
 
   const seconds = (Date.now() - started) / 1000;
   results.machine = { ...identity, loadStart, loadEnd: loadavg()[0].toFixed(2), duration: `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s` };
   if (only.length) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    return;
+  }
+  if (SMOKE) {
+    // The report is rendered (so report.js runs too) and printed, never written to bench/.
+    process.stdout.write(report(results));
     return;
   }
   writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');

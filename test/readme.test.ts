@@ -21,4 +21,15 @@ describe('README', () => {
     expect(() => readFileSync(file!)).not.toThrow();
     expect(commands[1]).toMatch(/^npm test\b/);
   });
+
+  it('.ci/run runs exactly the Quick start\'s test command, after its lock check', () => {
+    const ci = readFileSync('.ci/run', 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ci.at(-1)).toBe('npm test');
+    expect(ci.some((l) => l.startsWith('git diff --exit-code -- package-lock.json'))).toBe(true);
+  });
+
+  it('the speed figures name the commit bench/results.json was measured at', () => {
+    const { commit } = JSON.parse(readFileSync('bench/results.json', 'utf8')).machine as { commit: string };
+    expect(readme).toMatch(new RegExp(`Speed \\(\`npm run bench\` at commit \`${commit}\``));
+  });
 });

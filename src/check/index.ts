@@ -4,6 +4,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { resolveRates } from './resolve.js';
 import { RULES } from './registry.js';
 import type { Settings } from './rule.js';
+import type { Span } from '../diagnostics/span.js';
 
 export type { Settings } from './rule.js';
 export * from './walk.js';
@@ -25,9 +26,14 @@ export function settingsOf(policy: Policy, override: Partial<Settings> = {}): Se
 export function check(policy: Policy, override: Partial<Settings> = {}): { settings: Settings; diagnostics: Diagnostic[] } {
   const settings = settingsOf(policy, override);
   const diagnostics = resolveRates(policy);
+  // One diagnostic for one mistake: a value that did not resolve (NaN, see
+  // Policy.unresolved) has had its diagnostic; no rule reports on it again.
   const report = (d: Diagnostic) => {
+    if (d.span && policy.unresolved.some((u) => within(d.span!, u))) return;
     if (diagnostics.length < MAX_DIAGNOSTICS) diagnostics.push(d);
   };
   for (const rule of RULES) rule.run({ policy, settings, report });
   return { settings, diagnostics };
 }
+
+const within = (s: Span, outer: Span): boolean => s.file === outer.file && s.start.offset >= outer.start.offset && s.end.offset <= outer.end.offset;

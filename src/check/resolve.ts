@@ -7,9 +7,11 @@ export function resolveRates(policy: Policy): Diagnostic[] {
   const out: Diagnostic[] = [];
   const of = (r: Rate | undefined, base: number | undefined, what: string) => {
     if (r?.percent === undefined) return;
-    // A base that is NaN was already reported (a bad unit, an unknown name): stay quiet.
+    // A base that is NaN was already reported (a bad unit, an unknown name): this rate
+    // did not resolve either, and nothing more is said about it.
     if (base !== undefined && Number.isNaN(base)) {
       r.bps = NaN;
+      policy.unresolved.push(r.span);
       return;
     }
     if (base === undefined) {
@@ -19,6 +21,7 @@ export function resolveRates(policy: Policy): Diagnostic[] {
         }),
       );
       r.bps = NaN;
+      policy.unresolved.push(r.span);
       return;
     }
     r.bps = Math.round((base * r.percent) / 100);

@@ -58,7 +58,7 @@ export function load(file: string, override: Partial<Settings> = {}): Loaded {
     text = readPolicyFile(file);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
+    const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [], unresolved: [] };
     return { policy, settings: { ingress: 'ifb', tdma: 'taprio' }, sources, diagnostics: [diag('QP4001', `cannot read ${file}: ${reason}`)] };
   }
   const front = parsePolicy(file, text, {

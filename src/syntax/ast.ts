@@ -34,6 +34,11 @@ export interface Policy {
   interfaces: InterfaceBlock[];
   shared: SharedBlock[];
   tdma: TdmaBlock[];
+  /**
+   * Where a number, rate or time did not resolve (an unknown name, a bad unit): the value is
+   * NaN and its one diagnostic is out. The checker says nothing more at these spans.
+   */
+  unresolved: Span[];
 }
 
 export interface TargetBlock extends Node {

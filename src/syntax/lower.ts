@@ -24,7 +24,7 @@ export interface LowerOptions {
 
 export function lower(file: string, statements: Statement[], opts: LowerOptions = {}): { policy: A.Policy; diagnostics: Diagnostic[]; sources: Map<string, string> } {
   const L = new Lowering(file, opts);
-  const policy: A.Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [] };
+  const policy: A.Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [], unresolved: L.unresolved };
   for (const s of statements) L.top(s, policy);
   return { policy, diagnostics: L.diagnostics, sources: L.sources };
 }
@@ -55,6 +55,8 @@ const MAX_INCLUDE_DEPTH = 16;
 class Lowering {
   diagnostics: Diagnostic[] = [];
   sources = new Map<string, string>();
+  /** Spans of values that did not resolve (see Policy.unresolved). */
+  unresolved: Span[] = [];
   private lets = new Map<string, LetValue>();
   private services = new Map<string, { items: ServiceItem[]; span: Span }>();
   /** Include statements being lowered, outermost first, with the file each opened. */
@@ -655,15 +657,28 @@ class Lowering {
     return { value, span };
   }
 
+  /** A value that did not resolve: NaN, its span kept so that the checker stays quiet there. */
+  private unresolvedAt(span: Span): number {
+    this.unresolved.push(span);
+    return NaN;
+  }
+
   private num(use: Token): A.Num {
-    const tok = this.value(use);
     const span = this.span(use);
-    return { value: tok ? this.bounded(Number(tok.text), tok, span) : NaN, span };
+    const tok = this.value(use);
+    if (!tok) return { value: this.unresolvedAt(span), span };
+    if (tok.type !== 'number' && tok.type !== 'hex') {
+      // Only a `let` name brings another kind of value here: `let x = 10mbit` … `prio x`.
+      this.report(diag('QP1006', `'${use.text}' is ${tok.text}, not a number`, span, { hint: 'this setting takes a plain number' }));
+      return { value: this.unresolvedAt(span), span };
+    }
+    return { value: this.bounded(Number(tok.text), tok, span), span };
   }
 
   /**
-   * A number as the policy gives it, or NaN (reported) past 2^53: beyond that a double
-   * loses whole numbers, and 309 digits become Infinity, which passes every comparison.
+   * A number as the policy gives it, or NaN (reported, and unresolved so that no rule
+   * reports it again) past 2^53: beyond that a double loses whole numbers, and 309 digits
+   * become Infinity, which passes every comparison.
    */
   private bounded(n: number, tok: Token, span: Span): number {
     if (Number.isNaN(n) || n <= Number.MAX_SAFE_INTEGER) return n;
@@ -672,13 +687,13 @@ class Lowering {
         hint: `numbers in a policy are at most ${Number.MAX_SAFE_INTEGER} (2^53 - 1), far beyond any kernel field; check the digits and the unit`,
       }),
     );
-    return NaN;
+    return this.unresolvedAt(span);
   }
 
   private rate(use: Token): A.Rate {
     const span = this.span(use);
     const tok = this.value(use);
-    if (!tok) return { bps: NaN, span };
+    if (!tok) return { bps: this.unresolvedAt(span), span };
     const { value, unit } = splitQuantity(tok.text);
     if (Number.isNaN(this.bounded(value, tok, span))) return { bps: NaN, span };
     if (unit === '%') return { bps: 0, percent: value, span };
@@ -701,13 +716,13 @@ class Lowering {
         }),
       );
     }
-    return { bps: NaN, span };
+    return { bps: this.unresolvedAt(span), span };
   }
 
   private time(use: Token): A.Time {
     const span = this.span(use);
     const tok = this.value(use);
-    if (!tok) return { ns: NaN, span };
+    if (!tok) return { ns: this.unresolvedAt(span), span };
     const { value, unit } = splitQuantity(tok.text);
     if (Number.isNaN(this.bounded(value, tok, span))) return { ns: NaN, span };
     const u = unit.toLowerCase();
@@ -718,7 +733,7 @@ class Lowering {
         hint: guess && unit !== '' ? `did you mean '${value}${guess}'?` : 'times take ns, us, ms or s',
       }),
     );
-    return { ns: NaN, span };
+    return { ns: this.unresolvedAt(span), span };
   }
 }
 

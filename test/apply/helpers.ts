@@ -39,7 +39,18 @@ export async function liveText(ns: Netns, scope: Scope): Promise<string> {
   return canonical([...items].sort((a, b) => (a.id < b.id ? -1 : 1)));
 }
 
-/** Every tc object, link and mangle rule in the namespace, as tc/ip/iptables print them. */
+/**
+ * The root hash table the kernel creates for each u32 prio gets the next free id (800:, 801:…)
+ * every time, so a restore rebuilds the same filters under other ids: name each by its prio
+ * instead. Everything else of the filters stays as tc prints it.
+ */
+function autoTablesByPrio(filters: string): string {
+  const ids = new Map([...filters.matchAll(/pref (\d+) u32 chain \d+ fh ([0-9a-f]+): ht divisor 1 /g)].map((m) => [m[2]!, `root-of-pref-${m[1]}`]));
+  // Where tc prints a table id: `fh 802:` (the table), `fh 802::800` (a node in it), `key ht 802`, `link 802:`.
+  return filters.replace(/(fh |key ht |link )([0-9a-f]+)(?=[: ])/g, (all, where: string, id: string) => (ids.has(id) ? `${where}${ids.get(id)}` : all));
+}
+
+/** Every tc object, link and mangle rule in the namespace, as tc/ip/iptables print them (filters: see autoTablesByPrio). */
 export async function rawState(ns: Netns): Promise<string> {
   const out: string[] = [];
   const links = String((await ns.run(['ip', '-o', 'link', 'show'])).stdout)
@@ -49,7 +60,14 @@ export async function rawState(ns: Netns): Promise<string> {
   out.push(links.join(' '));
   for (const dev of links) {
     // direct_packets_stat is a packet counter, not configuration
-    for (const what of ['qdisc', 'class']) out.push(String((await ns.run(['tc', what, 'show', 'dev', dev])).stdout).replace(/direct_packets_stat \d+/g, ''));
+    const [qdiscs, classes] = await Promise.all(['qdisc', 'class'].map(async (what) => String((await ns.run(['tc', what, 'show', 'dev', dev])).stdout).replace(/direct_packets_stat \d+/g, '')));
+    out.push(qdiscs!, classes!);
+    // Filters as tc prints them, on every qdisc (the project's own reader is not the judge of
+    // what its restore left behind). qospolicy attaches filters to qdiscs only, and a
+    // `tc filter show` per class would make this read outlast a short --confirm window.
+    for (const [, parent] of qdiscs!.matchAll(/^qdisc \S+ ([0-9a-f]+:)/gm)) {
+      out.push(`filters ${dev} parent ${parent}`, autoTablesByPrio(String((await ns.run(['tc', 'filter', 'show', 'dev', dev, 'parent', parent!])).stdout)));
+    }
   }
   out.push(String((await ns.run(['iptables-save', '-t', 'mangle'])).stdout).replace(/^#.*$/gm, '').replace(/\[\d+:\d+\]/g, ''));
   return out.join('\n');

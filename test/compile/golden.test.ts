@@ -36,21 +36,54 @@ function outputs(file: string, text: string, override: Partial<Settings>) {
   };
 }
 
-describe.each(files)('%s', (file) => {
-  const text = readFileSync(file, 'utf8');
+/** Each policy's outputs per target, computed once (the tests and the unread-file check share them). */
+const cache = new Map<string, ReturnType<typeof outputs>>();
+function outputsOf(file: string, target: string, override: Partial<Settings>) {
+  const key = `${file} ${target}`;
+  if (!cache.has(key)) cache.set(key, outputs(file, readFileSync(file, 'utf8'), override));
+  return cache.get(key)!;
+}
+
+/** A target that changes nothing for this policy (its own target block already says so). */
+function sameAsDefault(file: string, target: string, override: Partial<Settings>): boolean {
+  if (target === 'default') return false;
+  const o = outputsOf(file, target, override);
+  const base = outputsOf(file, 'default', {});
+  return o.diagnostics === base.diagnostics && JSON.stringify(o.files) === JSON.stringify(base.files);
+}
+
+/** The golden files a policy and target are compared with. */
+function goldenNames(file: string, target: string, override: Partial<Settings>): string[] {
+  if (sameAsDefault(file, target, override)) return [];
   const name = basename(file, '.pol');
-  const base = outputs(file, text, {});
+  const exts = outputsOf(file, target, override).files ? ['diagnostics', 'sh', 'batch', 'json'] : ['diagnostics'];
+  return exts.map((ext) => `${name}.${target}.${ext}`);
+}
+
+describe.each(files)('%s', (file) => {
   it.each(TARGETS)('target %s', async (target, override) => {
-    const o = target === 'default' ? base : outputs(file, text, override);
+    const o = outputsOf(file, target, override);
     if (target === 'default') expect(o.state, o.diagnostics).toBeDefined();
-    // A target that changes nothing for this policy (its own target block already says
-    // so) is asserted equal to the default instead of repeating the same golden files.
-    const same = target !== 'default' && o.diagnostics === base.diagnostics && JSON.stringify(o.files) === JSON.stringify(base.files);
-    if (same) return expect(o.files).toEqual(base.files);
-    await expect(o.diagnostics).toMatchFileSnapshot(`golden/${name}.${target}.diagnostics`);
+    // A target that changes nothing has no golden files of its own: the list of such
+    // targets is golden (same-as-default.txt).
+    const [diagnostics, sh, batch, json] = goldenNames(file, target, override);
+    if (!diagnostics) return;
+    await expect(o.diagnostics).toMatchFileSnapshot(`golden/${diagnostics}`);
     if (!o.files) return;
-    await expect(o.files.sh).toMatchFileSnapshot(`golden/${name}.${target}.sh`);
-    await expect(o.files.batch).toMatchFileSnapshot(`golden/${name}.${target}.batch`);
-    await expect(o.files.json).toMatchFileSnapshot(`golden/${name}.${target}.json`);
+    await expect(o.files.sh).toMatchFileSnapshot(`golden/${sh}`);
+    await expect(o.files.batch).toMatchFileSnapshot(`golden/${batch}`);
+    await expect(o.files.json).toMatchFileSnapshot(`golden/${json}`);
+  });
+});
+
+describe('golden files', () => {
+  it('the targets that change nothing for a policy are the ones listed', async () => {
+    const same = files.flatMap((file) => TARGETS.filter(([t, o]) => sameAsDefault(file, t, o)).map(([t]) => `${basename(file, '.pol')} ${t}`));
+    await expect(same.join('\n') + '\n').toMatchFileSnapshot('golden/same-as-default.txt');
+  });
+
+  it('every file in golden/ is compared by a test (remove the others)', () => {
+    const read = new Set(['same-as-default.txt', ...files.flatMap((file) => TARGETS.flatMap(([t, o]) => goldenNames(file, t, o)))]);
+    expect(readdirSync('test/compile/golden').filter((f) => !read.has(f))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // Random and mutated inputs always end in diagnostics or a compiled state — never a throw.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { fuzz, fuzzTimeout } from '../support/fuzz.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { compileSource } from './pipeline.js';
 import { renderSh } from '../../src/render/sh.js';
@@ -33,19 +34,18 @@ function run(text: string): void {
 }
 
 describe('property: no input crashes the front end or the compiler', () => {
-  it('random token soup', () => {
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...VOCAB), { maxLength: 80 }), (words) => run(words.join(' '))),
-      { numRuns: 1500 },
+  it('random token soup', async () => {
+    await fuzz(
+      fc.property(fc.array(fc.constantFrom(...VOCAB), { maxLength: 80 }), (words) => run(words.join(' '))), { runs: 1500 }
     );
-  }, 60_000);
+  }, fuzzTimeout(60_000));
 
-  it('random unicode text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => run(s)), { numRuns: 800 });
-  }, 60_000);
+  it('random unicode text', async () => {
+    await fuzz(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => run(s)), { runs: 800 });
+  }, fuzzTimeout(60_000));
 
-  it('mutated real policies (delete, duplicate or replace a span)', () => {
-    fc.assert(
+  it('mutated real policies (delete, duplicate or replace a span)', async () => {
+    await fuzz(
       fc.property(
         fc.constantFrom(...seeds),
         fc.nat(),
@@ -55,8 +55,7 @@ describe('property: no input crashes the front end or the compiler', () => {
           const i = at % (seed.length + 1);
           run(seed.slice(0, i) + insert + seed.slice(i + len));
         },
-      ),
-      { numRuns: 800 },
+      ), { runs: 800 }
     );
-  }, 120_000); // each run compiles a whole site policy (one has 256 per-host classes)
+  }, fuzzTimeout(120_000)); // each run compiles a whole site policy (one has 256 per-host classes)
 });

@@ -35,3 +35,9 @@ describe.each(cases)('diff %s', (name) => {
     expect((await diff(name, '--detailed-exitcode')).code).toBe(name === 'identical' ? 0 : 2);
   });
 });
+
+it('every file in a case is read: old.pol, new.pol and the three goldens (remove the others)', () => {
+  const read = ['diff.json', 'diff.md', 'diff.txt', 'new.pol', 'old.pol'];
+  expect(cases.flatMap((name) => readdirSync(`${CASES}/${name}`).filter((f) => !read.includes(f)).map((f) => `${name}/${f}`))).toEqual([]);
+  expect(readdirSync(CASES).filter((f) => !cases.includes(f))).toEqual([]);
+});

@@ -2,6 +2,7 @@
 // covers: they must agree with JSON.stringify over a sorted copy, for any JSON-like value.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { fuzz, fuzzTimeout } from '../support/fuzz.js';
 import { canonical, diffFields, sameValue } from '../../src/plan/objects.js';
 import type { FieldChange, PlanObject } from '../../src/plan/types.js';
 
@@ -29,9 +30,9 @@ const { value } = fc.letrec((tie) => ({
 }));
 
 describe('canonical', () => {
-  it('prints what JSON.stringify prints for a sorted copy', () => {
-    fc.assert(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { numRuns: 2000 });
-  });
+  it('prints what JSON.stringify prints for a sorted copy', async () => {
+    await fuzz(fc.property(value, (v) => canonical(v) === (sortedJson(v) ?? 'undefined')), { runs: 2000 });
+  }, fuzzTimeout(60_000));
 
   it('ignores key order', () => {
     expect(canonical({ b: 1, a: [{ y: 2, x: 1 }] })).toBe('{"a":[{"x":1,"y":2}],"b":1}');
@@ -39,15 +40,14 @@ describe('canonical', () => {
 });
 
 describe('sameValue', () => {
-  it('is equality of canonical prints', () => {
-    fc.assert(
-      fc.property(value, value, (a, b) => sameValue(a, b) === (canonical(a) === canonical(b))),
-      { numRuns: 2000 },
+  it('is equality of canonical prints', async () => {
+    await fuzz(
+      fc.property(value, value, (a, b) => sameValue(a, b) === (canonical(a) === canonical(b))), { runs: 2000 }
     );
     // Pairs that are equal in print but not identical.
     const reparsed = (a: unknown) => JSON.parse(JSON.stringify(a ?? null)) as unknown;
-    fc.assert(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
-  });
+    await fuzz(fc.property(value, (a) => sameValue(a ?? null, reparsed(a)) === (canonical(a ?? null) === canonical(reparsed(a)))));
+  }, fuzzTimeout(60_000));
 
   it('treats an absent field and an undefined one alike, and a different value as different', () => {
     expect(sameValue({ a: 1, b: undefined }, { a: 1 })).toBe(true);
@@ -76,13 +76,12 @@ describe('diffFields', () => {
   // has, fields left undefined, ignored ones, unmodeled details.
   const field = fc.constantFrom('dev', 'rate', 'ceil', 'prio', 'nodes', 'extra', 'origin', 'unmodeled', 'id');
   const obj = fc.dictionary(field, value, { maxKeys: 7 }).map((o): Record<string, unknown> => ({ ...o, kind: 'class' }));
-  it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', () => {
-    fc.assert(
+  it('reports exactly the fields whose prints differ, in the desired object’s key order, then the live one’s', async () => {
+    await fuzz(
       fc.property(obj, obj, (a, b) => {
         if (b.unmodeled !== undefined && !Array.isArray(b.unmodeled)) delete b.unmodeled;
         expect(diffFields(a as unknown as PlanObject, b as unknown as PlanObject)).toEqual(diffReference(a, b));
-      }),
-      { numRuns: 3000 },
+      }), { runs: 3000 }
     );
-  });
+  }, fuzzTimeout(60_000));
 });
