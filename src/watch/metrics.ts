@@ -54,8 +54,10 @@ export function exposition(desired: DesiredState, counters: CountersByDevice, rc
     per('qospolicy_class_drops_total', 'counter', 'Packets the class dropped.', (c) => c.drops),
     per('qospolicy_class_overlimits_total', 'counter', 'Times the class was over its rate or ceil.', (c) => c.overlimits),
     per('qospolicy_class_backlog_bytes', 'gauge', 'Bytes queued in the class now.', (c) => c.backlogBytes),
-    { name: 'qospolicy_class_rate_bits', type: 'gauge', help: 'Configured rate of the class, bit/s.', samples: rows.map((r) => [labels(r), r.rate]) },
-    { name: 'qospolicy_class_ceil_bits', type: 'gauge', help: 'Configured ceil of the class, bit/s.', samples: rows.map((r) => [labels(r), r.ceil]) },
+    // Bytes per second, like node_network_speed_bytes: Prometheus's base unit (promtool
+    // rejects `_bits`); multiply by 8 for bit/s, as for rate(…_bytes_total).
+    { name: 'qospolicy_class_rate_bytes', type: 'gauge', help: 'Configured rate of the class, bytes per second.', samples: rows.map((r) => [labels(r), r.rate / 8]) },
+    { name: 'qospolicy_class_ceil_bytes', type: 'gauge', help: 'Configured ceil of the class, bytes per second.', samples: rows.map((r) => [labels(r), r.ceil / 8]) },
     one('qospolicy_reconciles_total', 'counter', 'Times the watcher compared the system with the policy.', rc.reconciles),
     one('qospolicy_applies_total', 'counter', 'Applies the watcher ran (plan not empty).', rc.applies),
     one('qospolicy_apply_failures_total', 'counter', 'Reconciles that failed (apply or reading the system).', rc.failures),
