@@ -54,6 +54,7 @@ export async function watch(opts: WatchOptions): Promise<number> {
   let again = false;
   let stopping = false;
   let lastAbsent = '';
+  let retryMs = 500;
 
   const request = (reason: string, delayMs: number) => {
     if (stopping) return;
@@ -105,6 +106,7 @@ export async function watch(opts: WatchOptions): Promise<number> {
       lastAbsent = absent;
     }
     if (out.t === 'same') {
+      retryMs = 500;
       rc.lastSuccess = Date.now() / 1000;
       return;
     }
@@ -113,9 +115,14 @@ export async function watch(opts: WatchOptions): Promise<number> {
     const shown = out.changes.slice(0, 12).join(', ') + (out.changes.length > 12 ? `, … ${out.changes.length - 12} more` : '');
     if (out.t === 'failed') {
       rc.failures++;
-      log({ event: 'failed', message: `${why}: ${out.reason}`, ms, changes: out.changes });
+      // Tried again soon (a device that vanished mid-apply, a busy kernel), backing off to
+      // the interval while it keeps failing.
+      retryMs = Math.min(retryMs * 2, opts.intervalMs);
+      log({ event: 'failed', message: `${why}: ${out.reason}; trying again in ${(retryMs / 1000).toFixed(1)} s`, ms, changes: out.changes });
+      request('retry after a failure', retryMs);
       return;
     }
+    retryMs = 500;
     if (drift) rc.driftRepairs++;
     rc.lastSuccess = Date.now() / 1000;
     log({ event: drift ? 'repair' : 'apply', message: `${why}: ${out.changes.length} change(s): ${shown}`, ms, changes: out.changes });

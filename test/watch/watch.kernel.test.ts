@@ -130,7 +130,8 @@ describe.skipIf(!requireKernelTools())('qospolicy watch (kernel)', () => {
       const ms = await until(() => shaped(ns, 'qx0'), 5000);
       console.log(`absent interface shaped ${ms} ms after it appeared`);
       expect(ms).toBeLessThan(2000);
-      // Deleting it again is no error: the next reconcile waits for it once more.
+      // Deleting it again (once settled) is no error: the next reconcile waits for it once more.
+      await sleep(1000);
       const from = w.lines.length;
       await ns.run(['ip', 'link', 'del', 'qx0']);
       await w.waitFor((l) => l.event === 'wait', 5000, from);
@@ -169,6 +170,7 @@ describe.skipIf(!requireKernelTools())('qospolicy watch (kernel)', () => {
       await w.waitFor((l) => l.event === 'apply');
       // Another apply holds the lock (a live process of its own).
       const holder = execa('sleep', ['60']);
+      holder.catch(() => {}); // killed below
       const release = acquireLock(state, 'apply test', holder.pid!);
       try {
         const from = w.lines.length;
