@@ -64,6 +64,8 @@ export function exposition(desired: DesiredState, counters: CountersByDevice, rc
     one('qospolicy_drift_repairs_total', 'counter', 'Applies that repaired a change made outside qospolicy, found by the periodic check.', rc.driftRepairs),
     one('qospolicy_last_success_timestamp_seconds', 'gauge', 'When the system last matched the policy (Unix time).', rc.lastSuccess),
     one('qospolicy_interfaces_absent', 'gauge', 'Interfaces of the policy that do not exist now (waited for).', rc.absent),
+    // The client libraries' name: the watcher's own memory, for an alert on a router.
+    one('process_resident_memory_bytes', 'gauge', 'Resident memory size of the watcher in bytes.', process.memoryUsage.rss()),
   ];
   return families.map(family).join('\n') + '\n';
 }

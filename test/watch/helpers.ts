@@ -24,9 +24,9 @@ export interface Watcher {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function startWatch(ns: Netns, file: string, stateDir: string, args: string[] = []): Watcher {
+export function startWatch(ns: Netns, file: string, stateDir: string, args: string[] = [], env: Record<string, string> = {}): Watcher {
   const child = execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, 'watch', file, '--log-format', 'json', ...args], {
-    env: { QOSPOLICY_STATE_DIR: stateDir, NO_COLOR: '1' },
+    env: { QOSPOLICY_STATE_DIR: stateDir, NO_COLOR: '1', ...env },
     buffer: false,
     reject: false,
     stdin: 'ignore',
