@@ -135,10 +135,13 @@ export async function watch(opts: WatchOptions): Promise<number> {
       if (devices.has(name)) request(`link ${name} ${deleted ? 'deleted' : 'changed'}`, debounceMs);
     },
     onStart: (restarted, why) => {
-      if (restarted) log({ event: 'monitor', message: `${why}: link monitor restarted` });
-      request(restarted ? 'link monitor restarted' : 'start', 0);
+      if (!restarted) return;
+      log({ event: 'monitor', message: `${why}: link monitor restarted` });
+      request('link monitor restarted', 0);
     },
   });
+  // Not waiting for the monitor: without it (no `ip`?) the policy is still applied and kept.
+  request('start', 0);
   const tick = setInterval(() => request('interval', 0), opts.intervalMs);
 
   let server: Server | undefined;

@@ -161,6 +161,34 @@ describe.skipIf(!requireKernelTools())('qospolicy watch (kernel)', () => {
       expect(await shaped(ns)).toBe(true);
     }), 60_000);
 
+  it('a link monitor that dies is started again, and the events after it are followed', () =>
+    withNetns(async (ns) => {
+      await ns.veth('qw0', 'qw0p');
+      const file = policyFile();
+      const w = startWatch(ns, file, tempDir('qp-state-'), ['--interval', '600']);
+      await w.waitFor((l) => l.event === 'apply');
+      const monitorPid = async () => {
+        for (const pid of await ns.pids()) {
+          try {
+            if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() === 'ip -o monitor link') return pid;
+          } catch {
+            // gone meanwhile
+          }
+        }
+        return undefined;
+      };
+      const first = await monitorPid();
+      expect(first).toBeDefined();
+      process.kill(first!, 'SIGKILL');
+      await w.waitFor((l) => l.event === 'monitor');
+      const second = await monitorPid();
+      expect(second).toBeDefined();
+      expect(second).not.toBe(first);
+      await recreate(ns);
+      await until(() => shaped(ns), 2000);
+      await w.stop();
+    }), 60_000);
+
   it('the apply lock: the watcher never applies while another qospolicy holds it, and an apply run beside it is refused or runs alone', () =>
     withNetns(async (ns) => {
       await ns.veth('qw0', 'qw0p');
