@@ -26,7 +26,10 @@ const usesConnmark = (t: Tree): boolean => {
 };
 
 export function compile(policy: Policy, settings: Settings): DesiredState {
-  const features = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
+  // What the target has: the declared features, and of those (or of all) what the running kernel was found to have.
+  const declared = policy.target?.features ? new Set(policy.target.features.names.map((n) => n.text)) : undefined;
+  const kernel = settings.kernel;
+  const features = declared && kernel ? new Set([...declared].filter((f) => kernel.has(f))) : (kernel ?? declared);
   const framingOf = (dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
   /** Size table and derating for a tree: its interface's framing (shared groups have none). */
   const treeOptions = (t: Tree, dev: string) => ({

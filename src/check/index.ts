@@ -7,6 +7,7 @@ import type { Settings } from './rule.js';
 
 export type { Settings } from './rule.js';
 export * from './walk.js';
+export { checkKernel, checkTxQueues, featuresToProbe, neededFeatures, tdmaDevices } from './features.js';
 
 /** Beyond this many diagnostics the rest is noise; stop collecting. */
 const MAX_DIAGNOSTICS = 200;

@@ -56,3 +56,5 @@ export const FEATURES = [
   'htb', 'u32', 'u32-mark', 'ingress', 'clsact', 'ifb', 'imq', 'mirred', 'skbedit', 'connmark', 'stab',
   'pfifo', 'bfifo', 'fq_codel', 'sfq', 'cake', 'taprio', 'sch_tdma', 'netqos',
 ] as const;
+
+export type Feature = (typeof FEATURES)[number];

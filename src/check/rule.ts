@@ -6,6 +6,12 @@ import type { Backend, Policy } from '../syntax/ast.js';
 export interface Settings {
   ingress: Backend;
   tdma: 'taprio' | 'module';
+  /**
+   * The features the running kernel offers (FEATURES' words), where it was probed (plan,
+   * apply, `check --kernel`: src/state/features.ts); undefined when no kernel was asked.
+   * Only features the policy needs are probed: any other is absent from the set.
+   */
+  kernel?: ReadonlySet<string>;
 }
 
 export interface RuleContext {

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
 import { readLive, type LiveItem } from '../state/index.js';
-import { makePlan, ownedOf, readStateFile, renderPlan, scopeFor, stateDir, STATE_FILE, summaryLine, writeStateFile, type Plan } from '../plan/index.js';
+import { makePlan, ownedOf, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, STATE_FILE, writeStateFile, type Plan } from '../plan/index.js';
 import { acquireLock, applyPlan, confirm, DriftError, LockedError, startConfirmWindow, watchConfirm, readLock, type Progress } from '../apply/index.js';
 
 export interface ApplyContext {
   io: { out: (s: string) => void; err: (s: string) => void; color: boolean; outColor?: boolean };
   compileFile: (file: string, target?: string) => { state: DesiredState; ref: { file: string; sha256: string } } | undefined;
+  /** compileFile, checked against the running kernel's features as well. */
+  compileLive: (file: string, target?: string) => Promise<{ state: DesiredState; ref: { file: string; sha256: string } } | undefined>;
   setCode: (code: number) => void;
 }
 
@@ -19,6 +21,7 @@ interface ApplyOpts {
   target?: string;
   yes?: boolean;
   confirm?: string;
+  allowDestroy?: boolean;
 }
 
 /** A plan file saved by `plan -o`, or undefined when `file` is a policy. */
@@ -77,25 +80,38 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         io.err(`error QP4001: ${(e as Error).message}\n`);
         return 1;
       }
+      // A saved plan was reviewed when it was made; anything else is shown and asked about,
+      // and where nobody can answer (a boot script, cron) it needs --yes.
+      const saved = plan !== undefined;
       if (!plan) {
-        const compiled = ctx.compileFile(source, opts.target);
+        // Teardown removes: what the kernel could run does not matter to it.
+        const compiled = mode === 'apply' ? await ctx.compileLive(source, opts.target) : ctx.compileFile(source, opts.target);
         if (!compiled) return 1;
         const previous = readStateFile(dir);
         const scope = scopeFor(compiled.state, previous?.owned);
         // Teardown: the desired state is nothing at all, in the policy's scope.
         const desired: DesiredState = mode === 'teardown' ? { objects: [], notes: [] } : compiled.state;
         live = await readLive(scope);
-        plan = makePlan(desired, live, scope, { policy: compiled.ref });
+        plan = makePlan(desired, live, scope, { policy: compiled.ref, mode: mode === 'teardown' ? 'teardown' : 'plan' });
       }
       io.out(renderPlan(plan, 'text', { color: io.outColor ?? io.color }));
       if (plan.errors.length) {
         for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
         return 1;
       }
+      const destroys = removesAllShaping(plan);
+      if (destroys && !opts.allowDestroy) {
+        io.err(`error QP4011: ${destroys}\n  = hint: to remove this policy's shaping run \`qospolicy teardown\`; to apply it anyway pass --allow-destroy\nNothing was changed.\n`);
+        return 1;
+      }
       if (plan.changes.length === 0) {
         // Nothing to change (e.g. the boot script already ran): still record what is owned.
         if (mode === 'apply') writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
         return 0;
+      }
+      if (!opts.yes && !saved && !tty) {
+        io.err(`error QP4010: not on a terminal, so nobody can confirm this ${mode}: pass --yes${mode === 'apply' ? ', or apply a plan saved with `qospolicy plan -o plan.json`' : ''}\nNothing was changed.\n`);
+        return 1;
       }
       if (!opts.yes && tty && !(await ask(`${mode === 'teardown' ? 'Remove' : 'Apply'} these changes? [y/N] `))) {
         io.err('Nothing was changed.\n');
@@ -108,7 +124,8 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         return 1;
       }
       if (mode === 'teardown') rmSync(join(dir, STATE_FILE), { force: true });
-      io.out(`${mode === 'teardown' ? 'Teardown' : 'Apply'} complete. ${summaryLine(plan).replace(/^Plan: /, '')}\n`);
+      const s = plan.summary;
+      io.out(mode === 'teardown' ? `Teardown complete: ${s.delete} removed.\n` : `Apply complete. ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.\n`);
       if (seconds !== undefined) {
         startConfirmWindow(dir, seconds, plan.scope, result.snapshot);
         handedOver = true;
@@ -132,8 +149,9 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     .description('apply a policy (or a saved plan) to this system: shows the plan, asks, then changes only what differs; on any failure restores the previous state')
     .argument('<file>', 'policy file, or a plan saved with `plan -o plan.json`')
     .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
-    .option('-y, --yes', 'do not ask (also the default when stdin is not a terminal)')
+    .option('-y, --yes', 'do not ask; needed when stdin is not a terminal (a saved plan needs none)')
     .option('--confirm <seconds>', 'revert unless `qospolicy confirm` runs within this many seconds')
+    .option('--allow-destroy', 'apply a policy that shapes nothing (an empty file), removing what the last apply made')
     .action(async (file: string, opts: ApplyOpts) => ctx.setCode(await run(file, opts, 'apply')));
 
   program
@@ -141,7 +159,7 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     .description('remove exactly what the policy owns (its qdiscs, ifb devices and iptables chains); nothing else')
     .argument('<file>', 'policy file')
     .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
-    .option('-y, --yes', 'do not ask')
+    .option('-y, --yes', 'do not ask; needed when stdin is not a terminal')
     .action(async (file: string, opts: ApplyOpts) => ctx.setCode(await run(file, opts, 'teardown')));
 
   program

@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parsePolicy } from '../syntax/index.js';
-import { check, type Settings } from '../check/index.js';
+import { check, checkKernel, checkTxQueues, featuresToProbe, tdmaDevices, type Settings } from '../check/index.js';
 import { compile } from '../backends/index.js';
 import { renderSh } from '../render/sh.js';
 import { renderBatch } from '../render/batch.js';
@@ -13,8 +13,8 @@ import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostic
 import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { ClassNode, Policy } from '../syntax/ast.js';
 import { createHash } from 'node:crypto';
-import { readLive } from '../state/index.js';
-import { diffPolicies, makePlan, readStateFile, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
+import { probeFeatures, readLive, readTxQueues } from '../state/index.js';
+import { diffPolicies, makePlan, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
 import type { DesiredState } from '../model/types.js';
 import { registerApplyCommands } from './apply-commands.js';
 import { fileIdentity, readPolicyFile } from './read-source.js';
@@ -70,6 +70,27 @@ export function load(file: string, override: Partial<Settings> = {}): Loaded {
   for (const [name, source] of front.sources) sources.set(name, source);
   const checked = check(front.policy, override);
   return { policy: front.policy, settings: checked.settings, sources, diagnostics: sortDiagnostics([...front.diagnostics, ...checked.diagnostics]) };
+}
+
+/**
+ * The loaded policy checked against the running kernel too: what it needs is probed
+ * (src/state/features.ts) and each feature the kernel lacks is a QP2022 error at the
+ * construct that needs it; the probed set goes into the settings the compiler gets.
+ * Where the kernel cannot be probed (not root), `note` says so and nothing is checked.
+ */
+export async function withKernel(loaded: Loaded, note: (s: string) => void): Promise<Loaded> {
+  if (hasErrors(loaded.diagnostics)) return loaded;
+  let kernel: Set<string>;
+  try {
+    kernel = await probeFeatures(featuresToProbe(loaded.policy, loaded.settings));
+  } catch (e) {
+    note(`note: the kernel's features were not checked: ${(e as Error).message}\n`);
+    return loaded;
+  }
+  const settings = { ...loaded.settings, kernel };
+  const queues = await readTxQueues(tdmaDevices(loaded.policy, settings));
+  const found = [...checkKernel(loaded.policy, settings), ...checkTxQueues(loaded.policy, settings, queues)];
+  return { ...loaded, settings, diagnostics: sortDiagnostics([...loaded.diagnostics, ...found]) };
 }
 
 function report(loaded: Loaded, io: Io, json: boolean): void {
@@ -134,8 +155,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .argument('<file>', 'policy file')
     .option('--json', 'print diagnostics as JSON objects on stdout')
     .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
-    .action((file: string, opts: { json?: boolean; target?: string }) => {
-      const loaded = load(file, parseTargets(opts.target));
+    .option('--kernel', 'also check that the running kernel has every qdisc, classifier, action and module the policy needs')
+    .action(async (file: string, opts: { json?: boolean; target?: string; kernel?: boolean }) => {
+      let loaded = load(file, parseTargets(opts.target));
+      if (opts.kernel) loaded = await withKernel(loaded, io.err);
       report(loaded, io, Boolean(opts.json));
       code = hasErrors(loaded.diagnostics) ? 1 : 0;
       if (code === 0 && !opts.json && io.outIsTerminal) io.out(successLine(file, loaded));
@@ -186,9 +209,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       }
     });
 
+  type Compiled = { state: DesiredState; ref: { file: string; sha256: string } };
   /** Load, check and compile one policy; diagnostics to stderr. Undefined on an error. */
-  const compileFile = (file: string, target?: string): { state: DesiredState; ref: { file: string; sha256: string } } | undefined => {
-    const loaded = load(file, parseTargets(target));
+  const compileFile = (file: string, target?: string): Compiled | undefined => compileLoaded(file, load(file, parseTargets(target)));
+  /** compileFile for this system: checked against the running kernel as well (plan, apply). */
+  const compileLive = async (file: string, target?: string): Promise<Compiled | undefined> => compileLoaded(file, await withKernel(load(file, parseTargets(target)), io.err));
+  const compileLoaded = (file: string, loaded: Loaded): Compiled | undefined => {
     report(loaded, { ...io, out: io.err }, false);
     if (hasErrors(loaded.diagnostics)) return undefined;
     const sha256 = createHash('sha256').update(loaded.sources.get(file) ?? '').digest('hex');
@@ -206,6 +232,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
     for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
     if (plan.errors.length) return 1;
+    const destroys = removesAllShaping(plan);
+    if (destroys) io.err(`warning: ${destroys}; apply refuses this without --allow-destroy\n`);
     if (opts.output) {
       try {
         writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');
@@ -228,7 +256,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .option('-o, --output <path>', 'save the plan as JSON, for apply')
     .option('--steps', 'text: list every command in execution order')
     .action(async (file: string, opts: PlanOpts) => {
-      const compiled = compileFile(file, opts.target);
+      const compiled = await compileLive(file, opts.target);
       if (!compiled) {
         code = 1;
         return;
@@ -266,7 +294,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       code = emitPlan(diffPolicies(before.state, after.state, { base: before.ref, policy: after.ref }), opts);
     });
 
-  registerApplyCommands(program, { io, compileFile, setCode: (c) => void (code = c) });
+  registerApplyCommands(program, { io, compileFile, compileLive, setCode: (c) => void (code = c) });
   registerStatusCommand(program, { io, compileFile, setCode: (c) => void (code = c) });
   /** For watch: errors as plain text for its log, read again on SIGHUP. */
   const loadPolicy = (file: string, target?: string): WatchLoaded => {

@@ -68,6 +68,8 @@ export const CODES = {
   QP4007: { severity: 'error', title: 'apply failed' },
   QP4008: { severity: 'error', title: 'restore incomplete' },
   QP4009: { severity: 'error', title: 'nothing to confirm' },
+  QP4010: { severity: 'error', title: 'confirmation needed' },
+  QP4011: { severity: 'error', title: 'would remove all shaping' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -3,18 +3,21 @@
 // parameter) or needs a replace, and a replace or removal takes with it what the kernel
 // removes alongside (everything under a root qdisc, a hook's filters, a chain's rules) or
 // refuses to remove first (an htb class with children or with filters pointing at it).
-import type { DesiredState, Filter, KernelObject, Link, ModuleLoad } from '../model/types.js';
+import type { DesiredState, Filter, HtbClass, KernelObject, Link, ModuleLoad } from '../model/types.js';
 import { classId, linkId, moduleId, qdiscId } from '../model/ids.js';
 import { createArgvs } from '../render/commands.js';
-import { chainId, inScope, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
+import { chainId, htbBufferRoundTrip, inScope, shownRate, shownSize, unmodeledOf, type IptablesChain, type LiveItem, type LiveLink, type LiveSysfs, type Scope } from '../state/index.js';
 import { address, diffFields, readbackOf, wantedList } from './objects.js';
 import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
 import { liveDigest } from './digest.js';
 import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
 
 export interface MakePlanOptions {
-  /** `diff`: `live` is what an older policy leaves (no system was read); missing required interfaces are not errors. */
-  mode?: 'plan' | 'diff';
+  /**
+   * `diff`: `live` is what an older policy leaves (no system was read); missing required
+   * interfaces are not errors. `teardown`: the desired state is nothing (rendered as a removal).
+   */
+  mode?: Plan['mode'];
   policy?: PolicyRef;
   base?: PolicyRef;
 }
@@ -80,7 +83,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
       default: {
         if (!l) return CREATE;
         const want = readback(i);
-        const fields = diffFields(want, l);
+        let fields = diffFields(want, l);
+        if (o.kind === 'class' && fields.length > 1) fields = fields.filter((f) => !burstSent(f, o, l as HtbClass));
         if (fields.length === 0) return SAME;
         const unmodeled = unmodeledOf(l as KernelObject);
         if (unmodeled.length)
@@ -88,6 +92,22 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
         return decide(want, l as PlanObject, fields);
       }
     }
+  }
+
+  /**
+   * A burst or cburst that differs only because its rate does. The kernel holds a burst as a
+   * transmit time at the class's rate, and tc shows it as bytes again at that rate (see
+   * state/readback.ts): one size sent at two rates reads back as two sizes (67136b reads
+   * 67133b at 10mbit, 67128b at 30mbit). The size changes only when the live reading is not
+   * what the size now sent would read at the live rate. (When the rate is the same, the
+   * readbacks compare exactly; when it differs, `tc class change` sends every parameter
+   * anyway, so no command depends on this.)
+   */
+  function burstSent(f: FieldChange, sent: HtbClass, live: HtbClass): boolean {
+    if (f.field !== 'burst' && f.field !== 'cburst') return false;
+    const rate = f.field === 'burst' ? live.rate : live.ceil;
+    if (rate === shownRate(f.field === 'burst' ? sent.rate : sent.ceil)) return false;
+    return shownSize(htbBufferRoundTrip(rate, sent[f.field])) === live[f.field];
   }
 
   function judgeLink(want: Link, l: LiveLink | undefined): Verdict {
@@ -350,10 +370,13 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     index.set(c.id, changes.length);
     changes.push(c);
   };
+  /** A replaced object by its new name (an ingress hook that becomes clsact is called clsact). */
+  let wantedById: Map<string, PlanObject> | undefined;
   const describe = (g: { cause?: string; implicit: boolean }) => {
     if (!g.cause) return undefined;
-    const cause = liveById.get(g.cause)!;
-    const what = wantedIds.has(g.cause) ? 'replaced' : 'removed';
+    const replaced = wantedIds.has(g.cause);
+    const cause = replaced ? (wantedById ??= new Map(wanted.map((o) => [o.id, o]))).get(g.cause)! : liveById.get(g.cause)!;
+    const what = replaced ? 'replaced' : 'removed';
     if (g.implicit) return `goes with ${address(cause)}, which is ${what}`;
     if (cause.kind === 'filter') return `goes with ${address(cause)}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc`;
     return `must go before ${address(cause)} is ${what} (htb refuses to delete a class in use)`;

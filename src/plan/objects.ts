@@ -74,7 +74,9 @@ const iptBin = (family: 4 | 6) => (family === 4 ? 'iptables' : 'ip6tables');
 export function address(o: PlanObject): string {
   switch (o.kind) {
     case 'qdisc':
-      return `qdisc ${o.dev} ${o.parent === 'root' || o.parent === 'ingress' ? o.parent : `parent ${o.parent}`}`;
+      // The hook's qdisc by its kind: `ingress`, or `clsact` (which holds both hooks).
+      if (o.parent === 'ingress') return `qdisc ${o.dev} ${o.qdisc === 'clsact' ? 'clsact' : 'ingress'}`;
+      return `qdisc ${o.dev} ${o.parent === 'root' ? 'root' : `parent ${o.parent}`}`;
     case 'class':
       return `class ${o.dev} ${o.classid}`;
     case 'filter':

@@ -37,15 +37,18 @@ const ORDER: Action[] = ['create', 'update', 'replace', 'delete'];
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
   if (ORDER.every((a) => s[a] === 0)) return 'No changes.';
+  // A teardown's desired state is nothing: it only removes.
+  if (plan.mode === 'teardown') return `Teardown: ${s.delete} to remove.`;
   return `Plan: ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.`;
 }
 
 function title(plan: Plan): string {
   if (plan.mode === 'diff') return `qospolicy diff: ${plan.base?.file ?? '(old)'} → ${plan.policy?.file ?? '(new)'}`;
-  return `qospolicy plan${plan.policy ? `: ${printable(plan.policy.file)}` : ''}`;
+  return `qospolicy ${plan.mode}${plan.policy ? `: ${printable(plan.policy.file)}` : ''}`;
 }
 
 function noChanges(plan: Plan): string {
+  if (plan.mode === 'teardown') return 'Nothing of this policy is on the system.';
   return plan.mode === 'diff' ? 'Both policies compile to the same kernel objects.' : 'The live system matches the policy.';
 }
 
@@ -205,41 +208,161 @@ function renderText(plan: Plan, opts: RenderOptions): string {
 const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, '<br>');
 const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
 
+/**
+ * A markdown plan is a pull-request comment, and GitHub refuses comments over 65 536
+ * characters: the whole comment stays under this, with room to spare for a wrapper.
+ */
+export const MARKDOWN_LIMIT = 60_000;
+/** Changes alike in all but their object are folded into one table row from this many on. */
+const FOLD_AT = 3;
+
+/** 10000 → `10 000`. */
+const spaced = (n: number) => n.toLocaleString('en-US').replace(/,/g, ' ');
+
+/** A table row's change text: the body lines (node diffs as a count) and the reason. */
+function rowText(c: Change): string {
+  const body = oneLiner(c) ? [] : changeBody(c).filter((l) => !l.startsWith('  ') && l !== 'nodes:');
+  const nodes = (c.fields ?? []).find((f) => f.field === 'nodes');
+  if (nodes && !oneLiner(c)) body.push(`nodes: ${valueText('filter', 'nodes', nodes.before)} → ${valueText('filter', 'nodes', nodes.after)}`);
+  return [...body, ...(c.reason ? [`_${c.reason}_`] : [])].join('\n');
+}
+
+/** The policy path a change's siblings share: `wan0 ingress › guests` for `… › guests › 192.168.10.9`. */
+const parentPath = (c: Change) => (c.origin?.includes(' › ') ? c.origin.slice(0, c.origin.lastIndexOf(' › ')) : undefined);
+
+/**
+ * Changes grouped for the table, in first-seen order. `alike`: changes of one action and
+ * kind, on one device, under one policy parent, whose text is the same but for handles and
+ * classids (a `fair hosts` rate change: one line per host). `kind`: the same without the
+ * text (values differ), for plans whose alike groups still do not fit.
+ */
+function fold(changes: Change[], by: 'alike' | 'kind'): Change[][] {
+  const keyOf = (c: Change, i: number) => {
+    const parent = parentPath(c);
+    if (parent === undefined) return `#${i}`;
+    const dev = /^\S+ (\S+)/.exec(c.address)?.[1] ?? '';
+    const what = by === 'alike' ? alikeText(c) : (c.fields ?? []).map((f) => f.field).join(',');
+    return [c.action, c.kind, dev, parent, c.implicit ? 'implicit' : '', what].join('\u0000');
+  };
+  const keys = changes.map(keyOf);
+  const groups = new Map<string, Change[]>();
+  changes.forEach((c, i) => {
+    const g = groups.get(keys[i]!);
+    if (g) g.push(c);
+    else groups.set(keys[i]!, [c]);
+  });
+  // A group big enough to fold is one row where its first change is; the rest keep their place.
+  const out: Change[][] = [];
+  changes.forEach((c, i) => {
+    const g = groups.get(keys[i]!)!;
+    if (g.length < FOLD_AT) out.push([c]);
+    else if (g[0] === c) out.push(g);
+  });
+  return out;
+}
+
+const PLURAL: Record<Change['kind'], string> = {
+  class: 'classes',
+  qdisc: 'qdiscs',
+  filter: 'filters',
+  link: 'links',
+  module: 'modules',
+  sysfs: 'sysfs files',
+  iptables: 'iptables rules',
+  chain: 'chains',
+};
+/** A change's text without its handles and classids: what folded changes share. */
+const alikeText = (c: Change) => rowText(c).replace(/\b[0-9a-f]+:[0-9a-f]*/g, ':');
+
+function tableRow(g: Change[]): string {
+  const c = g[0]!;
+  const action = `\`${ACTION_SYMBOL[c.action]}\``;
+  if (g.length === 1) return `| ${action} | ${code(c.address)} | ${cell(c.origin ?? '')} | ${cell(rowText(c))} |`;
+  const first = alikeText(c);
+  const text = g.every((x) => alikeText(x) === first)
+    ? rowText(c)
+    : `${(c.fields ?? []).map((f) => f.field).join(', ') || 'each'}: values differ (all under Changes in detail), e.g.\n${rowText(c)}`;
+  return `| ${action} | **${spaced(g.length)} ${PLURAL[c.kind]}** (e.g. ${code(c.address)}) | ${cell(`${parentPath(c)} › *`)} | ${cell(text)} |`;
+}
+
+/** Lines up to a budget of characters: all of them, or as many as fit and how many did not. */
+function fit(lines: string[], budget: number): { lines: string[]; cut: number } {
+  let used = 0;
+  for (let i = 0; i < lines.length; i++) {
+    used += lines[i]!.length + 1;
+    if (used > budget) return { lines: lines.slice(0, i), cut: lines.length - i };
+  }
+  return { lines, cut: 0 };
+}
+
+const CUT_HINT = 'run `qospolicy plan` (text, `--steps`) or `--format json` for all of it';
+
 function renderMarkdown(plan: Plan): string {
+  // The budgets below leave room for the fixed lines; should a plan's still overflow, give more.
+  for (let reserve = 1500; ; reserve *= 2) {
+    const text = markdownWithin(plan, MARKDOWN_LIMIT - reserve);
+    // Counted in UTF-8 bytes (→ and › are three): under the limit however GitHub counts.
+    if (Buffer.byteLength(text) < MARKDOWN_LIMIT || reserve > MARKDOWN_LIMIT) return text;
+  }
+}
+
+function markdownWithin(plan: Plan, limit: number): string {
   const out: string[] = [];
   const what = plan.mode === 'diff' ? `${code(printable(plan.base?.file ?? '(old)'))} → ${code(printable(plan.policy?.file ?? '(new)'))}` : plan.policy ? code(printable(plan.policy.file)) : '';
   out.push(`### qospolicy ${plan.mode}${what ? `: ${what}` : ''}`, '');
   out.push(`**${summaryLine(plan)}**${plan.changes.length ? '' : ` ${noChanges(plan)}`}`, '');
-  for (const e of plan.errors) out.push(`> **Error:** ${e}`, '');
-  for (const n of plan.notes) out.push(`> Note: ${n}`, '');
+  // Errors and notes can name every object of a plan: each is shortened, never left out.
+  const short = (s: string) => (s.length > 2000 ? `${s.slice(0, 2000)}… (${spaced(s.length - 2000)} characters cut)` : s);
+  for (const e of plan.errors) out.push(`> **Error:** ${short(e)}`, '');
+  for (const n of plan.notes) out.push(`> Note: ${short(n)}`, '');
+  // What is left for the table, the details and the commands, with room for the closing lines.
+  let budget = limit - out.join('\n').length;
+  let cut = false;
   if (plan.changes.length) {
-    out.push('| | object | policy | change |', '|:-:|---|---|---|');
-    for (const c of plan.changes) {
-      const body = oneLiner(c) ? [] : changeBody(c).filter((l) => !l.startsWith('  ') && l !== 'nodes:');
-      const nodes = (c.fields ?? []).find((f) => f.field === 'nodes');
-      if (nodes && !oneLiner(c)) body.push(`nodes: ${valueText('filter', 'nodes', nodes.before)} → ${valueText('filter', 'nodes', nodes.after)}`);
-      const text = [...body, ...(c.reason ? [`_${c.reason}_`] : [])].join('<br>');
-      out.push(`| \`${ACTION_SYMBOL[c.action]}\` | ${code(c.address)} | ${cell(c.origin ?? '')} | ${cell(text)} |`);
+    const head = ['| | object | policy | change |', '|:-:|---|---|---|'];
+    let rows = fold(plan.changes, 'alike').map(tableRow);
+    if (rows.join('\n').length > budget / 2) rows = fold(plan.changes, 'kind').map(tableRow);
+    const table = fit(rows, budget / 2);
+    out.push(...head, ...table.lines);
+    if (table.cut) {
+      out.push(`| | _${spaced(table.cut)} more rows cut_ | | |`);
+      cut = true;
     }
     out.push('');
-    out.push('<details><summary>Changes in detail</summary>', '', '```diff');
+    budget -= [...head, ...table.lines, ''].join('\n').length + 200;
+
+    const detail: string[] = [];
     for (const c of plan.changes) {
-      const head = `${ACTION_SYMBOL[c.action]} ${c.address}${c.origin ? `  (${c.origin})` : ''}`;
+      const h = `${ACTION_SYMBOL[c.action]} ${c.address}${c.origin ? `  (${c.origin})` : ''}`;
       if (oneLiner(c)) {
-        out.push(`${head}  # ${c.reason ?? ''}`);
+        detail.push(`${h}  # ${c.reason ?? ''}`);
         continue;
       }
-      out.push(head);
+      detail.push(h);
       // Node lines keep their + / - in the first column, where GitHub colours them.
-      if (!oneLiner(c)) for (const l of changeBody(c)) out.push(/^ {2}[-+ ] /.test(l) ? `${l[2]}       ${l.slice(4)}` : `      ${l}`);
-      if (c.reason) out.push(`      # ${c.reason}`);
+      for (const l of changeBody(c)) detail.push(/^ {2}[-+ ] /.test(l) ? `${l[2]}       ${l.slice(4)}` : `      ${l}`);
+      if (c.reason) detail.push(`      # ${c.reason}`);
     }
-    out.push('```', '', '</details>', '');
+    // The details may use half of what is left, or more when the commands need less.
+    const stepsLength = plan.steps.reduce((n, st) => n + stepText(st).length + 1, 0);
+    const shown = fit(detail, Math.max(budget / 2, budget - stepsLength - 200));
+    out.push('<details><summary>Changes in detail</summary>', '', '```diff', ...shown.lines, '```', '');
+    if (shown.cut) {
+      out.push(`_Cut to fit one comment: ${spaced(shown.cut)} of ${spaced(detail.length)} lines not shown; ${CUT_HINT}._`, '');
+      cut = true;
+    }
+    out.push('</details>', '');
+    budget -= [...shown.lines, ''].join('\n').length + 300;
   }
   if (plan.steps.length) {
-    out.push(`<details><summary>Commands, in order (${plan.steps.length})</summary>`, '', '```sh');
-    for (const s of plan.steps) out.push(stepText(s));
-    out.push('```', '', '</details>', '');
+    const shown = fit(plan.steps.map(stepText), budget);
+    out.push(`<details><summary>Commands, in order (${spaced(plan.steps.length)})</summary>`, '', '```sh', ...shown.lines, '```', '');
+    if (shown.cut) {
+      out.push(`_Cut to fit one comment: ${spaced(shown.cut)} of ${spaced(plan.steps.length)} commands not shown; ${CUT_HINT}._`, '');
+      cut = true;
+    }
+    out.push('</details>', '');
   }
+  if (cut) out.splice(4, 0, `> This comment is shortened to fit GitHub's limit: parts are cut below, each marked; ${CUT_HINT}.`, '');
   return out.join('\n');
 }

@@ -81,8 +81,11 @@ export interface PolicyRef {
 export interface Plan {
   format: 'qospolicy-plan';
   version: 1;
-  /** `plan`: desired vs the live system; `diff`: new policy vs what the old one would leave (no system read). */
-  mode: 'plan' | 'diff';
+  /**
+   * `plan`: desired vs the live system; `diff`: new policy vs what the old one would leave (no
+   * system read); `teardown`: nothing vs the live system, in the policy's scope.
+   */
+  mode: 'plan' | 'diff' | 'teardown';
   /** The policy the desired state was compiled from. */
   policy?: PolicyRef;
   /** diff: the old policy. */

@@ -14,3 +14,4 @@ export { parseModule, parseSysfs, type LiveSysfs } from './sysfs.js';
 export { inScope, tcDevices, emptyScope, type Scope, type LiveItem } from './scope.js';
 export { readLive, type ReadLiveOptions } from './readlive.js';
 export { parseClassCounters, readClassCounters, type ClassCounters } from './stats.js';
+export { probeFeatures, forgetProbes, readTxQueues, type ProbeOptions, type ProbeRunner } from './features.js';

@@ -167,8 +167,8 @@ describe('makePlan: replacements (-/+) and what they take along', () => {
     const text = BASE.replace('egress rate 18mbit', 'egress rate 18mbit');
     const shared = `${text}\nshared up egress on wan0 rate 18mbit {\n  class all rate 18mbit ceil 18mbit default\n}\n`;
     const plan = diffTexts(text, shared);
-    expect(changeList(plan)).toEqual(expect.arrayContaining(['replace qdisc wan0 ingress', 'replace filter wan0 ingress prio 1 (implicit)', 'create link ifb1', 'create filter wan0 egress prio 2']));
-    expect(plan.changes.find((c) => c.address === 'qdisc wan0 ingress')!.fields).toEqual([{ field: 'qdisc', before: 'ingress', after: 'clsact' }]);
+    expect(changeList(plan)).toEqual(expect.arrayContaining(['replace qdisc wan0 clsact', 'replace filter wan0 ingress prio 1 (implicit)', 'create link ifb1', 'create filter wan0 egress prio 2']));
+    expect(plan.changes.find((c) => c.address === 'qdisc wan0 clsact')!.fields).toEqual([{ field: 'qdisc', before: 'ingress', after: 'clsact' }]);
     expect(lines(plan)).toContain('tc qdisc del dev wan0 ingress');
     expect(lines(plan).indexOf('tc qdisc add dev wan0 clsact')).toBeLessThan(lines(plan).indexOf('tc filter add dev wan0 ingress protocol all prio 1 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev ifb0'));
     consistent(plan);

@@ -80,7 +80,7 @@ describe.skipIf(!requireKernelTools())('qospolicy status (kernel)', () => {
 
       const text = await qp.run(['status', file]);
       expect(text.stdout).toMatch(/\n {2}voice +1:[0-9a-f]+ +1mbit +2mbit +\d/);
-    }));
+    }), 60_000); // ~4.5 s of sending and watching: vitest's default 5 s is too short on a loaded machine
 
   it('a policy that is not applied: every class a dash, a note, exit status 1', () =>
     withNetnsSet(['router', 'peer'], async ({ router, peer }) => {

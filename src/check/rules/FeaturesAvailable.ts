@@ -1,12 +1,11 @@
 // QP2022: with `target { features … }` the policy says what the target kernel has; every
 // qdisc, classifier and action the compiled policy needs must be in that list.
 import { diag } from '../../diagnostics/diagnostic.js';
-import type { Span } from '../../diagnostics/span.js';
 import { nearest } from '../../syntax/suggest.js';
-import { FAIR_LEAVES, FEATURES } from '../leaf.js';
+import { FEATURES } from '../leaf.js';
+import { neededFeatures } from '../features.js';
 import type { Rule } from '../rule.js';
-import { trees } from '../walk.js';
-import { everyClass, everyMatch } from '../util.js';
+import type { Span } from '../../diagnostics/span.js';
 
 export const FeaturesAvailable: Rule = {
   name: 'FeaturesAvailable',
@@ -21,35 +20,7 @@ export const FeaturesAvailable: Rule = {
         report(diag('QP1011', `unknown feature '${n.text}'`, n.span, { hint: guess ? `did you mean '${guess}'?` : `features are ${FEATURES.join(', ')}` }));
       }
     }
-    const needs = new Map<string, Span>();
-    const need = (f: string, span: Span) => void (needs.has(f) || needs.set(f, span));
-    for (const t of trees(policy)) {
-      need('htb', t.span);
-      const backend = t.owner.kind === 'shared' || t.direction === 'ingress' ? (t.backend ?? settings.ingress) : undefined;
-      if (backend === 'ifb') ['ifb', 'mirred', 'u32', t.direction === 'egress' ? 'clsact' : 'ingress'].forEach((f) => need(f, t.span));
-      if (backend === 'imq') need('imq', t.span);
-      if (!t.leaf) need('bfifo', t.span); // the default leaf
-      else need(t.leaf.kind.text, t.leaf.kind.span);
-      everyClass(t, (cls) => {
-        if (cls.leaf) need(cls.leaf.kind.text, cls.leaf.kind.span);
-        if (cls.fair?.kind === 'flows' && !cls.leaf && !FAIR_LEAVES.some((k) => have.has(k))) need('fq_codel', cls.fair.span);
-        if (cls.fair?.kind === 'hosts' || cls.matches.length) need('u32', (cls.fair ?? cls).span);
-      });
-    }
-    for (const i of policy.interfaces) {
-      const f = i.link?.framing;
-      if (f && (f.named || f.overhead || f.mpu || f.linklayer || f.vlan)) need('stab', (f.named ?? f.overhead ?? f.mpu ?? f.linklayer ?? { span: f.vlan! }).span);
-    }
-    everyMatch(policy, (m) => {
-      for (const c of m.criteria) {
-        if (c.kind === 'mark') need('u32-mark', c.span); // connmark too: the restored mark is matched by u32
-        if (c.kind === 'mark' && c.conntrack) need('connmark', c.span);
-      }
-    });
-    for (const b of policy.tdma) {
-      if (settings.tdma === 'taprio') ['taprio', 'clsact', 'skbedit'].forEach((f) => need(f, b.span));
-      else need('sch_tdma', b.span);
-    }
+    const needs = neededFeatures(policy, settings, have);
     // One diagnostic per construct: a tree that needs ifb, mirred and ingress shows its frame once.
     const lacking = new Map<Span, string[]>();
     for (const [feature, span] of needs) {
