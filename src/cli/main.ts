@@ -296,9 +296,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
 
   registerApplyCommands(program, { io, compileFile, compileLive, setCode: (c) => void (code = c) });
   registerStatusCommand(program, { io, compileFile, setCode: (c) => void (code = c) });
-  /** For watch: errors as plain text for its log, read again on SIGHUP. */
-  const loadPolicy = (file: string, target?: string): WatchLoaded => {
-    const loaded = load(file, parseTargets(target));
+  /** For watch (as compileLive, checked against this kernel): errors as plain text for its log, read again on SIGHUP. */
+  const loadPolicy = async (file: string, target?: string): Promise<WatchLoaded> => {
+    const loaded = await withKernel(load(file, parseTargets(target)), io.err);
     if (hasErrors(loaded.diagnostics)) {
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error').slice(0, MAX_SHOWN);
       return { ok: false, diagnostics: errors.map((d) => formatDiagnostic(d, { color: false, sources: loaded.sources })).join('\n') };

@@ -7,7 +7,7 @@ import { makeLog, parseListen, watch, type Loaded, type LogFormat } from '../wat
 export interface WatchContext {
   io: { out: (s: string) => void; err: (s: string) => void };
   /** The policy compiled, or its error diagnostics as text (for the log). */
-  loadPolicy: (file: string, target?: string) => Loaded;
+  loadPolicy: (file: string, target?: string) => Promise<Loaded>;
   setCode: (code: number) => void;
 }
 

@@ -14,7 +14,7 @@ export type Loaded = { ok: true; policy: Policy } | { ok: false; diagnostics: st
 export interface WatchOptions {
   file: string;
   /** Reads, checks and compiles the policy file (again on SIGHUP). */
-  load: () => Loaded;
+  load: () => Promise<Loaded>;
   stateDir: string;
   intervalMs: number;
   /** A link event waits this long for quiet before a reconcile… */
@@ -30,7 +30,7 @@ export async function watch(opts: WatchOptions): Promise<number> {
   const { log } = opts;
   const debounceMs = opts.debounceMs ?? 300;
   const maxWaitMs = opts.maxWaitMs ?? 2000;
-  const first = opts.load();
+  const first = await opts.load();
   if (!first.ok) {
     log({ event: 'refused', message: `${opts.file} has errors, nothing was applied:\n${first.diagnostics}` });
     return 1;
@@ -158,9 +158,11 @@ export async function watch(opts: WatchOptions): Promise<number> {
   }
   log({ event: 'start', message: `watching ${opts.file}: interval ${opts.intervalMs / 1000} s${opts.metrics ? `, metrics on ${opts.metrics.host}:${opts.metrics.port}` : ''}` });
 
-  const reload = () => {
+  const reload = () => void reloadPolicy();
+  const reloadPolicy = async () => {
     const t0 = performance.now();
-    const next = opts.load();
+    const next = await opts.load();
+    if (stopping) return;
     if (!next.ok) {
       log({ event: 'refused', message: `SIGHUP: ${opts.file} has errors; the policy applied stays:\n${next.diagnostics}`, ms: performance.now() - t0 });
       return;
