@@ -28,7 +28,7 @@ export interface WatchOptions {
 /** Runs until SIGTERM or SIGINT; 0 then, 1 when the policy cannot be loaded at start. */
 export async function watch(opts: WatchOptions): Promise<number> {
   const { log } = opts;
-  const debounceMs = opts.debounceMs ?? 300;
+  const debounceMs = opts.debounceMs ?? 150;
   const maxWaitMs = opts.maxWaitMs ?? 2000;
   const first = await opts.load();
   if (!first.ok) {

@@ -71,7 +71,8 @@ describe.skipIf(!requireKernelTools())('qospolicy watch (kernel)', () => {
       await until(() => shaped(ns), 10_000);
       await sleep(3000);
       const n = applies(w.lines) - before;
-      console.log(`100 flaps in ${flapMs} ms: ${n} applies`);
+      const events = w.lines.slice(1).map((l) => `${l.time.slice(17, 23)} ${l.event}`);
+      console.log(`100 flaps in ${flapMs} ms: ${n} applies (${events.join(', ')})`);
       expect(n).toBeLessThanOrEqual(15);
       expect(n).toBeGreaterThanOrEqual(1);
       const plan = await cli(ns, state).run(['plan', file, '--detailed-exitcode']);
