@@ -5,7 +5,7 @@
 #   /lib/systemd/system/qospolicy.service   `watch /etc/qospolicy/site.pol`
 #   /etc/default/qospolicy  watch's options (a conffile)
 #   /usr/share/doc/qospolicy/  README, examples/*.pol
-#   /usr/src/sch_tdma-VERSION/ (and imq's, once patches/imq exists): sources for dkms
+#   /usr/src/sch_tdma-VERSION/, /usr/src/imq-VERSION/: module sources for dkms
 # Usage: scripts/deb.sh [OUTDIR]   (default: the current directory); prints the .deb's path.
 set -eu
 cd "$(dirname "$0")/.."
@@ -33,7 +33,10 @@ for m in sch_tdma imq; do
   [ -d "patches/$m" ] || continue
   mv_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "patches/$m/dkms.conf")
   mkdir -p "$root/usr/src/$m-$mv_version"
-  cp -r "patches/$m/." "$root/usr/src/$m-$mv_version/"
+  # Sources only: not what a local build left beside them (*.o, *.ko, .*.cmd…).
+  (cd "patches/$m" && find . -type f ! -name '*.o' ! -name '*.ko' ! -name '*.mod' ! -name '*.mod.c' ! -name '.*.cmd' \
+    ! -name Module.symvers ! -name modules.order ! -name '*.so' ! -name .gitignore) |
+    while read -r f; do install -D -m 644 "patches/$m/$f" "$root/usr/src/$m-$mv_version/$f"; done
 done
 install -m 755 packaging/postinst packaging/prerm "$root/DEBIAN/"
 echo /etc/default/qospolicy > "$root/DEBIAN/conffiles"

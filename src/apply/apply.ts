@@ -1,9 +1,10 @@
 // Apply a plan so that a failure never leaves the router half-configured: check the live
-// state is the one the plan was made against, snapshot it, run the plan's exact steps,
-// read back and verify; on any failure — a command, or anything left over afterwards —
-// put the snapshot back and say what failed.
+// state is the one the plan was made against, snapshot it, record the intent, run the
+// plan's steps, read back and verify, record the result; on any failure — a command,
+// anything left over afterwards, a state directory that cannot be written — put the
+// snapshot back and say what failed. A kill at any moment leaves the intent on disk.
 import type { DesiredState } from '../model/types.js';
-import { liveDigest, makePlan, ownedOf, writeStateFile, type Plan } from '../plan/index.js';
+import { liveDigest, makePlan, ownedOf, StateWriteError, writeStateFile, type Plan } from '../plan/index.js';
 import { htbBufferRoundTrip, readLive, shownSize, type LiveItem, type Scope } from '../state/index.js';
 import { runSteps, type Progress, type StepFailure } from './run.js';
 
@@ -24,7 +25,18 @@ export type Restore = { restored: true } | { restored: false; problem: string };
 
 export type ApplyResult =
   | { ok: true; snapshot: LiveItem[]; steps: number }
-  | ({ ok: false; reason: string; failure?: StepFailure } & Restore);
+  | ({
+      ok: false;
+      reason: string;
+      failure?: StepFailure;
+      /** The state directory could not be written (with a hint what to do). */
+      stateDir?: true;
+      hint?: string;
+      /** Nothing was changed (the failure came before the first step). */
+      unchanged?: true;
+    } & Restore);
+
+const DISK_HINT = 'free space in it (or make it writable, or point QOSPOLICY_STATE_DIR elsewhere) and apply again';
 
 export class DriftError extends Error {}
 
@@ -34,6 +46,17 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   const snapshot = opts.live ?? (await read(plan.scope));
   if (!opts.live && liveDigest(snapshot, plan.scope) !== plan.liveDigest) {
     throw new DriftError('the live system changed since this plan was made: make a new plan');
+  }
+
+  // Intent: before the first change, the state file owns everything this apply may touch
+  // (what was owned and what it makes), so a kill at any moment leaves a state file whose
+  // scope covers it all; the next apply completes or undoes the change.
+  const { roots, hooks, links, chains } = plan.scope;
+  try {
+    writeStateFile(opts.stateDir, { roots, hooks, links, chains }, plan.policy, { since: new Date().toISOString(), pid: process.pid });
+  } catch (e) {
+    if (!(e instanceof StateWriteError)) throw e;
+    return { ok: false, reason: `${e.message}: nothing was changed`, stateDir: true, hint: DISK_HINT, restored: true, unchanged: true };
   }
 
   const run = await runSteps(plan.steps, opts.progress);
@@ -51,7 +74,14 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     const restore = await restoreSnapshot(snapshot, plan.scope, read);
     return { ok: false, reason: `the commands ran, but the kernel does not hold what was planned: ${what}`, ...restore };
   }
-  writeStateFile(opts.stateDir, ownedOf(plan.desired.objects), plan.policy);
+  // Result: what is owned now. Without a record of it, the change is undone.
+  try {
+    writeStateFile(opts.stateDir, ownedOf(plan.desired.objects), plan.policy);
+  } catch (e) {
+    if (!(e instanceof StateWriteError)) throw e;
+    const restore = await restoreSnapshot(snapshot, plan.scope, read);
+    return { ok: false, reason: `the change was made, but ${e.message}, so it was undone`, stateDir: true, hint: DISK_HINT, ...restore };
+  }
   return { ok: true, snapshot, steps: plan.steps.length };
 }
 

@@ -50,7 +50,31 @@ function failedLine(stderr: string): number | undefined {
   return m ? Number(m[1]) - 1 : undefined;
 }
 
+/**
+ * Why a step cannot be run as it is, or undefined. Batch lines are split by the tool at
+ * blanks and newlines, so a word holding one would become words or commands nobody
+ * planned; sysfs writes go only where qospolicy writes (netqos figures, module parameters).
+ */
+export function unsafeStep(s: Step): string | undefined {
+  const TOOLS = new Set(['tc', 'ip', 'iptables', 'ip6tables', 'modprobe', 'sysfs']);
+  if (!TOOLS.has(s.tool) || !Array.isArray(s.argv) || s.argv.some((w) => typeof w !== 'string')) return `not a step qospolicy makes (tool ${String(s.tool)})`;
+  if (s.tool === 'sysfs') {
+    const [path = '', value = ''] = s.argv;
+    const where = /^\/sys\/kernel\/netqos\/[\w./-]+$/.test(path) || /^\/sys\/module\/\w+\/parameters\/\w+$/.test(path);
+    if (!where || path.includes('..') || /[\s\x00-\x1f]/.test(value)) return `a sysfs write outside qospolicy's files: ${JSON.stringify(path)}`;
+    return undefined;
+  }
+  if (s.argv[0] !== s.tool) return `argv[0] is not ${s.tool}`;
+  const bad = s.argv.find((w) => w === '' || /[\s\x00-\x1f\x7f"'\\#]/.test(w));
+  return bad === undefined ? undefined : `the word ${JSON.stringify(bad)} would be split or read as another command`;
+}
+
 export async function runSteps(steps: Step[], progress?: Progress): Promise<RunResult> {
+  // Checked before anything runs: a step nobody planned never runs, nor any before it.
+  for (let i = 0; i < steps.length; i++) {
+    const why = unsafeStep(steps[i]!);
+    if (why) return { done: 0, failure: { index: i, command: stepText(steps[i]!), message: `refused before anything ran: ${why}` } };
+  }
   let done = 0;
   for (const b of batches(steps)) {
     const fail = (offset: number, message: string): RunResult => {

@@ -1,13 +1,29 @@
 // apply, confirm, teardown: the commands that change the system. Wiring only; the
 // machinery is in src/apply (lock, drift check, snapshot, verify, restore).
 import { Command } from 'commander';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
-import { readLive, type LiveItem } from '../state/index.js';
-import { makePlan, ownedOf, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, STATE_FILE, writeStateFile, type Plan } from '../plan/index.js';
-import { acquireLock, applyPlan, confirm, DriftError, LockedError, startConfirmWindow, watchConfirm, readLock, type Progress } from '../apply/index.js';
+import { markOwner, readLive, readOwners, ToolError, type LiveItem } from '../state/index.js';
+import { checkOwnership, ownedOf, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, STATE_FILE, StateWriteError, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
+import {
+  acquireLock,
+  applyPlan,
+  confirm,
+  DriftError,
+  holderAlive,
+  LockedError,
+  readLock,
+  readSavedPlan,
+  rederive,
+  restoreSnapshot,
+  SavedPlanError,
+  startConfirmWindow,
+  watchConfirm,
+  type Progress,
+} from '../apply/index.js';
+import { conflictsOf, planSystem, settle } from './system.js';
 
 export interface ApplyContext {
   io: { out: (s: string) => void; err: (s: string) => void; color: boolean; outColor?: boolean };
@@ -22,15 +38,6 @@ interface ApplyOpts {
   yes?: boolean;
   confirm?: string;
   allowDestroy?: boolean;
-}
-
-/** A plan file saved by `plan -o`, or undefined when `file` is a policy. */
-function readPlanFile(file: string): Plan | undefined {
-  if (!file.endsWith('.json')) return undefined;
-  const plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
-  if (plan.format !== 'qospolicy-plan' || plan.version !== 1) throw new Error(`${file} is not a qospolicy plan`);
-  if (plan.mode !== 'plan') throw new Error(`${file} was made by \`diff\`, against no system: make one with \`qospolicy plan -o\``);
-  return plan;
 }
 
 /** On a terminal: "applying 12/40"; elsewhere quiet. */
@@ -52,6 +59,20 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
   const { io } = ctx;
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
 
+  /** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
+  const scopeOfSaved = (saved: Plan, owned: StateFile['owned'] | undefined) => {
+    try {
+      return scopeFor(saved.desired, owned);
+    } catch (e) {
+      throw new SavedPlanError(`the plan's desired state is malformed: ${(e as Error).message}`);
+    }
+  };
+
+  const conflict = (problems: string[]) => {
+    for (const p of problems) io.err(`error QP4022: ${p}; nothing was changed\n`);
+    return 1;
+  };
+
   /** Lock, plan (or load the plan), show, ask, apply; the lock is held throughout. */
   async function run(source: string, opts: ApplyOpts, mode: 'apply' | 'teardown'): Promise<number> {
     const dir = stateDir();
@@ -62,37 +83,61 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     }
     let release: (() => void) | undefined;
     try {
-      release = acquireLock(dir, `${mode} ${source}`);
+      await settle(dir, io);
+      release = acquireLock(dir, `${mode} ${source}`, process.pid, (h) =>
+        io.err(`warning QP4023: took over the lock of pid ${h.pid} (${h.command}, since ${h.since}): that process is gone; what it left is in this plan\n`),
+      );
     } catch (e) {
       if (e instanceof LockedError) {
-        io.err(`error QP4006: ${e.message}; nothing was changed\n`);
+        io.err(`error QP4006: ${e.message}; nothing was changed\n  hint: ${e.hint}\n`);
+        return 1;
+      }
+      if (e instanceof StateWriteError) {
+        io.err(`error QP4020: ${e.message}; nothing was changed\n`);
         return 1;
       }
       throw e;
     }
     let handedOver = false;
     try {
-      let plan: Plan | undefined;
-      let live: LiveItem[] | undefined;
+      let plan: Plan;
+      let live: LiveItem[];
+      let previous: StateFile | undefined;
+      let saved: Plan | undefined;
       try {
-        plan = mode === 'apply' ? readPlanFile(source) : undefined;
+        saved = mode === 'apply' ? readSavedPlan(source) : undefined;
       } catch (e) {
-        io.err(`error QP4001: ${(e as Error).message}\n`);
+        if (!(e instanceof SavedPlanError)) throw e;
+        io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
         return 1;
       }
       // A saved plan was reviewed when it was made; anything else is shown and asked about,
       // and where nobody can answer (a boot script, cron) it needs --yes.
-      const saved = plan !== undefined;
-      if (!plan) {
+      if (saved) {
+        // Never the saved commands: the plan made again from its desired state must be it.
+        previous = readStateFile(dir);
+        let check;
+        try {
+          const claimed = scopeOfSaved(saved, previous?.owned);
+          live = await readLive(claimed);
+          check = checkOwnership(saved.desired, previous?.owned, claimed, live, dir, await readOwners());
+          plan = rederive(saved, live, check.scope);
+        } catch (e) {
+          if (!(e instanceof SavedPlanError)) throw e;
+          io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
+          return 1;
+        }
+        const conflicts = conflictsOf(plan, check.taken);
+        if (conflicts.length) return conflict(conflicts);
+      } else {
         // Teardown removes: what the kernel could run does not matter to it.
         const compiled = mode === 'apply' ? await ctx.compileLive(source, opts.target) : ctx.compileFile(source, opts.target);
         if (!compiled) return 1;
-        const previous = readStateFile(dir);
-        const scope = scopeFor(compiled.state, previous?.owned);
         // Teardown: the desired state is nothing at all, in the policy's scope.
         const desired: DesiredState = mode === 'teardown' ? { objects: [], notes: [] } : compiled.state;
-        live = await readLive(scope);
-        plan = makePlan(desired, live, scope, { policy: compiled.ref, mode: mode === 'teardown' ? 'teardown' : 'plan' });
+        const sys = await planSystem(desired, dir, io, compiled.ref, compiled.state, mode === 'teardown' ? 'teardown' : 'plan');
+        ({ plan, live, previous } = sys);
+        if (sys.conflicts.length) return conflict(sys.conflicts);
       }
       io.out(renderPlan(plan, 'text', { color: io.outColor ?? io.color }));
       if (plan.errors.length) {
@@ -106,7 +151,10 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
       }
       if (plan.changes.length === 0) {
         // Nothing to change (e.g. the boot script already ran): still record what is owned.
-        if (mode === 'apply') writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
+        if (mode === 'apply') {
+          writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
+          await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
+        } else if (previous?.incomplete) rmSync(join(dir, STATE_FILE), { force: true });
         return 0;
       }
       if (!opts.yes && !saved && !tty) {
@@ -117,17 +165,32 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         io.err('Nothing was changed.\n');
         return 1;
       }
-      const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), ...(live ? { live } : {}) });
+      const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), live });
       if (!result.ok) {
-        io.err(`error QP4007: ${result.reason}\n`);
-        io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
+        io.err(`error ${result.stateDir ? 'QP4020' : 'QP4007'}: ${result.reason}\n`);
+        if (result.hint) io.err(`  hint: ${result.hint}\n`);
+        if (!result.unchanged) io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
         return 1;
       }
-      if (mode === 'teardown') rmSync(join(dir, STATE_FILE), { force: true });
+      // The devices say which state directory set them up (imq devices stay, unmarked, when torn down).
+      if (mode === 'teardown') {
+        await markOwner(plan.scope.links.filter((l) => l.type === 'imq').map((l) => l.name), undefined);
+        rmSync(join(dir, STATE_FILE), { force: true });
+      } else await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
       const s = plan.summary;
       io.out(mode === 'teardown' ? `Teardown complete: ${s.delete} removed.\n` : `Apply complete. ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.\n`);
       if (seconds !== undefined) {
-        startConfirmWindow(dir, seconds, plan.scope, result.snapshot);
+        try {
+          startConfirmWindow(dir, seconds, plan.scope, result.snapshot, previous, plan.policy?.file);
+        } catch (e) {
+          if (!(e instanceof StateWriteError)) throw e;
+          // Without its deadline on disk nothing could revert it: undo it now.
+          const back = await restoreSnapshot(result.snapshot, plan.scope, (scope) => readLive(scope));
+          if (previous) writeStateFile(dir, previous.owned, previous.policy);
+          io.err(`error QP4020: ${e.message}, so the confirmation deadline cannot be kept: the change was undone\n`);
+          if (!back.restored) io.err(`error QP4008: ${back.problem}\n`);
+          return 1;
+        }
         handedOver = true;
         io.out(`Run \`qospolicy confirm\` within ${seconds} s to keep it; otherwise it is reverted.\n`);
       }
@@ -137,7 +200,11 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
         io.err(`error QP4005: ${e.message}\n`);
         return 1;
       }
-      io.err(`error QP4004: ${(e as Error).message}\n`);
+      if (e instanceof StateWriteError) {
+        io.err(`error QP4020: ${e.message}\n`);
+        return 1;
+      }
+      io.err(`error ${e instanceof ToolError ? 'QP4026' : 'QP4004'}: ${(e as Error).message}\n`);
       return 1;
     } finally {
       if (!handedOver) release();
@@ -167,9 +234,19 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     .description('keep the change made by `apply --confirm`')
     .action(async () => {
       const dir = stateDir();
-      if (!confirm(dir)) {
-        const reverted = existsSync(join(dir, 'reverted.json'));
-        io.err(`error QP4009: nothing is waiting for confirmation${reverted ? ' (the last change was already reverted)' : ''}\n`);
+      const result = confirm(dir);
+      if (result.t === 'late') {
+        io.err(`error QP4025: too late: the deadline was ${result.deadline}; the change is reverted, not kept\n`);
+        // The watcher reverts; if it is gone, this does.
+        for (let i = 0; i < 300 && readLock(dir) && holderAlive(readLock(dir)!); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      try {
+        await settle(dir, io);
+      } catch (e) {
+        io.err(`error QP4020: ${(e as Error).message}\n`);
+      }
+      if (result.t !== 'confirmed') {
+        if (result.t === 'none') io.err('error QP4009: nothing is waiting for confirmation\n');
         ctx.setCode(1);
         return;
       }

@@ -13,8 +13,9 @@ import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostic
 import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { ClassNode, Policy } from '../syntax/ast.js';
 import { createHash } from 'node:crypto';
-import { probeFeatures, readLive, readTxQueues } from '../state/index.js';
-import { diffPolicies, makePlan, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, type Plan, type PlanFormat } from '../plan/index.js';
+import { probeFeatures, readTxQueues, ToolError } from '../state/index.js';
+import { diffPolicies, removesAllShaping, renderPlan, stateDir, StateWriteError, type Plan, type PlanFormat } from '../plan/index.js';
+import { planSystem, settle } from './system.js';
 import type { DesiredState } from '../model/types.js';
 import { registerApplyCommands } from './apply-commands.js';
 import { fileIdentity, readPolicyFile } from './read-source.js';
@@ -264,11 +265,19 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       let plan: Plan;
       try {
         const dir = stateDir();
-        const previous = readStateFile(dir);
-        const scope = scopeFor(compiled.state, previous?.owned);
-        plan = makePlan(compiled.state, await readLive(scope), scope, { policy: compiled.ref });
+        await settle(dir, io);
+        const sys = await planSystem(compiled.state, dir, io, compiled.ref);
+        plan = sys.plan;
+        // Shown, and an error: apply would refuse it.
+        for (const c of sys.conflicts) io.err(`error QP4022: ${c}\n`);
+        if (sys.conflicts.length) {
+          io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
+          code = 1;
+          return;
+        }
       } catch (e) {
-        io.err(`error QP4004: ${(e as Error).message}\n`);
+        const c = e instanceof ToolError ? 'QP4026' : e instanceof StateWriteError ? 'QP4020' : 'QP4004';
+        io.err(`error ${c}: ${(e as Error).message}\n`);
         code = 1;
         return;
       }

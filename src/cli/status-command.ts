@@ -3,7 +3,9 @@
 import { printable } from '../diagnostics/text.js';
 import { Command, Option } from 'commander';
 import type { DesiredState } from '../model/types.js';
-import { readClassCounters } from '../state/index.js';
+import { readClassCounters, ToolError } from '../state/index.js';
+import { stateDir, StateWriteError } from '../plan/index.js';
+import { settle } from './system.js';
 import { missingOf, statusDevices, statusJson, statusSample, statusText, type StatusSample } from '../status/index.js';
 
 export interface StatusContext {
@@ -29,7 +31,16 @@ export function registerStatusCommand(program: Command, ctx: StatusContext): voi
     .option('--watch [seconds]', 'read again every SECONDS (default 2) and show the rate of each class over the interval')
     .option('--count <n>', 'with --watch: stop after N readings')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (file: string, opts: StatusOpts) => ctx.setCode(await status(file, opts)));
+    .action(async (file: string, opts: StatusOpts) => {
+      try {
+        await settle(stateDir(), io);
+        ctx.setCode(await status(file, opts));
+      } catch (e) {
+        if (!(e instanceof ToolError || e instanceof StateWriteError)) throw e;
+        io.err(`error ${e instanceof ToolError ? 'QP4026' : 'QP4020'}: ${e.message}\n`);
+        ctx.setCode(1);
+      }
+    });
 
   async function status(file: string, opts: StatusOpts): Promise<number> {
     const seconds = opts.watch === undefined ? undefined : opts.watch === true ? 2 : Number(opts.watch);

@@ -70,6 +70,14 @@ export const CODES = {
   QP4009: { severity: 'error', title: 'nothing to confirm' },
   QP4010: { severity: 'error', title: 'confirmation needed' },
   QP4011: { severity: 'error', title: 'would remove all shaping' },
+  QP4020: { severity: 'error', title: 'cannot write the state directory' },
+  QP4021: { severity: 'error', title: 'saved plan refused' },
+  QP4022: { severity: 'error', title: 'device owned by someone else' },
+  QP4023: { severity: 'warning', title: 'stale lock taken over' },
+  QP4024: { severity: 'warning', title: 'an unconfirmed change was reverted' },
+  QP4025: { severity: 'error', title: 'confirmation too late' },
+  QP4026: { severity: 'error', title: 'a tool cannot be run' },
+  QP4027: { severity: 'warning', title: 'the last apply did not finish' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

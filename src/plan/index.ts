@@ -10,7 +10,7 @@ import type { Plan, PolicyRef } from './types.js';
 export { makePlan, type MakePlanOptions } from './make.js';
 export { assumedLive } from './assumed.js';
 export { liveDigest } from './digest.js';
-export { ownedOf, scopeFor, readStateFile, writeStateFile, stateDir, DEFAULT_STATE_DIR, STATE_FILE, type Owned, type StateFile } from './owned.js';
+export { checkOwnership, ownedOf, scopeFor, readStateFile, writeStateFile, writeAtomic, StateWriteError, stateDir, DEFAULT_STATE_DIR, STATE_FILE, type Owned, type OwnershipCheck, type StateFile } from './owned.js';
 export { removesAllShaping } from './guard.js';
 export { renderPlan, summaryLine, type PlanFormat, type RenderOptions } from './render.js';
 export { createSteps, updateSteps, deleteSteps, stepText, classChangeArgv, qdiscChangeArgv } from './steps.js';

@@ -450,6 +450,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     if (c.action === 'create' || c.action === 'replace') add(createSteps(obj), i, 'create');
   }
 
+  orderByDevice(steps, changes, scope);
+
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);
   const summary: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0 };
   for (const c of changes) summary[c.action]++;
@@ -475,6 +477,39 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     errors,
     notes,
   };
+}
+
+/**
+ * Steps device by device, so that a run cut short (killed, a power cut) leaves at most one
+ * device mid-change and every other one either as it was or as planned: modules and new
+ * devices first (a redirect needs its target), then each ifb/imq device's tree, then each
+ * interface's (its redirects now find their trees), then the mangle chains, then devices
+ * that go, then sysfs figures. Within a device the order stays removals, in-place changes,
+ * creations. A stable sort: the order within a group is the one built above.
+ */
+function orderByDevice(steps: Step[], changes: Change[], scope: Scope): void {
+  const own = new Set([...scope.links.map((l) => l.name), ...changes.flatMap((c) => (c.kind === 'link' && c.after?.kind === 'link' && c.after.type !== 'require' ? [c.after.name] : []))]);
+  const group = (s: Step): [number, string] => {
+    const o = (changes[s.change]!.after ?? changes[s.change]!.before)!;
+    switch (o.kind) {
+      case 'module':
+        return [0, ''];
+      case 'link':
+        return s.phase === 'delete' ? [5, o.name] : [1, ''];
+      case 'qdisc':
+      case 'class':
+      case 'filter':
+        return [own.has(o.dev) ? 2 : 3, o.dev];
+      case 'chain':
+      case 'iptables':
+        return [4, ''];
+      default:
+        return [6, ''];
+    }
+  };
+  const keyed = steps.map((s, i) => ({ s, i, k: group(s) }));
+  keyed.sort((a, b) => a.k[0] - b.k[0] || (a.k[1] < b.k[1] ? -1 : a.k[1] > b.k[1] ? 1 : 0) || a.i - b.i);
+  keyed.forEach((x, i) => (steps[i] = x.s));
 }
 
 /**

@@ -10,6 +10,21 @@ export interface CommandResult {
   /** Without its final newline (as execa gives it). */
   stdout: string;
   stderr: string;
+  /** The program could not be started: it is not installed, or not on PATH. */
+  notFound?: boolean;
+}
+
+/** A tool qospolicy needs cannot be run: no reading of the system would be true without it. */
+export class ToolError extends Error {
+  constructor(readonly tool: string) {
+    super(`cannot run ${tool}: it is not installed or not on PATH (${process.env.PATH ?? 'no PATH'}); install ${tool === 'tc' || tool === 'ip' ? 'iproute2' : tool}`);
+  }
+}
+
+/** Throws ToolError when the result says the program could not be started. */
+export function needTool(r: CommandResult, tool: string): CommandResult {
+  if (r.notFound) throw new ToolError(tool);
+  return r;
 }
 
 let files = 0;
@@ -57,7 +72,7 @@ export function runCommand(argv: string[], input?: string): Promise<CommandResul
       }
       resolve({ ...result, stdout: chomp(stdout.toString('utf8')) });
     };
-    child.on('error', (e) => done({ stderr: e.message })); // could not start (ENOENT…)
+    child.on('error', (e) => done({ stderr: e.message, ...((e as NodeJS.ErrnoException).code === 'ENOENT' ? { notFound: true } : {}) })); // could not start
     child.on('close', (code, signal) => done({ exitCode: code ?? undefined, signal: signal ?? undefined, stderr: chomp(Buffer.concat(err).toString('utf8')) }));
     if (input !== undefined) {
       child.stdin!.on('error', () => {}); // the command may exit without reading it all; its exit code tells

@@ -15,3 +15,5 @@ export { inScope, tcDevices, emptyScope, type Scope, type LiveItem } from './sco
 export { readLive, type ReadLiveOptions } from './readlive.js';
 export { parseClassCounters, readClassCounters, type ClassCounters } from './stats.js';
 export { probeFeatures, forgetProbes, readTxQueues, type ProbeOptions, type ProbeRunner } from './features.js';
+export { ToolError } from './exec.js';
+export { readOwners, markOwner } from './owners.js';

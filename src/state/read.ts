@@ -3,7 +3,7 @@ import { parseFilters, parseRootTable } from './filters.js';
 import { unmodeledOf, type LiveClass, type LiveObject, type LiveQdisc } from './live.js';
 import { parseQdiscs } from './qdiscs.js';
 import { batchValues } from './json.js';
-import { runCommand } from './exec.js';
+import { needTool, runCommand } from './exec.js';
 
 export interface ReadOptions {
   /** Run tc inside this network namespace (`ip netns exec NS tc …`). */
@@ -114,8 +114,18 @@ interface Tc {
   batchJson(commands: string[][], opts?: { allowFailure?: boolean }): Promise<Array<string | undefined>>;
 }
 
+/**
+ * Batch lines are split at blanks and newlines, and the kernel refuses such device names,
+ * but names reach the reader from files too (state.json, a saved plan): one that could not
+ * be a device is refused here, before it can become a batch command of its own.
+ */
+function oneWord(words: string[]): void {
+  const bad = words.find((w) => w === '' || /[\s\x00-\x1f\x7f"'\\#]/.test(w));
+  if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} cannot be a device name or tc argument`);
+}
+
 function tcRunner(opts: ReadOptions): Tc {
-  const exec = (args: string[], input?: string) => runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'tc', ...args] : ['tc', ...args], input);
+  const exec = async (args: string[], input?: string) => needTool(await runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'tc', ...args] : ['tc', ...args], input), 'tc');
   const run = async (args: string[]) => {
     const r = await exec(args);
     if (r.exitCode !== 0) throw new Error(`tc ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
@@ -123,7 +133,7 @@ function tcRunner(opts: ReadOptions): Tc {
   };
   return {
     async listDevice(dev) {
-      // The kernel refuses device names with whitespace, so a name is one word of a batch line.
+      oneWord([dev]);
       const r = await exec(['-j', '-d', '-force', '-batch', '-'], `qdisc show dev ${dev}\nfilter show dev ${dev}\nclass show dev ${dev}\n`);
       if (r.exitCode === 0) {
         const [qdiscs, filters, ...classes] = r.stdout.split('\n');
@@ -135,7 +145,7 @@ function tcRunner(opts: ReadOptions): Tc {
     },
     async batchJson(commands, { allowFailure = false } = {}) {
       if (commands.length === 0) return [];
-      // Device names cannot hold whitespace (as above), so joining argv with spaces is safe.
+      commands.forEach(oneWord);
       const r = await exec(['-j', '-d', '-force', '-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
       if (r.exitCode === 0) {
         const values = batchValues(r.stdout, commands.length);

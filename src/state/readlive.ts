@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runCommand } from './exec.js';
+import { needTool, runCommand, ToolError } from './exec.js';
 import { parseIptablesSave } from './iptables.js';
 import { parseLinks } from './links.js';
 import { readDevice, type ReadOptions } from './read.js';
@@ -21,7 +21,7 @@ export interface ReadLiveOptions extends ReadOptions {
  */
 export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promise<LiveItem[]> {
   const run = async (argv: string[]) => {
-    const r = await runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv);
+    const r = needTool(await runCommand(opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv), opts.netns ? 'ip' : argv[0]!);
     if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim()}`);
     return r.stdout;
   };
@@ -40,6 +40,7 @@ export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promis
 
   for (const { dev, read } of devices) {
     if (existing.has(dev)) out.push(...(await read));
+    else await read.catch((e) => { if (e instanceof ToolError) throw e; });
   }
 
   for (const family of [4, 6] as const) {

@@ -1,5 +1,5 @@
 // Live class counters, for `qospolicy status`: what each class has sent and dropped.
-import { runCommand } from './exec.js';
+import { needTool, runCommand } from './exec.js';
 import { normClassid, parseSize } from './units.js';
 
 export interface ClassCounters {
@@ -57,6 +57,7 @@ export function parseClassCounters(text: string): Map<string, ClassCounters> {
  * that cannot be listed (it does not exist) maps to undefined.
  */
 export async function readClassCounters(devices: string[]): Promise<Map<string, Map<string, ClassCounters> | undefined>> {
-  const listed = await Promise.all(devices.map((dev) => runCommand(['tc', '-s', 'class', 'show', 'dev', dev])));
+  // tc missing is an error, not every class "not on the system"
+  const listed = (await Promise.all(devices.map((dev) => runCommand(['tc', '-s', 'class', 'show', 'dev', dev])))).map((r) => needTool(r, 'tc'));
   return new Map(devices.map((dev, i) => [dev, listed[i]!.exitCode === 0 ? parseClassCounters(listed[i]!.stdout) : undefined]));
 }

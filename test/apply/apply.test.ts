@@ -145,7 +145,9 @@ describe.skipIf(!requireKernelTools())('apply on the kernel', () => {
       expect(await rawState(ns)).not.toBe(before);
       await new Promise((r) => setTimeout(r, 3500));
       expect(await rawState(ns)).toBe(before);
-      expect((await q.run(['confirm'])).stderr).toContain('already reverted');
+      const told = await q.run(['confirm']);
+      expect(told.stderr).toMatch(/warning QP4024: the change applied at \S+ \(policies\/branch-office.pol\) was not confirmed and was reverted at \S+: the system is back as it was before it/);
+      expect(told.stderr).toContain('error QP4009: nothing is waiting for confirmation');
 
       expect((await q.run(['apply', 'policies/branch-office.pol', '--yes', '--confirm', '2'])).code).toBe(0);
       const applied = await rawState(ns);

@@ -1,5 +1,6 @@
 // Running the real CLI inside a test namespace, with a state directory of its own.
 import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { compileSource } from '../compile/pipeline.js';
 import { resolve } from 'node:path';
@@ -10,22 +11,24 @@ import type { Scope } from '../../src/state/index.js';
 import { tempDir } from '../support/tmp.js';
 
 export const BIN = resolve('bin/qospolicy.js');
+/** ip by its full path: a test may run qospolicy with a PATH of its own. */
+const IP = execFileSync('sh', ['-c', 'command -v ip'], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } }).toString().trim();
 
 export interface Cli {
   stateDir: string;
-  run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  run(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 export function cli(ns: Netns, stateDir = tempDir('qp-state-')): Cli {
   return {
     stateDir,
-    async run(args) {
-      const r = await execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, ...args], {
+    async run(args, env = {}) {
+      const r = await execa(IP, ['netns', 'exec', ns.name, process.execPath, BIN, ...args], {
         reject: false,
-        env: { QOSPOLICY_STATE_DIR: stateDir, NO_COLOR: '1' },
+        env: { QOSPOLICY_STATE_DIR: stateDir, NO_COLOR: '1', ...env },
         timeout: 120_000,
       });
-      return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+      return { code: r.exitCode ?? (r.signal === 'SIGKILL' ? 137 : -1), stdout: String(r.stdout), stderr: String(r.stderr) };
     },
   };
 }

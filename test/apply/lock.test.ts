@@ -28,6 +28,28 @@ describe('acquireLock', () => {
     release();
   });
 
+  it('a lock of a pid that now runs another process (another start time), or from another boot, is stale and said so', () => {
+    const dir = tempDir('qp-lock-');
+    const heard: number[] = [];
+    for (const stale of [
+      { pid: process.pid, command: 'apply old.pol', since: '', start: '1' }, // this pid, another start
+      { pid: process.pid, command: 'apply old.pol', since: '', boot: 'another-boot' },
+    ]) {
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify(stale) + '\n');
+      acquireLock(dir, 'apply new.pol', process.pid, (h) => heard.push(h.pid))();
+    }
+    expect(heard).toEqual([process.pid, process.pid]);
+    // the same process, same start and boot: alive, refused, with a hint
+    const release = acquireLock(dir, 'apply a.pol');
+    try {
+      acquireLock(dir, 'apply b.pol', 1);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as LockedError).hint).toContain(`if pid ${process.pid} is not a qospolicy process, remove ${join(dir, LOCK_FILE)}`);
+    }
+    release();
+  });
+
   it('twelve processes racing for it: exactly one wins each round', async () => {
     const lock = resolve('dist/apply/lock.js');
     // Each waits for the same instant, tries once, and holds a lock it got for 300 ms.

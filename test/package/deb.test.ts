@@ -43,7 +43,9 @@ describe.skipIf(!tools())('Debian package', () => {
     expect(statSync(realpathSync(at('usr/bin/qospolicy'))).mode & 0o111).not.toBe(0);
     for (const f of ['usr/lib/qospolicy/dist/bundle/qospolicy.cjs', 'usr/src/sch_tdma-0.1.0/dkms.conf', 'usr/src/sch_tdma-0.1.0/sch_tdma.c', 'usr/src/sch_tdma-0.1.0/Makefile', 'usr/share/doc/qospolicy/examples/adsl-home.pol', 'etc/default/qospolicy'])
       expect(existsSync(at(f)), f).toBe(true);
-    if (existsSync('patches/imq')) expect(existsSync(at('usr/src')) && String(spawnSync('ls', [at('usr/src')]).stdout)).toMatch(/imq-/);
+    if (existsSync('patches/imq')) for (const f of ['dkms.conf', 'imq.c', 'xt_IMQ.c', 'libxt_IMQ.c', 'Makefile']) expect(existsSync(at(`usr/src/imq-0.1.0/${f}`)), f).toBe(true);
+    // Sources only, never a local build's objects.
+    expect(String(spawnSync('find', [at('usr/src'), '-name', '*.o', '-o', '-name', '*.ko', '-o', '-name', '.*.cmd']).stdout)).toBe('');
     const unit = readFileSync(at('lib/systemd/system/qospolicy.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/qospolicy watch .*\/etc\/qospolicy\/site\.pol$/m);
     expect(unit).toMatch(/^After=network-online\.target$/m);
@@ -71,7 +73,7 @@ describe.skipIf(!tools())('Debian package', () => {
 
     const purge = await dpkg(['--purge', 'qospolicy']);
     expect(purge.exitCode, String(purge.stderr)).toBe(0);
-    for (const f of ['usr/lib/qospolicy', 'usr/bin/qospolicy', 'lib/systemd/system/qospolicy.service', 'usr/src/sch_tdma-0.1.0', 'etc/default/qospolicy', 'usr/share/doc/qospolicy'])
+    for (const f of ['usr/lib/qospolicy', 'usr/bin/qospolicy', 'lib/systemd/system/qospolicy.service', 'usr/src/sch_tdma-0.1.0', 'usr/src/imq-0.1.0', 'etc/default/qospolicy', 'usr/share/doc/qospolicy'])
       expect(existsSync(at(f)), f).toBe(false);
   }, 120_000);
 });

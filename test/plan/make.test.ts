@@ -2,7 +2,7 @@
 // that a live object with unmodeled details never counts as unchanged.
 import { describe, expect, it } from 'vitest';
 import { BASE, assumedLive, changeList, compileText, diffTexts, lines, planAgainst } from './helpers.js';
-import { makePlan, liveDigest, renderPlan, scopeFor, type Plan } from '../../src/plan/index.js';
+import { makePlan, liveDigest, renderPlan, scopeFor, type Plan, type Step } from '../../src/plan/index.js';
 import type { HtbClass, KernelObject, Qdisc } from '../../src/model/types.js';
 import { chainId, type IptablesChain, type LiveItem, type LiveLink } from '../../src/state/index.js';
 
@@ -334,15 +334,30 @@ describe('makePlan: errors and notes', () => {
 });
 
 describe('makePlan: step order', () => {
-  it('removals (filters, classes children first, leaves, roots and hooks, rules, chains, links), then changes, then creations', () => {
+  it('device by device (new devices, ifb/imq trees, interfaces, chains, devices that go); within a device removals (filters, classes children first, leaves, roots), changes, creations', () => {
     const old = compileText(`${BASE}\nshared up egress on wan0 rate 18mbit {\n  class a rate 9mbit ceil 18mbit { match tcp dport 22 }\n  class b rate 9mbit ceil 18mbit default\n}\n`, { ingress: 'imq' });
     const now = compileText(BASE.replace('class voice rate 4mbit', 'class voice rate 3mbit').replace('class office rate 8mbit ceil 18mbit prio 1 {\n      match src 10.1.0.0/16\n      class voip rate 2mbit ceil 4mbit prio 0 { match udp dport 5060 }\n      class desk rate 6mbit ceil 18mbit prio 2 default\n    }', 'class office rate 8mbit ceil 18mbit prio 1 { match src 10.1.0.0/16 }'));
     const plan = makePlan(now, assumedLive(old), scopeFor(now, { roots: ['imq0', 'imq1', 'wan0'], hooks: [], links: [{ name: 'imq0', type: 'imq' }, { name: 'imq1', type: 'imq' }], chains: [{ family: 4, chain: 'qospolicy-pre', hook: 'PREROUTING' }, { family: 4, chain: 'qospolicy-post', hook: 'POSTROUTING' }] }));
-    const phases = plan.steps.map((s) => s.phase);
-    expect(phases).toEqual([...phases].sort((a, b) => ['delete', 'update', 'create'].indexOf(a) - ['delete', 'update', 'create'].indexOf(b)));
-    const del = plan.steps.filter((s) => s.phase === 'delete').map((s) => s.argv.slice(0, 3).join(' '));
-    const rankOf = (l: string) => ['tc filter del', 'tc class del', 'tc qdisc del', 'iptables -t mangle', 'ip6tables -t mangle', 'ip link set'].findIndex((p) => l.startsWith(p));
-    expect(del.map(rankOf)).toEqual([...del.map(rankOf)].sort((a, b) => a - b));
+    const devOf = (s: Step) => (s.tool === 'tc' ? s.argv[s.argv.indexOf('dev') + 1]! : s.tool);
+    // each device's commands are one run: a cut leaves at most one device mid-change
+    const runs = plan.steps.map(devOf).filter((d, i, all) => i === 0 || all[i - 1] !== d);
+    const tcDevs = runs.filter((d) => !['ip', 'iptables', 'ip6tables', 'modprobe', 'sysfs'].includes(d));
+    expect(tcDevs).toEqual([...new Set(tcDevs)]);
+    // new devices first, devices that go last
+    expect(plan.steps[0]!.argv.slice(0, 3)).toEqual(['ip', 'link', 'add']);
+    expect(plan.steps.at(-1)!.argv.join(' ')).toMatch(/^ip link (set dev imq\d down|del)/);
+    expect(tcDevs.length).toBeGreaterThan(1);
+    // ifb/imq devices' trees before the interfaces that send into them
+    expect(tcDevs.findIndex((d) => d.startsWith('imq') || d.startsWith('ifb'))).toBe(0);
+    const order = ['delete', 'update', 'create'];
+    for (const dev of tcDevs) {
+      const mine = plan.steps.filter((s) => s.tool === 'tc' && devOf(s) === dev);
+      const phases = mine.map((s) => s.phase);
+      expect(phases).toEqual([...phases].sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+      const del = mine.filter((s) => s.phase === 'delete').map((s) => s.argv.slice(0, 3).join(' '));
+      const rankOf = (l: string) => ['tc filter del', 'tc class del', 'tc qdisc del'].findIndex((p) => l.startsWith(p));
+      expect(del.map(rankOf)).toEqual([...del.map(rankOf)].sort((a, b) => a - b));
+    }
     const classDels = plan.steps.filter((s) => s.argv[1] === 'class' && s.argv[2] === 'del').map((s) => s.argv.at(-1));
     expect(classDels.indexOf('1:fcd5')).toBeLessThan(classDels.indexOf('1:e7b') === -1 ? Infinity : classDels.indexOf('1:e7b'));
     consistent(plan);

@@ -39,6 +39,18 @@ describe('ownership and scope', () => {
     expect(() => readStateFile(dir)).toThrow(/not valid JSON/);
     writeFileSync(join(dir, 'state.json'), '{"format":"qospolicy-state","version":2,"owned":{}}');
     expect(() => readStateFile(dir)).toThrow(/not a qospolicy state file/);
+    // names go to tc batches: one that cannot be a device is refused, not read
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ format: 'qospolicy-state', version: 1, owned: { roots: ['v0\nqdisc del dev v1 root'], hooks: [], links: [], chains: [] } }));
+    expect(() => readStateFile(dir)).toThrow(/names "v0\\nqdisc del dev v1 root", which cannot be a device or chain name/);
+  });
+
+  it('the intent (incomplete) round-trips; a failed write leaves no temporary file and says why', () => {
+    const dir = tmp();
+    const owned = ownedOf(compileText(BASE).objects);
+    writeStateFile(dir, owned, undefined, { since: '2026-12-07T00:00:00.000Z', pid: 42 });
+    expect(readStateFile(dir)?.incomplete).toEqual({ since: '2026-12-07T00:00:00.000Z', pid: 42 });
+    const notDir = join(dir, 'state.json'); // a file where a directory should be
+    expect(() => writeStateFile(notDir, owned)).toThrow(/cannot write .*state\.json: a part of the path is not a directory/);
   });
 
   it('the state directory: $QOSPOLICY_STATE_DIR, else /var/lib/qospolicy', () => {
