@@ -93,3 +93,10 @@ export function metric(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(series + ' ') || l.startsWith(series + '{'));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+
+/** GET inside the namespace (its 127.0.0.1), with node's fetch (no curl needed); the body, or '' when it fails. */
+export async function get(ns: Netns, url: string): Promise<string> {
+  const r = await ns.run([process.execPath, '-e', `fetch(${JSON.stringify(url)}).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); }, () => process.exit(1))`], { reject: false });
+  // execa strips the final newline, which the exposition format requires: put it back.
+  return r.exitCode === 0 ? `${String(r.stdout)}\n` : '';
+}

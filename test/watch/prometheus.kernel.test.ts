@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCI, requireKernelTools, withNetnsSet, type Netns } from '../support/netns.js';
 import { tempDir } from '../support/tmp.js';
-import { metric, sleep, startWatch, until } from './helpers.js';
+import { get, metric, sleep, startWatch, until } from './helpers.js';
 
 const POLICY = `interface qw0 {
   egress rate 10mbit {
@@ -21,13 +21,6 @@ function prometheusTools(): boolean {
   const missing = ['prometheus', 'promtool'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
   if (missing.length && isCI()) throw new Error(`metrics tests cannot run under CI: ${missing.join(', ')} missing (apt-get install prometheus; see .ci/run)`);
   return missing.length === 0;
-}
-
-/** GET inside the namespace (its 127.0.0.1); the body, or '' when it fails. */
-async function get(ns: Netns, url: string): Promise<string> {
-  const r = await ns.run([process.execPath, '-e', `fetch(${JSON.stringify(url)}).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); }, () => process.exit(1))`], { reject: false });
-  // execa strips the final newline, which the exposition format requires: put it back.
-  return r.exitCode === 0 ? `${String(r.stdout)}\n` : '';
 }
 
 /** `count` datagrams of 1000 bytes to 10.9.0.2:5060, one every `everyMs` by the clock. */

@@ -12,7 +12,7 @@ import { acquireLock } from '../../src/apply/index.js';
 import { execa } from 'execa';
 import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
 import { tempDir } from '../support/tmp.js';
-import { metric, rssOf, sleep, startWatch, until } from './helpers.js';
+import { get, metric, rssOf, sleep, startWatch, until } from './helpers.js';
 
 const POLICY = `interface qw0 {
   egress rate 10mbit {
@@ -239,8 +239,7 @@ describe.skipIf(!requireKernelTools())('qospolicy watch (kernel)', () => {
       const w = startWatch(ns, file, tempDir('qp-state-'), ['--interval', '0.01', '--metrics', '127.0.0.1:19741'], { NODE_OPTIONS: nodeOptions });
       await w.waitFor((l) => l.event === 'apply');
       const reconciles = async () => {
-        const r = await ns.run(['curl', '-sf', 'http://127.0.0.1:19741/metrics']);
-        return metric(String(r.stdout), 'qospolicy_reconciles_total') ?? 0;
+        return metric(await get(ns, 'http://127.0.0.1:19741/metrics'), 'qospolicy_reconciles_total') ?? 0;
       };
       // The heap grows to its working size over the first ~1 000 reconciles (67 → 75 MB);
       // past that, RSS rises and falls with garbage collection; a leak raises its floor.
