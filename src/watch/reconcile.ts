@@ -62,7 +62,7 @@ export async function reconcile(policy: Policy, stateDir: string, holder: string
     if (plan.errors.length) return { t: 'failed', absent, reason: plan.errors.join('; '), changes };
     if (plan.changes.length === 0) return { t: 'same', absent };
     const result = await applyPlan(plan, { stateDir, live });
-    if (!result.ok) return { t: 'failed', absent, reason: `${result.reason}${result.restored ? ' (restored)' : `; ${result.problem}`}`, changes };
+    if (!result.ok) return { t: 'failed', absent, reason: `${result.reason}${result.hint ? ` (${result.hint})` : ''}${result.restored ? ' (restored)' : `; ${result.problem}`}`, changes };
     // apply recorded what the present part owns; the absent interfaces' hooks and roots
     // are the policy's too (their state file entry must not be forgotten while they are away).
     if (absent.length) writeStateFile(stateDir, ownedOf(policy.state.objects), policy.ref);
