@@ -14,7 +14,8 @@ set -u
 # kernel lab boots Debian's 6.1 kernel in qemu, unpacks it with xz, and builds out-of-tree
 # modules and a static traffic tool (libc.a is in libc6-dev, only a Recommends of gcc). The
 # bench's smoke run (test/bench) compares with FireQOS and times with GNU time. patches/imq's
-# iptables extension needs pkg-config and libxtables-dev.
+# iptables extension needs pkg-config and libxtables-dev. `watch`'s metrics are scraped by a
+# real Prometheus (and checked by promtool); the Debian package's unit by systemd-analyze.
 missing=''
 need() { command -v "$1" >/dev/null 2>&1 || case " $missing " in *" $2 "*) ;; *) missing="$missing $2" ;; esac; }
 need ip iproute2
@@ -29,6 +30,10 @@ need gcc gcc
 need make make
 need fireqos fireqos
 need pkg-config pkg-config
+need prometheus prometheus
+need promtool prometheus
+need systemd-analyze systemd
+need dpkg-deb dpkg
 if command -v gcc >/dev/null 2>&1; then
   case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) missing="$missing libc6-dev" ;; esac
 else

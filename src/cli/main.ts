@@ -21,6 +21,8 @@ import { registerApplyCommands } from './apply-commands.js';
 import { fileIdentity, readPolicyFile } from './read-source.js';
 import { printable } from '../diagnostics/text.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerWatchCommand } from './watch-command.js';
+import type { Loaded as WatchLoaded } from '../watch/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -303,6 +305,17 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
 
   registerApplyCommands(program, { io, compileFile, compileLive, setCode: (c) => void (code = c) });
   registerStatusCommand(program, { io, compileFile, setCode: (c) => void (code = c) });
+  /** For watch (as compileLive, checked against this kernel): errors as plain text for its log, read again on SIGHUP. */
+  const loadPolicy = async (file: string, target?: string): Promise<WatchLoaded> => {
+    const loaded = await withKernel(load(file, parseTargets(target)), io.err);
+    if (hasErrors(loaded.diagnostics)) {
+      const errors = loaded.diagnostics.filter((d) => d.severity === 'error').slice(0, MAX_SHOWN);
+      return { ok: false, diagnostics: errors.map((d) => formatDiagnostic(d, { color: false, sources: loaded.sources })).join('\n') };
+    }
+    const sha256 = createHash('sha256').update(loaded.sources.get(file) ?? '').digest('hex');
+    return { ok: true, policy: { state: compile(loaded.policy, loaded.settings), ref: { file, sha256 } } };
+  };
+  registerWatchCommand(program, { io, loadPolicy, setCode: (c) => void (code = c) });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -46,13 +46,18 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
   emit('quiet() { "$@" >/dev/null 2>&1 || :; }');
   emit('has_link() { ip link show dev "$1" >/dev/null 2>&1; }');
   emit('txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }');
+  // At boot an interface may come later than the script (ppp0): QOSPOLICY_WAIT=SECONDS
+  // waits for the missing ones, that long in all, before failing.
+  emit('_qp_wait=${QOSPOLICY_WAIT:-0}');
+  emit(`case $_qp_wait in ''|*[!0-9]*) fail ${lines.length + 1} 'QOSPOLICY_WAIT must be a whole number of seconds';; esac`);
+  emit('wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }');
 
   emit();
   emit('# Requirements: checked before anything changes.');
   for (const o of state.objects) {
     if (o.kind !== 'link' || o.type !== 'require') continue;
     const n = lines.length + 1;
-    emit(`has_link ${shq(o.name)} || fail ${n} ${shq(`interface ${o.name} does not exist`)}`);
+    emit(`wait_link ${shq(o.name)} || fail ${n} ${shq(`interface ${o.name} does not exist`)}`);
     if (o.minTxQueues) {
       const m = lines.length + 1;
       emit(

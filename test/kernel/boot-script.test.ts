@@ -61,9 +61,42 @@ describe.skipIf(!requireKernelTools())('compiled sh script on the kernel', () =>
       const r = await ns.sh(script, [], { reject: false });
       expect(r.exitCode).toBe(1);
       const line = Number(/line (\d+) failed: interface wan1 does not exist/.exec(String(r.stderr))?.[1]);
-      expect(readFileSync(script, 'utf8').split('\n')[line - 1]).toContain("has_link 'wan1'");
+      expect(readFileSync(script, 'utf8').split('\n')[line - 1]).toContain("wait_link 'wan1'");
       expect((await ns.run(['ip', '-d', 'link', 'show'])).stdout).toBe(before);
       expect((await ns.run(['tc', 'qdisc', 'show', 'dev', 'wan0'])).stdout).not.toMatch(/htb|clsact|ingress/);
+    });
+  }, 60_000);
+
+  it('QOSPOLICY_WAIT: waits a bounded time for an interface that comes later (ppp0 at boot), then shapes it', async () => {
+    const { script } = compileToScript('policies/dual-wan.pol');
+    await withNetns(async (ns) => {
+      await ns.veth('wan0', 'wan0-p'); // wan1 comes 2 s later
+      const t0 = Date.now();
+      const late = ns.run(['sh', '-c', 'sleep 2; ip link add wan1 type veth peer name wan1-p && ip link set wan1 up && ip link set wan1-p up']);
+      const r = await ns.run(['env', 'QOSPOLICY_WAIT=10', 'sh', script], { reject: false });
+      await late;
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+      expect((await ns.run(['tc', 'qdisc', 'show', 'dev', 'wan1'])).stdout).toMatch(/htb/);
+    });
+  }, 60_000);
+
+  it('QOSPOLICY_WAIT is bounded: an interface that never comes fails after that long, nothing changed; a bad value is refused', async () => {
+    const { script } = compileToScript('policies/dual-wan.pol');
+    await withNetns(async (ns) => {
+      await ns.veth('wan0', 'wan0-p');
+      const t0 = Date.now();
+      const r = await ns.run(['env', 'QOSPOLICY_WAIT=2', 'sh', script], { reject: false });
+      const took = Date.now() - t0;
+      expect(r.exitCode).toBe(1);
+      expect(String(r.stderr)).toMatch(/interface wan1 does not exist/);
+      expect(took).toBeGreaterThanOrEqual(2000);
+      expect(took).toBeLessThan(15_000);
+      expect((await ns.run(['tc', 'qdisc', 'show', 'dev', 'wan0'])).stdout).not.toMatch(/htb/);
+      const bad = await ns.run(['env', 'QOSPOLICY_WAIT=1;reboot', 'sh', script], { reject: false });
+      expect(bad.exitCode).toBe(1);
+      expect(String(bad.stderr)).toMatch(/QOSPOLICY_WAIT must be a whole number of seconds/);
     });
   }, 60_000);
 

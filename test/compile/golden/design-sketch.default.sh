@@ -9,21 +9,24 @@ run() { _qp_line=$1; shift; "$@" || fail "$_qp_line" "$*"; }
 quiet() { "$@" >/dev/null 2>&1 || :; }
 has_link() { ip link show dev "$1" >/dev/null 2>&1; }
 txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }
+_qp_wait=${QOSPOLICY_WAIT:-0}
+case $_qp_wait in ''|*[!0-9]*) fail 13 'QOSPOLICY_WAIT must be a whole number of seconds';; esac
+wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }
 
 # Requirements: checked before anything changes.
-has_link 'wan0' || fail 14 'interface wan0 does not exist'
-has_link 'wan1' || fail 15 'interface wan1 does not exist'
-has_link 'radio0' || fail 16 'interface radio0 does not exist'
-[ "$(txqueues 'radio0')" -ge 3 ] || fail 17 'radio0 needs at least 3 TX queues for taprio'
+wait_link 'wan0' || fail 17 'interface wan0 does not exist'
+wait_link 'wan1' || fail 18 'interface wan1 does not exist'
+wait_link 'radio0' || fail 19 'interface radio0 does not exist'
+[ "$(txqueues 'radio0')" -ge 3 ] || fail 20 'radio0 needs at least 3 TX queues for taprio'
 
 # Modules and devices.
-run 20 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
-run 21 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
+run 23 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
+run 24 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
 [ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=2'
-has_link 'ifb0' || run 23 ip link add 'ifb0' type ifb
-run 24 ip link set dev 'ifb0' up
-has_link 'ifb1' || run 25 ip link add 'ifb1' type ifb
-run 26 ip link set dev 'ifb1' up
+has_link 'ifb0' || run 26 ip link add 'ifb0' type ifb
+run 27 ip link set dev 'ifb0' up
+has_link 'ifb1' || run 28 ip link add 'ifb1' type ifb
+run 29 ip link set dev 'ifb1' up
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'ifb0' root
@@ -36,95 +39,95 @@ quiet tc qdisc del dev 'radio0' clsact; quiet tc qdisc del dev 'radio0' ingress
 
 # Build.
 # wan0 ingress
-run 39 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
-run 40 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '59375' burst '13475b' cburst '13475b'
+run 42 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
+run 43 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '59375' burst '13475b' cburst '13475b'
 # wan0 ingress › voice
-run 42 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '1514' burst '1850b' cburst '3114b'
-run 43 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' bfifo limit '31250'
+run 45 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '1514' burst '1850b' cburst '3114b'
+run 46 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' bfifo limit '31250'
 # wan0 ingress › interactive
-run 45 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '95mbit' prio '1' quantum '12500' burst '4100b' cburst '13475b'
-run 46 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '593750'
+run 48 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '95mbit' prio '1' quantum '12500' burst '4100b' cburst '13475b'
+run 49 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '593750'
 # wan0 ingress › bulk
-run 48 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '95mbit' prio '3' quantum '6250' burst '2850b' cburst '13475b'
-run 49 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '593750'
+run 51 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '95mbit' prio '3' quantum '6250' burst '2850b' cburst '13475b'
+run 52 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '593750'
 # wan0 ingress › voice
-run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
-run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
-run 53 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
-run 54 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
-run 55 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
-run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
-run 57 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
-run 58 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
-run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
-run 60 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
-run 61 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
-run 62 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
-run 63 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
-run 64 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
-run 65 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002710' '0x0000fff0' at '40' flowid '1:43ed'
-run 66 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002720' '0x0000ffe0' at '40' flowid '1:43ed'
-run 67 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002740' '0x0000ffc0' at '40' flowid '1:43ed'
-run 68 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002780' '0x0000ff80' at '40' flowid '1:43ed'
-run 69 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002800' '0x0000f800' at '40' flowid '1:43ed'
-run 70 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00003000' '0x0000f000' at '40' flowid '1:43ed'
-run 71 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004000' '0x0000f800' at '40' flowid '1:43ed'
-run 72 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004800' '0x0000fc00' at '40' flowid '1:43ed'
-run 73 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004c00' '0x0000fe00' at '40' flowid '1:43ed'
-run 74 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e00' '0x0000ffe0' at '40' flowid '1:43ed'
-run 75 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e20' '0x0000ffff' at '40' flowid '1:43ed'
-run 76 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
+run 54 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
+run 55 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
+run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
+run 57 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
+run 58 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
+run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
+run 60 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
+run 61 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
+run 62 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
+run 63 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
+run 64 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
+run 65 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
+run 66 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
+run 67 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
+run 68 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002710' '0x0000fff0' at '40' flowid '1:43ed'
+run 69 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002720' '0x0000ffe0' at '40' flowid '1:43ed'
+run 70 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002740' '0x0000ffc0' at '40' flowid '1:43ed'
+run 71 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002780' '0x0000ff80' at '40' flowid '1:43ed'
+run 72 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002800' '0x0000f800' at '40' flowid '1:43ed'
+run 73 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00003000' '0x0000f000' at '40' flowid '1:43ed'
+run 74 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004000' '0x0000f800' at '40' flowid '1:43ed'
+run 75 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004800' '0x0000fc00' at '40' flowid '1:43ed'
+run 76 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004c00' '0x0000fe00' at '40' flowid '1:43ed'
+run 77 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e00' '0x0000ffe0' at '40' flowid '1:43ed'
+run 78 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e20' '0x0000ffff' at '40' flowid '1:43ed'
+run 79 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
 # wan0 ingress › interactive
-run 78 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
-run 79 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
+run 81 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
+run 82 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
 # shared uplinks
-run 81 tc qdisc add dev 'ifb1' root handle '1:' htb default 'df2f'
-run 82 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '18750' burst '5350b' cburst '5350b'
+run 84 tc qdisc add dev 'ifb1' root handle '1:' htb default 'df2f'
+run 85 tc class add dev 'ifb1' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '18750' burst '5350b' cburst '5350b'
 # shared uplinks › sync
-run 84 tc class add dev 'ifb1' parent '1:1' classid '1:70d5' htb rate '5mbit' ceil '10mbit' prio '7' quantum '3125' burst '2225b' cburst '3114b'
-run 85 tc qdisc add dev 'ifb1' parent '1:70d5' handle '70d5:' bfifo limit '62500'
+run 87 tc class add dev 'ifb1' parent '1:1' classid '1:70d5' htb rate '5mbit' ceil '10mbit' prio '7' quantum '3125' burst '2225b' cburst '3114b'
+run 88 tc qdisc add dev 'ifb1' parent '1:70d5' handle '70d5:' bfifo limit '62500'
 # shared uplinks › other
-run 87 tc class add dev 'ifb1' parent '1:1' classid '1:df2f' htb rate '25mbit' ceil '30mbit' prio '7' quantum '15625' burst '4725b' cburst '5350b'
-run 88 tc qdisc add dev 'ifb1' parent '1:df2f' handle 'df2f:' bfifo limit '187500'
+run 90 tc class add dev 'ifb1' parent '1:1' classid '1:df2f' htb rate '25mbit' ceil '30mbit' prio '7' quantum '15625' burst '4725b' cburst '5350b'
+run 91 tc qdisc add dev 'ifb1' parent '1:df2f' handle 'df2f:' bfifo limit '187500'
 # shared uplinks › sync
-run 90 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:70d5'
+run 93 tc filter add dev 'ifb1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:70d5'
 # wan0 egress
-run 92 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
-run 93 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '19mbit' ceil '19mbit' prio '7' quantum '11875' burst '3975b' cburst '3975b'
+run 95 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
+run 96 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '19mbit' ceil '19mbit' prio '7' quantum '11875' burst '3975b' cburst '3975b'
 # wan0 egress › voice
-run 95 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '1514' burst '1725b' cburst '3114b'
-run 96 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '12500'
+run 98 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '1514' burst '1725b' cburst '3114b'
+run 99 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '12500'
 # wan0 egress › rest
-run 98 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '18mbit' ceil '19mbit' prio '7' quantum '11250' burst '3850b' cburst '3975b'
-run 99 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '118750'
+run 101 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '18mbit' ceil '19mbit' prio '7' quantum '11250' burst '3850b' cburst '3975b'
+run 102 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '118750'
 # wan0 egress › voice
-run 101 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
-run 102 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
-run 103 tc qdisc add dev 'wan0' clsact
+run 104 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
+run 105 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
+run 106 tc qdisc add dev 'wan0' clsact
 # wan0 ingress → ifb0
-run 105 tc filter add dev 'wan0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
+run 108 tc filter add dev 'wan0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
 # wan0 egress → ifb1
-run 107 tc filter add dev 'wan0' egress protocol all prio '2' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb1'
-run 108 tc qdisc add dev 'wan1' clsact
+run 110 tc filter add dev 'wan0' egress protocol all prio '2' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb1'
+run 111 tc qdisc add dev 'wan1' clsact
 # wan1 egress → ifb1
-run 110 tc filter add dev 'wan1' egress protocol all prio '2' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb1'
-run 111 tc qdisc add dev 'radio0' clsact
+run 113 tc filter add dev 'wan1' egress protocol all prio '2' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb1'
+run 114 tc qdisc add dev 'radio0' clsact
 # tdma radio0 › beacon
-run 113 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 114 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 116 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 117 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
 # tdma radio0 › station1
-run 116 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
+run 119 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
 # tdma radio0 › station2
-run 118 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
+run 121 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
 # tdma radio0
-run 120 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '3' map '0' '0' '1' '2' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' base-time '0' sched-entry 'S' '01' '1000000' sched-entry 'S' '02' '4000000' sched-entry 'S' '04' '4000000' sched-entry 'S' '00' '1000000' cycle-time '10000000' clockid 'CLOCK_TAI'
+run 123 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '3' map '0' '0' '1' '2' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' base-time '0' sched-entry 'S' '01' '1000000' sched-entry 'S' '02' '4000000' sched-entry 'S' '04' '4000000' sched-entry 'S' '00' '1000000' cycle-time '10000000' clockid 'CLOCK_TAI'
 # wan0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 122 'write /sys/kernel/netqos/figures/bw/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 125 'write /sys/kernel/netqos/figures/bw/wan0'; fi
 # wan0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '12' > '/sys/kernel/netqos/figures/delay/wan0' || fail 124 'write /sys/kernel/netqos/figures/delay/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '12' > '/sys/kernel/netqos/figures/delay/wan0' || fail 127 'write /sys/kernel/netqos/figures/delay/wan0'; fi
 # wan0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 126 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 129 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
 # wan0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/price/wan0' || fail 128 'write /sys/kernel/netqos/figures/price/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/price/wan0' || fail 131 'write /sys/kernel/netqos/figures/price/wan0'; fi
 
 exit 0

@@ -9,19 +9,22 @@ run() { _qp_line=$1; shift; "$@" || fail "$_qp_line" "$*"; }
 quiet() { "$@" >/dev/null 2>&1 || :; }
 has_link() { ip link show dev "$1" >/dev/null 2>&1; }
 txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }
+_qp_wait=${QOSPOLICY_WAIT:-0}
+case $_qp_wait in ''|*[!0-9]*) fail 13 'QOSPOLICY_WAIT must be a whole number of seconds';; esac
+wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }
 
 # Requirements: checked before anything changes.
-has_link 'wan0' || fail 14 'interface wan0 does not exist'
-has_link 'wan1' || fail 15 'interface wan1 does not exist'
-has_link 'radio0' || fail 16 'interface radio0 does not exist'
-[ "$(txqueues 'radio0')" -ge 3 ] || fail 17 'radio0 needs at least 3 TX queues for taprio'
+wait_link 'wan0' || fail 17 'interface wan0 does not exist'
+wait_link 'wan1' || fail 18 'interface wan1 does not exist'
+wait_link 'radio0' || fail 19 'interface radio0 does not exist'
+[ "$(txqueues 'radio0')" -ge 3 ] || fail 20 'radio0 needs at least 3 TX queues for taprio'
 
 # Modules and devices.
-run 20 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
-run 21 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
+run 23 ip link set dev 'wan0' 'gso_max_size' '1514' 'gro_max_size' '1514'
+run 24 ip link set dev 'wan1' 'gso_max_size' '1514' 'gro_max_size' '1514'
 [ -d '/sys/module/imq' ] || quiet modprobe 'imq' 'numdevs=2'
-run 23 ip link set dev 'imq0' up
-run 24 ip link set dev 'imq1' up
+run 26 ip link set dev 'imq0' up
+run 27 ip link set dev 'imq1' up
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'imq0' root
@@ -30,109 +33,109 @@ quiet tc qdisc del dev 'wan0' root
 quiet tc qdisc del dev 'radio0' root
 quiet tc qdisc del dev 'radio0' clsact; quiet tc qdisc del dev 'radio0' ingress
 quiet iptables -t mangle -N 'qospolicy-pre'
-run 33 iptables -t mangle -F 'qospolicy-pre'
-iptables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 34 iptables -t mangle -A PREROUTING -j 'qospolicy-pre'
+run 36 iptables -t mangle -F 'qospolicy-pre'
+iptables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 37 iptables -t mangle -A PREROUTING -j 'qospolicy-pre'
 quiet ip6tables -t mangle -N 'qospolicy-pre'
-run 36 ip6tables -t mangle -F 'qospolicy-pre'
-ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 37 ip6tables -t mangle -A PREROUTING -j 'qospolicy-pre'
+run 39 ip6tables -t mangle -F 'qospolicy-pre'
+ip6tables -t mangle -C PREROUTING -j 'qospolicy-pre' 2>/dev/null || run 40 ip6tables -t mangle -A PREROUTING -j 'qospolicy-pre'
 quiet iptables -t mangle -N 'qospolicy-post'
-run 39 iptables -t mangle -F 'qospolicy-post'
-iptables -t mangle -C POSTROUTING -j 'qospolicy-post' 2>/dev/null || run 40 iptables -t mangle -A POSTROUTING -j 'qospolicy-post'
+run 42 iptables -t mangle -F 'qospolicy-post'
+iptables -t mangle -C POSTROUTING -j 'qospolicy-post' 2>/dev/null || run 43 iptables -t mangle -A POSTROUTING -j 'qospolicy-post'
 quiet ip6tables -t mangle -N 'qospolicy-post'
-run 42 ip6tables -t mangle -F 'qospolicy-post'
-ip6tables -t mangle -C POSTROUTING -j 'qospolicy-post' 2>/dev/null || run 43 ip6tables -t mangle -A POSTROUTING -j 'qospolicy-post'
+run 45 ip6tables -t mangle -F 'qospolicy-post'
+ip6tables -t mangle -C POSTROUTING -j 'qospolicy-post' 2>/dev/null || run 46 ip6tables -t mangle -A POSTROUTING -j 'qospolicy-post'
 
 # Build.
 # wan0 ingress
-run 47 tc qdisc add dev 'imq0' root handle '1:' htb default 'dd8e'
-run 48 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '59375' burst '13475b' cburst '13475b'
+run 50 tc qdisc add dev 'imq0' root handle '1:' htb default 'dd8e'
+run 51 tc class add dev 'imq0' parent '1:' classid '1:1' htb rate '95mbit' ceil '95mbit' prio '7' quantum '59375' burst '13475b' cburst '13475b'
 # wan0 ingress › voice
-run 50 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '1514' burst '1850b' cburst '3114b'
-run 51 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' bfifo limit '31250'
+run 53 tc class add dev 'imq0' parent '1:1' classid '1:43ed' htb rate '2mbit' ceil '5mbit' prio '0' quantum '1514' burst '1850b' cburst '3114b'
+run 54 tc qdisc add dev 'imq0' parent '1:43ed' handle '43ed:' bfifo limit '31250'
 # wan0 ingress › interactive
-run 53 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '95mbit' prio '1' quantum '12500' burst '4100b' cburst '13475b'
-run 54 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' bfifo limit '593750'
+run 56 tc class add dev 'imq0' parent '1:1' classid '1:5803' htb rate '20mbit' ceil '95mbit' prio '1' quantum '12500' burst '4100b' cburst '13475b'
+run 57 tc qdisc add dev 'imq0' parent '1:5803' handle '5803:' bfifo limit '593750'
 # wan0 ingress › bulk
-run 56 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '95mbit' prio '3' quantum '6250' burst '2850b' cburst '13475b'
-run 57 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' bfifo limit '593750'
+run 59 tc class add dev 'imq0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '95mbit' prio '3' quantum '6250' burst '2850b' cburst '13475b'
+run 60 tc qdisc add dev 'imq0' parent '1:dd8e' handle 'dd8e:' bfifo limit '593750'
 # wan0 ingress › voice
-run 59 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
-run 60 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
-run 61 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
-run 62 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
-run 63 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
-run 64 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
-run 65 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
-run 66 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
-run 67 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
-run 68 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
-run 69 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
-run 70 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
-run 71 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
-run 72 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
-run 73 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002710' '0x0000fff0' at '40' flowid '1:43ed'
-run 74 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002720' '0x0000ffe0' at '40' flowid '1:43ed'
-run 75 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002740' '0x0000ffc0' at '40' flowid '1:43ed'
-run 76 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002780' '0x0000ff80' at '40' flowid '1:43ed'
-run 77 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002800' '0x0000f800' at '40' flowid '1:43ed'
-run 78 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00003000' '0x0000f000' at '40' flowid '1:43ed'
-run 79 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004000' '0x0000f800' at '40' flowid '1:43ed'
-run 80 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004800' '0x0000fc00' at '40' flowid '1:43ed'
-run 81 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004c00' '0x0000fe00' at '40' flowid '1:43ed'
-run 82 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e00' '0x0000ffe0' at '40' flowid '1:43ed'
-run 83 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e20' '0x0000ffff' at '40' flowid '1:43ed'
-run 84 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
+run 62 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
+run 63 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:43ed'
+run 64 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:43ed'
+run 65 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002740' '0x0000ffc0' at '20' flowid '1:43ed'
+run 66 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002780' '0x0000ff80' at '20' flowid '1:43ed'
+run 67 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002800' '0x0000f800' at '20' flowid '1:43ed'
+run 68 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00003000' '0x0000f000' at '20' flowid '1:43ed'
+run 69 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004000' '0x0000f800' at '20' flowid '1:43ed'
+run 70 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004800' '0x0000fc00' at '20' flowid '1:43ed'
+run 71 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004c00' '0x0000fe00' at '20' flowid '1:43ed'
+run 72 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e00' '0x0000ffe0' at '20' flowid '1:43ed'
+run 73 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00004e20' '0x0000ffff' at '20' flowid '1:43ed'
+run 74 tc filter add dev 'imq0' parent '1:' protocol ip prio '1' u32 match u32 '0x00b80000' '0x00fc0000' at '0' flowid '1:43ed'
+run 75 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:43ed'
+run 76 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002710' '0x0000fff0' at '40' flowid '1:43ed'
+run 77 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002720' '0x0000ffe0' at '40' flowid '1:43ed'
+run 78 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002740' '0x0000ffc0' at '40' flowid '1:43ed'
+run 79 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002780' '0x0000ff80' at '40' flowid '1:43ed'
+run 80 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002800' '0x0000f800' at '40' flowid '1:43ed'
+run 81 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00003000' '0x0000f000' at '40' flowid '1:43ed'
+run 82 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004000' '0x0000f800' at '40' flowid '1:43ed'
+run 83 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004800' '0x0000fc00' at '40' flowid '1:43ed'
+run 84 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004c00' '0x0000fe00' at '40' flowid '1:43ed'
+run 85 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e00' '0x0000ffe0' at '40' flowid '1:43ed'
+run 86 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00004e20' '0x0000ffff' at '40' flowid '1:43ed'
+run 87 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x0b800000' '0x0fc00000' at '0' flowid '1:43ed'
 # wan0 ingress › interactive
-run 86 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
-run 87 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
+run 89 tc filter add dev 'imq0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
+run 90 tc filter add dev 'imq0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
 # shared uplinks
-run 89 tc qdisc add dev 'imq1' root handle '1:' htb default 'df2f'
-run 90 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '18750' burst '5350b' cburst '5350b'
+run 92 tc qdisc add dev 'imq1' root handle '1:' htb default 'df2f'
+run 93 tc class add dev 'imq1' parent '1:' classid '1:1' htb rate '30mbit' ceil '30mbit' prio '7' quantum '18750' burst '5350b' cburst '5350b'
 # shared uplinks › sync
-run 92 tc class add dev 'imq1' parent '1:1' classid '1:70d5' htb rate '5mbit' ceil '10mbit' prio '7' quantum '3125' burst '2225b' cburst '3114b'
-run 93 tc qdisc add dev 'imq1' parent '1:70d5' handle '70d5:' bfifo limit '62500'
+run 95 tc class add dev 'imq1' parent '1:1' classid '1:70d5' htb rate '5mbit' ceil '10mbit' prio '7' quantum '3125' burst '2225b' cburst '3114b'
+run 96 tc qdisc add dev 'imq1' parent '1:70d5' handle '70d5:' bfifo limit '62500'
 # shared uplinks › other
-run 95 tc class add dev 'imq1' parent '1:1' classid '1:df2f' htb rate '25mbit' ceil '30mbit' prio '7' quantum '15625' burst '4725b' cburst '5350b'
-run 96 tc qdisc add dev 'imq1' parent '1:df2f' handle 'df2f:' bfifo limit '187500'
+run 98 tc class add dev 'imq1' parent '1:1' classid '1:df2f' htb rate '25mbit' ceil '30mbit' prio '7' quantum '15625' burst '4725b' cburst '5350b'
+run 99 tc qdisc add dev 'imq1' parent '1:df2f' handle 'df2f:' bfifo limit '187500'
 # shared uplinks › sync
-run 98 tc filter add dev 'imq1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:70d5'
+run 101 tc filter add dev 'imq1' parent '1:' protocol ip prio '1' u32 match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:70d5'
 # wan0 egress
-run 100 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
-run 101 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '19mbit' ceil '19mbit' prio '7' quantum '11875' burst '3975b' cburst '3975b'
+run 103 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
+run 104 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '19mbit' ceil '19mbit' prio '7' quantum '11875' burst '3975b' cburst '3975b'
 # wan0 egress › voice
-run 103 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '1514' burst '1725b' cburst '3114b'
-run 104 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '12500'
+run 106 tc class add dev 'wan0' parent '1:1' classid '1:43ed' htb rate '1mbit' ceil '2mbit' prio '0' quantum '1514' burst '1725b' cburst '3114b'
+run 107 tc qdisc add dev 'wan0' parent '1:43ed' handle '43ed:' bfifo limit '12500'
 # wan0 egress › rest
-run 106 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '18mbit' ceil '19mbit' prio '7' quantum '11250' burst '3850b' cburst '3975b'
-run 107 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '118750'
+run 109 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '18mbit' ceil '19mbit' prio '7' quantum '11250' burst '3850b' cburst '3975b'
+run 110 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '118750'
 # wan0 egress › voice
-run 109 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
-run 110 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
-run 111 tc qdisc add dev 'radio0' clsact
+run 112 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
+run 113 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x13c40000' '0xffff0000' at '40' flowid '1:43ed'
+run 114 tc qdisc add dev 'radio0' clsact
 # wan0 ingress
-run 113 iptables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
-run 114 ip6tables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+run 116 iptables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
+run 117 ip6tables -t mangle -A 'qospolicy-pre' -i 'wan0' -j IMQ --todev '0'
 # shared uplinks
-run 116 iptables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
-run 117 ip6tables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
-run 118 iptables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
-run 119 ip6tables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
+run 119 iptables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
+run 120 ip6tables -t mangle -A 'qospolicy-post' -o 'wan0' -j IMQ --todev '1'
+run 121 iptables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
+run 122 ip6tables -t mangle -A 'qospolicy-post' -o 'wan1' -j IMQ --todev '1'
 # tdma radio0 › beacon
-run 121 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 122 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 124 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001388' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 125 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001388' '0x0000ffff' at '40' action skbedit priority '0:1'
 # tdma radio0 › station1
-run 124 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
+run 127 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a010000' '0xffffff00' at '12' action skbedit priority '0:2'
 # tdma radio0 › station2
-run 126 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
+run 129 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a020000' '0xffffff00' at '12' action skbedit priority '0:3'
 # tdma radio0
-run 128 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '3' map '0' '0' '1' '2' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' base-time '0' sched-entry 'S' '01' '1000000' sched-entry 'S' '02' '4000000' sched-entry 'S' '04' '4000000' sched-entry 'S' '00' '1000000' cycle-time '10000000' clockid 'CLOCK_TAI'
+run 131 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '3' map '0' '0' '1' '2' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' base-time '0' sched-entry 'S' '01' '1000000' sched-entry 'S' '02' '4000000' sched-entry 'S' '04' '4000000' sched-entry 'S' '00' '1000000' cycle-time '10000000' clockid 'CLOCK_TAI'
 # wan0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 130 'write /sys/kernel/netqos/figures/bw/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '20000' > '/sys/kernel/netqos/figures/bw/wan0' || fail 133 'write /sys/kernel/netqos/figures/bw/wan0'; fi
 # wan0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '12' > '/sys/kernel/netqos/figures/delay/wan0' || fail 132 'write /sys/kernel/netqos/figures/delay/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '12' > '/sys/kernel/netqos/figures/delay/wan0' || fail 135 'write /sys/kernel/netqos/figures/delay/wan0'; fi
 # wan0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 134 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '2' > '/sys/kernel/netqos/figures/jitter/wan0' || fail 137 'write /sys/kernel/netqos/figures/jitter/wan0'; fi
 # wan0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/price/wan0' || fail 136 'write /sys/kernel/netqos/figures/price/wan0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '3' > '/sys/kernel/netqos/figures/price/wan0' || fail 139 'write /sys/kernel/netqos/figures/price/wan0'; fi
 
 exit 0

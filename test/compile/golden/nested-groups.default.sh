@@ -8,73 +8,76 @@ run() { _qp_line=$1; shift; "$@" || fail "$_qp_line" "$*"; }
 quiet() { "$@" >/dev/null 2>&1 || :; }
 has_link() { ip link show dev "$1" >/dev/null 2>&1; }
 txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }
+_qp_wait=${QOSPOLICY_WAIT:-0}
+case $_qp_wait in ''|*[!0-9]*) fail 12 'QOSPOLICY_WAIT must be a whole number of seconds';; esac
+wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }
 
 # Requirements: checked before anything changes.
-has_link 'lan0' || fail 13 'interface lan0 does not exist'
+wait_link 'lan0' || fail 16 'interface lan0 does not exist'
 
 # Modules and devices.
-run 16 ip link set dev 'lan0' 'gso_max_size' '1514'
+run 19 ip link set dev 'lan0' 'gso_max_size' '1514'
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'lan0' root
 
 # Build.
 # lan0 egress
-run 23 tc qdisc add dev 'lan0' root handle '1:' htb default 'd533'
-run 24 tc class add dev 'lan0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '56250' burst '12850b' cburst '12850b'
+run 26 tc qdisc add dev 'lan0' root handle '1:' htb default 'd533'
+run 27 tc class add dev 'lan0' parent '1:' classid '1:1' htb rate '90mbit' ceil '90mbit' prio '7' quantum '56250' burst '12850b' cburst '12850b'
 # lan0 egress › office
-run 26 tc class add dev 'lan0' parent '1:1' classid '1:e7b' htb rate '40mbit' ceil '90mbit' prio '1' quantum '25000' burst '6600b' cburst '12850b'
+run 29 tc class add dev 'lan0' parent '1:1' classid '1:e7b' htb rate '40mbit' ceil '90mbit' prio '1' quantum '25000' burst '6600b' cburst '12850b'
 # lan0 egress › office › voip
-run 28 tc class add dev 'lan0' parent '1:e7b' classid '1:fcd5' htb rate '5mbit' ceil '10mbit' prio '0' quantum '3125' burst '2225b' cburst '3114b'
-run 29 tc qdisc add dev 'lan0' parent '1:fcd5' handle 'fcd5:' bfifo limit '62500'
+run 31 tc class add dev 'lan0' parent '1:e7b' classid '1:fcd5' htb rate '5mbit' ceil '10mbit' prio '0' quantum '3125' burst '2225b' cburst '3114b'
+run 32 tc qdisc add dev 'lan0' parent '1:fcd5' handle 'fcd5:' bfifo limit '62500'
 # lan0 egress › office › desk
-run 31 tc class add dev 'lan0' parent '1:e7b' classid '1:b40' htb rate '30mbit' ceil '90mbit' prio '2' quantum '18750' burst '5350b' cburst '12850b'
-run 32 tc qdisc add dev 'lan0' parent '1:b40' handle 'b40:' bfifo limit '562500'
+run 34 tc class add dev 'lan0' parent '1:e7b' classid '1:b40' htb rate '30mbit' ceil '90mbit' prio '2' quantum '18750' burst '5350b' cburst '12850b'
+run 35 tc qdisc add dev 'lan0' parent '1:b40' handle 'b40:' bfifo limit '562500'
 # lan0 egress › guests
-run 34 tc class add dev 'lan0' parent '1:1' classid '1:79c0' htb rate '20mbit' ceil '50mbit' prio '5' quantum '12500' burst '4100b' cburst '7850b'
+run 37 tc class add dev 'lan0' parent '1:1' classid '1:79c0' htb rate '20mbit' ceil '50mbit' prio '5' quantum '12500' burst '4100b' cburst '7850b'
 # lan0 egress › guests › guest-web
-run 36 tc class add dev 'lan0' parent '1:79c0' classid '1:b174' htb rate '10mbit' ceil '50mbit' prio '7' quantum '6250' burst '2850b' cburst '7850b'
-run 37 tc qdisc add dev 'lan0' parent '1:b174' handle 'b174:' bfifo limit '312500'
+run 39 tc class add dev 'lan0' parent '1:79c0' classid '1:b174' htb rate '10mbit' ceil '50mbit' prio '7' quantum '6250' burst '2850b' cburst '7850b'
+run 40 tc qdisc add dev 'lan0' parent '1:b174' handle 'b174:' bfifo limit '312500'
 # lan0 egress › guests › guest-dns
-run 39 tc class add dev 'lan0' parent '1:79c0' classid '1:a05c' htb rate '1mbit' ceil '2mbit' prio '7' quantum '1514' burst '1725b' cburst '3114b'
-run 40 tc qdisc add dev 'lan0' parent '1:a05c' handle 'a05c:' bfifo limit '12500'
+run 42 tc class add dev 'lan0' parent '1:79c0' classid '1:a05c' htb rate '1mbit' ceil '2mbit' prio '7' quantum '1514' burst '1725b' cburst '3114b'
+run 43 tc qdisc add dev 'lan0' parent '1:a05c' handle 'a05c:' bfifo limit '12500'
 # lan0 egress › rest
-run 42 tc class add dev 'lan0' parent '1:1' classid '1:d533' htb rate '10mbit' ceil '90mbit' prio '6' quantum '6250' burst '2850b' cburst '12850b'
-run 43 tc qdisc add dev 'lan0' parent '1:d533' handle 'd533:' bfifo limit '562500'
+run 45 tc class add dev 'lan0' parent '1:1' classid '1:d533' htb rate '10mbit' ceil '90mbit' prio '6' quantum '6250' burst '2850b' cburst '12850b'
+run 46 tc qdisc add dev 'lan0' parent '1:d533' handle 'd533:' bfifo limit '562500'
 # lan0 egress › office
-run 45 tc filter add dev 'lan0' parent '1:' protocol ip prio '1' u32 match u32 '0x0a010000' '0xffff0000' at '12' flowid '1:e7b'
-run 46 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00010000' '0xffff0000' at '12' flowid '1:e7b'
+run 48 tc filter add dev 'lan0' parent '1:' protocol ip prio '1' u32 match u32 '0x0a010000' '0xffff0000' at '12' flowid '1:e7b'
+run 49 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00010000' '0xffff0000' at '12' flowid '1:e7b'
 # lan0 egress › guests
-run 48 tc filter add dev 'lan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:79c0'
-run 49 tc filter add dev 'lan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:79c0'
-run 50 tc filter add dev 'lan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000035' '0x0000ffff' at '20' flowid '1:79c0'
-run 51 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:79c0'
-run 52 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:79c0'
-run 53 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000035' '0x0000ffff' at '40' flowid '1:79c0'
+run 51 tc filter add dev 'lan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:79c0'
+run 52 tc filter add dev 'lan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:79c0'
+run 53 tc filter add dev 'lan0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000035' '0x0000ffff' at '20' flowid '1:79c0'
+run 54 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:79c0'
+run 55 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:79c0'
+run 56 tc filter add dev 'lan0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000035' '0x0000ffff' at '40' flowid '1:79c0'
 # lan0 egress › office › voip
-run 55 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:fcd5'
-run 56 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:fcd5'
-run 57 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:fcd5'
-run 58 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002740' '0x0000ffe0' at '20' flowid '1:fcd5'
-run 59 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002760' '0x0000fff0' at '20' flowid '1:fcd5'
-run 60 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002770' '0x0000fffc' at '20' flowid '1:fcd5'
-run 61 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002774' '0x0000ffff' at '20' flowid '1:fcd5'
-run 62 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:fcd5'
-run 63 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002710' '0x0000fff0' at '40' flowid '1:fcd5'
-run 64 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002720' '0x0000ffe0' at '40' flowid '1:fcd5'
-run 65 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002740' '0x0000ffe0' at '40' flowid '1:fcd5'
-run 66 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002760' '0x0000fff0' at '40' flowid '1:fcd5'
-run 67 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002770' '0x0000fffc' at '40' flowid '1:fcd5'
-run 68 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002774' '0x0000ffff' at '40' flowid '1:fcd5'
+run 58 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:fcd5'
+run 59 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002710' '0x0000fff0' at '20' flowid '1:fcd5'
+run 60 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002720' '0x0000ffe0' at '20' flowid '1:fcd5'
+run 61 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002740' '0x0000ffe0' at '20' flowid '1:fcd5'
+run 62 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002760' '0x0000fff0' at '20' flowid '1:fcd5'
+run 63 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002770' '0x0000fffc' at '20' flowid '1:fcd5'
+run 64 tc filter add dev 'lan0' parent '1:e7b' protocol ip prio '32768' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00002774' '0x0000ffff' at '20' flowid '1:fcd5'
+run 65 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x000013c4' '0x0000ffff' at '40' flowid '1:fcd5'
+run 66 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002710' '0x0000fff0' at '40' flowid '1:fcd5'
+run 67 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002720' '0x0000ffe0' at '40' flowid '1:fcd5'
+run 68 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002740' '0x0000ffe0' at '40' flowid '1:fcd5'
+run 69 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002760' '0x0000fff0' at '40' flowid '1:fcd5'
+run 70 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002770' '0x0000fffc' at '40' flowid '1:fcd5'
+run 71 tc filter add dev 'lan0' parent '1:e7b' protocol ipv6 prio '32769' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00002774' '0x0000ffff' at '40' flowid '1:fcd5'
 # lan0 egress › office (catch-all)
-run 70 tc filter add dev 'lan0' parent '1:e7b' protocol all prio '65535' u32 match u32 '0x00000000' '0x00000000' at '0' flowid '1:b40'
+run 73 tc filter add dev 'lan0' parent '1:e7b' protocol all prio '65535' u32 match u32 '0x00000000' '0x00000000' at '0' flowid '1:b40'
 # lan0 egress › guests › guest-web
-run 72 tc filter add dev 'lan0' parent '1:79c0' protocol ip prio '32774' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:b174'
-run 73 tc filter add dev 'lan0' parent '1:79c0' protocol ip prio '32774' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:b174'
-run 74 tc filter add dev 'lan0' parent '1:79c0' protocol ipv6 prio '32775' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:b174'
-run 75 tc filter add dev 'lan0' parent '1:79c0' protocol ipv6 prio '32775' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:b174'
+run 75 tc filter add dev 'lan0' parent '1:79c0' protocol ip prio '32774' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00000050' '0x0000ffff' at '20' flowid '1:b174'
+run 76 tc filter add dev 'lan0' parent '1:79c0' protocol ip prio '32774' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x000001bb' '0x0000ffff' at '20' flowid '1:b174'
+run 77 tc filter add dev 'lan0' parent '1:79c0' protocol ipv6 prio '32775' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00000050' '0x0000ffff' at '40' flowid '1:b174'
+run 78 tc filter add dev 'lan0' parent '1:79c0' protocol ipv6 prio '32775' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x000001bb' '0x0000ffff' at '40' flowid '1:b174'
 # lan0 egress › guests › guest-dns
-run 77 tc filter add dev 'lan0' parent '1:79c0' protocol ip prio '32777' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000035' '0x0000ffff' at '20' flowid '1:a05c'
-run 78 tc filter add dev 'lan0' parent '1:79c0' protocol ipv6 prio '32778' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000035' '0x0000ffff' at '40' flowid '1:a05c'
+run 80 tc filter add dev 'lan0' parent '1:79c0' protocol ip prio '32777' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000035' '0x0000ffff' at '20' flowid '1:a05c'
+run 81 tc filter add dev 'lan0' parent '1:79c0' protocol ipv6 prio '32778' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000035' '0x0000ffff' at '40' flowid '1:a05c'
 
 exit 0

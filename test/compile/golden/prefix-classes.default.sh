@@ -8,9 +8,12 @@ run() { _qp_line=$1; shift; "$@" || fail "$_qp_line" "$*"; }
 quiet() { "$@" >/dev/null 2>&1 || :; }
 has_link() { ip link show dev "$1" >/dev/null 2>&1; }
 txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }
+_qp_wait=${QOSPOLICY_WAIT:-0}
+case $_qp_wait in ''|*[!0-9]*) fail 12 'QOSPOLICY_WAIT must be a whole number of seconds';; esac
+wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }
 
 # Requirements: checked before anything changes.
-has_link 'wan0' || fail 13 'interface wan0 does not exist'
+wait_link 'wan0' || fail 16 'interface wan0 does not exist'
 
 # Modules and devices.
 
@@ -19,56 +22,56 @@ quiet tc qdisc del dev 'wan0' root
 
 # Build.
 # wan0 egress
-run 22 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
-run 23 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '900mbit' ceil '900mbit' prio '7' quantum '200000' burst '114100b' cburst '114100b'
+run 25 tc qdisc add dev 'wan0' root handle '1:' htb default 'd533'
+run 26 tc class add dev 'wan0' parent '1:' classid '1:1' htb rate '900mbit' ceil '900mbit' prio '7' quantum '200000' burst '114100b' cburst '114100b'
 # wan0 egress › b
-run 25 tc class add dev 'wan0' parent '1:1' classid '1:86c0' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 26 tc qdisc add dev 'wan0' parent '1:86c0' handle '86c0:' bfifo limit '5625000'
+run 28 tc class add dev 'wan0' parent '1:1' classid '1:86c0' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 29 tc qdisc add dev 'wan0' parent '1:86c0' handle '86c0:' bfifo limit '5625000'
 # wan0 egress › a
-run 28 tc class add dev 'wan0' parent '1:1' classid '1:4f07' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 29 tc qdisc add dev 'wan0' parent '1:4f07' handle '4f07:' bfifo limit '5625000'
+run 31 tc class add dev 'wan0' parent '1:1' classid '1:4f07' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 32 tc qdisc add dev 'wan0' parent '1:4f07' handle '4f07:' bfifo limit '5625000'
 # wan0 egress › c
-run 31 tc class add dev 'wan0' parent '1:1' classid '1:742d' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 32 tc qdisc add dev 'wan0' parent '1:742d' handle '742d:' bfifo limit '5625000'
+run 34 tc class add dev 'wan0' parent '1:1' classid '1:742d' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 35 tc qdisc add dev 'wan0' parent '1:742d' handle '742d:' bfifo limit '5625000'
 # wan0 egress › d
-run 34 tc class add dev 'wan0' parent '1:1' classid '1:174e' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 35 tc qdisc add dev 'wan0' parent '1:174e' handle '174e:' bfifo limit '5625000'
+run 37 tc class add dev 'wan0' parent '1:1' classid '1:174e' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 38 tc qdisc add dev 'wan0' parent '1:174e' handle '174e:' bfifo limit '5625000'
 # wan0 egress › e
-run 37 tc class add dev 'wan0' parent '1:1' classid '1:4bb' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 38 tc qdisc add dev 'wan0' parent '1:4bb' handle '4bb:' bfifo limit '5625000'
+run 40 tc class add dev 'wan0' parent '1:1' classid '1:4bb' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 41 tc qdisc add dev 'wan0' parent '1:4bb' handle '4bb:' bfifo limit '5625000'
 # wan0 egress › f
-run 40 tc class add dev 'wan0' parent '1:1' classid '1:3c74' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 41 tc qdisc add dev 'wan0' parent '1:3c74' handle '3c74:' bfifo limit '5625000'
+run 43 tc class add dev 'wan0' parent '1:1' classid '1:3c74' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 44 tc qdisc add dev 'wan0' parent '1:3c74' handle '3c74:' bfifo limit '5625000'
 # wan0 egress › g
-run 43 tc class add dev 'wan0' parent '1:1' classid '1:29e1' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 44 tc qdisc add dev 'wan0' parent '1:29e1' handle '29e1:' bfifo limit '5625000'
+run 46 tc class add dev 'wan0' parent '1:1' classid '1:29e1' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 47 tc qdisc add dev 'wan0' parent '1:29e1' handle '29e1:' bfifo limit '5625000'
 # wan0 egress › h
-run 46 tc class add dev 'wan0' parent '1:1' classid '1:f632' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 47 tc qdisc add dev 'wan0' parent '1:f632' handle 'f632:' bfifo limit '5625000'
+run 49 tc class add dev 'wan0' parent '1:1' classid '1:f632' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 50 tc qdisc add dev 'wan0' parent '1:f632' handle 'f632:' bfifo limit '5625000'
 # wan0 egress › i
-run 49 tc class add dev 'wan0' parent '1:1' classid '1:e39f' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 50 tc qdisc add dev 'wan0' parent '1:e39f' handle 'e39f:' bfifo limit '5625000'
+run 52 tc class add dev 'wan0' parent '1:1' classid '1:e39f' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 53 tc qdisc add dev 'wan0' parent '1:e39f' handle 'e39f:' bfifo limit '5625000'
 # wan0 egress › j
-run 52 tc class add dev 'wan0' parent '1:1' classid '1:1b69' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
-run 53 tc qdisc add dev 'wan0' parent '1:1b69' handle '1b69:' bfifo limit '5625000'
+run 55 tc class add dev 'wan0' parent '1:1' classid '1:1b69' htb rate '50mbit' ceil '900mbit' prio '7' quantum '65536' burst '7850b' cburst '114100b'
+run 56 tc qdisc add dev 'wan0' parent '1:1b69' handle '1b69:' bfifo limit '5625000'
 # wan0 egress › rest
-run 55 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '100mbit' ceil '900mbit' prio '7' quantum '65536' burst '14100b' cburst '114100b'
-run 56 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '5625000'
+run 58 tc class add dev 'wan0' parent '1:1' classid '1:d533' htb rate '100mbit' ceil '900mbit' prio '7' quantum '65536' burst '14100b' cburst '114100b'
+run 59 tc qdisc add dev 'wan0' parent '1:d533' handle 'd533:' bfifo limit '5625000'
 # wan0 egress › b … j (by prefix)
-run 58 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' handle '21:' u32 divisor '256'
-run 59 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' hashkey mask '0xff000000' at '16' link '21:'
-run 60 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:a:' match u32 '0x0a070000' '0xffff0000' at '16' flowid '1:29e1'
-run 61 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:a:' match u32 '0x0a080000' '0xffff0000' at '16' flowid '1:f632'
-run 62 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:a:' match u32 '0x0a090000' '0xffff0000' at '16' flowid '1:e39f'
-run 63 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:ac:' match u32 '0xac100000' '0xfff00000' at '16' flowid '1:1b69'
-run 64 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c0:' match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:4bb'
-run 65 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c6:' match u32 '0xc6120700' '0xffffff00' at '16' flowid '1:86c0'
-run 66 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c6:' match u32 '0xc6120000' '0xffff0000' at '16' flowid '1:4f07'
-run 67 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c6:' match u32 '0xc6336400' '0xffffff00' at '16' flowid '1:3c74'
-run 68 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:cb:' match u32 '0xcb007100' '0xffffff80' at '16' flowid '1:742d'
-run 69 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:cb:' match u32 '0xcb007180' '0xffffff80' at '16' flowid '1:174e'
-run 70 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x000c0000' '0xffff0000' at '28' flowid '1:742d'
-run 71 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x000e0000' '0xffff0000' at '28' flowid '1:4bb'
-run 72 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00090000' '0xffff0000' at '28' flowid '1:e39f'
+run 61 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' handle '21:' u32 divisor '256'
+run 62 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' hashkey mask '0xff000000' at '16' link '21:'
+run 63 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:a:' match u32 '0x0a070000' '0xffff0000' at '16' flowid '1:29e1'
+run 64 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:a:' match u32 '0x0a080000' '0xffff0000' at '16' flowid '1:f632'
+run 65 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:a:' match u32 '0x0a090000' '0xffff0000' at '16' flowid '1:e39f'
+run 66 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:ac:' match u32 '0xac100000' '0xfff00000' at '16' flowid '1:1b69'
+run 67 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c0:' match u32 '0xc0000200' '0xffffff00' at '16' flowid '1:4bb'
+run 68 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c6:' match u32 '0xc6120700' '0xffffff00' at '16' flowid '1:86c0'
+run 69 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c6:' match u32 '0xc6120000' '0xffff0000' at '16' flowid '1:4f07'
+run 70 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:c6:' match u32 '0xc6336400' '0xffffff00' at '16' flowid '1:3c74'
+run 71 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:cb:' match u32 '0xcb007100' '0xffffff80' at '16' flowid '1:742d'
+run 72 tc filter add dev 'wan0' parent '1:' protocol ip prio '1' u32 ht '21:cb:' match u32 '0xcb007180' '0xffffff80' at '16' flowid '1:174e'
+run 73 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x000c0000' '0xffff0000' at '28' flowid '1:742d'
+run 74 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x000e0000' '0xffff0000' at '28' flowid '1:4bb'
+run 75 tc filter add dev 'wan0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00090000' '0xffff0000' at '28' flowid '1:e39f'
 
 exit 0

@@ -8,23 +8,26 @@ run() { _qp_line=$1; shift; "$@" || fail "$_qp_line" "$*"; }
 quiet() { "$@" >/dev/null 2>&1 || :; }
 has_link() { ip link show dev "$1" >/dev/null 2>&1; }
 txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }
+_qp_wait=${QOSPOLICY_WAIT:-0}
+case $_qp_wait in ''|*[!0-9]*) fail 12 'QOSPOLICY_WAIT must be a whole number of seconds';; esac
+wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }
 
 # Requirements: checked before anything changes.
-has_link 'radio0' || fail 13 'interface radio0 does not exist'
+wait_link 'radio0' || fail 16 'interface radio0 does not exist'
 
 # Modules and devices.
-run 16 ip link set dev 'radio0' 'gro_max_size' '3375'
+run 19 ip link set dev 'radio0' 'gro_max_size' '3375'
 [ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=1'
 if [ -d '/sys/module/sch_tdma/parameters' ]; then
-  printf '%s\n' '100000000' > '/sys/module/sch_tdma/parameters/frame_ns' || fail 19 'write /sys/module/sch_tdma/parameters/frame_ns'
-  printf '%s\n' '8000000' > '/sys/module/sch_tdma/parameters/slot_ns' || fail 20 'write /sys/module/sch_tdma/parameters/slot_ns'
-  printf '%s\n' '73000000' > '/sys/module/sch_tdma/parameters/offset_ns' || fail 21 'write /sys/module/sch_tdma/parameters/offset_ns'
-  printf '%s\n' '1000' > '/sys/module/sch_tdma/parameters/limit' || fail 22 'write /sys/module/sch_tdma/parameters/limit'
+  printf '%s\n' '100000000' > '/sys/module/sch_tdma/parameters/frame_ns' || fail 22 'write /sys/module/sch_tdma/parameters/frame_ns'
+  printf '%s\n' '8000000' > '/sys/module/sch_tdma/parameters/slot_ns' || fail 23 'write /sys/module/sch_tdma/parameters/slot_ns'
+  printf '%s\n' '73000000' > '/sys/module/sch_tdma/parameters/offset_ns' || fail 24 'write /sys/module/sch_tdma/parameters/offset_ns'
+  printf '%s\n' '1000' > '/sys/module/sch_tdma/parameters/limit' || fail 25 'write /sys/module/sch_tdma/parameters/limit'
 else
-  run 24 modprobe 'sch_tdma' 'frame_ns=100000000' 'slot_ns=8000000' 'offset_ns=73000000' 'limit=1000'
+  run 27 modprobe 'sch_tdma' 'frame_ns=100000000' 'slot_ns=8000000' 'offset_ns=73000000' 'limit=1000'
 fi
-has_link 'ifb0' || run 26 ip link add 'ifb0' type ifb
-run 27 ip link set dev 'ifb0' up
+has_link 'ifb0' || run 29 ip link add 'ifb0' type ifb
+run 30 ip link set dev 'ifb0' up
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'ifb0' root
@@ -33,43 +36,43 @@ quiet tc qdisc del dev 'radio0' clsact; quiet tc qdisc del dev 'radio0' ingress
 
 # Build.
 # radio0 ingress
-run 36 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
-run 37 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '27mbit' ceil '27mbit' prio '7' quantum '16875' burst '4975b' cburst '4975b'
+run 39 tc qdisc add dev 'ifb0' root handle '1:' htb default 'dd8e'
+run 40 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '27mbit' ceil '27mbit' prio '7' quantum '16875' burst '4975b' cburst '4975b'
 # radio0 ingress › interactive
-run 39 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '5mbit' ceil '27mbit' prio '1' quantum '3375' burst '2225b' cburst '4975b'
-run 40 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '168750'
+run 42 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '5mbit' ceil '27mbit' prio '1' quantum '3375' burst '2225b' cburst '4975b'
+run 43 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' bfifo limit '168750'
 # radio0 ingress › web
-run 42 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '12mbit' ceil '27mbit' prio '2' quantum '7500' burst '3100b' cburst '4975b'
-run 43 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' bfifo limit '168750'
+run 45 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '12mbit' ceil '27mbit' prio '2' quantum '7500' burst '3100b' cburst '4975b'
+run 46 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' bfifo limit '168750'
 # radio0 ingress › bulk
-run 45 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '27mbit' prio '4' quantum '6250' burst '2850b' cburst '4975b'
-run 46 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '168750'
+run 48 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '10mbit' ceil '27mbit' prio '4' quantum '6250' burst '2850b' cburst '4975b'
+run 49 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' bfifo limit '168750'
 # radio0 ingress › interactive
-run 48 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
-run 49 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
-run 50 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
-run 51 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
-run 52 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
-run 53 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
+run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00160000' '0xffff0000' at '20' flowid '1:5803'
+run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
+run 53 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x0d3d0000' '0xffff0000' at '20' flowid '1:5803'
+run 54 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00160000' '0xffff0000' at '40' flowid '1:5803'
+run 55 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
+run 56 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x0d3d0000' '0xffff0000' at '40' flowid '1:5803'
 # radio0 ingress › web
-run 55 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00500000' '0xffff0000' at '20' flowid '1:ca1b'
-run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
-run 57 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
-run 58 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00500000' '0xffff0000' at '40' flowid '1:ca1b'
-run 59 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
-run 60 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
-run 61 tc qdisc add dev 'radio0' handle 'ffff:' ingress
+run 58 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x00500000' '0xffff0000' at '20' flowid '1:ca1b'
+run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00060000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
+run 60 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x01bb0000' '0xffff0000' at '20' flowid '1:ca1b'
+run 61 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x00500000' '0xffff0000' at '40' flowid '1:ca1b'
+run 62 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00000600' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+run 63 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x01bb0000' '0xffff0000' at '40' flowid '1:ca1b'
+run 64 tc qdisc add dev 'radio0' handle 'ffff:' ingress
 # radio0 ingress → ifb0
-run 63 tc filter add dev 'radio0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
+run 66 tc filter add dev 'radio0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
 # tdma radio0
-run 65 tc qdisc add dev 'radio0' root handle '1:' tdma
+run 68 tc qdisc add dev 'radio0' root handle '1:' tdma
 # radio0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '10000' > '/sys/kernel/netqos/figures/bw/radio0' || fail 67 'write /sys/kernel/netqos/figures/bw/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '10000' > '/sys/kernel/netqos/figures/bw/radio0' || fail 70 'write /sys/kernel/netqos/figures/bw/radio0'; fi
 # radio0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '50' > '/sys/kernel/netqos/figures/delay/radio0' || fail 69 'write /sys/kernel/netqos/figures/delay/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '50' > '/sys/kernel/netqos/figures/delay/radio0' || fail 72 'write /sys/kernel/netqos/figures/delay/radio0'; fi
 # radio0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '30' > '/sys/kernel/netqos/figures/jitter/radio0' || fail 71 'write /sys/kernel/netqos/figures/jitter/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '30' > '/sys/kernel/netqos/figures/jitter/radio0' || fail 74 'write /sys/kernel/netqos/figures/jitter/radio0'; fi
 # radio0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '5' > '/sys/kernel/netqos/figures/price/radio0' || fail 73 'write /sys/kernel/netqos/figures/price/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '5' > '/sys/kernel/netqos/figures/price/radio0' || fail 76 'write /sys/kernel/netqos/figures/price/radio0'; fi
 
 exit 0

@@ -9,16 +9,19 @@ run() { _qp_line=$1; shift; "$@" || fail "$_qp_line" "$*"; }
 quiet() { "$@" >/dev/null 2>&1 || :; }
 has_link() { ip link show dev "$1" >/dev/null 2>&1; }
 txqueues() { set -- "/sys/class/net/$1/queues/"tx-*; [ -e "$1" ] && echo $# || echo 0; }
+_qp_wait=${QOSPOLICY_WAIT:-0}
+case $_qp_wait in ''|*[!0-9]*) fail 13 'QOSPOLICY_WAIT must be a whole number of seconds';; esac
+wait_link() { while ! has_link "$1"; do [ "$_qp_wait" -gt 0 ] || return 1; sleep 1; _qp_wait=$((_qp_wait - 1)); done; }
 
 # Requirements: checked before anything changes.
-has_link 'radio0' || fail 14 'interface radio0 does not exist'
-[ "$(txqueues 'radio0')" -ge 4 ] || fail 15 'radio0 needs at least 4 TX queues for taprio'
+wait_link 'radio0' || fail 17 'interface radio0 does not exist'
+[ "$(txqueues 'radio0')" -ge 4 ] || fail 18 'radio0 needs at least 4 TX queues for taprio'
 
 # Modules and devices.
-run 18 ip link set dev 'radio0' 'gro_max_size' '1514'
+run 21 ip link set dev 'radio0' 'gro_max_size' '1514'
 [ -d '/sys/module/ifb' ] || quiet modprobe ifb 'numifbs=1'
-has_link 'ifb0' || run 20 ip link add 'ifb0' type ifb
-run 21 ip link set dev 'ifb0' up
+has_link 'ifb0' || run 23 ip link add 'ifb0' type ifb
+run 24 ip link set dev 'ifb0' up
 
 # Reset what this policy owns (and nothing else).
 quiet tc qdisc del dev 'ifb0' root
@@ -27,63 +30,63 @@ quiet tc qdisc del dev 'radio0' clsact; quiet tc qdisc del dev 'radio0' ingress
 
 # Build.
 # radio0 ingress
-run 30 tc qdisc add dev 'ifb0' root handle '1:' htb default 'df2f'
-run 31 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '27mbit' ceil '27mbit' prio '7' quantum '16875' burst '4975b' cburst '4975b'
+run 33 tc qdisc add dev 'ifb0' root handle '1:' htb default 'df2f'
+run 34 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '27mbit' ceil '27mbit' prio '7' quantum '16875' burst '4975b' cburst '4975b'
 # radio0 ingress › control
-run 33 tc class add dev 'ifb0' parent '1:1' classid '1:6092' htb rate '1350kbit' ceil '2700kbit' prio '0' quantum '1514' burst '1769b' cburst '3114b'
-run 34 tc qdisc add dev 'ifb0' parent '1:6092' handle '6092:' bfifo limit '16875'
+run 36 tc class add dev 'ifb0' parent '1:1' classid '1:6092' htb rate '1350kbit' ceil '2700kbit' prio '0' quantum '1514' burst '1769b' cburst '3114b'
+run 37 tc qdisc add dev 'ifb0' parent '1:6092' handle '6092:' bfifo limit '16875'
 # radio0 ingress › north
-run 36 tc class add dev 'ifb0' parent '1:1' classid '1:1df2' htb rate '8100kbit' ceil '27mbit' prio '2' quantum '5063' burst '2613b' cburst '4975b'
-run 37 tc qdisc add dev 'ifb0' parent '1:1df2' handle '1df2:' bfifo limit '168750'
+run 39 tc class add dev 'ifb0' parent '1:1' classid '1:1df2' htb rate '8100kbit' ceil '27mbit' prio '2' quantum '5063' burst '2613b' cburst '4975b'
+run 40 tc qdisc add dev 'ifb0' parent '1:1df2' handle '1df2:' bfifo limit '168750'
 # radio0 ingress › east
-run 39 tc class add dev 'ifb0' parent '1:1' classid '1:77cf' htb rate '8100kbit' ceil '27mbit' prio '2' quantum '5063' burst '2613b' cburst '4975b'
-run 40 tc qdisc add dev 'ifb0' parent '1:77cf' handle '77cf:' bfifo limit '168750'
+run 42 tc class add dev 'ifb0' parent '1:1' classid '1:77cf' htb rate '8100kbit' ceil '27mbit' prio '2' quantum '5063' burst '2613b' cburst '4975b'
+run 43 tc qdisc add dev 'ifb0' parent '1:77cf' handle '77cf:' bfifo limit '168750'
 # radio0 ingress › south
-run 42 tc class add dev 'ifb0' parent '1:1' classid '1:1e32' htb rate '5400kbit' ceil '27mbit' prio '2' quantum '3375' burst '2275b' cburst '4975b'
-run 43 tc qdisc add dev 'ifb0' parent '1:1e32' handle '1e32:' bfifo limit '168750'
+run 45 tc class add dev 'ifb0' parent '1:1' classid '1:1e32' htb rate '5400kbit' ceil '27mbit' prio '2' quantum '3375' burst '2275b' cburst '4975b'
+run 46 tc qdisc add dev 'ifb0' parent '1:1e32' handle '1e32:' bfifo limit '168750'
 # radio0 ingress › other
-run 45 tc class add dev 'ifb0' parent '1:1' classid '1:df2f' htb rate '4050kbit' ceil '13500kbit' prio '3' quantum '2532' burst '2107b' cburst '3288b'
-run 46 tc qdisc add dev 'ifb0' parent '1:df2f' handle 'df2f:' bfifo limit '84375'
+run 48 tc class add dev 'ifb0' parent '1:1' classid '1:df2f' htb rate '4050kbit' ceil '13500kbit' prio '3' quantum '2532' burst '2107b' cburst '3288b'
+run 49 tc qdisc add dev 'ifb0' parent '1:df2f' handle 'df2f:' bfifo limit '84375'
 # radio0 ingress › control
-run 48 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' flowid '1:6092'
-run 49 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' flowid '1:6092'
-run 50 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' flowid '1:6092'
-run 51 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' flowid '1:6092'
+run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' flowid '1:6092'
+run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' flowid '1:6092'
+run 53 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' flowid '1:6092'
+run 54 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' flowid '1:6092'
 # radio0 ingress › north
-run 53 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x0a3d0000' '0xfffffc00' at '12' flowid '1:1df2'
-run 54 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00610000' '0xffff0000' at '12' flowid '1:1df2'
+run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x0a3d0000' '0xfffffc00' at '12' flowid '1:1df2'
+run 57 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00610000' '0xffff0000' at '12' flowid '1:1df2'
 # radio0 ingress › east
-run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x0a3e0000' '0xfffffc00' at '12' flowid '1:77cf'
-run 57 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00620000' '0xffff0000' at '12' flowid '1:77cf'
+run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x0a3e0000' '0xfffffc00' at '12' flowid '1:77cf'
+run 60 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00620000' '0xffff0000' at '12' flowid '1:77cf'
 # radio0 ingress › south
-run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '12' flowid '1:1e32'
-run 60 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00630000' '0xffff0000' at '12' flowid '1:1e32'
-run 61 tc qdisc add dev 'radio0' clsact
+run 62 tc filter add dev 'ifb0' parent '1:' protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '12' flowid '1:1e32'
+run 63 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00630000' '0xffff0000' at '12' flowid '1:1e32'
+run 64 tc qdisc add dev 'radio0' clsact
 # radio0 ingress → ifb0
-run 63 tc filter add dev 'radio0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
+run 66 tc filter add dev 'radio0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
 # tdma radio0 › beacon
-run 65 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' action skbedit priority '0:1'
-run 66 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' action skbedit priority '0:1'
-run 67 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' action skbedit priority '0:1'
-run 68 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' action skbedit priority '0:1'
+run 68 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' action skbedit priority '0:1'
+run 69 tc filter add dev 'radio0' egress protocol ip prio '16' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' action skbedit priority '0:1'
+run 70 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' action skbedit priority '0:1'
+run 71 tc filter add dev 'radio0' egress protocol ipv6 prio '17' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' action skbedit priority '0:1'
 # tdma radio0 › north
-run 70 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a3d0000' '0xfffffc00' at '16' action skbedit priority '0:2'
-run 71 tc filter add dev 'radio0' egress protocol ipv6 prio '20' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00610000' '0xffff0000' at '28' action skbedit priority '0:2'
+run 73 tc filter add dev 'radio0' egress protocol ip prio '19' u32 match u32 '0x0a3d0000' '0xfffffc00' at '16' action skbedit priority '0:2'
+run 74 tc filter add dev 'radio0' egress protocol ipv6 prio '20' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00610000' '0xffff0000' at '28' action skbedit priority '0:2'
 # tdma radio0 › east
-run 73 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a3e0000' '0xfffffc00' at '16' action skbedit priority '0:3'
-run 74 tc filter add dev 'radio0' egress protocol ipv6 prio '23' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00620000' '0xffff0000' at '28' action skbedit priority '0:3'
+run 76 tc filter add dev 'radio0' egress protocol ip prio '22' u32 match u32 '0x0a3e0000' '0xfffffc00' at '16' action skbedit priority '0:3'
+run 77 tc filter add dev 'radio0' egress protocol ipv6 prio '23' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00620000' '0xffff0000' at '28' action skbedit priority '0:3'
 # tdma radio0 › south
-run 76 tc filter add dev 'radio0' egress protocol ip prio '25' u32 match u32 '0x0a3f0000' '0xfffffc00' at '16' action skbedit priority '0:4'
-run 77 tc filter add dev 'radio0' egress protocol ipv6 prio '26' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00630000' '0xffff0000' at '28' action skbedit priority '0:4'
+run 79 tc filter add dev 'radio0' egress protocol ip prio '25' u32 match u32 '0x0a3f0000' '0xfffffc00' at '16' action skbedit priority '0:4'
+run 80 tc filter add dev 'radio0' egress protocol ipv6 prio '26' u32 match u32 '0x20010db8' '0xffffffff' at '24' match u32 '0x00630000' '0xffff0000' at '28' action skbedit priority '0:4'
 # tdma radio0
-run 79 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '4' map '0' '0' '1' '2' '3' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' '1@3' base-time '0' sched-entry 'S' '01' '4000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '02' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '04' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '08' '15000000' sched-entry 'S' '00' '28000000' cycle-time '100000000' clockid 'CLOCK_TAI'
+run 82 tc qdisc add dev 'radio0' root handle '100:' taprio num_tc '4' map '0' '0' '1' '2' '3' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' '0' queues '1@0' '1@1' '1@2' '1@3' base-time '0' sched-entry 'S' '01' '4000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '02' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '04' '25000000' sched-entry 'S' '00' '1000000' sched-entry 'S' '08' '15000000' sched-entry 'S' '00' '28000000' cycle-time '100000000' clockid 'CLOCK_TAI'
 # radio0 netqos bw
-if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '80000' > '/sys/kernel/netqos/figures/bw/radio0' || fail 81 'write /sys/kernel/netqos/figures/bw/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/bw' ]; then printf '%s\n' '80000' > '/sys/kernel/netqos/figures/bw/radio0' || fail 84 'write /sys/kernel/netqos/figures/bw/radio0'; fi
 # radio0 netqos delay
-if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '40' > '/sys/kernel/netqos/figures/delay/radio0' || fail 83 'write /sys/kernel/netqos/figures/delay/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/delay' ]; then printf '%s\n' '40' > '/sys/kernel/netqos/figures/delay/radio0' || fail 86 'write /sys/kernel/netqos/figures/delay/radio0'; fi
 # radio0 netqos jitter
-if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '30' > '/sys/kernel/netqos/figures/jitter/radio0' || fail 85 'write /sys/kernel/netqos/figures/jitter/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/jitter' ]; then printf '%s\n' '30' > '/sys/kernel/netqos/figures/jitter/radio0' || fail 88 'write /sys/kernel/netqos/figures/jitter/radio0'; fi
 # radio0 netqos price
-if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '5' > '/sys/kernel/netqos/figures/price/radio0' || fail 87 'write /sys/kernel/netqos/figures/price/radio0'; fi
+if [ -d '/sys/kernel/netqos/figures/price' ]; then printf '%s\n' '5' > '/sys/kernel/netqos/figures/price/radio0' || fail 90 'write /sys/kernel/netqos/figures/price/radio0'; fi
 
 exit 0
