@@ -313,7 +313,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       return { ok: false, diagnostics: errors.map((d) => formatDiagnostic(d, { color: false, sources: loaded.sources })).join('\n') };
     }
     const sha256 = createHash('sha256').update(loaded.sources.get(file) ?? '').digest('hex');
-    return { ok: true, policy: { state: compile(loaded.policy, loaded.settings), ref: { file, sha256 } } };
+    const state = compile(loaded.policy, loaded.settings);
+    // As apply without --allow-destroy: an empty or truncated file (a SIGHUP mid-write) would
+    // remove every tree the watcher keeps. Refused at start, and at SIGHUP the old one stays.
+    if (!state.objects.some((o) => o.kind === 'qdisc'))
+      return { ok: false, diagnostics: `error QP4011: ${printable(file)} declares no interface tree, shared group or TDMA slot (an empty or truncated file?)\n  = hint: watch keeps no policy that shapes nothing; \`qospolicy teardown\` removes a policy's shaping` };
+    return { ok: true, policy: { state, ref: { file, sha256 } } };
   };
   registerWatchCommand(program, { io, loadPolicy, setCode: (c) => void (code = c) });
 

@@ -133,4 +133,14 @@ describe('qospolicy watch: refusals', () => {
     expect(lines[0]!.event).toBe('refused');
     expect(lines[0]!.message).toMatch(/QP\d{4}[\s\S]*1mbti/);
   });
+
+  it('a policy that shapes nothing (empty, truncated) is refused: exit 1, QP4011, nothing applied', async () => {
+    const file = join(tempDir('qp-w-'), 'a.pol');
+    writeFileSync(file, '# the rest of the file was lost\n');
+    const r = await run([file, '--log-format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const lines = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l) as { event: string; message: string });
+    expect(lines[0]!.event).toBe('refused');
+    expect(lines[0]!.message).toMatch(/QP4011[\s\S]*declares no interface tree/);
+  });
 });
