@@ -57,6 +57,13 @@ options:
       - Override the policy's C(target { }) block (C(ifb), C(imq), C(taprio), C(sch_tdma),
         comma-separated).
     type: str
+  plan_format:
+    description:
+      - How the returned C(plan) (and the diff) is written; C(markdown) is a pull-request
+        comment (C(qospolicy plan --format markdown)).
+    type: str
+    choices: [text, markdown]
+    default: text
   binary:
     description:
       - The qospolicy executable on the managed router (a name on C(PATH) or a path).
@@ -113,7 +120,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: The plan as text (what was, or in check mode would be, changed).
+  description: The plan as text or markdown (I(plan_format)) - what was, or in check mode would be, changed.
   returned: always
   type: str
   sample: "  ~ class wan0 1:43ed  (wan0 egress > voice)\n      rate: 1mbit -> 2mbit\n\nPlan: 0 to add, 1 to change, 0 to replace, 0 to remove.\n"
@@ -198,7 +205,7 @@ def present(module, cli, src):
     work = tempfile.mkdtemp(prefix="qospolicy-ansible-")
     try:
         saved = os.path.join(work, "plan.json")
-        rc, text, err = cli.run("plan", src, "--format", "text", "-o", saved, *cli.target)
+        rc, text, err = cli.run("plan", src, "--format", module.params["plan_format"], "-o", saved, *cli.target)
         if rc != 0:
             cli.fail_policy(src, err)
         with open(saved) as f:
@@ -244,6 +251,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             confirm=dict(type="int", default=0),
             target=dict(type="str"),
+            plan_format=dict(type="str", choices=["text", "markdown"], default="text"),
             binary=dict(type="str", default="qospolicy"),
         ),
         supports_check_mode=True,
