@@ -4,7 +4,7 @@
 // its own and runs the real `ansible-playbook` over SSH. The host's sshd, interfaces and
 // ~/.ansible stay untouched.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { tempDir } from '../support/tmp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const COLLECTIONS = join(ROOT, 'ansible/collections');
-const PLAYBOOK = join(COLLECTIONS, 'ansible_collections/qospolicy/fleet/playbooks/rollout.yml');
+const PLAYBOOKS = join(COLLECTIONS, 'ansible_collections/qospolicy/fleet/playbooks');
 const BIN = join(ROOT, 'bin/qospolicy.js');
 const SSHD = '/usr/sbin/sshd';
 
@@ -67,7 +67,7 @@ function recapOf(out: string): Run['recap'] {
 
 /** The voice class's rate on a router's wan0 as tc shows it (`1Mbit`), or 'none'. */
 async function voiceRate(r: Router): Promise<string> {
-  const out = (await r.ns.run(['tc', 'class', 'show', 'dev', 'wan0'])).stdout;
+  const out = String((await r.ns.run(['tc', 'class', 'show', 'dev', 'wan0'])).stdout);
   return /class htb 1:43ed .*? rate (\S+)/.exec(out)?.[1] ?? 'none';
 }
 
@@ -126,7 +126,7 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
         }
 
         /** ansible-playbook from the controller's namespace with these per-router variables. */
-        const play = async (vars: Record<string, Record<string, unknown>>, opts: { args?: string[]; confirm?: number; during?: () => Promise<void> } = {}): Promise<Run> => {
+        const play = async (vars: Record<string, Record<string, unknown>>, opts: { playbook?: string; args?: string[]; confirm?: number; during?: () => Promise<void> } = {}): Promise<Run> => {
           const hosts: Record<string, unknown> = {};
           for (const r of routers) {
             hosts[r.name] = {
@@ -148,7 +148,7 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
           }
           const inventory = join(tmp, 'inventory.json');
           writeFileSync(inventory, JSON.stringify({ routers: { hosts } }));
-          const child = execa('ip', ['netns', 'exec', set.ctl.name, 'ansible-playbook', '-i', inventory, PLAYBOOK, ...(opts.args ?? [])], {
+          const child = execa('ip', ['netns', 'exec', set.ctl.name, 'ansible-playbook', '-i', inventory, join(PLAYBOOKS, opts.playbook ?? 'rollout.yml'), ...(opts.args ?? [])], {
             reject: false,
             all: true,
             timeout: 120_000,
@@ -165,7 +165,7 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
           const started = Date.now();
           if (opts.during) await opts.during();
           const r = await child;
-          console.log(`fleet: ansible-playbook ${(opts.args ?? []).join(' ')} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          console.log(`fleet: ansible-playbook ${opts.playbook ?? 'rollout.yml'} ${(opts.args ?? []).join(' ')} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
           const out = String(r.all);
           return { code: r.exitCode ?? -1, out, recap: recapOf(out) };
         };
@@ -240,6 +240,21 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
         console.log(`fleet: r3 back on its previous policy ${revertedAfter.toFixed(2)} s after its apply (window ${CONFIRM} s)`);
         expect(revertedAfter).toBeGreaterThan(0);
         expect(revertedAfter).toBeLessThanOrEqual(CONFIRM + 5);
+        expect(await rates()).toEqual({ r1: '3Mbit', r2: '3Mbit', r3: '1Mbit' });
+
+        // 6. One pull-request comment for the fleet: each router's markdown plan of the
+        // proposed policy, from the routers as they are; nothing changes. r3 is reachable again.
+        await set.ctl.run(['ip', 'link', 'set', r3.ctlLink, 'up']);
+        const comment = join(tmp, 'plan.md');
+        const pr = await play(all('3mbit'), { playbook: 'plan_comment.yml', args: ['-e', `qospolicy_comment=${comment}`] });
+        expect(pr.code, pr.out).toBe(0);
+        const md = readFileSync(comment, 'utf8');
+        expect(md).toMatch(/^## qospolicy: 1 of 3 routers change\n/);
+        expect(md).toMatch(/### r1\n\nNo changes\.\n/);
+        expect(md).toMatch(/### r2\n\nNo changes\.\n/);
+        expect(md).toContain(`#### qospolicy plan: \`${join(r3.dir, 'qos', 'site.pol')}\``);
+        expect(md).toMatch(/### r3\n[\s\S]*\| `~` \| `class wan0 1:43ed` \| wan0 egress › voice \| rate: 1mbit → 3mbit/);
+        expect(md).not.toContain('.check-');
         expect(await rates()).toEqual({ r1: '3Mbit', r2: '3Mbit', r3: '1Mbit' });
       } finally {
         // The sshd daemons; their sessions go with the namespaces (withNetnsSet kills what is left).
