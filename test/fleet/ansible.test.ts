@@ -126,7 +126,7 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
         }
 
         /** ansible-playbook from the controller's namespace with these per-router variables. */
-        const play = async (vars: Record<string, Record<string, unknown>>, opts: { playbook?: string; args?: string[]; confirm?: number; during?: () => Promise<void> } = {}): Promise<Run> => {
+        const play = async (vars: Record<string, Record<string, unknown>>, opts: { playbook?: string; adhoc?: string[]; args?: string[]; confirm?: number; during?: () => Promise<void> } = {}): Promise<Run> => {
           const hosts: Record<string, unknown> = {};
           for (const r of routers) {
             hosts[r.name] = {
@@ -148,7 +148,8 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
           }
           const inventory = join(tmp, 'inventory.json');
           writeFileSync(inventory, JSON.stringify({ routers: { hosts } }));
-          const child = execa('ip', ['netns', 'exec', set.ctl.name, 'ansible-playbook', '-i', inventory, join(PLAYBOOKS, opts.playbook ?? 'rollout.yml'), ...(opts.args ?? [])], {
+          const argv = opts.adhoc ? ['ansible', '-i', inventory, ...opts.adhoc] : ['ansible-playbook', '-i', inventory, join(PLAYBOOKS, opts.playbook ?? 'rollout.yml'), ...(opts.args ?? [])];
+          const child = execa('ip', ['netns', 'exec', set.ctl.name, ...argv], {
             reject: false,
             all: true,
             timeout: 120_000,
@@ -165,7 +166,7 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
           const started = Date.now();
           if (opts.during) await opts.during();
           const r = await child;
-          console.log(`fleet: ansible-playbook ${opts.playbook ?? 'rollout.yml'} ${(opts.args ?? []).join(' ')} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          console.log(`fleet: ${[opts.adhoc ? "ansible" : opts.playbook ?? "rollout.yml", ...(opts.adhoc ?? opts.args ?? [])].join(" ")} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
           const out = String(r.all);
           return { code: r.exitCode ?? -1, out, recap: recapOf(out) };
         };
@@ -256,6 +257,21 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
         expect(md).toMatch(/### r3\n[\s\S]*\| `~` \| `class wan0 1:43ed` \| wan0 egress › voice \| rate: 1mbit → 3mbit/);
         expect(md).not.toContain('.check-');
         expect(await rates()).toEqual({ r1: '3Mbit', r2: '3Mbit', r3: '1Mbit' });
+
+        // 7. state: absent on r1 (the module alone, ad hoc): check mode shows the teardown
+        // and removes nothing; then it removes the shaping; then there is nothing to remove.
+        const r1 = routers[0];
+        const teardown = (check: boolean) =>
+          play(all('3mbit'), { adhoc: ['r1', '-m', 'qospolicy.fleet.qospolicy', '-a', `src=${join(r1.dir, 'qos', 'site.pol')} state=absent binary=${BIN} state_dir=${join(r1.dir, 'state')}`, ...(check ? ['--check', '--diff'] : [])] });
+        const dry = await teardown(true);
+        expect(dry.code, dry.out).toBe(0);
+        expect(dry.out).toMatch(/r1 \| CHANGED[\s\S]*Teardown: 8 to remove\./);
+        expect(await voiceRate(r1)).toBe('3Mbit');
+        const gone = await teardown(false);
+        expect(gone.out).toMatch(/r1 \| CHANGED/);
+        expect(await voiceRate(r1)).toBe('none');
+        const again = await teardown(false);
+        expect(again.out).toMatch(/r1 \| SUCCESS/);
       } finally {
         // The sshd daemons; their sessions go with the namespaces (withNetnsSet kills what is left).
         for (const s of sshds) s.kill();

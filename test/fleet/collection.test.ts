@@ -21,7 +21,7 @@ describe.skipIf(!haveAnsible())('the qospolicy.fleet collection', () => {
   it('ansible-doc renders the module: every option, examples, return values', { timeout: 60_000 }, async () => {
     const r = await execa('ansible-doc', ['--json', 'qospolicy.fleet.qospolicy'], { env: env() });
     const doc = JSON.parse(r.stdout)['qospolicy.fleet.qospolicy'];
-    expect(Object.keys(doc.doc.options).sort()).toEqual(['binary', 'confirm', 'plan_format', 'src', 'state', 'target']);
+    expect(Object.keys(doc.doc.options).sort()).toEqual(['binary', 'confirm', 'plan_format', 'src', 'state', 'state_dir', 'target']);
     expect(doc.doc.options.state.choices).toEqual(['present', 'absent']);
     expect(doc.examples).toContain('qospolicy confirm');
     expect(Object.keys(doc.return)).toEqual(expect.arrayContaining(['plan', 'summary', 'pending_confirm', 'diagnostics']));

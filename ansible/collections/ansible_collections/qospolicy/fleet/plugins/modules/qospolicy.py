@@ -64,6 +64,13 @@ options:
     type: str
     choices: [text, markdown]
     default: text
+  state_dir:
+    description:
+      - qospolicy's state directory on the router (C(QOSPOLICY_STATE_DIR)), which holds what
+        the last apply owned, the lock and the pending confirmation. Needed only where several
+        qospolicy instances share one filesystem; the task's C(environment) does the same.
+      - Default C($QOSPOLICY_STATE_DIR), else C(/var/lib/qospolicy).
+    type: path
   binary:
     description:
       - The qospolicy executable on the managed router (a name on C(PATH) or a path).
@@ -174,10 +181,13 @@ class Cli(object):
         self.binary = module.get_bin_path(module.params["binary"], required=False) or module.params["binary"]
         self.target = ["--target", module.params["target"]] if module.params["target"] else []
         self.last = ("", "")
+        self.environ = {"NO_COLOR": "1"}
+        if module.params["state_dir"]:
+            self.environ["QOSPOLICY_STATE_DIR"] = module.params["state_dir"]
 
     def run(self, *args):
         # argv, never a shell; stdin is not a terminal, so qospolicy never asks.
-        rc, out, err = self.module.run_command([self.binary] + list(args), environ_update={"NO_COLOR": "1"})
+        rc, out, err = self.module.run_command([self.binary] + list(args), environ_update=self.environ)
         self.last = (out, err)
         return rc, out, err
 
@@ -252,6 +262,7 @@ def main():
             confirm=dict(type="int", default=0),
             target=dict(type="str"),
             plan_format=dict(type="str", choices=["text", "markdown"], default="text"),
+            state_dir=dict(type="path"),
             binary=dict(type="str", default="qospolicy"),
         ),
         supports_check_mode=True,
