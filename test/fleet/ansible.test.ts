@@ -166,7 +166,7 @@ describe.skipIf(!requireFleetTools())('Ansible fleet: qospolicy.fleet over real 
           const started = Date.now();
           if (opts.during) await opts.during();
           const r = await child;
-          console.log(`fleet: ${[opts.adhoc ? "ansible" : opts.playbook ?? "rollout.yml", ...(opts.adhoc ?? opts.args ?? [])].join(" ")} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          console.log(`fleet: ${[opts.adhoc ? 'ansible' : opts.playbook ?? 'rollout.yml', ...(opts.adhoc ?? opts.args ?? [])].join(' ')} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
           const out = String(r.all);
           return { code: r.exitCode ?? -1, out, recap: recapOf(out) };
         };
