@@ -16,6 +16,7 @@ set -u
 # bench's smoke run (test/bench) compares with FireQOS and times with GNU time. patches/imq's
 # iptables extension needs pkg-config and libxtables-dev. `watch`'s metrics are scraped by a
 # real Prometheus (and checked by promtool); the Debian package's unit by systemd-analyze.
+# The fleet test runs real ansible-playbook over SSH to an sshd in each router namespace.
 missing=''
 need() { command -v "$1" >/dev/null 2>&1 || case " $missing " in *" $2 "*) ;; *) missing="$missing $2" ;; esac; }
 need ip iproute2
@@ -34,6 +35,9 @@ need prometheus prometheus
 need promtool prometheus
 need systemd-analyze systemd
 need dpkg-deb dpkg
+need sshd openssh-server
+need ssh openssh-client
+need ansible-playbook ansible-core
 if command -v gcc >/dev/null 2>&1; then
   case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) missing="$missing libc6-dev" ;; esac
 else

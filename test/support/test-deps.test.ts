@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tempDir } from './tmp.js';
 
 // GNU time is looked for at its path, /usr/bin/time (the bench runs that one), not on PATH.
-const ALL = ['iproute2', 'iptables', 'iperf3', 'kmod', 'iputils-ping', 'qemu-system-x86', 'xz-utils', 'gcc', 'make', 'fireqos', 'pkg-config', 'prometheus', 'systemd', 'dpkg', 'libc6-dev', ...(existsSync('/usr/bin/time') ? [] : ['time']), ...(existsSync('/usr/include/xtables.h') ? [] : ['libxtables-dev'])];
+const ALL = ['iproute2', 'iptables', 'iperf3', 'kmod', 'iputils-ping', 'qemu-system-x86', 'xz-utils', 'gcc', 'make', 'fireqos', 'pkg-config', 'prometheus', 'systemd', 'dpkg', 'openssh-server', 'openssh-client', 'ansible-core', 'libc6-dev', ...(existsSync('/usr/bin/time') ? [] : ['time']), ...(existsSync('/usr/include/xtables.h') ? [] : ['libxtables-dev'])];
 
 function run(dir: string, { uid = 0, aptFails = false, ci = '' } = {}) {
   const fake = (name: string, body: string) => {
