@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../apply/helpers.js';
-import { requireKernelTools, withNetnsSet, type Netns } from '../support/netns.js';
+import { requireKernelTools, withNetnsSet } from '../support/netns.js';
 import { tempDir } from '../support/tmp.js';
+import { sendUdp } from '../support/udp.js';
 
 const POLICY = `interface v0 {
   egress rate 10mbit {
@@ -16,22 +17,6 @@ const POLICY = `interface v0 {
   }
 }
 `;
-
-/**
- * Sends `count` UDP datagrams of 1000 bytes to 10.9.0.2:5060, one every `everyMs` by the
- * clock: a timer that fires late (a loaded machine) sends the ones that are due at once.
- */
-const sendUdp = (ns: Netns, count: number, everyMs: number) =>
-  ns.run([
-    process.execPath,
-    '-e',
-    `const s = require('dgram').createSocket('udp4'); const start = Date.now(); let n = 0;
-     const t = setInterval(() => {
-       const due = Math.min(${count}, Math.floor((Date.now() - start) / ${everyMs}) + 1);
-       for (; n < due; n++) { const last = n === ${count} - 1; s.send(Buffer.alloc(1000), 5060, '10.9.0.2', () => last && s.close()); }
-       if (n === ${count}) clearInterval(t);
-     }, ${everyMs});`,
-  ]);
 
 interface Row {
   path: string;

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isCI, requireKernelTools, withNetnsSet, type Netns } from '../support/netns.js';
+import { isCI, requireKernelTools, withNetnsSet } from '../support/netns.js';
 import { tempDir } from '../support/tmp.js';
+import { sendUdp } from '../support/udp.js';
 import { get, metric, sleep, startWatch, until } from './helpers.js';
 
 const POLICY = `interface qw0 {
@@ -22,19 +23,6 @@ function prometheusTools(): boolean {
   if (missing.length && isCI()) throw new Error(`metrics tests cannot run under CI: ${missing.join(', ')} missing (apt-get install prometheus; see .ci/run)`);
   return missing.length === 0;
 }
-
-/** `count` datagrams of 1000 bytes to 10.9.0.2:5060, one every `everyMs` by the clock. */
-const sendUdp = (ns: Netns, count: number, everyMs: number) =>
-  ns.run([
-    process.execPath,
-    '-e',
-    `const s = require('dgram').createSocket('udp4'); const start = Date.now(); let n = 0;
-     const t = setInterval(() => {
-       const due = Math.min(${count}, Math.floor((Date.now() - start) / ${everyMs}) + 1);
-       for (; n < due; n++) { const last = n === ${count} - 1; s.send(Buffer.alloc(1000), 5060, '10.9.0.2', () => last && s.close()); }
-       if (n === ${count}) clearInterval(t);
-     }, ${everyMs});`,
-  ], { timeout: 60_000 });
 
 describe.skipIf(!requireKernelTools() || !prometheusTools())('watch --metrics scraped by Prometheus (kernel)', () => {
   it("PromQL rate() over a class's byte counter is the rate sent through it; promtool check metrics is clean", () =>
