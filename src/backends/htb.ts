@@ -196,11 +196,17 @@ interface Sizing {
 
 function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, sizing: Sizing): Qdisc {
   const leaf = (qdisc: Qdisc['qdisc'], params: Qdisc['params']) => leafObject(dev, c.classid, origin, qdisc, params);
-  /** fq_codel's target and interval unless given: raised where one frame outlasts 5 ms. */
+  /**
+   * fq_codel's target and interval unless given: raised where one frame outlasts 5 ms. Its
+   * quantum unless given: the kernel's default is the device's MTU with its header (1492 on
+   * ppp0, more on an imq device), so a fixed one keeps flows fair alike everywhere and lets
+   * the plan compare it (state/codel.ts).
+   */
   const codel = (given: Qdisc['params']): Qdisc['params'] => {
-    if (given.some(([k]) => k === 'target' || k === 'interval')) return given;
+    const withQuantum: Qdisc['params'] = given.some(([k]) => k === 'quantum') ? given : [...given, ['quantum', String(MTU_FRAME)]];
+    if (given.some(([k]) => k === 'target' || k === 'interval')) return withQuantum;
     const { target, interval } = codelFor(ceil, sizing.frame);
-    return target > 0.005 ? [...given, ['target', msText(target)], ['interval', msText(interval)]] : given;
+    return target > 0.005 ? [...withQuantum, ['target', msText(target)], ['interval', msText(interval)]] : withQuantum;
   };
   const spec = c.leaf;
   if (c.node.fair?.kind === 'flows' && (!spec || !FAIR_LEAVES.includes(spec.kind.text as 'sfq'))) {

@@ -2,8 +2,9 @@ import { qdiscId, type QdiscKind } from '../model/index.js';
 import { INT, JsonObject, parseJsonLenient, RAW_KEY, scanArray, STR, uncaptured, type JsonValue } from './json.js';
 import { addUnmodeled, type LiveQdisc } from './live.js';
 import { normClassid, normHandle, normMinor } from './units.js';
+import { codelFromJson, codelParams } from './codel.js';
 
-const MODELED_KINDS = new Set<string>(['htb', 'ingress', 'clsact', 'pfifo', 'bfifo', 'taprio', 'tdma']);
+const MODELED_KINDS = new Set<string>(['htb', 'ingress', 'clsact', 'pfifo', 'bfifo', 'fq_codel', 'taprio', 'tdma']);
 /** The parent tc prints for the ingress/clsact qdisc (TC_H_INGRESS with the clsact minor). */
 const INGRESS_PARENT = 'ffff:fff1';
 /** htb's r2q when none is given (tc-htb(8)). */
@@ -16,7 +17,8 @@ const HTB_DEFAULT_R2Q = 10;
  * - The kernel's default qdiscs (handle `0:`: noqueue, pfifo_fast, mq and its children…)
  *   are left out: nobody owns them, and adding a root qdisc replaces them.
  * - params in the order the compiler writes them: htb → default (lowercase hex minor),
- *   then r2q only when it is not 10; pfifo/bfifo → limit; ingress/clsact → none; other
+ *   then r2q only when it is not 10; pfifo/bfifo → limit; fq_codel → the options off their
+ *   defaults (state/codel.ts); ingress/clsact → none; other
  *   kinds → every scalar option tc prints, in tc's order, as strings.
  * - A qdisc kind the model does not know, a size table (`stab`) and text tc printed where
  *   JSON belongs are kept in `unmodeled`.
@@ -95,6 +97,8 @@ function qdiscParams(kind: string, options: JsonObject): Array<[string, string]>
       const limit = options.str('limit');
       return limit === undefined ? [] : [['limit', limit]];
     }
+    case 'fq_codel':
+      return codelParams(codelFromJson((k) => options.get(k)));
     case 'ingress':
     case 'clsact':
       return [];

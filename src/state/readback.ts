@@ -1,4 +1,5 @@
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Key, U32Node } from '../model/index.js';
+import { codelFromParams, codelParams } from './codel.js';
 import { normClassid, normHandle, normMinor } from './units.js';
 import { taprioReadback } from './taprio.js';
 
@@ -120,6 +121,7 @@ function qdiscReadback(q: Qdisc): Qdisc {
     if (r2q !== undefined && Number(r2q) !== 10) params.push(['r2q', String(Number(r2q))]);
   }
   if (q.qdisc === 'taprio') params = taprioReadback(q.params);
+  if (q.qdisc === 'fq_codel') params = codelParams(codelFromParams(q.params));
   const parent = q.parent === 'root' || q.parent === 'ingress' ? q.parent : normClassid(q.parent);
   return { ...q, parent, handle: normHandle(q.handle), params };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseQdiscs } from '../../src/state/index.js';
+import { parseQdiscs, unmodeledOf } from '../../src/state/index.js';
+import { assumedLive, makePlan, scopeFor } from '../../src/plan/index.js';
+import { compileSource } from '../compile/pipeline.js';
 import { fixture } from './fixture.js';
 
 describe('parseQdiscs', () => {
@@ -65,5 +67,36 @@ describe('parseQdiscs: the pattern and the JSON reading read the same', () => {
   });
   it('the recorded outputs', () => {
     for (const f of ['v0.qdisc.json', 'v1.qdisc.json', 'ifb1.qdisc.json', 'lab-v2.qdisc.json']) expect(parseQdiscs('v0', fixture(f)), f).toEqual(parseQdiscs('v0', jsonOnly(fixture(f))));
+  });
+});
+
+describe('fq_codel: the live leaf equals the compiled one (state/codel.ts)', () => {
+  // tc -j -d qdisc show of an fq_codel leaf on iproute2 6.1 (times in µs, as the kernel
+  // rounds them); the compiler's leaf of an 800 kbit class with the fq_codel feature.
+  const policy = 'target { features htb, u32, fq_codel, bfifo }\ninterface v0 {\n  egress rate 800kbit {\n    class a rate 400kbit ceil 800kbit default\n  }\n}\n';
+  const liveJson = (options: Record<string, unknown>) =>
+    JSON.stringify([{ kind: 'fq_codel', handle: '4f07:', parent: '1:4f07', options: { limit: 10240, flows: 1024, quantum: 1514, target: 22999, interval: 117999, memory_limit: 33554432, ecn: true, drop_batch: 64, ...options } }]);
+  const planWith = (options: Record<string, unknown>) => {
+    const desired = compileSource('a.pol', policy).state!;
+    const leaf = desired.objects.find((o) => o.kind === 'qdisc' && o.qdisc === 'fq_codel')!;
+    expect(leaf.kind === 'qdisc' && leaf.params).toEqual([['quantum', '1514'], ['target', '23ms'], ['interval', '118ms']]);
+    const live = [...assumedLive(desired).filter((o) => o.id !== leaf.id), ...parseQdiscs('v0', liveJson(options))];
+    return makePlan(desired, live, scopeFor(desired));
+  };
+
+  it('reads the options off their defaults: quantum always, times to a tenth of a millisecond, noecn', () => {
+    expect(parseQdiscs('v0', liveJson({}))[0]).toMatchObject({ qdisc: 'fq_codel', params: [['quantum', '1514'], ['target', '23ms'], ['interval', '118ms']] });
+    expect(parseQdiscs('v0', liveJson({ target: 4999, interval: 99999, limit: 1000, ecn: false }))[0]).toMatchObject({ params: [['limit', '1000'], ['quantum', '1514'], ['noecn', '']] });
+    expect(unmodeledOf(parseQdiscs('v0', liveJson({}))[0]!)).toEqual([]);
+  });
+
+  it('a live leaf as applied plans no change (it was "settings qospolicy does not model": apply never converged)', () => {
+    expect(planWith({}).changes).toEqual([]);
+  });
+
+  it('a live leaf with another target or quantum is changed in place (tc qdisc change: fq_codel supports it)', () => {
+    expect(planWith({ target: 4999 }).changes.map((c) => [c.action, c.address])).toEqual([['update', 'qdisc v0 parent 1:4f07']]);
+    expect(planWith({ quantum: 1492 }).changes.map((c) => [c.action, c.address])).toEqual([['update', 'qdisc v0 parent 1:4f07']]);
+    expect(planWith({ quantum: 1492 }).steps.map((st) => st.argv.join(' '))).toEqual(['tc qdisc change dev v0 parent 1:4f07 handle 4f07: fq_codel quantum 1514 target 23ms interval 118ms']);
   });
 });

@@ -38,22 +38,22 @@ run 37 tc qdisc add dev 'ifb0' root handle '1:' stab linklayer atm overhead '40'
 run 38 tc class add dev 'ifb0' parent '1:' classid '1:1' htb rate '14400kbit' ceil '14400kbit' prio '7' quantum '9000' burst '3400b' cburst '3400b'
 # ppp0 ingress › voice
 run 40 tc class add dev 'ifb0' parent '1:1' classid '1:43ed' htb rate '1440kbit' ceil '4320kbit' prio '0' quantum '1514' burst '1780b' cburst '3114b'
-run 41 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' fq_codel
+run 41 tc qdisc add dev 'ifb0' parent '1:43ed' handle '43ed:' fq_codel quantum '1514'
 # ppp0 ingress › calls
 run 43 tc class add dev 'ifb0' parent '1:1' classid '1:35d4' htb rate '3600kbit' ceil '14400kbit' prio '1' quantum '2250' burst '2050b' cburst '3400b'
-run 44 tc qdisc add dev 'ifb0' parent '1:35d4' handle '35d4:' fq_codel
+run 44 tc qdisc add dev 'ifb0' parent '1:35d4' handle '35d4:' fq_codel quantum '1514'
 # ppp0 ingress › console
 run 46 tc class add dev 'ifb0' parent '1:1' classid '1:acbf' htb rate '2160kbit' ceil '14400kbit' prio '1' quantum '1514' burst '1870b' cburst '3400b'
-run 47 tc qdisc add dev 'ifb0' parent '1:acbf' handle 'acbf:' fq_codel
+run 47 tc qdisc add dev 'ifb0' parent '1:acbf' handle 'acbf:' fq_codel quantum '1514'
 # ppp0 ingress › interactive
 run 49 tc class add dev 'ifb0' parent '1:1' classid '1:5803' htb rate '1440kbit' ceil '14400kbit' prio '2' quantum '1514' burst '1780b' cburst '3400b'
-run 50 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' fq_codel
+run 50 tc qdisc add dev 'ifb0' parent '1:5803' handle '5803:' fq_codel quantum '1514'
 # ppp0 ingress › web
 run 52 tc class add dev 'ifb0' parent '1:1' classid '1:ca1b' htb rate '2880kbit' ceil '14400kbit' prio '3' quantum '1800' burst '1960b' cburst '3400b'
-run 53 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' fq_codel
+run 53 tc qdisc add dev 'ifb0' parent '1:ca1b' handle 'ca1b:' fq_codel quantum '1514'
 # ppp0 ingress › bulk
 run 55 tc class add dev 'ifb0' parent '1:1' classid '1:dd8e' htb rate '2880kbit' ceil '14400kbit' prio '4' quantum '1800' burst '1960b' cburst '3400b'
-run 56 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' fq_codel
+run 56 tc qdisc add dev 'ifb0' parent '1:dd8e' handle 'dd8e:' fq_codel quantum '1514'
 # ppp0 ingress › voice
 run 58 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
 run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
@@ -169,22 +169,22 @@ run 168 tc qdisc add dev 'ppp0' root handle '1:' stab linklayer atm overhead '40
 run 169 tc class add dev 'ppp0' parent '1:' classid '1:1' htb rate '950kbit' ceil '950kbit' prio '7' quantum '1514' burst '1719b' cburst '3114b'
 # ppp0 egress › voice
 run 171 tc class add dev 'ppp0' parent '1:1' classid '1:43ed' htb rate '142500bit' ceil '475kbit' prio '0' quantum '1514' burst '1618b' cburst '3114b'
-run 172 tc qdisc add dev 'ppp0' parent '1:43ed' handle '43ed:' fq_codel 'target' '15ms' 'interval' '150ms'
+run 172 tc qdisc add dev 'ppp0' parent '1:43ed' handle '43ed:' fq_codel 'target' '15ms' 'interval' '150ms' quantum '1514'
 # ppp0 egress › acks
 run 174 tc class add dev 'ppp0' parent '1:1' classid '1:d4f2' htb rate '190kbit' ceil '950kbit' prio '0' quantum '1514' burst '1624b' cburst '3114b'
-run 175 tc qdisc add dev 'ppp0' parent '1:d4f2' handle 'd4f2:' fq_codel 'target' '15ms' 'interval' '150ms'
+run 175 tc qdisc add dev 'ppp0' parent '1:d4f2' handle 'd4f2:' fq_codel 'target' '15ms' 'interval' '150ms' quantum '1514'
 # ppp0 egress › calls
 run 177 tc class add dev 'ppp0' parent '1:1' classid '1:35d4' htb rate '237500bit' ceil '950kbit' prio '1' quantum '1514' burst '1630b' cburst '3114b'
-run 178 tc qdisc add dev 'ppp0' parent '1:35d4' handle '35d4:' fq_codel 'target' '15ms' 'interval' '150ms'
+run 178 tc qdisc add dev 'ppp0' parent '1:35d4' handle '35d4:' fq_codel 'target' '15ms' 'interval' '150ms' quantum '1514'
 # ppp0 egress › console
 run 180 tc class add dev 'ppp0' parent '1:1' classid '1:acbf' htb rate '95kbit' ceil '950kbit' prio '1' quantum '1514' burst '1612b' cburst '3114b'
-run 181 tc qdisc add dev 'ppp0' parent '1:acbf' handle 'acbf:' fq_codel 'target' '15ms' 'interval' '150ms'
+run 181 tc qdisc add dev 'ppp0' parent '1:acbf' handle 'acbf:' fq_codel 'target' '15ms' 'interval' '150ms' quantum '1514'
 # ppp0 egress › interactive
 run 183 tc class add dev 'ppp0' parent '1:1' classid '1:5803' htb rate '95kbit' ceil '950kbit' prio '2' quantum '1514' burst '1612b' cburst '3114b'
-run 184 tc qdisc add dev 'ppp0' parent '1:5803' handle '5803:' fq_codel 'target' '15ms' 'interval' '150ms'
+run 184 tc qdisc add dev 'ppp0' parent '1:5803' handle '5803:' fq_codel 'target' '15ms' 'interval' '150ms' quantum '1514'
 # ppp0 egress › bulk
 run 186 tc class add dev 'ppp0' parent '1:1' classid '1:dd8e' htb rate '190kbit' ceil '950kbit' prio '4' quantum '1514' burst '1624b' cburst '3114b'
-run 187 tc qdisc add dev 'ppp0' parent '1:dd8e' handle 'dd8e:' fq_codel 'target' '15ms' 'interval' '150ms'
+run 187 tc qdisc add dev 'ppp0' parent '1:dd8e' handle 'dd8e:' fq_codel 'target' '15ms' 'interval' '150ms' quantum '1514'
 # ppp0 egress › voice
 run 189 tc filter add dev 'ppp0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x13c40000' '0xffff0000' at '20' flowid '1:43ed'
 run 190 tc filter add dev 'ppp0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x000013c4' '0x0000ffff' at '20' flowid '1:43ed'
