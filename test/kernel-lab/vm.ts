@@ -12,7 +12,7 @@
 //   });
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,8 @@ export interface BootOptions {
   memoryMb?: number;
   /** Milliseconds to wait for READY (default 90 000). */
   bootTimeoutMs?: number;
+  /** qemu's -cpu model (default: qemu's own for the accelerator). */
+  cpu?: string;
   /** More kernel command-line words. */
   append?: string;
   /** The guest powers itself off after this many seconds without a command (default 900). */
@@ -223,6 +225,7 @@ export class LabVm {
     const args = [
       '-accel', process.env.QLAB_ACCEL ?? 'tcg',
       '-m', String(opts.memoryMb ?? 512),
+      ...(opts.cpu ? ['-cpu', opts.cpu] : []),
       '-smp', '1',
       '-nodefaults',
       '-display', 'none',
@@ -452,12 +455,14 @@ async function extraInitrd(paths: LabPaths, dir: string, files: NonNullable<Boot
       if (content.mode !== undefined) chmodSync(target, content.mode);
     }
   }
-  // newc archives concatenate; the kernel unpacks them in order, later entries win.
+  // newc archives concatenate; the kernel unpacks them in order, later entries win. cpio
+  // writes straight into the file: the archive (node alone is ~100 MB) never passes
+  // through this process's memory.
   const list = await execa('find', ['.', '-mindepth', '1'], { cwd: root });
-  const cpio = await execa(paths.busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, input: String(list.stdout) + '\n', encoding: 'buffer' });
   const out = join(dir, 'initrd.cpio');
   copyFileSync(paths.initrd, out);
-  appendFileSync(out, cpio.stdout as Uint8Array);
+  await execa(paths.busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, input: String(list.stdout) + '\n', stdout: { file: out, append: true }, stderr: 'ignore' });
+  rmSync(root, { recursive: true, force: true });
   return out;
 }
 
