@@ -461,7 +461,7 @@ async function extraInitrd(paths: LabPaths, dir: string, files: NonNullable<Boot
   const list = await execa('find', ['.', '-mindepth', '1'], { cwd: root });
   const out = join(dir, 'initrd.cpio');
   copyFileSync(paths.initrd, out);
-  await execa(paths.busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, input: String(list.stdout) + '\n', stdout: { file: out, append: true }, stderr: 'ignore' });
+  await execa(paths.busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, input: String(list.stdout) + '\n', stdout: { file: out, append: true }, stderr: 'ignore', buffer: false });
   rmSync(root, { recursive: true, force: true });
   return out;
 }
