@@ -545,7 +545,7 @@ END
     const q = 'QOSPOLICY_STATE_DIR=/root/qpstate qospolicy';
     const pol = '/root/legacy-imq.pol';
     // What the policy does not own, and the state of tc and iptables to compare after teardown.
-    const snapshot = `tc qdisc show; for t in iptables ip6tables; do $t-save | grep -v '^#'; done`;
+    const snapshot = `tc qdisc show; for t in iptables ip6tables; do $t-save | sed '/^#/d'; done`;
     const cmd = async (args: string, what: string) => {
       const r = await vm!.run(`${IMQ_LIB}\n${q} ${args}`, { timeoutMs: 180_000 });
       note(`${what}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s`);
