@@ -382,16 +382,16 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
       // [what, device, classid, ceil bit/s, bash that starts the load]
       const mark = (t: string, sport: number, m: string) => `${t} -t mangle -I PREROUTING 1 -i ppp0 -p tcp --sport ${sport} -j MARK --set-mark ${m}`;
       const cases: Array<[string, string, string, number, string]> = [
-        ['ingress voice (mark 0x10, IPv4)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ipt, 5201, '0x13')}; flow client 10.0.0.2 5201 11 -R`],
-        ['ingress voice (mark 0x10, IPv6)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ip6t, 5202, '0x1f')}; flow client fd00::2 5202 11 -R`],
-        ['ingress p2p (mark 0x40)', 'imq0', c.classid('ppp0 ingress › p2p'), 8e6, `${mark(ipt, 5203, '0x41')}; flow client 10.0.0.2 5203 11 -R`],
-        ['ingress bulk › download (mark 0x30)', 'imq0', c.classid('bulk › download'), 18e6, `${mark(ipt, 5204, '0x30')}; flow client 10.0.0.2 5204 11 -R`],
-        ['ingress bulk › web (tcp sport 80, IPv6)', 'imq0', c.classid('bulk › web'), 18e6, 'flow client fd00::2 80 11 -R'],
-        ['egress ppp0 voice (mark 0x10 from eth0.20)', 'ppp0', c.classid('ppp0 egress › voice'), 1e6, `${ipt} -t mangle -I PREROUTING 1 -i eth0.20 -p tcp --dport 5205 -j MARK --set-mark 0x10; flow client 10.0.0.2 5205 11`],
-        ['shared guests on imq1: eth0.20 + eth0.30 uploads', 'imq1', '1:1', 2e6, 'flow client 10.0.0.2 5206 11; flow guest 10.0.0.2 5207 11'],
+        ['ingress voice (mark 0x10, IPv4)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ipt, 5201, '0x13')}; flow client 10.0.0.2 5201 9 -R`],
+        ['ingress voice (mark 0x10, IPv6)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ip6t, 5202, '0x1f')}; flow client fd00::2 5202 9 -R`],
+        ['ingress p2p (mark 0x40)', 'imq0', c.classid('ppp0 ingress › p2p'), 8e6, `${mark(ipt, 5203, '0x41')}; flow client 10.0.0.2 5203 9 -R`],
+        ['ingress bulk › download (mark 0x30)', 'imq0', c.classid('bulk › download'), 18e6, `${mark(ipt, 5204, '0x30')}; flow client 10.0.0.2 5204 9 -R`],
+        ['ingress bulk › web (tcp sport 80, IPv6)', 'imq0', c.classid('bulk › web'), 18e6, 'flow client fd00::2 80 9 -R'],
+        ['egress ppp0 voice (mark 0x10 from eth0.20)', 'ppp0', c.classid('ppp0 egress › voice'), 1e6, `${ipt} -t mangle -I PREROUTING 1 -i eth0.20 -p tcp --dport 5205 -j MARK --set-mark 0x10; flow client 10.0.0.2 5205 9`],
+        ['shared guests on imq1: eth0.20 + eth0.30 uploads', 'imq1', '1:1', 2e6, 'flow client 10.0.0.2 5206 9; flow guest 10.0.0.2 5207 9'],
       ];
       const script = cases
-        .map(([what, dev, classid, , start], i) => `${start}\nsleep 3\necho "@@case${i} $(measure ${dev} ${classid} 6)"\nwait\n# ${what}`)
+        .map(([what, dev, classid, , start], i) => `${start}\nsleep 2\necho "@@case${i} $(measure ${dev} ${classid} 6)"\nwait\n# ${what}`)
         .join('\n');
       const wifi = c.classid('guest-wifi');
       const lobby = c.classid('guests › lobby');
@@ -513,10 +513,10 @@ END
       ${applyBatch('dual-wan', 'nft')}
       echo @@rules; iptables-save -t mangle | grep IMQ
       echo @@cases
-      flow client 198.51.100.20 873 11; sleep 3; echo "@@repl $(measure imq2 ${repl} 6)"; wait
-      flow client 198.51.100.21 5301 11; sleep 3; echo "@@backup $(measure imq2 ${backup} 6)"; wait
+      flow client 198.51.100.20 873 9; sleep 2; echo "@@repl $(measure imq2 ${repl} 6)"; wait
+      flow client 198.51.100.21 5301 9; sleep 2; echo "@@backup $(measure imq2 ${backup} 6)"; wait
       r0=$(cbytes imq2 ${repl}); b0=$(cbytes imq2 ${backup})
-      flow client 198.51.100.20 873 11; flow client 198.51.100.200 5302 11; sleep 3; echo "@@both $(measure imq2 ${offsite} 6)"; wait
+      flow client 198.51.100.20 873 9; flow client 198.51.100.200 5302 9; sleep 2; echo "@@both $(measure imq2 ${offsite} 6)"; wait
       echo "@@split $(( $(cbytes imq2 ${repl}) - r0 )) $(( $(cbytes imq2 ${backup}) - b0 ))"
     `,
       280_000,
@@ -545,7 +545,7 @@ END
     const q = 'QOSPOLICY_STATE_DIR=/root/qpstate qospolicy';
     const pol = '/root/legacy-imq.pol';
     // What the policy does not own, and the state of tc and iptables to compare after teardown.
-    const snapshot = `tc qdisc show; for t in iptables ip6tables; do $t-save | sed '/^#/d'; done`;
+    const snapshot = `ip -br link show type imq; tc qdisc show; for t in iptables ip6tables; do $t-save | sed '/^#/d'; done`;
     const cmd = async (args: string, what: string) => {
       const r = await vm!.run(`${IMQ_LIB}\n${q} ${args}`, { timeoutMs: 180_000 });
       note(`${what}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s`);
@@ -563,6 +563,10 @@ END
           iptables -t mangle -N site-marks
           iptables -t mangle -A site-marks -p tcp --sport 5299 -j MARK --set-mark 0x20
           iptables -t mangle -A PREROUTING -i ppp0 -j site-marks
+          # As on a router where they ran before: the imq devices once up (the kernel gives
+          # them its default root qdisc, which stays when they go down), IPv6's mangle table there.
+          for d in imq0 imq1; do ip link set $d up; ip link set $d down; done
+          ip6tables -t mangle -N qp-test; ip6tables -t mangle -X qp-test
           echo @@before; ${snapshot}
         `),
       );

@@ -134,7 +134,9 @@ export interface BootOptions {
    * Files to put in the VM before it boots: guest path → content, or { host: path } for a
    * file of this machine (a module built here, say). They travel as a second cpio archive
    * appended to the initramfs (the kernel unpacks both), not over the slow serial line
-   * (writeFile moves ~40 KB/s; this is free).
+   * (writeFile moves ~40 KB/s; this is free). Host files go from disk to disk: node
+   * (~100 MB) costs this process no memory. The VM's RAM holds the archive and its
+   * unpacked copy: give memoryMb room for both.
    */
   files?: Record<string, string | Buffer | { host: string; mode?: number }>;
 }
