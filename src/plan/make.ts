@@ -245,7 +245,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
 
   // ---- what goes: removals, replaces, and what they take along ----
   const deletable = (o: LiveItem) => {
-    if (o.kind === 'link') return scope.links.some((x) => x.name === o.name && x.type === o.type);
+    // A down imq device is as removed as one can be: the module owns it.
+    if (o.kind === 'link') return scope.links.some((x) => x.name === o.name && x.type === o.type) && !(o.type === 'imq' && !(o as LiveLink).up);
     return o.kind !== 'module' && o.kind !== 'sysfs';
   };
   /** Live objects removed by a command of their own (value: the change that forced it, if another). */
@@ -275,7 +276,8 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     if (o.kind !== 'qdisc' && o.kind !== 'class' && o.kind !== 'filter') return [];
     const dev = o.dev;
     const out: string[] = [];
-    if (scope.links.some((x) => x.name === dev)) out.push(linkId(dev));
+    // Deleting an ifb device takes its tc objects along; an imq device is only taken down.
+    if (scope.links.some((x) => x.name === dev && x.type === 'ifb')) out.push(linkId(dev));
     const hook = o.kind === 'filter' ? o.parent === 'ingress' || o.parent === 'egress' : o.kind === 'qdisc' && o.parent === 'ingress';
     if (o.kind === 'qdisc' && (o.parent === 'root' || o.parent === 'ingress')) return out.filter(has);
     if (hook) return [...out, qdiscId(dev, 'ingress')].filter(has);

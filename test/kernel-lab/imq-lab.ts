@@ -12,7 +12,7 @@
 // Private addresses only, inside the VM only. Neighbour entries are permanent and DAD is
 // off, so no address resolution runs while a test counts packets.
 import { execa } from 'execa';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,31 @@ export function imqFiles(b: ImqBuild, kver: string): BootOptions['files'] {
     [`/lib/modules/${kver}/updates/imq.ko`]: { host: b.imq },
     [`/lib/modules/${kver}/updates/xt_IMQ.ko`]: { host: b.xtImq },
     [`${XT_DIR}/libxt_IMQ.so`]: { host: b.libxt, mode: 0o644 },
+  };
+}
+
+/**
+ * Files for LabVm.boot that let the VM run the CLI itself, as a router would: this host's
+ * node (with the shared libraries ldd names) and the built bundle (npm run build) under
+ * /opt/qospolicy, run as `node /opt/qospolicy/bin/qospolicy.js` (the qospolicy function of IMQ_LIB). The bundle has no dependencies outside it.
+ */
+export async function cliFiles(): Promise<NonNullable<BootOptions['files']>> {
+  const node = realpathSync(process.execPath);
+  const libs = String((await execa('ldd', [node])).stdout)
+    .split('\n')
+    .map((l) => /(\/\S+) \(0x/.exec(l)?.[1])
+    .filter((l): l is string => !!l);
+  const bundle = fileURLToPath(new URL('../../dist/bundle/qospolicy.cjs', import.meta.url));
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: npm run build`);
+  const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+  return {
+    '/usr/bin/node': { host: node, mode: 0o755 },
+    ...Object.fromEntries(libs.map((l) => [l, { host: l }])),
+    '/opt/qospolicy/package.json': '{ "type": "module" }\n',
+    '/opt/qospolicy/bin/qospolicy.js': { host: repo('bin/qospolicy.js') },
+    '/opt/qospolicy/bin/load.js': { host: repo('bin/load.js') },
+    '/opt/qospolicy/dist/bundle/qospolicy.cjs': { host: bundle },
+    '/opt/qospolicy/dist/bundle/qospolicy.v8cache': { host: repo('dist/bundle/qospolicy.v8cache') },
   };
 }
 
@@ -141,6 +166,7 @@ ip netns exec guest ping -c 1 -W 2 10.0.0.2 >/dev/null
 
 /** Bash functions for the case scripts (see matches-lab.ts's BASH_LIB). */
 export const IMQ_LIB = String.raw`
+qospolicy() { node /opt/qospolicy/bin/qospolicy.js "$@"; }
 iperf_server() { ip netns exec server iperf3 -s -1 -D -p "$1"; for _ in $(seq 50); do ip netns exec server ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.1; done; return 1; }
 `;
 

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab } from './vm.js';
-import { applyBatch, batchSections, buildImq, IMQ_LIB, IMQ_PREP, IMQ_TOPOLOGY, imqFiles, imqGate, MEASURE_LIB } from './imq-lab.js';
+import { applyBatch, batchSections, buildImq, cliFiles, IMQ_LIB, IMQ_PREP, IMQ_TOPOLOGY, imqFiles, imqGate, MEASURE_LIB } from './imq-lab.js';
 import { main } from '../../src/cli/main.js';
 import { sections } from './matches-lab.js';
 import { buildProbe, parseTraffic, type Probe, probeGate } from './tdma-lab.js';
@@ -87,12 +87,14 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
     dualWan = await compile('policies/dual-wan.pol');
     const files = {
       ...imqFiles(b, paths.kver),
+      ...(await cliFiles()),
+      '/root/legacy-imq.pol': readFileSync('policies/legacy-imq.pol', 'utf8'),
       '/root/topology.sh': IMQ_TOPOLOGY,
       '/root/udp-probe': { host: (probe as Probe).path, mode: 0o755 },
       ...Object.fromEntries(Object.entries(legacy.batch).map(([k, v]) => [`/root/legacy-imq.${k}`, v])),
       ...Object.fromEntries(Object.entries(dualWan.batch).map(([k, v]) => [`/root/dual-wan.${k}`, v])),
     };
-    vm = await LabVm.boot(paths, { memoryMb: 768, files });
+    vm = await LabVm.boot(paths, { memoryMb: 1024, files });
     await vm.run(IMQ_PREP, { check: true });
   }, BOOT_HOOK_TIMEOUT + 600_000);
 
@@ -298,7 +300,8 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
           refs=$(cat /sys/module/xt_IMQ/refcnt)
           iptables -t mangle -D PREROUTING -i ppp0 -j IMQ --todev 0
           ip6tables -t mangle -D PREROUTING -i ppp0 -j IMQ --todev 0
-          backlog=$(tc -s qdisc show dev imq0 | sed -n 's/.*backlog [0-9]*b \\([0-9]*\\)p.*/\\1/p' | head -n 1)
+          # tc prints a size that is a near multiple of 1024 as Kb or Mb (sprint_size).
+          backlog=$(tc -s qdisc show dev imq0 | sed -n 's/.*backlog [0-9]*[KM]*b \\([0-9]*\\)p.*/\\1/p' | head -n 1)
           xtrefs=$(cat /sys/module/xt_IMQ/refcnt)
           rmmod xt_IMQ
           echo "cycle $i rules-refs $refs xt-refs $xtrefs imq-refs $(cat /sys/module/imq/refcnt) backlog $backlog"
@@ -315,7 +318,7 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
       ),
     );
     const cycles = [...out.cycles!.matchAll(/^cycle (\d+) rules-refs (\d+) xt-refs (\d+) imq-refs (\d+) backlog (\d+)/gm)];
-    expect(cycles).toHaveLength(20);
+    expect(cycles, out.cycles).toHaveLength(20);
     for (const c of cycles) {
       expect(Number(c[2])).toBeGreaterThan(0); // the rules hold xt_IMQ
       expect(Number(c[3])).toBe(0); // and let go of it
@@ -380,16 +383,16 @@ describe.skipIf(!built)('IMQ on the lab kernel (patches/imq, Debian 6.1 under qe
       // [what, device, classid, ceil bit/s, bash that starts the load]
       const mark = (t: string, sport: number, m: string) => `${t} -t mangle -I PREROUTING 1 -i ppp0 -p tcp --sport ${sport} -j MARK --set-mark ${m}`;
       const cases: Array<[string, string, string, number, string]> = [
-        ['ingress voice (mark 0x10, IPv4)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ipt, 5201, '0x13')}; flow client 10.0.0.2 5201 11 -R`],
-        ['ingress voice (mark 0x10, IPv6)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ip6t, 5202, '0x1f')}; flow client fd00::2 5202 11 -R`],
-        ['ingress p2p (mark 0x40)', 'imq0', c.classid('ppp0 ingress › p2p'), 8e6, `${mark(ipt, 5203, '0x41')}; flow client 10.0.0.2 5203 11 -R`],
-        ['ingress bulk › download (mark 0x30)', 'imq0', c.classid('bulk › download'), 18e6, `${mark(ipt, 5204, '0x30')}; flow client 10.0.0.2 5204 11 -R`],
-        ['ingress bulk › web (tcp sport 80, IPv6)', 'imq0', c.classid('bulk › web'), 18e6, 'flow client fd00::2 80 11 -R'],
-        ['egress ppp0 voice (mark 0x10 from eth0.20)', 'ppp0', c.classid('ppp0 egress › voice'), 1e6, `${ipt} -t mangle -I PREROUTING 1 -i eth0.20 -p tcp --dport 5205 -j MARK --set-mark 0x10; flow client 10.0.0.2 5205 11`],
-        ['shared guests on imq1: eth0.20 + eth0.30 uploads', 'imq1', '1:1', 2e6, 'flow client 10.0.0.2 5206 11; flow guest 10.0.0.2 5207 11'],
+        ['ingress voice (mark 0x10, IPv4)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ipt, 5201, '0x13')}; flow client 10.0.0.2 5201 9 -R`],
+        ['ingress voice (mark 0x10, IPv6)', 'imq0', c.classid('ppp0 ingress › voice'), 2e6, `${mark(ip6t, 5202, '0x1f')}; flow client fd00::2 5202 9 -R`],
+        ['ingress p2p (mark 0x40)', 'imq0', c.classid('ppp0 ingress › p2p'), 8e6, `${mark(ipt, 5203, '0x41')}; flow client 10.0.0.2 5203 9 -R`],
+        ['ingress bulk › download (mark 0x30)', 'imq0', c.classid('bulk › download'), 18e6, `${mark(ipt, 5204, '0x30')}; flow client 10.0.0.2 5204 9 -R`],
+        ['ingress bulk › web (tcp sport 80, IPv6)', 'imq0', c.classid('bulk › web'), 18e6, 'flow client fd00::2 80 9 -R'],
+        ['egress ppp0 voice (mark 0x10 from eth0.20)', 'ppp0', c.classid('ppp0 egress › voice'), 1e6, `${ipt} -t mangle -I PREROUTING 1 -i eth0.20 -p tcp --dport 5205 -j MARK --set-mark 0x10; flow client 10.0.0.2 5205 9`],
+        ['shared guests on imq1: eth0.20 + eth0.30 uploads', 'imq1', '1:1', 2e6, 'flow client 10.0.0.2 5206 9; flow guest 10.0.0.2 5207 9'],
       ];
       const script = cases
-        .map(([what, dev, classid, , start], i) => `${start}\nsleep 3\necho "@@case${i} $(measure ${dev} ${classid} 6)"\nwait\n# ${what}`)
+        .map(([what, dev, classid, , start], i) => `${start}\nsleep 2\necho "@@case${i} $(measure ${dev} ${classid} 6)"\nwait\n# ${what}`)
         .join('\n');
       const wifi = c.classid('guest-wifi');
       const lobby = c.classid('guests › lobby');
@@ -511,10 +514,10 @@ END
       ${applyBatch('dual-wan', 'nft')}
       echo @@rules; iptables-save -t mangle | grep IMQ
       echo @@cases
-      flow client 198.51.100.20 873 11; sleep 3; echo "@@repl $(measure imq2 ${repl} 6)"; wait
-      flow client 198.51.100.21 5301 11; sleep 3; echo "@@backup $(measure imq2 ${backup} 6)"; wait
+      flow client 198.51.100.20 873 9; sleep 2; echo "@@repl $(measure imq2 ${repl} 6)"; wait
+      flow client 198.51.100.21 5301 9; sleep 2; echo "@@backup $(measure imq2 ${backup} 6)"; wait
       r0=$(cbytes imq2 ${repl}); b0=$(cbytes imq2 ${backup})
-      flow client 198.51.100.20 873 11; flow client 198.51.100.200 5302 11; sleep 3; echo "@@both $(measure imq2 ${offsite} 6)"; wait
+      flow client 198.51.100.20 873 9; flow client 198.51.100.200 5302 9; sleep 2; echo "@@both $(measure imq2 ${offsite} 6)"; wait
       echo "@@split $(( $(cbytes imq2 ${repl}) - r0 )) $(( $(cbytes imq2 ${backup}) - b0 ))"
     `,
       280_000,
@@ -537,5 +540,89 @@ END
     // Both uplinks' flows were in the group.
     expect(Number(split[1])).toBeGreaterThan(0);
     expect(Number(split[2])).toBeGreaterThan(0);
+  });
+  it('IMQ CLI in the VM: plan, apply, status and teardown of policies/legacy-imq.pol --target imq with imq insmod-ed — converges, a rate change is one in-place update that keeps the counters, foreign qdisc and mangle chain untouched, teardown leaves tc and iptables as they were', { timeout: 400_000 }, async () => {
+    await vm!.run('bash /root/topology.sh', { check: true, timeoutMs: 30_000 });
+    const q = 'QOSPOLICY_STATE_DIR=/root/qpstate qospolicy';
+    const pol = '/root/legacy-imq.pol';
+    // What the policy does not own, and the state of tc and iptables to compare after teardown.
+    const snapshot = `ip -br link show type imq; tc qdisc show; for t in iptables ip6tables; do $t-save | sed '/^#/d'; done`;
+    const cmd = async (args: string, what: string) => {
+      const r = await vm!.run(`${IMQ_LIB}\n${q} ${args}`, { timeoutMs: 180_000 });
+      note(`${what}: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s`);
+      return r;
+    };
+    try {
+      const setup = sections(
+        await sh(`
+          # imq loaded from a path: modules.dep does not list it, /sys/module shows it.
+          kv=$(uname -r); mkdir -p /root/imq-ko; mv /lib/modules/$kv/updates/*.ko /root/imq-ko/; depmod -a
+          insmod /root/imq-ko/imq.ko numdevs=2; insmod /root/imq-ko/xt_IMQ.ko
+          echo @@dep; grep -c imq /lib/modules/$kv/modules.dep || true
+          ip link add lan9 type dummy; ip link set lan9 up
+          tc qdisc add dev lan9 root handle 9: fq_codel
+          iptables -t mangle -N site-marks
+          iptables -t mangle -A site-marks -p tcp --sport 5299 -j MARK --set-mark 0x20
+          iptables -t mangle -A PREROUTING -i ppp0 -j site-marks
+          # As on a router where they ran before: the imq devices once up (the kernel gives
+          # them its default root qdisc, which stays when they go down), IPv6's mangle table there.
+          for d in imq0 imq1; do ip link set $d up; ip link set $d down; done
+          ip6tables -t mangle -N qp-test; ip6tables -t mangle -X qp-test
+          echo @@before; ${snapshot}
+        `),
+      );
+      expect(setup.dep!.trim()).toBe('0');
+
+      const apply = await cmd(`apply --yes ${pol} --target imq`, 'apply');
+      expect(apply.code, apply.stderr).toBe(0);
+      const again = await cmd(`plan --detailed-exitcode ${pol} --target imq`, 'plan after apply');
+      expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+
+      const live = sections(await sh(`echo @@imq; tc qdisc show dev imq0; tc qdisc show dev imq1; echo @@rules; iptables-save -t mangle; echo @@lan9; tc qdisc show dev lan9`));
+      expect(live.imq).toMatch(/qdisc htb 1: root/);
+      expect(live.rules).toMatch(/^-A qospolicy-pre -i ppp0 -j IMQ --todev \d$/m);
+      expect(live.rules).toMatch(/^-A site-marks -p tcp -m tcp --sport 5299 -j MARK --set-xmark 0x20\/0xffffffff$/m);
+      expect(live.lan9).toMatch(/qdisc fq_codel 9: root/);
+
+      // Traffic in bulk › web (tcp sport 80 on imq0), then status by the policy's names.
+      await sh(`${MEASURE_LIB}\nflow client 10.0.0.2 80 3 -R; wait`, 60_000);
+      type Row = { path: string; dev: string; classid: string; present: boolean; bytes?: number; packets?: number };
+      const status = async (what: string) => {
+        const r = await cmd(`status ${pol} --target imq --format json`, what);
+        expect(r.code, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout) as { classes: Row[] }).classes;
+      };
+      const web = (rows: Row[]) => rows.find((r) => r.path.endsWith('bulk › web'))!;
+      const s1 = await status('status');
+      expect(s1.length).toBeGreaterThan(10);
+      expect(s1.filter((r) => !r.path.includes('guest-wifi ›')).every((r) => r.present)).toBe(true);
+      expect(web(s1).dev).toBe('imq0');
+      expect(web(s1).bytes).toBeGreaterThan(100_000);
+
+      // A rate change: one in-place update, applied without resetting the class's counters.
+      await sh(`sed 's/class web rate 8mbit/class web rate 6mbit/' ${pol} >/root/changed.pol; ! cmp -s ${pol} /root/changed.pol`);
+      const changed = await cmd(`plan /root/changed.pol --target imq --format json`, 'plan of a rate change');
+      const changes = (JSON.parse(changed.stdout) as { changes: Array<{ action: string; id: string }> }).changes;
+      expect(changes.map((c) => c.action)).toEqual(['update']);
+      const text = await cmd(`plan /root/changed.pol --target imq`, 'plan (text)');
+      expect(text.stdout.split('\n').filter((l) => /^\s*~/.test(l))).toHaveLength(1);
+      const apply2 = await cmd(`apply --yes /root/changed.pol --target imq`, 'apply of the change');
+      expect(apply2.code, apply2.stderr).toBe(0);
+      const s2 = await status('status after the change');
+      expect(web(s2).classid).toBe(web(s1).classid);
+      expect(web(s2).bytes).toBeGreaterThanOrEqual(web(s1).bytes!);
+      expect(await sh(`tc class show dev imq0 classid ${web(s2).classid}`)).toMatch(/rate 6Mbit/);
+      const conv = await cmd(`plan --detailed-exitcode /root/changed.pol --target imq`, 'plan after the change');
+      expect(conv.code, conv.stdout).toBe(0);
+
+      const down = await cmd(`teardown --yes /root/changed.pol --target imq`, 'teardown');
+      expect(down.code, down.stderr).toBe(0);
+      const after = sections(await sh(`echo @@after; ${snapshot}`));
+      expect(after.after).toBe(setup.before);
+      expect(after.after).not.toMatch(/qospolicy-(pre|post)/);
+      note(`CLI: web class ${web(s1).bytes} B before the rate change, ${web(s2).bytes} B after; teardown left tc and iptables as before apply`);
+    } finally {
+      await vm!.run(`kv=$(uname -r); mv /root/imq-ko/*.ko /lib/modules/$kv/updates/ 2>/dev/null; depmod -a; ip link del lan9 2>/dev/null; true`);
+    }
   });
 });

@@ -12,7 +12,7 @@
 //   });
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,8 @@ export interface BootOptions {
   memoryMb?: number;
   /** Milliseconds to wait for READY (default 90 000). */
   bootTimeoutMs?: number;
+  /** qemu's -cpu model (default: qemu's own for the accelerator). */
+  cpu?: string;
   /** More kernel command-line words. */
   append?: string;
   /** The guest powers itself off after this many seconds without a command (default 900). */
@@ -132,7 +134,9 @@ export interface BootOptions {
    * Files to put in the VM before it boots: guest path → content, or { host: path } for a
    * file of this machine (a module built here, say). They travel as a second cpio archive
    * appended to the initramfs (the kernel unpacks both), not over the slow serial line
-   * (writeFile moves ~40 KB/s; this is free).
+   * (writeFile moves ~40 KB/s; this is free). Host files go from disk to disk: node
+   * (~100 MB) costs this process no memory. The VM's RAM holds the archive and its
+   * unpacked copy: give memoryMb room for both.
    */
   files?: Record<string, string | Buffer | { host: string; mode?: number }>;
 }
@@ -223,6 +227,7 @@ export class LabVm {
     const args = [
       '-accel', process.env.QLAB_ACCEL ?? 'tcg',
       '-m', String(opts.memoryMb ?? 512),
+      ...(opts.cpu ? ['-cpu', opts.cpu] : []),
       '-smp', '1',
       '-nodefaults',
       '-display', 'none',
@@ -452,12 +457,14 @@ async function extraInitrd(paths: LabPaths, dir: string, files: NonNullable<Boot
       if (content.mode !== undefined) chmodSync(target, content.mode);
     }
   }
-  // newc archives concatenate; the kernel unpacks them in order, later entries win.
+  // newc archives concatenate; the kernel unpacks them in order, later entries win. cpio
+  // writes straight into the file: the archive (node alone is ~100 MB) never passes
+  // through this process's memory.
   const list = await execa('find', ['.', '-mindepth', '1'], { cwd: root });
-  const cpio = await execa(paths.busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, input: String(list.stdout) + '\n', encoding: 'buffer' });
   const out = join(dir, 'initrd.cpio');
   copyFileSync(paths.initrd, out);
-  appendFileSync(out, cpio.stdout as Uint8Array);
+  await execa(paths.busybox, ['cpio', '-o', '-H', 'newc'], { cwd: root, input: String(list.stdout) + '\n', stdout: { file: out, append: true }, stderr: 'ignore', buffer: false });
+  rmSync(root, { recursive: true, force: true });
   return out;
 }
 

@@ -299,6 +299,19 @@ describe('makePlan: iptables chains and rules (IMQ)', () => {
     expect(lines(plan)).toContain('ip link set dev imq0 down');
     expect(lines(plan)).toContain('ip link add ifb0 type ifb');
   });
+
+  it('teardown of IMQ: the imq devices stay (the module owns them), so their qdiscs go by commands of their own before the device is taken down; a down imq device is already gone', () => {
+    const owned = { roots: ['imq0', 'wan0'], hooks: [], links: [{ name: 'imq0', type: 'imq' as const }], chains: [{ family: 4 as const, chain: 'qospolicy-pre', hook: 'PREROUTING' as const }] };
+    const none = { ...imq, objects: [] };
+    const plan = makePlan(none, assumedLive(imq), scopeFor(none, owned));
+    const l = lines(plan);
+    expect(l).toContain('tc qdisc del dev imq0 root');
+    expect(l.indexOf('tc qdisc del dev imq0 root')).toBeLessThan(l.indexOf('ip link set dev imq0 down'));
+    expect(plan.changes.find((c) => c.address.startsWith('qdisc imq0 root'))?.implicit).toBeUndefined();
+    // Once done, the kernel shows a down imq0 without qdiscs: nothing more to do.
+    const after = assumedLive(imq).filter((o) => !('dev' in o && o.dev === 'imq0') && o.kind !== 'iptables' && o.kind !== 'chain' && !('dev' in o && o.dev === 'wan0')).map((o) => (o.kind === 'link' && o.name === 'imq0' ? { ...o, up: false } : o));
+    expect(makePlan(none, after, scopeFor(none, owned)).changes.filter((c) => c.kind !== 'module')).toEqual([]);
+  });
 });
 
 describe('makePlan: modules', () => {
