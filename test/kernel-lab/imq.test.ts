@@ -621,8 +621,19 @@ END
       expect(after.after).toBe(setup.before);
       expect(after.after).not.toMatch(/qospolicy-(pre|post)/);
       note(`CLI: web class ${web(s1).bytes} B before the rate change, ${web(s2).bytes} B after; teardown left tc and iptables as before apply`);
+
+      // fq_codel leaves as the kernel shows them equal the compiled ones (state/codel.ts): the
+      // default leaf where the features list fq_codel, with its target raised at 800 kbit.
+      // Declared: the VM's busybox has no `unshare`, so the CLI's own probe does not run here.
+      await sh(`ip link add lan8 type dummy; ip link set lan8 up; printf '%s\\n' 'target {' '  features htb, u32, fq_codel, bfifo' '}' 'interface lan8 {' '  egress rate 800kbit {' '    class voice rate 200kbit ceil 800kbit prio 0 { match udp dport 5060 }' '    class rest rate 600kbit ceil 800kbit default' '  }' '}' >/root/fq.pol`);
+      const fqApply = await cmd('apply --yes /root/fq.pol', 'apply of fq_codel leaves');
+      expect(fqApply.code, fqApply.stderr).toBe(0);
+      expect(await sh('tc qdisc show dev lan8')).toMatch(/qdisc fq_codel [0-9a-f]+: parent 1:[0-9a-f]+ .*quantum 1514b? target 23ms interval 118ms/);
+      const fqPlan = await cmd('plan --detailed-exitcode /root/fq.pol', 'plan after fq_codel apply');
+      expect(fqPlan.code, `${fqPlan.stdout}\n${fqPlan.stderr}`).toBe(0);
+      expect((await cmd('teardown --yes /root/fq.pol', 'teardown of fq_codel leaves')).code).toBe(0);
     } finally {
-      await vm!.run(`kv=$(uname -r); mv /root/imq-ko/*.ko /lib/modules/$kv/updates/ 2>/dev/null; depmod -a; ip link del lan9 2>/dev/null; true`);
+      await vm!.run(`kv=$(uname -r); mv /root/imq-ko/*.ko /lib/modules/$kv/updates/ 2>/dev/null; depmod -a; ip link del lan9 2>/dev/null; ip link del lan8 2>/dev/null; true`);
     }
   });
 });
