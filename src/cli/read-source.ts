@@ -18,7 +18,8 @@ export function readPolicyFile(path: string, max = MAX_POLICY_BYTES): string {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`it is ${kindOf(st)}, not a regular file`);
-    // Read to the cap, not to the size stat gave: the file may grow while it is read.
+    // One byte past what stat gave (or the cap): a read that fills the buffer means the file
+    // is larger than the cap, or grew while it was read; past the cap it is refused.
     const buf = Buffer.alloc(Math.min(st.size, max) + 1);
     let n = 0;
     for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
