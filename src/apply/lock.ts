@@ -65,13 +65,15 @@ export function holderAlive(h: LockHolder): boolean {
   return !(h.start && start && start !== h.start);
 }
 
-export function readLock(dir: string): LockHolder | undefined {
+const readHolderAt = (file: string): LockHolder | undefined => {
   try {
-    return JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as LockHolder;
+    return JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
   } catch {
     return undefined;
   }
-}
+};
+
+export const readLock = (dir: string): LockHolder | undefined => readHolderAt(join(dir, LOCK_FILE));
 
 const holder = (pid: number, command: string): LockHolder => ({ pid, command, since: new Date().toISOString(), start: startOf(pid), boot: bootId() });
 const writeHolder = (file: string, h: LockHolder) => {
@@ -93,27 +95,65 @@ export function acquireLock(dir: string, command: string, pid = process.pid, onS
     throw new StateWriteError(dir, (e as NodeJS.ErrnoException).code);
   }
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    // Written in full under a name of its own, then linked into place (link fails if the
-    // lock exists): another process never sees an empty lock file, which it would take
-    // for a stale one and remove.
-    const tmp = `${path}.${pid}.new`;
-    writeHolder(tmp, holder(pid, command));
-    try {
-      linkSync(tmp, path);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const h = readLock(dir);
-      if (h && holderAlive(h)) throw new LockedError(h, path);
-      if (h) onStale?.(h);
-      rmSync(path, { force: true }); // stale: its process is gone
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (linkHolder(path, holder(pid, command))) return () => rmSync(path, { force: true });
+    const h = readLock(dir);
+    if (h && holderAlive(h)) throw new LockedError(h, path);
+    takeOver(dir, h, pid, command, onStale);
   }
   throw new Error(`cannot take the lock ${path}`);
 }
+
+/**
+ * Puts `h` at `path` unless something is there. Written in full under a name of its own, then
+ * linked into place (link fails if the file exists): another process never sees an empty lock
+ * file, which it would take for a stale one and remove.
+ */
+function linkHolder(path: string, h: LockHolder): boolean {
+  const tmp = `${path}.${h.pid}.new`;
+  writeHolder(tmp, h);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** A takeover that has held its guard this long was cut short (its process killed mid-way). */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Removes the stale lock `h`. Two processes that both judged it stale must not both remove
+ * "the" lock: the second would remove the first's fresh one and both would hold it. So the
+ * removal happens under a second lock file, and only if the lock is still the stale one.
+ */
+function takeOver(dir: string, h: LockHolder | undefined, pid: number, command: string, onStale?: (h: LockHolder) => void): void {
+  const path = join(dir, LOCK_FILE);
+  const guard = `${path}.takeover`;
+  for (const deadline = Date.now() + 2000; !linkHolder(guard, holder(pid, `${command} (taking over a stale lock)`)); ) {
+    const g = readHolderAt(guard);
+    if (!g || !holderAlive(g) || Date.now() - Date.parse(g.since) > TAKEOVER_STALE_MS) {
+      rmSync(guard, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new LockedError(g, guard);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // another is taking over: wait for it
+  }
+  try {
+    const now = readLock(dir);
+    if (now && !sameHolder(now, h)) return; // taken over by another meanwhile: try again
+    if (h) onStale?.(h);
+    rmSync(path, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+const sameHolder = (a: LockHolder, b: LockHolder | undefined) => !!b && a.pid === b.pid && a.since === b.since && a.start === b.start && a.boot === b.boot;
 
 /** Hands the lock to another process (the confirmation watcher) without releasing it. */
 export function transferLock(dir: string, pid: number, command: string): void {

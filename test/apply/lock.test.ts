@@ -50,7 +50,29 @@ describe('acquireLock', () => {
     release();
   });
 
-  it('twelve processes racing for it: never two holders at once, and a loser lost to a holder', async () => {
+  it('two processes that both found the lock stale: the second, taking over while the first does, never also holds it', () => {
+    const dir = tempDir('qp-lock-');
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 1, command: 'apply old.pol', since: '' }) + '\n');
+    // The first taker is between judging the lock stale and removing it when the second
+    // (pid 1, alive) tries: it must not take over too, or the first would remove its fresh lock.
+    let second: unknown;
+    const release = acquireLock(dir, 'apply first.pol', process.pid, () => {
+      try {
+        second = acquireLock(dir, 'apply second.pol', 1);
+      } catch (e) {
+        second = e;
+      }
+    });
+    expect(second).toBeInstanceOf(LockedError);
+    expect((second as LockedError).message).toContain(`pid ${process.pid} (apply first.pol (taking over a stale lock))`);
+    expect(readLock(dir)?.command).toBe('apply first.pol');
+    release();
+  });
+
+  it.each([
+    ['a free lock', false],
+    ['a stale lock (its holder gone), which all of them take for stale at once', true],
+  ])('twelve processes racing for %s: never two holders at once, and a loser lost to a holder', async (_, stale) => {
     const lock = resolve('dist/apply/lock.js');
     // Each waits for the same instant, tries once, and holds a lock it got for 300 ms. On a
     // loaded machine a racer may start after the winner let go and rightly win too: what must
@@ -72,6 +94,7 @@ describe('acquireLock', () => {
       console.log(JSON.stringify(out));`;
     for (let round = 0; round < 5; round++) {
       const dir = tempDir('qp-lock-');
+      if (stale) writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 1, command: 'apply old.pol', since: '' }) + '\n');
       const at = String(Date.now() + 1500);
       const results = await Promise.all(Array.from({ length: 12 }, () => run(process.execPath, ['--input-type=module', '-e', racer, dir, at])));
       type Racer = { tried: number; held?: [number, number]; done: number };
