@@ -226,6 +226,8 @@ export class LabVm {
     }
     const args = [
       '-accel', process.env.QLAB_ACCEL ?? 'tcg',
+      // More qemu options for experiments (e.g. QLAB_QEMU_ARGS='-icount shift=auto,sleep=off').
+      ...(process.env.QLAB_QEMU_ARGS ?? '').split(' ').filter(Boolean),
       '-m', String(opts.memoryMb ?? 512),
       ...(opts.cpu ? ['-cpu', opts.cpu] : []),
       '-smp', '1',
