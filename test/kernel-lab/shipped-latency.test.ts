@@ -97,7 +97,7 @@ function measureScript(c: Case, dir: 'egress' | 'ingress', tree: Tree, gso: numb
   const every = 1e6 / HZ / 2;
   // Prints @@LABEL (the sender's counts) and @@LABEL_arrivals (the receiver's records).
   const probe = (label: string, ms: number) => String.raw`
-ip netns exec ${rx} /root/udp-probe recv ${ms + 600} ${c.hi.port} ${SPARSE_PORT} > /tmp/recv.out 2> /tmp/recv.err &
+ip netns exec ${rx} /root/udp-probe recv ${ms + 3000} ${c.hi.port} ${SPARSE_PORT} > /tmp/recv.out 2> /tmp/recv.err &
 r=$!
 until grep -q ready /tmp/recv.err 2>/dev/null; do sleep 0.02; done
 ip netns exec ${tx} /root/udp-probe send ${every} ${ms} ${targets} > /tmp/send.out
@@ -184,7 +184,8 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
     it(`${c.file}: (a) ${c.hi.class} ≤ a frame + 5 ms, (b) the default class ${c.default} within its leaf's goal${c.file === 'adsl-home.pol' ? ', (c) ≤ 100 ms at 950 kbit' : ''} — ${c.dirs.join(' and ')}`, async () => {
       const cc = compiled[c.file]!;
       await vm!.run('bash /root/topology.sh', { check: true, timeoutMs: 30_000 });
-      const applied = await vm!.run(`ip netns exec router sh /root/${name(c)}.sh`, { timeoutMs: 60_000 });
+      // adsl-home's ~300 lines (tc, iptables, conntrack modules) took over 60 s under TCG at load 14.
+      const applied = await vm!.run(`ip netns exec router sh /root/${name(c)}.sh`, { timeoutMs: 240_000 });
       if (applied.code !== 0) throw new Error(`${name(c)}.sh failed in the router (${applied.code}):\n${applied.stderr}`);
       const gsoOf = (key: string) => Number(new RegExp(`'wan0' .*'${key}' '(\\d+)'`).exec(cc.script)?.[1] ?? 65536);
       const failures: string[] = [];
@@ -215,9 +216,11 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
         check('(a) median', a.median, mtuMs(tree.rate) + 5);
         check('(b) median', b.median, fq ? mtuMs(tree.defaultCeil) + 10 : 2 * mtuMs(tree.defaultCeil) + 60);
         if (tree.defaultCeil <= 1e6) check('(c) median', cs.median, 100);
-        if (a.n < WINDOW * HZ * 0.9 || b.n < WINDOW * HZ * 0.9) failures.push(`${name(c)} ${dir}: probes lost (a ${a.n}, b ${b.n} of ${WINDOW * HZ})`);
+        // The receiver listens 3 s past the sender's end: a datagram it missed was dropped.
+        const sentTo = (port: number) => parseTraffic(loadText).sent.get(`${dir === 'egress' ? ADDR.server.v4 : ADDR.client.v4}:${port}${port === c.hi.port && c.hi.sport ? `/${c.hi.sport}` : ''}`)?.count ?? NaN;
+        if (!(a.n >= sentTo(c.hi.port) && b.n >= sentTo(SPARSE_PORT))) failures.push(`${name(c)} ${dir}: probes lost (a ${a.n} of ${sentTo(c.hi.port)}, b ${b.n} of ${sentTo(SPARSE_PORT)})`);
       }
       expect(failures).toEqual([]);
-    }, 300_000);
+    }, 600_000);
   }
 });
