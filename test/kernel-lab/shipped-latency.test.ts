@@ -17,8 +17,10 @@
 //       latency.test.ts) — round trip, so it includes the TDMA wait of the ACKs where there is one.
 // Added delay = sample − the idle median of the same probe. Goals on the medians: (a) ≤ a frame
 // at the tree's rate + 5 ms; (b) ≤ a frame at the default class's ceil + 10 ms with fq_codel,
-// 2 frames + 60 ms with the fifo; (c) ≤ 100 ms where that ceil is ≤ 1 mbit. The tree's rate is
-// reported against min(default ceil, tree) (the VM's timers: see RESULTS.md).
+// 2 frames + 60 ms with the fifo; (c) ≤ 100 ms where that ceil is ≤ 1 mbit. The tree's rate
+// against min(default ceil, tree) within ±7 % where the bulk flow can fill it: not on the TDMA
+// sites, whose ACKs wait for their window (printed there). The VM runs with `-icount`, as in
+// latency.test.ts (a guest clock that stops with the vCPU: HTB's timers are on time).
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,11 +52,13 @@ interface Case {
   hi: { port: number; sport?: number; class: string };
   /** The policy's default class (the bulk flow's and probe (b)'s). */
   default: string;
+  /** A TDMA schedule on the shaped interface: its ACKs wait for a window, one TCP flow cannot fill the class. */
+  tdma?: boolean;
 }
 const CASES: Case[] = [
   { file: 'adsl-home.pol', dev: 'ppp0', dirs: ['egress', 'ingress'], hi: { port: 5060, class: 'voice' }, default: 'bulk' },
-  { file: 'wireless-backhaul.pol', dev: 'radio0', dirs: ['ingress'], hi: { port: 6696, class: 'control' }, default: 'other' },
-  { file: 'remote-station.pol', dev: 'radio0', dirs: ['ingress'], hi: { port: 9001, sport: 3389, class: 'interactive' }, default: 'bulk' },
+  { file: 'wireless-backhaul.pol', dev: 'radio0', dirs: ['ingress'], hi: { port: 6696, class: 'control' }, default: 'other', tdma: true },
+  { file: 'remote-station.pol', dev: 'radio0', dirs: ['ingress'], hi: { port: 9001, sport: 3389, class: 'interactive' }, default: 'bulk', tdma: true },
 ];
 const name = (c: Case) => c.file.replace('.pol', '');
 
@@ -158,6 +162,8 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
     moduleDir = tdma.dir;
     release = await acquireLabLock();
     vm = await LabVm.boot(paths, {
+      qemuArgs: ['-icount', `shift=${Number(process.env.QP_LAB_ICOUNT_SHIFT ?? 2)},sleep=off`],
+      bootTimeoutMs: 240_000,
       files: {
         '/root/topology.sh': topology,
         '/root/udp-probe': { host: (probeBuild as Probe).path, mode: 0o755 },
@@ -181,7 +187,7 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
   }, 30_000);
 
   for (const c of CASES) {
-    it(`${c.file}: (a) ${c.hi.class} ≤ a frame + 5 ms, (b) the default class ${c.default} within its leaf's goal${c.file === 'adsl-home.pol' ? ', (c) ≤ 100 ms at 950 kbit' : ''} — ${c.dirs.join(' and ')}`, async () => {
+    it(`${c.file}: (a) ${c.hi.class} ≤ a frame + 5 ms, (b) the default class ${c.default} within its leaf's goal${c.file === 'adsl-home.pol' ? ', (c) ≤ 100 ms at 950 kbit' : ''}${c.tdma ? '' : ', rate ±7 %'} — ${c.dirs.join(' and ')}`, async () => {
       const cc = compiled[c.file]!;
       await vm!.run('bash /root/topology.sh', { check: true, timeoutMs: 30_000 });
       // adsl-home's ~300 lines (tc, iptables, conntrack modules) took over 60 s under TCG at load 14.
@@ -191,7 +197,7 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
       const failures: string[] = [];
       for (const dir of c.dirs) {
         const tree = cc.trees[dir]!;
-        const out = sections((await vm!.run(`${BASH_LIB}\nset -e\n${measureScript(c, dir, tree, dir === 'egress' ? gsoOf('gso_max_size') : gsoOf('gro_max_size'))}`, { check: true, timeoutMs: 120_000 })).stdout);
+        const out = sections((await vm!.run(`${BASH_LIB}\nset -e\n${measureScript(c, dir, tree, dir === 'egress' ? gsoOf('gso_max_size') : gsoOf('gro_max_size'))}`, { check: true, timeoutMs: 300_000 })).stdout);
         const idleText = `${out.idle ?? ''}@@ARRIVALS\n${out.idle_arrivals ?? ''}`;
         const loadText = `${out.load ?? ''}@@ARRIVALS\n${out.load_arrivals ?? ''}`;
         const a = stat(oneWay(loadText, 0), median(oneWay(idleText, 0)));
@@ -216,6 +222,7 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
         check('(a) median', a.median, mtuMs(tree.rate) + 5);
         check('(b) median', b.median, fq ? mtuMs(tree.defaultCeil) + 10 : 2 * mtuMs(tree.defaultCeil) + 60);
         if (tree.defaultCeil <= 1e6) check('(c) median', cs.median, 100);
+        if (!c.tdma && !(Math.abs(rate / expected - 1) <= 0.07)) failures.push(`${name(c)} ${dir}: tree rate ${mbit(rate)}, ${((rate / expected - 1) * 100).toFixed(1)} % off ${mbit(expected)}`);
         // The receiver listens 3 s past the sender's end: a datagram it missed was dropped.
         const sentTo = (port: number) => parseTraffic(loadText).sent.get(`${dir === 'egress' ? ADDR.server.v4 : ADDR.client.v4}:${port}${port === c.hi.port && c.hi.sport ? `/${c.hi.sport}` : ''}`)?.count ?? NaN;
         if (!(a.n >= sentTo(c.hi.port) && b.n >= sentTo(SPARSE_PORT))) failures.push(`${name(c)} ${dir}: probes lost (a ${a.n} of ${sentTo(c.hi.port)}, b ${b.n} of ${sentTo(SPARSE_PORT)})`);
