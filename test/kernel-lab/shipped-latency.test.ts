@@ -3,7 +3,7 @@
 //   adsl-home.pol          fq_codel leaves, act_connmark;      egress 950 kbit, ingress 14.4 mbit
 //   wireless-backhaul.pol  taprio on radio0 (4 TX queues);      its ingress tree, 27 mbit
 //   remote-station.pol     sch_tdma (patches/sch_tdma) on radio0; its ingress tree, 27 mbit
-// (legacy-imq.pol needs the IMQ modules and their own site: not measured here.)
+// (legacy-imq.pol needs the IMQ modules and their site: imq.test.ts measures it the same way.)
 //
 // Each policy is compiled unchanged but for its shaped interface, renamed wan0 so that it sits
 // in matches-lab.ts's site (server behind wan0, client on lan0). While one TCP flow (iperf3,
