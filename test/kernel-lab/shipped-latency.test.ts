@@ -225,7 +225,9 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
         if (!c.tdma && !(Math.abs(rate / expected - 1) <= 0.07)) failures.push(`${name(c)} ${dir}: tree rate ${mbit(rate)}, ${((rate / expected - 1) * 100).toFixed(1)} % off ${mbit(expected)}`);
         // The receiver listens 3 s past the sender's end: a datagram it missed was dropped.
         const sentTo = (port: number) => parseTraffic(loadText).sent.get(`${dir === 'egress' ? ADDR.server.v4 : ADDR.client.v4}:${port}${port === c.hi.port && c.hi.sport ? `/${c.hi.sport}` : ''}`)?.count ?? NaN;
-        if (!(a.n >= sentTo(c.hi.port) && b.n >= sentTo(SPARSE_PORT))) failures.push(`${name(c)} ${dir}: probes lost (a ${a.n} of ${sentTo(c.hi.port)}, b ${b.n} of ${sentTo(SPARSE_PORT)})`);
+        // (a) has a queue of its own: nothing may be lost; (b) shares the bulk flow's leaf, whose
+        // drops may take a sparse datagram now and then (a fifo's tail): at most 5 %.
+        if (!(a.n >= sentTo(c.hi.port) && b.n >= 0.95 * sentTo(SPARSE_PORT))) failures.push(`${name(c)} ${dir}: probes lost (a ${a.n} of ${sentTo(c.hi.port)}, b ${b.n} of ${sentTo(SPARSE_PORT)})`);
       }
       expect(failures).toEqual([]);
     }, 600_000);
