@@ -7,8 +7,15 @@
 //   (c) the bulk TCP flow's smoothed RTT at its sender (iperf3 -i 0.5's tcp_info rtt; a report
 //       every 0.1 s cost the VM 15-25 % of its TCP rate under TCG): ≤ 100 ms at ≤ 1 mbit;
 // added delay = sample − the idle median of the same probe, goals on the medians (p95 printed);
-// the tree's HTB-counted rate is reported (the VM's late timers cost it 5-35 %; test/lab asserts it). GSO: as in lab 7, the sender's gso_max_size is
+// and the tree's HTB-counted rate within ±7 %. GSO: as in lab 7, the sender's gso_max_size is
 // what the policy asks of wan0 (veth has no GRO; the VM has no ethtool).
+//
+// The VM runs with `-icount shift=ICOUNT_SHIFT,sleep=off`: the guest's clock counts executed
+// instructions (2^shift ns each) instead of following the host's, so a vCPU thread that loses the
+// host CPU stops the guest's time too. Under plain TCG on this loaded 2-core host a 1 ms guest
+// timer woke up to 176 ms late and HTB lost what its 1 ms burst could not make up (0.64-0.95 of
+// the rate at 10 and 100 mbit; RESULTS.md has the measurements). Delays are then in guest time
+// too, which is the time the guest's qdiscs and TCP run by.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab } from './vm.js';
 import { ADDR, compileCli, type Compiled, sections, Site, TOPOLOGY } from './matches-lab.js';
@@ -23,6 +30,8 @@ const SPEEDS = (process.env.QP_LAB_SPEEDS ?? '800000,1000000,10000000,100000000'
 const WARM = 3;
 const WINDOW = 5;
 const HZ = 10;
+/** 2^shift ns of guest time per instruction: 4 ns, a 250 MIPS guest (QP_LAB_ICOUNT_SHIFT to change). */
+const ICOUNT_SHIFT = Number(process.env.QP_LAB_ICOUNT_SHIFT ?? 2);
 
 const bits = (bps: number) => `${Math.round(bps)}bit`;
 const policyAt = (bps: number) => {
@@ -85,13 +94,13 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
   beforeAll(async () => {
     release = await acquireLabLock();
     const [booted, compiled] = await Promise.all([
-      LabVm.boot(labPaths(lab), { files: { '/root/topology.sh': TOPOLOGY } }),
+      LabVm.boot(labPaths(lab), { files: { '/root/topology.sh': TOPOLOGY }, qemuArgs: ['-icount', `shift=${ICOUNT_SHIFT},sleep=off`], bootTimeoutMs: 240_000 }),
       Promise.all(SPEEDS.map(async (bps) => [`latency-${bps}`, await compileCli(`latency-${bps}`, policyAt(bps))] as const)),
     ]);
     vm = booted;
     site = new Site(vm, Object.fromEntries(compiled));
     await vm.run('bash /root/topology.sh', { check: true, timeoutMs: 30_000 });
-    const out = await site.sh(`iperf_server 5201\nip netns exec client iperf3 -c ${ADDR.server.v4} -p 5201 -t 4 -O 1 -J`, 60_000);
+    const out = await site.sh(`iperf_server 5201\nip netns exec client iperf3 -c ${ADDR.server.v4} -p 5201 -t 4 -O 1 -J`, 180_000);
     capacity = (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
     console.log(`[kernel-lab] latency: unshaped TCP through the VM's router: ${(capacity / 1e6).toFixed(1)} Mbit/s`);
   }, BOOT_HOOK_TIMEOUT + 15 * 60_000);
@@ -113,7 +122,7 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
       const measurable = capacity >= 1.5 * bps;
       if (!measurable) console.log(`[kernel-lab] ${speedName(bps)}: the VM forwards ${(capacity / 1e6).toFixed(1)} Mbit/s unshaped, under 1.5× the speed: figures recorded, not asserted`);
       for (const dir of ['egress', 'ingress'] as const) {
-        const out = sections(await site.sh(measureScript(dir, dir === 'egress' ? gsoOf('gso_max_size') : gsoOf('gro_max_size')), 120_000));
+        const out = sections(await site.sh(measureScript(dir, dir === 'egress' ? gsoOf('gso_max_size') : gsoOf('gro_max_size')), 300_000));
         const idleA = median(pings(out.idle_a));
         const idleB = median(pings(out.idle_b));
         const a = stat(pings(out.a), idleA);
@@ -138,13 +147,9 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
         check('(a) median', a.median, frame + 5);
         check('(b) median', b.median, frame + 10);
         if (bps <= 1e6) check('(c) median', cc.median, 100);
-        // The rate is reported, not asserted, here: under TCG on a loaded host HTB's timers fire
-        // late, and a 1 ms burst cannot make up the lost time (0.79-0.85 at 10 mbit; with 5 ms
-        // bursts 0.91-0.94, RESULTS.md). The host lab (test/lab, lab 7) asserts the same
-        // compiled configuration's rates within ±7 % (0.989-1.001).
-        if (!(Math.abs(rate / bps - 1) <= 0.07)) console.log(`[kernel-lab] ${speedName(bps)} ${dir}: tree rate ${(rate / 1e6).toFixed(3)} Mbit/s, more than 7 % off (VM timers)`);
+        if (!(Math.abs(rate / bps - 1) <= 0.07)) failures.push(`${speedName(bps)} ${dir}: tree rate ${(rate / 1e6).toFixed(3)} Mbit/s, ${((rate / bps - 1) * 100).toFixed(1)} % off`);
       }
       if (measurable) expect(failures).toEqual([]);
-    }, 300_000);
+    }, 900_000);
   }
 });

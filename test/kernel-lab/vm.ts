@@ -128,6 +128,8 @@ export interface BootOptions {
   cpu?: string;
   /** More kernel command-line words. */
   append?: string;
+  /** More qemu options (e.g. ['-icount', 'shift=2,sleep=off'] for a guest clock that counts instructions). */
+  qemuArgs?: string[];
   /** The guest powers itself off after this many seconds without a command (default 900). */
   idleSec?: number;
   /**
@@ -226,6 +228,9 @@ export class LabVm {
     }
     const args = [
       '-accel', process.env.QLAB_ACCEL ?? 'tcg',
+      // More qemu options for experiments (e.g. QLAB_QEMU_ARGS='-icount shift=auto,sleep=off').
+      ...(process.env.QLAB_QEMU_ARGS ?? '').split(' ').filter(Boolean),
+      ...(opts.qemuArgs ?? []),
       '-m', String(opts.memoryMb ?? 512),
       ...(opts.cpu ? ['-cpu', opts.cpu] : []),
       '-smp', '1',

@@ -50,8 +50,8 @@ export function stat(samples: Array<number | null>, base: number): Stat {
 }
 
 /** `ping -i 0.1`: the round trip of each reply in ms (null: no reply). */
-async function ping(ns: Netns, host: string, count: number): Promise<Array<number | null>> {
-  const r = await ns.run(['ping', '-n', '-i', String(1 / PROBE_HZ), '-c', String(count), '-W', '2', host], { reject: false });
+async function ping(ns: Netns, host: string, count: number, args: string[] = []): Promise<Array<number | null>> {
+  const r = await ns.run(['ping', '-n', ...args, '-i', String(1 / PROBE_HZ), '-c', String(count), '-W', '2', host], { reject: false });
   const out: Array<number | null> = new Array(count).fill(null);
   for (const m of String(r.stdout).matchAll(/icmp_seq=(\d+) .*time=([\d.]+) ms/g)) out[Number(m[1]) - 1] = Number(m[2]);
   return out;
@@ -90,12 +90,14 @@ export interface LatencyOptions {
   /** iperf3 port (a server must listen on it at lab.server); the UDP echo port. */
   tcpPort: number;
   udpPort: number;
+  /** More arguments of probe (a)'s ping, so that it reaches the higher-prio class (e.g. -Q 0xb8: DSCP EF). */
+  pingArgs?: string[];
 }
 
 /** One measurement: idle probes, then the three probes under a saturating TCP flow. */
 export async function latencyUnderLoad(lab: Lab, compiled: Compiled, o: LatencyOptions): Promise<LatencyRun> {
   const server = lab.server.v4;
-  const idlePing = median((await ping(lab.client0.ns, server, 10)).filter((x): x is number => x !== null));
+  const idlePing = median((await ping(lab.client0.ns, server, 10, o.pingArgs)).filter((x): x is number => x !== null));
   const idleUdp = median((await udpProbe(lab.client0.ns, server, o.udpPort, 10)).filter((x): x is number => x !== null));
 
   const root = compiled.htbClass(`wan0 ${o.direction}`);
@@ -109,7 +111,7 @@ export async function latencyUnderLoad(lab: Lab, compiled: Compiled, o: LatencyO
   const before = (await classCounters(lab.router, root.dev)).get(root.classid)!;
   const t0 = performance.now();
   const sender = o.direction === 'egress' ? { ns: lab.client0.ns, filter: ['dport', '=', `:${o.tcpPort}`] } : { ns: lab.server.ns, filter: ['sport', '=', `:${o.tcpPort}`] };
-  const [a, b, c] = await Promise.all([ping(lab.client0.ns, server, count), udpProbe(lab.client0.ns, server, o.udpPort, count), bulkRtt(sender.ns, sender.filter, count)]);
+  const [a, b, c] = await Promise.all([ping(lab.client0.ns, server, count, o.pingArgs), udpProbe(lab.client0.ns, server, o.udpPort, count), bulkRtt(sender.ns, sender.filter, count)]);
   const after = (await classCounters(lab.router, root.dev)).get(root.classid)!;
   const t1 = performance.now();
   const r = await bulk;

@@ -1,8 +1,9 @@
 // Compile a policy text with the compiler's own pipeline (parsePolicy → check → compile →
 // renderSh, what `qospolicy compile FILE` does) and run the sh script in the router.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parsePolicy } from '../../src/syntax/index.js';
 import { check } from '../../src/check/index.js';
 import { compile } from '../../src/backends/index.js';
@@ -23,7 +24,8 @@ export interface Compiled {
 }
 
 export function compilePolicy(text: string, file = 'lab.pol'): Compiled {
-  const front = parsePolicy(file, text);
+  // Includes resolve against `file` (a shipped policy's real path), as the CLI does.
+  const front = parsePolicy(file, text, { readFile: (path) => readFileSync(path, 'utf8'), resolve: (from, path) => (isAbsolute(path) ? path : join(dirname(from), path)) });
   const checked = check(front.policy);
   const diagnostics = [...front.diagnostics, ...checked.diagnostics];
   if (hasErrors(diagnostics)) {
@@ -55,10 +57,10 @@ const FAR_END: Record<string, keyof Pick<Lab, 'server' | 'client0' | 'client1'>>
  * Compiles text and runs the script inside the router namespace; fails with the script's
  * stderr. With the whole lab, the far hosts then send what the router's GRO would merge.
  */
-export async function applyPolicy(target: Netns | Lab, text: string): Promise<Compiled> {
+export async function applyPolicy(target: Netns | Lab, text: string, file?: string): Promise<Compiled> {
   const lab = 'router' in target ? target : undefined;
   const router = lab ? lab.router : (target as Netns);
-  const compiled = compilePolicy(text);
+  const compiled = compilePolicy(text, file);
   const dir = await mkdtemp(join(tmpdir(), 'qospolicy-lab-'));
   try {
     const path = join(dir, 'policy.sh');

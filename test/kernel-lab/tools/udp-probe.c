@@ -8,9 +8,10 @@
 //       qdisc released it). Prints after DURATION_MS:
 //         # base BASE_S                      (a whole second; the times below are after it)
 //         PORT_INDEX SEQ ARRIVAL_NS SENT_NS  (one line per datagram, ns since BASE_S)
-//   udp-probe send INTERVAL_US DURATION_MS ADDR:PORT...
+//   udp-probe send INTERVAL_US DURATION_MS ADDR:PORT[/SPORT]...
 //       Sends 64-byte datagrams round robin over the targets, one every INTERVAL_US
-//       (absolute CLOCK_MONOTONIC deadlines: no drift), one unconnected socket per target.
+//       (absolute CLOCK_MONOTONIC deadlines: no drift), one unconnected socket per target
+//       (bound to source port SPORT where given: for classes that match a source port).
 //       Each carries a sequence number and its send time (CLOCK_REALTIME). Prints
 //         sent ADDR:PORT COUNT ERRORS     (per target)
 //   udp-probe write FILE VALUE [FILE VALUE]...
@@ -153,6 +154,11 @@ static int cmd_send(int argc, char **argv) {
     if (inet_pton(AF_INET, addr, &to[i].sin_addr) != 1) return fprintf(stderr, "bad address %s\n", addr), 2;
     fd[i] = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd[i] < 0) die("socket");
+    const char *slash = strchr(colon + 1, '/');
+    if (slash) {
+      struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(atoi(slash + 1)), .sin_addr.s_addr = htonl(INADDR_ANY)};
+      if (bind(fd[i], (struct sockaddr *)&from, sizeof from) < 0) die("bind");
+    }
     int sndbuf = 4 << 20;
     setsockopt(fd[i], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
   }
