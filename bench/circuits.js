@@ -33,13 +33,13 @@ export function networkJson(n) {
 }
 
 /** Writes DIR/subs.csv, DIR/network.json and DIR/isp.pol (down on `down`, up on `up`); returns the policy path. */
-export function writeIsp(dir, n, { down = 'v0', up, rates, sites = n > 10_000 } = {}) {
+export function writeIsp(dir, n, { down = 'v0', up, rates, sites = n > 10_000, leaf = 'fq_codel' } = {}) {
   writeFileSync(join(dir, 'subs.csv'), shapedDevices(n, { down: rates, sites }));
   writeFileSync(join(dir, 'network.json'), networkJson(n));
   const tree = (dev, dir) => [
     `interface ${dev} {`,
     `  egress rate 100gbit {`,
-    `    leaf fq_codel`,
+    `    leaf ${leaf}`,
     ...(sites ? [`    sites "network.json"`] : []),
     `    circuits "subs.csv" ${dir}`,
     `    class rest rate 100mbit ceil 100gbit default`,

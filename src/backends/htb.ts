@@ -244,11 +244,10 @@ function childFilters(dev: string, parent: string, children: Planned[], firstPri
           filter(protocol, prio, origin, nodes, t);
         }
       } else {
-        const { tables: t, nodes } = prefixHashedNodes(run.run, table('4/addr'));
-        filter('ip', base, origin, nodes, t);
-        // The IPv6 prefixes of the same lines: one linear filter for the run, in class order.
-        const v6 = run.run.classes.flatMap((c) => c.lines.filter((l) => familiesOf(l.match).includes(6)).flatMap((l) => matchNodes(l.match, 6, c.flowid)));
-        filter('ipv6', base + 1, origin, v6);
+        for (const [family, protocol, prio] of [[4, 'ip', base], [6, 'ipv6', base + 1]] as const) {
+          const { tables: t, nodes } = prefixHashedNodes(run.run, family, (key) => table(`${family}/addr${key}`));
+          filter(protocol, prio, origin, nodes, t);
+        }
       }
       return;
     }
