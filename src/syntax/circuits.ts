@@ -193,6 +193,13 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
   return { classes: [...tree!.roots, ...topLevel], diagnostics: out };
 }
 
+/** How plans and status name a circuit's class beside its path: its Circuit ID and Name. */
+export function circuitLabel(node: A.ClassNode): string {
+  if (!node.circuit) return '';
+  const { id, name } = node.circuit;
+  return ` (circuit ${printable(id)}${name ? `: ${printable(name)}` : ''})`;
+}
+
 /** A circuit ID as a class name: an identifier (IDs are often numbers: `1001` → `c1001`). */
 export function className(id: string): string {
   const name = id.replace(/[^A-Za-z0-9_-]/g, '_');

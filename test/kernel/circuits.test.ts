@@ -47,7 +47,7 @@ describe.skipIf(!requireKernelTools())('circuits on the kernel', () => {
       const filters = String((await ns.run(['tc', 'filter', 'show', 'dev', 'v0'])).stdout);
       expect(filters).toMatch(/protocol ip .*\n(.*\n)*?.*link [0-9a-f]+:/);
       const classes = r.state.objects.filter((o): o is HtbClass => o.kind === 'class');
-      const idOf = new Map(classes.map((c) => [c.origin!.path.split(' › ').at(-1)!, c.classid]));
+      const idOf = new Map(classes.map((c) => [c.origin!.path.split(' › ').at(-1)!.replace(/ \(circuit .*/, ''), c.classid]));
       const counts = async () => new Map([...parseClassCounters(String((await ns.run(['tc', '-s', 'class', 'show', 'dev', 'v0'])).stdout))].map(([id, c]) => [id, c.packets]));
       const leaves = classes.filter((c) => c.classid !== '1:1');
 

@@ -33,23 +33,23 @@ run 32 tc class add dev 'eth1' parent '1:1' classid '1:bc40' htb rate '5mbit' ce
 run 33 tc qdisc add dev 'eth1' parent '1:bc40' handle 'bc40:' fq_codel quantum '1514'
 # eth1 egress › Tower_1
 run 35 tc class add dev 'eth1' parent '1:1' classid '1:7bd4' htb rate '95mbit' ceil '800mbit' prio '7' quantum '59375' burst '13475b' cburst '101600b'
-# eth1 egress › Tower_1 › c1004
+# eth1 egress › Tower_1 › c1004 (circuit 1004: Hill Road 7)
 run 37 tc class add dev 'eth1' parent '1:7bd4' classid '1:1165' htb rate '10mbit' ceil '100mbit' prio '7' quantum '6250' burst '2850b' cburst '14100b'
 run 38 tc qdisc add dev 'eth1' parent '1:1165' handle '1165:' fq_codel quantum '1514'
 # eth1 egress › Tower_1 › AP_North
 run 40 tc class add dev 'eth1' parent '1:7bd4' classid '1:d205' htb rate '35mbit' ceil '400mbit' prio '7' quantum '21875' burst '5975b' cburst '51600b'
-# eth1 egress › Tower_1 › AP_North › c1001
+# eth1 egress › Tower_1 › AP_North › c1001 (circuit 1001: Smith, Anna)
 run 42 tc class add dev 'eth1' parent '1:d205' classid '1:a14e' htb rate '25mbit' ceil '100mbit' prio '7' quantum '15625' burst '4725b' cburst '14100b'
 run 43 tc qdisc add dev 'eth1' parent '1:a14e' handle 'a14e:' fq_codel quantum '1514'
-# eth1 egress › Tower_1 › AP_North › c1002
+# eth1 egress › Tower_1 › AP_North › c1002 (circuit 1002: Jones Farm)
 run 45 tc class add dev 'eth1' parent '1:d205' classid '1:8ebb' htb rate '10mbit' ceil '50mbit' prio '7' quantum '6250' burst '2850b' cburst '7850b'
 run 46 tc qdisc add dev 'eth1' parent '1:8ebb' handle '8ebb:' fq_codel quantum '1514'
 # eth1 egress › Tower_1 › AP_South
 run 48 tc class add dev 'eth1' parent '1:7bd4' classid '1:f06f' htb rate '50mbit' ceil '400mbit' prio '7' quantum '31250' burst '7850b' cburst '51600b'
-# eth1 egress › Tower_1 › AP_South › c1003
+# eth1 egress › Tower_1 › AP_South › c1003 (circuit 1003: Lakeside Cafe)
 run 50 tc class add dev 'eth1' parent '1:f06f' classid '1:1e63' htb rate '50mbit' ceil '300mbit' prio '7' quantum '31250' burst '7850b' cburst '39100b'
 run 51 tc qdisc add dev 'eth1' parent '1:1e63' handle '1e63:' fq_codel quantum '1514'
-# eth1 egress › c1005
+# eth1 egress › c1005 (circuit 1005: Backhaul test)
 run 53 tc class add dev 'eth1' parent '1:1' classid '1:c72b' htb rate '1mbit' ceil '10mbit' prio '7' quantum '1514' burst '1725b' cburst '3114b'
 run 54 tc qdisc add dev 'eth1' parent '1:c72b' handle 'c72b:' fq_codel quantum '1514'
 # eth1 egress › unlisted
@@ -99,23 +99,23 @@ run 98 tc class add dev 'eth0' parent '1:1' classid '1:bc40' htb rate '5mbit' ce
 run 99 tc qdisc add dev 'eth0' parent '1:bc40' handle 'bc40:' fq_codel quantum '1514'
 # eth0 egress › Tower_1
 run 101 tc class add dev 'eth0' parent '1:1' classid '1:7bd4' htb rate '19mbit' ceil '300mbit' prio '7' quantum '11875' burst '3975b' cburst '39100b'
-# eth0 egress › Tower_1 › c1004
+# eth0 egress › Tower_1 › c1004 (circuit 1004: Hill Road 7)
 run 103 tc class add dev 'eth0' parent '1:7bd4' classid '1:1165' htb rate '2mbit' ceil '20mbit' prio '7' quantum '1514' burst '1850b' cburst '4100b'
 run 104 tc qdisc add dev 'eth0' parent '1:1165' handle '1165:' fq_codel quantum '1514'
 # eth0 egress › Tower_1 › AP_North
 run 106 tc class add dev 'eth0' parent '1:7bd4' classid '1:d205' htb rate '7mbit' ceil '100mbit' prio '7' quantum '4375' burst '2475b' cburst '14100b'
-# eth0 egress › Tower_1 › AP_North › c1001
+# eth0 egress › Tower_1 › AP_North › c1001 (circuit 1001: Smith, Anna)
 run 108 tc class add dev 'eth0' parent '1:d205' classid '1:a14e' htb rate '5mbit' ceil '20mbit' prio '7' quantum '3125' burst '2225b' cburst '4100b'
 run 109 tc qdisc add dev 'eth0' parent '1:a14e' handle 'a14e:' fq_codel quantum '1514'
-# eth0 egress › Tower_1 › AP_North › c1002
+# eth0 egress › Tower_1 › AP_North › c1002 (circuit 1002: Jones Farm)
 run 111 tc class add dev 'eth0' parent '1:d205' classid '1:8ebb' htb rate '2mbit' ceil '10mbit' prio '7' quantum '1514' burst '1850b' cburst '3114b'
 run 112 tc qdisc add dev 'eth0' parent '1:8ebb' handle '8ebb:' fq_codel quantum '1514'
 # eth0 egress › Tower_1 › AP_South
 run 114 tc class add dev 'eth0' parent '1:7bd4' classid '1:f06f' htb rate '10mbit' ceil '100mbit' prio '7' quantum '6250' burst '2850b' cburst '14100b'
-# eth0 egress › Tower_1 › AP_South › c1003
+# eth0 egress › Tower_1 › AP_South › c1003 (circuit 1003: Lakeside Cafe)
 run 116 tc class add dev 'eth0' parent '1:f06f' classid '1:1e63' htb rate '10mbit' ceil '60mbit' prio '7' quantum '6250' burst '2850b' cburst '9100b'
 run 117 tc qdisc add dev 'eth0' parent '1:1e63' handle '1e63:' fq_codel quantum '1514'
-# eth0 egress › c1005
+# eth0 egress › c1005 (circuit 1005: Backhaul test)
 run 119 tc class add dev 'eth0' parent '1:1' classid '1:c72b' htb rate '1mbit' ceil '10mbit' prio '7' quantum '1514' burst '1725b' cburst '3114b'
 run 120 tc qdisc add dev 'eth0' parent '1:c72b' handle 'c72b:' fq_codel quantum '1514'
 # eth0 egress › unlisted
