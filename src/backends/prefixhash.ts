@@ -95,7 +95,6 @@ export function prefixHashedNodes(run: PrefixRun, family: 4 | 6, tableFor: (key:
       if (group) group.push(e);
       else buckets.set(b, [e]);
     }
-    // In the order the kernel lists them: by bucket, then as added (the classes' order).
     for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
       const group = buckets.get(b)!;
       const bucket = `${h}:${b.toString(16)}:`;
@@ -104,7 +103,12 @@ export function prefixHashedNodes(run: PrefixRun, family: 4 | 6, tableFor: (key:
     }
   };
   level(entries, undefined, [], '');
-  return { tables, nodes };
+  // As the kernel lists them back (state/filters.ts): tables by handle; root-table nodes
+  // first, then by table and bucket, each bucket's nodes in the order they were added.
+  const place = (n: U32Node) => (n.ht ? n.ht.split(':').map((x) => parseInt(x, 16)) : [-1, -1]);
+  const sorted = nodes.map((n, i) => ({ n, i, at: place(n) })).sort((a, b) => a.at[0]! - b.at[0]! || a.at[1]! - b.at[1]! || a.i - b.i);
+  tables.sort((a, b) => parseInt(a.handle, 16) - parseInt(b.handle, 16));
+  return { tables, nodes: sorted.map((x) => x.n) };
 }
 
 /** The prefix's network (host bits cleared) as bytes. */

@@ -26,7 +26,7 @@ describe('plans of a changed circuits list', () => {
     expect(plan.changes.map((c) => `${c.action} ${c.address}`)).toEqual([expect.stringMatching(/^update class v0 1:[0-9a-f]+$/)]);
     expect(plan.changes[0]!.origin).toBe('v0 egress › c2234 (circuit 2234: Subscriber 1234, plan B)');
     expect(plan.steps.map((s) => s.argv.slice(0, 3).join(' '))).toEqual(['tc class change']);
-  });
+  }, 60_000);
 
   it('one circuit added: its class and leaf qdisc are created, no other class or qdisc changes', () => {
     const dir = tempDir('qp-circ-c-');
@@ -36,6 +36,6 @@ describe('plans of a changed circuits list', () => {
     const shaping = plan.changes.filter((c) => c.kind !== 'filter');
     expect(shaping.map((c) => `${c.action} ${c.kind} ${c.origin}`).sort()).toEqual(['create class v0 egress › c99999 (circuit 99999: New one)', 'create class v1 egress › c99999 (circuit 99999: New one)', 'create qdisc v0 egress › c99999 (circuit 99999: New one)', 'create qdisc v1 egress › c99999 (circuit 99999: New one)']);
     // Known gap: u32 nodes have no in-place change, so the hashed filter of each family is
-    // planned -/+ as a whole (see docs/plan.md), not as one node added to its bucket.
-  });
+    // planned -/+ as a whole (see docs/language.md), not as one node added to its bucket.
+  }, 60_000);
 });

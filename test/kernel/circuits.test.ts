@@ -60,7 +60,9 @@ describe.skipIf(!requireKernelTools())('circuits on the kernel', () => {
       await send(ns, 4, [{ addr: '100.100.0.1', count: 4 }]);
       const after = await counts(ns);
       const delta = (name: string) => after.get(idOf.get(name)!)! - (before.get(idOf.get(name)!) ?? 0);
-      expect({ circuit: delta('c1007'), voice: delta('voice'), rest: delta('rest') }).toEqual({ circuit: 5, voice: 3, rest: 4 });
+      expect({ circuit: delta('c1007'), voice: delta('voice') }).toEqual({ circuit: 5, voice: 3 });
+      // The default also sees the stack's own IPv6 packets (neighbour discovery, MLD).
+      expect(delta('rest')).toBeGreaterThanOrEqual(4);
     }), 120_000);
 
   it(`${N} circuits: a sample's IPv4 and IPv6 datagrams each land in their own circuit's class only`, () =>
