@@ -157,11 +157,11 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
         );
         continue;
       }
-      if (!overlapFree(prefixes, id.text, row, ranges, out)) continue;
+      if (!overlapFree(prefixes, id.text, ranges, out)) continue;
       known.criterion.prefixes.push(...prefixes);
       continue;
     }
-    if (!overlapFree(prefixes, id.text, row, ranges, out)) continue;
+    if (!overlapFree(prefixes, id.text, ranges, out)) continue;
     const criterion: Extract<A.Criterion, { kind: 'addr' }> = { kind: 'addr', dir: by, prefixes, span: row.span };
     const node: A.ClassNode = {
       name: { text: className(id.text), span: id.span },
@@ -283,7 +283,7 @@ function v6Value(a: string): bigint {
  * it would have two classes). Overlap is checked against everything recorded so far with a
  * sorted search, so 50 000 circuits cost n log n, not n².
  */
-function overlapFree(prefixes: A.Prefix[], id: string, row: Row, ranges: Ranges, out: Diagnostic[]): boolean {
+function overlapFree(prefixes: A.Prefix[], id: string, ranges: Ranges, out: Diagnostic[]): boolean {
   const found: Array<{ p: A.Prefix; lo: bigint; hi: bigint }> = [];
   for (const p of prefixes) {
     const r = range(p);
@@ -300,7 +300,6 @@ function overlapFree(prefixes: A.Prefix[], id: string, row: Row, ranges: Ranges,
     }
     found.push({ p, ...r });
   }
-  void row;
   for (const f of found) insertSorted(f.p.family === 4 ? ranges.v4 : ranges.v6, { lo: f.lo, hi: f.hi, id, span: f.p.span });
   return true;
 }
