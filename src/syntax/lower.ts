@@ -423,6 +423,7 @@ class Lowering {
         if (owner) owner.leaf = this.once(owner.leaf, this.leaf(c), "'leaf'");
       } else if (c.node.t === 'circuits') out.push(...this.circuits(c, children));
       else if (c.node.t !== 'sites') out.push(this.classNode(c));
+      else if (!children.some((o) => o.node.t === 'circuits')) this.report(diag('QP2027', "'sites' without 'circuits' in the same tree", c.span, { hint: 'sites place the circuits of a circuits list: add circuits "ShapedDevices.csv" down|up' }));
     }
     return out;
   }

@@ -103,6 +103,8 @@ describe('circuits', () => {
     ]);
     const r = parsePolicy('p.pol', 'interface eth1 {\n  egress rate 1gbit {\n    circuits "none.csv" down\n  }\n}\n', { readFile: () => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); } });
     expect(where(r)).toEqual(["p.pol:3:14 QP2027 cannot read circuits file none.csv: no such file"]);
+    const lone = parsePolicy('p.pol', 'interface eth1 {\n  egress rate 1gbit {\n    sites "n.json"\n    class a rate 1mbit default\n  }\n}\n', { readFile: () => '{}' });
+    expect(where(lone)).toEqual(["p.pol:3:5 QP2027 'sites' without 'circuits' in the same tree"]);
     const h = parsePolicy('p.pol', 'interface eth1 {\n  egress rate 1gbit {\n    circuits "a.csv" down\n  }\n}\n', { readFile: () => 'Circuit ID,IPv4\n1,100.64.0.1\n' });
     expect(where(h)[0]).toMatch(/^a\.csv:1:1 QP2027 the header lacks 'IPv6', 'Download Min Mbps'/);
   });
