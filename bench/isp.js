@@ -54,17 +54,22 @@ export async function benchIsp({ runs, sender, dpRounds, dpSeconds, warmup }) {
   out.change = { ...stat(samples.change), summary: samples.change[0]?.summary };
   out.tcCommands = tcCommands;
 
-  // 50 000 circuits compile.
+  // Compile: the 10 000 circuits above, and 50 000 (under APs of a network.json). A tree
+  // holds ~10 900 circuits today (QP2021: 16-bit filter priorities, three per class), so
+  // the 50 000 run is expected to be refused: its time and memory are still measured, and
+  // the refusal reported.
   const bigDir = tempDir('qpbench-isp-big-');
   const bigPol = writeIsp(bigDir, BIG, { down: 'v0', up: 'v1', sites: true, leaf: LEAF });
-  const compiles = [];
+  const compiles = { n: [], big: [] };
   for (let r = 1; r <= runs; r++) {
-    log(`isp: compile ${BIG} circuits, run ${r}/${runs}`);
-    const c = await timed([process.execPath, BIN, 'compile', bigPol, '--format', 'batch', '-o', join(bigDir, 'out')]);
-    if (c.code !== 0) throw new Error(`compile of ${BIG} circuits failed: ${c.stderr.slice(0, 2000)}`);
-    compiles.push(c);
+    log(`isp: compile ${N} and ${BIG} circuits, run ${r}/${runs}`);
+    const c = await timed([process.execPath, BIN, 'compile', pol, '--format', 'batch', '-o', join(dir, 'again')]);
+    if (c.code !== 0) throw new Error(`compile of ${N} circuits failed: ${c.stderr.slice(0, 2000)}`);
+    compiles.n.push(c);
+    compiles.big.push(await timed([process.execPath, BIN, 'compile', bigPol, '--format', 'batch', '-o', join(bigDir, 'out')]));
   }
-  out.compileBig = stat(compiles);
+  out.compileN = stat(compiles.n);
+  out.compileBig = { ...stat(compiles.big), code: compiles.big[0].code, errors: [...new Set(compiles.big[0].stderr.split('\n').filter((l) => / error QP\d+/.test(l)).map((l) => l.replace(/^.*?error /, '')))] };
 
   // Data plane at 10, 1 000 and 10 000 circuits.
   const sizes = [...new Set([10, 1000, 10_000].map(scaled))];
@@ -115,7 +120,8 @@ export function ispReport(isp, { fmtS, fmtMB, ratio }) {
   p(`| apply from empty (${isp.classes} classes, ${isp.tcCommands.toLocaleString('en')} tc commands) | ${fmtS(isp.apply.wall)} (CPU ${fmtS(isp.apply.cpu)}, ${fmtMB(isp.apply.rssKB)}) | floor, same commands by \`tc -batch\`: ${fmtS(isp.floor.wall)} | ${ratio(isp.apply.wall, isp.floor.wall)} | ≤ 3× |`);
   p(`| apply per circuit | ${per.toFixed(3)} ms | LibreQoS's published 0.73 ms | ${ratio(0.73, per)} faster | ≥ 5× |`);
   p(`| one circuit's rate changed, applied (${isp.change.summary}) | ${fmtS(isp.change.wall)} | | | < 1 s |`);
-  p(`| compile ${isp.big.toLocaleString('en')} circuits (under APs), both ways | ${fmtS(isp.compileBig.wall)}, max RSS ${fmtMB(isp.compileBig.rssKB)} | | | < 5 s, < 1 GB |`);
+  p(`| compile ${isp.n.toLocaleString('en')} circuits, both ways | ${fmtS(isp.compileN.wall)}, max RSS ${fmtMB(isp.compileN.rssKB)} | | | |`);
+  p(`| compile ${isp.big.toLocaleString('en')} circuits (under APs), both ways | ${fmtS(isp.compileBig.wall)}, max RSS ${fmtMB(isp.compileBig.rssKB)}${isp.compileBig.code ? `, **refused** (exit ${isp.compileBig.code}): ${isp.compileBig.errors.join('; ')}` : ''} | | | < 5 s, < 1 GB |`);
   p();
   p('Data plane: 64-byte UDP datagrams out of v0 to (up to 1 000 of) the circuits\' IPv4 addresses, counted at v1.');
   p();
