@@ -109,3 +109,22 @@ describe('circuits', () => {
     expect(where(h)[0]).toMatch(/^a\.csv:1:1 QP2027 the header lacks 'IPv6', 'Download Min Mbps'/);
   });
 });
+
+describe('circuit names in generated output', () => {
+  it('a Circuit Name with a newline or escape cannot forge a line of the boot script', async () => {
+    const { compileSource } = await import('../compile/pipeline.js');
+    const { renderSh } = await import('../../src/render/sh.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'qp-circ-name-'));
+    writeFileSync(join(dir, 'subs.csv'), `${HEADER}\n1,"evil\nrm -rf / \x1b[2J",d1,,,,100.64.1.10,,25,5,100,20,\n`);
+    const pol = join(dir, 'p.pol');
+    writeFileSync(pol, 'interface eth1 {\n  egress rate 1gbit {\n    circuits "subs.csv" down\n    class rest rate 10mbit ceil 100mbit default\n  }\n}\n');
+    const r = compileSource(pol, 'interface eth1 {\n  egress rate 1gbit {\n    circuits "subs.csv" down\n    class rest rate 10mbit ceil 100mbit default\n  }\n}\n');
+    const sh = renderSh(r.state!, { source: pol, version: 'test' });
+    expect(sh).toContain('# eth1 egress › c1 (circuit 1: evil\\nrm -rf / \\x1b[2J)');
+    expect(sh.split('\n').some((l) => l.startsWith('rm '))).toBe(false);
+    expect(sh).not.toContain('\x1b');
+  });
+});
