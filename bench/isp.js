@@ -118,7 +118,7 @@ export function ispReport(isp, { fmtS, fmtMB, ratio }) {
   p('| measure | figure | baseline | ratio | target |');
   p('|---|---:|---:|---:|---|');
   p(`| apply from empty (${isp.classes} classes, ${isp.tcCommands.toLocaleString('en')} tc commands) | ${fmtS(isp.apply.wall)} (CPU ${fmtS(isp.apply.cpu)}, ${fmtMB(isp.apply.rssKB)}) | floor, same commands by \`tc -batch\`: ${fmtS(isp.floor.wall)} | ${ratio(isp.apply.wall, isp.floor.wall)} | ≤ 3× |`);
-  p(`| apply per circuit | ${per.toFixed(3)} ms | LibreQoS's published 0.73 ms | ${ratio(0.73, per)} faster | ≥ 5× |`);
+  p(`| apply per circuit | ${per.toFixed(3)} ms | LibreQoS's published 0.73 ms | ${per <= 0.73 ? `${ratio(0.73, per)} faster` : `${ratio(per, 0.73)} slower`} | ≥ 5× faster |`);
   p(`| one circuit's rate changed, applied (${isp.change.summary}) | ${fmtS(isp.change.wall)} | | | < 1 s |`);
   p(`| compile ${isp.n.toLocaleString('en')} circuits, both ways | ${fmtS(isp.compileN.wall)}, max RSS ${fmtMB(isp.compileN.rssKB)} | | | |`);
   p(`| compile ${isp.big.toLocaleString('en')} circuits (under APs), both ways | ${fmtS(isp.compileBig.wall)}, max RSS ${fmtMB(isp.compileBig.rssKB)}${isp.compileBig.code ? `, **refused** (exit ${isp.compileBig.code}): ${isp.compileBig.errors.join('; ')}` : ''} | | | < 5 s, < 1 GB |`);
@@ -129,6 +129,17 @@ export function ispReport(isp, { fmtS, fmtMB, ratio }) {
   p('|---:|---:|---:|---:|---|');
   const base = isp.dataplane[0].pps;
   for (const d of isp.dataplane) p(`| ${d.circuits.toLocaleString('en')} | ${Math.round(d.pps).toLocaleString('en')} | ${(d.pps / base).toFixed(2)} | ${d.classesHit} | ${d.all.map((x) => Math.round(x)).join(', ')} |`);
+  p();
+  const verdict = (ok) => (ok ? 'MET' : 'NOT MET');
+  const last = isp.dataplane.at(-1);
+  p(`Targets in this run: apply ≤ 3× the floor ${verdict(isp.apply.wall <= 3 * isp.floor.wall)}; ≥ 5× faster per circuit than 0.73 ms ${verdict(per * 5 <= 0.73)}; a rate change applied in < 1 s ${verdict(isp.change.wall < 1)}; ${isp.big.toLocaleString('en')} circuits compiled in < 5 s and < 1 GB ${verdict(!isp.compileBig.code && isp.compileBig.wall < 5 && isp.compileBig.rssKB < 1024 * 1024)}; data plane at ${last.circuits.toLocaleString('en')} within 10 % of 10 ${verdict(last.pps >= 0.9 * base)}.`);
+  p();
+  p('Read with care: the 0.73 ms is LibreQoS\'s published figure on its own hardware (13 190 tc commands in 0.5 s, ~0.04 ms');
+  p('each); here one tc command costs what the floor shows (its wall time ÷ the commands), on a shared, loaded VM. With');
+  p('bfifo leaves a new ceil also changes the leaf\'s byte limit (a second in-place `~`, a `tc qdisc change`); with fq_codel');
+  p('leaves it is one `tc class change` (test/circuits/plan.test.ts). In the data plane, 10 circuits are 10 active classes');
+  p('and the larger trees 1 000: HTB\'s own cost per active class is in these figures beside the classifier\'s, and the');
+  p('rounds drift with the machine\'s load (compare each round\'s column).');
   p();
   return lines.join('\n');
 }
