@@ -1,12 +1,13 @@
 // RESULTS.md from one run's figures. Every number in it comes from that run.
 import { fmt, fmtMB, fmtS, ratio } from './lib.js';
+import { ispReport } from './isp.js';
 
 const n = (x) => Number(x).toLocaleString('en-US').replace(/,/g, ' ');
 const runs = (xs) => xs.map((x) => x.toFixed(2)).join(', ');
 const yes = (b) => (b ? 'MET' : 'NOT MET');
 const pct = (x) => `${(x * 100).toFixed(0)} %`;
 
-export function report({ machine, compile, apply, incremental, dataplane, options }) {
+export function report({ machine, compile, apply, incremental, dataplane, isp, options }) {
   const out = [];
   const p = (s = '') => out.push(s);
 
@@ -202,12 +203,13 @@ export function report({ machine, compile, apply, incremental, dataplane, option
   p();
   p(`**Claim: qospolicy's throughput does not fall with the number of port matches while the linear list does — ${qpFlat >= 0.85 && linFall <= 0.6 ? 'HOLDS' : 'DOES NOT HOLD in this run'}** (criterion: hashed ≥ 0.85 and linear ≤ 0.6 of their 10-match throughput for the same traffic). For prefix matches: ${prefFall >= 0.85 ? 'holds too' : 'does not hold in this run'} (×${prefFall.toFixed(2)}).`);
   p();
+  if (isp) p(ispReport(isp, { fmtS, fmtMB, ratio }));
   p('## Reproduce');
   p();
   p('`npm run bench` as root (network namespaces, tc). It installs FireQOS with apt-get if it is missing');
   p('(`--no-install-recommends`; it never starts it on the host), builds, and takes 5–6 minutes here (longer on a loaded machine). Knobs:');
   p('`QP_BENCH_RUNS` (5), `QP_BENCH_FIREQOS_RUNS_1000` (= QP_BENCH_RUNS), `QP_BENCH_DP_ROUNDS` (3), `QP_BENCH_DP_SECONDS` (2);');
-  p('`QP_BENCH_ONLY=compile,apply,incremental,dataplane` runs a subset and prints JSON instead of writing this file.');
+  p('`QP_BENCH_ISP_RUNS` (1); `QP_BENCH_ONLY=compile,apply,incremental,dataplane,isp` runs a subset and prints JSON instead of writing this file.');
   p('Raw figures of this run: bench/results.json.');
   p();
   return out.join('\n');

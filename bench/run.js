@@ -5,6 +5,7 @@
 //   2. apply.js        apply from scratch: qospolicy against FireQOS, 10 … 1 000 classes
 //   3. incremental.js  one rate changed in 1 000 classes: one `~`, counters kept
 //   4. dataplane.js    packets per second through hashed, linear and no filters
+//   5. isp.js          circuits from a ShapedDevices.csv: apply, change, compile 50 000, data plane
 //
 // Needs root (network namespaces). Everything it changes lives in namespaces named
 // qpb-PID-N that it removes afterwards, also on failure and on Ctrl-C. Not part of npm test.
@@ -16,6 +17,7 @@ import { benchApply } from './apply.js';
 import { benchCompile } from './compile.js';
 import { benchDataplane } from './dataplane.js';
 import { benchIncremental } from './incremental.js';
+import { benchIsp } from './isp.js';
 import { acquireLabLock, log, must, removeStaleNamespaces, ROOT, SMOKE, snapshotBuild, tempDir } from './lib.js';
 import { report } from './report.js';
 
@@ -96,6 +98,7 @@ async function main() {
   if (want('compile')) results.compile = await benchCompile({ runs: options.runs });
   if (want('apply')) results.apply = await benchApply({ runs: options.runs, fireqosRuns: options.fireqosRuns });
   if (want('incremental')) results.incremental = await benchIncremental({ runs: options.runs, sender });
+  if (want('isp')) results.isp = await benchIsp({ runs: num('QP_BENCH_ISP_RUNS', 1), sender, dpRounds: options.dpRounds, dpSeconds: options.dpSeconds, warmup: SMOKE ? 0.1 : 0.5 });
   if (want('dataplane')) results.dataplane = await benchDataplane({ rounds: options.dpRounds, seconds: options.dpSeconds, warmup: SMOKE ? 0.1 : 0.5, sender });
 
   const seconds = (Date.now() - started) / 1000;

@@ -11,6 +11,7 @@ import { burstFor, cburstFor, codelFor, defaultLeafKind, fifoBytesFor, msText, M
 import { assignMinors, fnv1a, hex } from './classids.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
+import { circuitLabel } from '../syntax/circuits.js';
 import { prefixHashedNodes, prefixLine, type PrefixLine, type PrefixRun } from './prefixhash.js';
 
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
@@ -93,7 +94,7 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   const minors = assignMinors(all.map((c) => c.path));
   for (const c of all) c.classid = `1:${hex(minors.get(c.path)!)}`;
   const byNode = new Map(all.map((c) => [c.node, c]));
-  const origin = (c: Planned) => `${label} › ${c.path.replaceAll('/', ' › ')}`;
+  const origin = (c: Planned) => `${label} › ${c.path.replaceAll('/', ' › ')}${circuitLabel(c.node)}`;
 
   const out: KernelObject[] = [];
   const def = defaultLeaf(tree.classes);
@@ -244,11 +245,10 @@ function childFilters(dev: string, parent: string, children: Planned[], firstPri
           filter(protocol, prio, origin, nodes, t);
         }
       } else {
-        const { tables: t, nodes } = prefixHashedNodes(run.run, table('4/addr'));
-        filter('ip', base, origin, nodes, t);
-        // The IPv6 prefixes of the same lines: one linear filter for the run, in class order.
-        const v6 = run.run.classes.flatMap((c) => c.lines.filter((l) => familiesOf(l.match).includes(6)).flatMap((l) => matchNodes(l.match, 6, c.flowid)));
-        filter('ipv6', base + 1, origin, v6);
+        for (const [family, protocol, prio] of [[4, 'ip', base], [6, 'ipv6', base + 1]] as const) {
+          const { tables: t, nodes } = prefixHashedNodes(run.run, family, (key) => table(`${family}/addr${key}`));
+          filter(protocol, prio, origin, nodes, t);
+        }
       }
       return;
     }

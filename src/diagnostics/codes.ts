@@ -49,6 +49,7 @@ export const CODES = {
   QP2024: { severity: 'error', title: 'match not possible here' },
   QP2025: { severity: 'error', title: 'invalid fair sharing' },
   QP2026: { severity: 'error', title: 'invalid link framing' },
+  QP2027: { severity: 'error', title: 'invalid circuits or sites file' },
 
   QP3001: { severity: 'warning', title: 'class shadowed by an earlier class' },
   QP3002: { severity: 'warning', title: 'prefix has host bits set' },

@@ -112,6 +112,10 @@ export interface ClassNode extends Node {
   leaf?: LeafSpec;
   matches: Match[];
   children: ClassNode[];
+  /** A class made by `circuits` for one subscriber circuit (its CSV Circuit ID and Name). */
+  circuit?: { id: string; name: string };
+  /** A class made by `sites` for a site of network.json (its name there). */
+  site?: string;
   /**
    * A statement of its block was dropped: it did not parse, or a match line lowered to
    * nothing (both reported). Rules about what the block lacks (no match lines, no default)

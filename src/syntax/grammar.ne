@@ -32,6 +32,8 @@ Interface -> "link" LinkAttr:+                              {% tag('link') %}
 
 Tree      -> ClassHeader                                    {% first %}
            | Leaf                                           {% first %}
+           | "circuits" %string ("down" | "up")             {% tag('circuits') %}
+           | "sites" %string                                {% tag('sites') %}
 Class     -> ClassHeader                                    {% first %}
            | Match                                          {% first %}
            | Leaf                                           {% first %}

@@ -10,6 +10,7 @@ import { printable, shorten } from '../diagnostics/text.js';
 import { BYTE_RATE_UNITS, RATE_UNITS, TIME_UNITS, splitQuantity } from './units.js';
 import { nearest } from './suggest.js';
 import { DSCP_NAMES } from './dscp.js';
+import { circuitClasses } from './circuits.js';
 
 /** Reads an included file; throws (with a message) when it cannot. */
 export type ReadFile = (path: string) => string;
@@ -61,6 +62,8 @@ class Lowering {
   private services = new Map<string, { items: ServiceItem[]; span: Span }>();
   /** Include statements being lowered, outermost first, with the file each opened. */
   private includes: Array<{ span: Span; file: string }> = [];
+  /** Diagnostics already given for a circuits/sites file (see circuits()). */
+  private fileReports = new Set<string>();
   constructor(
     private file: string,
     private opts: LowerOptions,
@@ -418,9 +421,54 @@ class Lowering {
       const c = children[i]!;
       if (c.node.t === 'leaf') {
         if (owner) owner.leaf = this.once(owner.leaf, this.leaf(c), "'leaf'");
-      } else out.push(this.classNode(c));
+      } else if (c.node.t === 'circuits') out.push(...this.circuits(c, children));
+      else if (c.node.t !== 'sites') out.push(this.classNode(c));
+      else if (!children.some((o) => o.node.t === 'circuits')) this.report(diag('QP2027', "'sites' without 'circuits' in the same tree", c.span, { hint: 'sites place the circuits of a circuits list: add circuits "ShapedDevices.csv" down|up' }));
     }
     return out;
+  }
+
+  /** `circuits "FILE" down|up` (with the block's `sites "FILE"`): a class per circuit. */
+  private circuits(s: Statement, siblings: Statement[]): A.ClassNode[] {
+    const [, pathTok, [dirTok]] = s.node.d;
+    const sitesStmts = siblings.filter((c) => c.node.t === 'sites');
+    for (const extra of sitesStmts.slice(1)) this.once({ span: sitesStmts[0]!.span }, { span: extra.span }, "'sites'");
+    const csv = this.readAux(pathTok, 'circuits');
+    if (!csv) return [];
+    const sitesTok: Token | undefined = sitesStmts[0]?.node.d[1];
+    const sites = sitesTok ? this.readAux(sitesTok, 'sites') : undefined;
+    if (sitesTok && !sites) return [];
+    const r = circuitClasses(csv, dirTok.text, s.span, sites && { ...sites, at: this.span(sitesTok!) });
+    // One list read by a `down` and an `up` tree: a bad row is reported once.
+    for (const d of r.diagnostics) {
+      const key = `${d.span?.file}:${d.span?.start.offset}:${d.message}`;
+      if (this.fileReports.has(key)) continue;
+      this.fileReports.add(key);
+      this.diagnostics.push(d);
+    }
+    return r.classes;
+  }
+
+  /** A file a statement names (relative to the policy file, like an include), kept for code frames. */
+  private readAux(pathTok: Token, what: string): { path: string; text: string } | undefined {
+    const { readFile, resolve } = this.opts;
+    const raw = this.stringValue(pathTok);
+    if (raw === undefined) return undefined;
+    const path = resolve ? resolve(this.file, raw) : raw;
+    try {
+      if (!readFile) throw new Error('no file system');
+      const text = readFile(path);
+      this.sources.set(path, text);
+      return { path, text };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      this.report(
+        diag('QP2027', `cannot read ${what} file ${printable(raw)}: ${code === 'ENOENT' ? 'no such file' : printable((e as Error).message)}`, this.span(pathTok), {
+          hint: `paths are relative to the policy file (looked for ${printable(path)})`,
+        }),
+      );
+      return undefined;
+    }
   }
 
   private leaf(s: Statement): A.LeafSpec {

@@ -97,7 +97,7 @@ describe('#19 parse errors name the real mistake', () => {
     expect(KEYWORDS.Top.sort()).toEqual(['include', 'interface', 'let', 'service', 'shared', 'target', 'tdma']);
     expect(KEYWORDS.Target.sort()).toEqual(['features', 'ingress', 'tdma']);
     expect(KEYWORDS.Class.sort()).toEqual(['class', 'leaf', 'match']);
-    expect(KEYWORDS.Tree.sort()).toEqual(['class', 'leaf']);
+    expect(KEYWORDS.Tree.sort()).toEqual(['circuits', 'class', 'leaf', 'sites']);
     // And each is a keyword of the compiled grammar.
     const literals = new Set(compiled.ParserRules.flatMap((r) => r.symbols.flatMap((s: any) => (s && typeof s === 'object' && 'literal' in s ? [s.literal] : []))));
     for (const ks of Object.values(KEYWORDS)) for (const k of ks) expect(literals).toContain(k);

@@ -1,0 +1,88 @@
+// Circuits on the kernel: 5 000 subscribers from a generated ShapedDevices.csv, classified
+// by the two-level u32 hash tables (last address byte, then the one before; IPv6 alike on
+// the /64). A sample of circuits is sent datagrams — a count no other circuit gets — to
+// their IPv4 host and into their IPv6 /64; each circuit's class counter must show exactly
+// its own, and no other circuit's class anything.
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileSource } from '../compile/pipeline.js';
+import { renderBatch } from '../../src/render/batch.js';
+import { parseClassCounters } from '../../src/state/index.js';
+import type { HtbClass } from '../../src/model/types.js';
+import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
+import { tempDir } from '../support/tmp.js';
+// @ts-expect-error: the bench's generator is plain JavaScript
+import { circuitAddress, writeIsp } from '../../bench/circuits.js';
+
+const N = 5000;
+/** Sampled circuits: spread over the list, both ends, neighbours of one another. */
+const SAMPLE = [0, 1, 2, 255, 256, 257, 1023, 1024, 2047, 2500, 3333, 4094, 4095, 4096, 4998, 4999];
+
+async function send(ns: Netns, family: 4 | 6, dests: Array<{ addr: string; count: number }>) {
+  const js = `const s=require('dgram').createSocket('udp${family}');const d=${JSON.stringify(dests)};let n=d.reduce((a,x)=>a+x.count,0);for(const x of d)for(let k=0;k<x.count;k++)s.send(Buffer.alloc(64),9,x.addr,(e)=>{if(e)throw e;if(--n===0)s.close()})`;
+  await ns.run([process.execPath, '-e', js]);
+}
+
+/** Applies the compiled policy with tc -batch on v0 in ns, routes the circuits' addresses out of it; classid by class name. */
+async function boot(ns: Netns, pol: string): Promise<{ idOf: Map<string, string>; classes: HtbClass[] }> {
+  const r = compileSource(pol, readFileSync(pol, 'utf8'));
+  if (!r.state) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  const file = `${pol}.tc`;
+  writeFileSync(file, renderBatch(r.state, 'test').tc!);
+  await ns.veth('v0', 'v0-p');
+  await ns.run(['tc', '-batch', file], { timeout: 300_000 });
+  await ns.run(['ip', 'addr', 'add', '10.9.0.1/24', 'dev', 'v0']);
+  await ns.run(['ip', '-6', 'addr', 'add', 'fd00:9::1/64', 'dev', 'v0', 'nodad']);
+  // Static neighbours: no ARP/ND, every circuit address routed to them through v0.
+  await ns.run(['ip', 'neigh', 'add', '10.9.0.99', 'lladdr', '02:00:00:00:00:99', 'dev', 'v0']);
+  await ns.run(['ip', '-6', 'neigh', 'add', 'fd00:9::99', 'lladdr', '02:00:00:00:00:99', 'dev', 'v0']);
+  await ns.run(['ip', 'route', 'add', '100.64.0.0/10', 'via', '10.9.0.99']);
+  await ns.run(['ip', '-6', 'route', 'add', '2001:db8::/32', 'via', 'fd00:9::99']);
+  const classes = r.state.objects.filter((o): o is HtbClass => o.kind === 'class');
+  return { classes, idOf: new Map(classes.map((c) => [c.origin!.path.split(' › ').at(-1)!.replace(/ \(circuit .*/, ''), c.classid])) };
+}
+
+const counts = async (ns: Netns) => new Map([...parseClassCounters(String((await ns.run(['tc', '-s', 'class', 'show', 'dev', 'v0'])).stdout))].map(([id, c]) => [id, c.packets]));
+
+describe.skipIf(!requireKernelTools())('circuits on the kernel', () => {
+  it('the rest of the language in the same tree: a class before the circuits takes its match first, unlisted addresses go to the default', () =>
+    withNetns(async (ns) => {
+      const dir = tempDir('qp-circuits-lang-');
+      writeIsp(dir, 40, { down: 'v0', sites: false, leaf: 'bfifo' });
+      const pol = join(dir, 'lang.pol');
+      writeFileSync(pol, 'interface v0 {\n  egress rate 10gbit {\n    leaf bfifo\n    class voice rate 1mbit ceil 10mbit prio 0 { match udp dport 5060 }\n    circuits "subs.csv" down\n    class rest rate 10mbit ceil 1gbit default\n  }\n}\n');
+      const { idOf } = await boot(ns, pol);
+      const before = await counts(ns);
+      await send(ns, 4, [{ addr: circuitAddress(7).v4, count: 5 }]);
+      const js = `const s=require('dgram').createSocket('udp4');let n=3;for(let k=0;k<3;k++)s.send(Buffer.alloc(64),5060,'${circuitAddress(7).v4}',()=>{if(--n===0)s.close()})`;
+      await ns.run([process.execPath, '-e', js]);
+      await send(ns, 4, [{ addr: '100.100.0.1', count: 4 }]);
+      const after = await counts(ns);
+      const delta = (name: string) => after.get(idOf.get(name)!)! - (before.get(idOf.get(name)!) ?? 0);
+      expect({ circuit: delta('c1007'), voice: delta('voice') }).toEqual({ circuit: 5, voice: 3 });
+      // The default also sees the stack's own IPv6 packets (neighbour discovery, MLD).
+      expect(delta('rest')).toBeGreaterThanOrEqual(4);
+    }), 120_000);
+
+  it(`${N} circuits: a sample's IPv4 and IPv6 datagrams each land in their own circuit's class only`, () =>
+    withNetns(async (ns) => {
+      const dir = tempDir('qp-circuits-');
+      mkdirSync(dir, { recursive: true });
+      const { idOf, classes } = await boot(ns, writeIsp(dir, N, { down: 'v0', sites: false, leaf: 'bfifo' }));
+      // Hashed in two levels: tables linked from buckets of other tables, for both families.
+      const filters = String((await ns.run(['tc', 'filter', 'show', 'dev', 'v0'])).stdout);
+      expect(filters).toMatch(/fh [0-9a-f]+:[0-9a-f]+:[0-9a-f]+ .*link [0-9a-f]+:/);
+      const leaves = classes.filter((c) => c.classid !== '1:1');
+
+      for (const family of [4, 6] as const) {
+        const before = await counts(ns);
+        await send(ns, family, SAMPLE.map((i, k) => ({ addr: family === 4 ? circuitAddress(i).v4 : circuitAddress(i).v6host, count: k + 1 })));
+        const after = await counts(ns);
+        const got = Object.fromEntries(SAMPLE.map((i) => [`c${1000 + i}`, after.get(idOf.get(`c${1000 + i}`)!)! - (before.get(idOf.get(`c${1000 + i}`)!) ?? 0)]));
+        expect(got, `IPv${family}`).toEqual(Object.fromEntries(SAMPLE.map((i, k) => [`c${1000 + i}`, k + 1])));
+        const elsewhere = leaves.filter((c) => !SAMPLE.some((i) => idOf.get(`c${1000 + i}`) === c.classid) && (after.get(c.classid) ?? 0) !== (before.get(c.classid) ?? 0) && !c.origin!.path.endsWith('rest'));
+        expect(elsewhere.map((c) => c.origin!.path), `IPv${family}: other circuits' classes`).toEqual([]);
+      }
+    }), 600_000);
+});
