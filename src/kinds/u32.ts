@@ -34,7 +34,9 @@ export function filterTableArgv(f: Filter, t: { handle: string; divisor: number 
 }
 
 export function filterNodeArgv(f: Filter, n: U32Node): string[] {
-  return [...filterHead(f), 'u32', ...nodeParts(n, true).flat()];
+  const argv = [...filterHead(f), 'u32'];
+  for (const part of nodeParts(n, true)) argv.push(...part);
+  return argv;
 }
 
 /** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */

@@ -13,9 +13,13 @@ type ChangeParts = Partial<Pick<Change, 'before' | 'after' | 'fields' | 'reason'
 export function change(action: Action, o: PlanObject, parts: ChangeParts = {}): Change {
   const c: Change = { action, id: o.id, kind: o.kind, address: address(o) };
   if (o.origin?.path !== undefined) c.origin = o.origin.path;
-  for (const k of ['before', 'after', 'fields', 'reason', 'cause', 'implicit', 'manual'] as const) {
-    if (parts[k] !== undefined && parts[k] !== false) (c as unknown as Record<string, unknown>)[k] = parts[k];
-  }
+  if (parts.before !== undefined) c.before = parts.before;
+  if (parts.after !== undefined) c.after = parts.after;
+  if (parts.fields !== undefined) c.fields = parts.fields;
+  if (parts.reason !== undefined) c.reason = parts.reason;
+  if (parts.cause !== undefined) c.cause = parts.cause;
+  if (parts.implicit) c.implicit = true;
+  if (parts.manual !== undefined) c.manual = parts.manual;
   return c;
 }
 

@@ -117,22 +117,24 @@ export function stepsOf({ changes, wanted, liveById, removed, depth, order, scop
  */
 function byDevice(steps: Step[], changes: Change[], scope: Scope): Step[] {
   const own = new Set([...scope.links.map((l) => l.name), ...changes.flatMap((c) => (c.kind === 'link' && c.after?.kind === 'link' && c.after.type !== 'require' ? [c.after.name] : []))]);
-  const tree = (dev: string): [number, string] => [own.has(dev) ? 2 : 3, dev];
-  const group = (s: Step): [number, string] =>
-    per<[number, string]>(
-      {
-        module: () => [0, ''],
-        link: (o) => (s.phase === 'delete' ? [5, o.name] : [1, '']),
-        qdisc: (o) => tree(o.dev),
-        class: (o) => tree(o.dev),
-        filter: (o) => tree(o.dev),
-        chain: () => [4, ''],
-        iptables: () => [4, ''],
-        sysfs: () => [6, ''],
-      },
-      (changes[s.change]!.after ?? changes[s.change]!.before)!,
-    );
+  const group = (s: Step): [number, string] => {
+    const o = (changes[s.change]!.after ?? changes[s.change]!.before)!;
+    return (DEVICE_GROUP[o.kind] as (o: PlanObject, s: Step, own: Set<string>) => [number, string])(o, s, own);
+  };
   const keyed = steps.map((s, i) => ({ s, i, k: group(s) }));
   keyed.sort((a, b) => a.k[0] - b.k[0] || (a.k[1] < b.k[1] ? -1 : a.k[1] > b.k[1] ? 1 : 0) || a.i - b.i);
   return keyed.map((x) => x.s);
 }
+
+/** A step's group (see byDevice) and the device it belongs to; `own`: ifb/imq devices of the policy. */
+const tree = (dev: string, own: Set<string>): [number, string] => [own.has(dev) ? 2 : 3, dev];
+const DEVICE_GROUP: { [K in KindName]: (o: ObjectOf<K>, s: Step, own: Set<string>) => [number, string] } = {
+  module: () => [0, ''],
+  link: (o, s) => (s.phase === 'delete' ? [5, o.name] : [1, '']),
+  qdisc: (o, _s, own) => tree(o.dev, own),
+  class: (o, _s, own) => tree(o.dev, own),
+  filter: (o, _s, own) => tree(o.dev, own),
+  chain: () => [4, ''],
+  iptables: () => [4, ''],
+  sysfs: () => [6, ''],
+};

@@ -15,20 +15,31 @@ export interface Goes {
 }
 
 export function removals(liveById: Map<string, LiveItem>, wantedIds: Set<string>, verdicts: Map<string, Verdict>, scope: Scope): Map<string, Goes> {
-  const live = liveContext(liveById, scope);
   /** Live objects removed by a command of their own (value: the change that forced it, if another). */
   const explicit = new Map<string, Goes>();
   for (const [id, v] of verdicts) if (v.t === 'replace' && liveById.has(id)) explicit.set(id, { implicit: false });
   for (const o of liveById.values()) if (!wantedIds.has(o.id) && deletable(o, scope)) explicit.set(o.id, { implicit: false });
+  // Nothing goes unless something goes explicitly (e.g. verifying an apply).
+  if (explicit.size === 0) return new Map();
+  const live = liveContext(liveById, scope);
 
-  const containers = new Map([...liveById.values()].map((o) => [o.id, kindOf(o).containers?.(o, live) ?? []]));
+  /** What contains each live object, found when first asked (a plan that removes nothing asks for none). */
+  const containerOf = new Map<string, string[]>();
+  const containers = (id: string) => {
+    let c = containerOf.get(id);
+    if (c === undefined) {
+      const o = liveById.get(id)!;
+      containerOf.set(id, (c = kindOf(o).containers?.(o, live) ?? []));
+    }
+    return c;
+  };
   /**
    * Prerequisites are removed by a command of their own even when a container of theirs goes
    * too: a filter attached at a group class that points at one of its children must go
    * before the child, and the child before the group.
    */
   const forced = new Set<string>();
-  const impliedBy = (id: string) => (forced.has(id) ? undefined : containers.get(id)!.find((c) => explicit.has(c)));
+  const impliedBy = (id: string) => (forced.has(id) ? undefined : containers(id).find((c) => explicit.has(c)));
   const force = (along: Along, cause: string) => {
     let changed = false;
     for (const p of along.ids) {
@@ -59,8 +70,6 @@ export function removals(liveById: Map<string, LiveItem>, wantedIds: Set<string>
   }
   /** Every live object that goes, and whether the kernel takes it along with another (implicit). */
   const goes = new Map<string, Goes>();
-  // Nothing goes unless something goes explicitly (e.g. verifying an apply).
-  if (explicit.size === 0) return goes;
   for (const id of liveById.keys()) {
     const by = impliedBy(id);
     if (by) goes.set(id, { cause: by, implicit: true });
