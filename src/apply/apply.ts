@@ -5,7 +5,10 @@
 // snapshot back and say what failed. A kill at any moment leaves the intent on disk.
 import type { DesiredState } from '../model/types.js';
 import { liveDigest, makePlan, ownedOf, StateWriteError, writeStateFile, type Plan } from '../plan/index.js';
-import { htbBufferRoundTrip, readLive, shownSize, type LiveItem, type Scope } from '../state/index.js';
+import { kindOf } from '../kinds/index.js';
+import { readLive, type LiveItem, type Scope } from '../state/index.js';
+
+export { sentBurst } from '../kinds/index.js';
 import { runSteps, type Progress, type StepFailure } from './run.js';
 
 export interface ApplyOptions {
@@ -91,23 +94,12 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
  * exactly that again (htb bursts pass through the kernel's time ticks and tc's printing).
  */
 export function snapshotAsDesired(snapshot: LiveItem[]): DesiredState {
-  // Chains come back with their rules; a chain without rules is kept explicitly.
-  const ruled = new Set(snapshot.flatMap((o) => (o.kind === 'iptables' ? [`${o.family}/${o.chain}`] : [])));
-  const objects = snapshot
-    .filter((o) => o.kind !== 'chain' || !ruled.has(`${o.family}/${o.chain}`))
-    .map((o) => (o.kind === 'class' ? { ...o, burst: sentBurst(o.rate, o.burst), cburst: sentBurst(o.ceil, o.cburst) } : o));
+  const objects = snapshot.flatMap((o) => {
+    const kind = kindOf(o);
+    const back = kind.restore ? kind.restore(o, snapshot) : o;
+    return back === undefined ? [] : [back];
+  });
   return { objects: objects as DesiredState['objects'], notes: [] };
-}
-
-/** A burst to send that the kernel shows as `shown` at this rate (the nearest such value). */
-export function sentBurst(bits: number, shown: number): number {
-  const rate = Math.floor(bits / 8) * 8;
-  const shows = (b: number) => shownSize(htbBufferRoundTrip(rate, b)) === shown;
-  for (let d = 0; d <= 4096; d++) {
-    if (shows(shown + d)) return shown + d;
-    if (d > 0 && shown - d > 0 && shows(shown - d)) return shown - d;
-  }
-  return shown;
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   watchConfirm,
   type Progress,
 } from '../apply/index.js';
-import { conflictsOf, planSystem, settle } from './system.js';
+import { conflictsOf, planSystem, settle, warnTo } from './system.js';
 
 export interface ApplyContext {
   io: { out: (s: string) => void; err: (s: string) => void; color: boolean; outColor?: boolean };
@@ -55,162 +55,214 @@ async function ask(question: string): Promise<boolean> {
   }
 }
 
-export function registerApplyCommands(program: Command, ctx: ApplyContext): void {
+interface Planned {
+  plan: Plan;
+  live: LiveItem[];
+  previous?: StateFile;
+  /** A plan saved with `plan -o`: reviewed when it was made, so not asked about. */
+  saved: boolean;
+}
+
+/** Lock, plan (or load the plan), show, ask, apply; the lock is held throughout. The exit code. */
+async function run(ctx: ApplyContext, source: string, opts: ApplyOpts, mode: 'apply' | 'teardown'): Promise<number> {
   const { io } = ctx;
-  const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const dir = stateDir();
+  const seconds = opts.confirm === undefined ? undefined : Number(opts.confirm);
+  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
+    io.err(`error QP4002: --confirm takes a whole number of seconds, not '${opts.confirm}'\n`);
+    return 1;
+  }
+  const release = await lock(io, dir, `${mode} ${source}`);
+  if (typeof release === 'number') return release;
+  let handedOver = false;
+  try {
+    const planned = await planFor(ctx, source, opts, mode, dir);
+    if (typeof planned === 'number') return planned;
+    const { code, snapshot } = await carryOut(ctx, planned, opts, mode, dir);
+    if (snapshot === undefined || seconds === undefined) return code;
+    const kept = await keepUntilConfirmed(io, planned, snapshot, dir, seconds);
+    handedOver = kept === 0;
+    return kept;
+  } catch (e) {
+    if (e instanceof DriftError) io.err(`error QP4005: ${e.message}\n`);
+    else if (e instanceof StateWriteError) io.err(`error QP4020: ${e.message}\n`);
+    else io.err(`error ${e instanceof ToolError ? 'QP4026' : 'QP4004'}: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    if (!handedOver) release();
+  }
+}
 
-  /** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
-  const scopeOfSaved = (saved: Plan, owned: StateFile['owned'] | undefined) => {
-    try {
-      return scopeFor(saved.desired, owned);
-    } catch (e) {
-      throw new SavedPlanError(`the plan's desired state is malformed: ${(e as Error).message}`);
+/** Settles what an earlier run left, then takes the apply lock: its release, or the exit code. */
+async function lock(io: ApplyContext['io'], dir: string, command: string): Promise<(() => void) | number> {
+  try {
+    await settle(dir, io);
+    return acquireLock(dir, command, process.pid, (h) =>
+      io.err(`warning QP4023: took over the lock of pid ${h.pid} (${h.command}, since ${h.since}): that process is gone; what it left is in this plan\n`),
+    );
+  } catch (e) {
+    if (e instanceof LockedError) {
+      io.err(`error QP4006: ${e.message}; nothing was changed\n  hint: ${e.hint}\n`);
+      return 1;
     }
-  };
+    if (e instanceof StateWriteError) {
+      io.err(`error QP4020: ${e.message}; nothing was changed\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
 
+/** The plan to carry out: a saved plan made again from its desired state, or the policy's; or the exit code. */
+async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode: 'apply' | 'teardown', dir: string): Promise<Planned | number> {
+  const { io } = ctx;
   const conflict = (problems: string[]) => {
     for (const p of problems) io.err(`error QP4022: ${p}; nothing was changed\n`);
     return 1;
   };
-
-  /** Lock, plan (or load the plan), show, ask, apply; the lock is held throughout. */
-  async function run(source: string, opts: ApplyOpts, mode: 'apply' | 'teardown'): Promise<number> {
-    const dir = stateDir();
-    const seconds = opts.confirm === undefined ? undefined : Number(opts.confirm);
-    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
-      io.err(`error QP4002: --confirm takes a whole number of seconds, not '${opts.confirm}'\n`);
-      return 1;
+  let saved: Plan | undefined;
+  try {
+    saved = mode === 'apply' ? readSavedPlan(source) : undefined;
+    if (saved) {
+      // Never the saved commands: the plan made again from its desired state must be it.
+      const previous = readStateFile(dir);
+      const claimed = scopeOfSaved(saved, previous?.owned);
+      const live = await readLive(claimed);
+      const check = checkOwnership(saved.desired, previous?.owned, claimed, live, dir, await readOwners());
+      const plan = rederive(saved, live, check.scope);
+      const conflicts = conflictsOf(plan, check.taken);
+      return conflicts.length ? conflict(conflicts) : { plan, live, ...(previous ? { previous } : {}), saved: true };
     }
-    let release: (() => void) | undefined;
-    try {
-      await settle(dir, io);
-      release = acquireLock(dir, `${mode} ${source}`, process.pid, (h) =>
-        io.err(`warning QP4023: took over the lock of pid ${h.pid} (${h.command}, since ${h.since}): that process is gone; what it left is in this plan\n`),
-      );
-    } catch (e) {
-      if (e instanceof LockedError) {
-        io.err(`error QP4006: ${e.message}; nothing was changed\n  hint: ${e.hint}\n`);
-        return 1;
-      }
-      if (e instanceof StateWriteError) {
-        io.err(`error QP4020: ${e.message}; nothing was changed\n`);
-        return 1;
-      }
-      throw e;
-    }
-    let handedOver = false;
-    try {
-      let plan: Plan;
-      let live: LiveItem[];
-      let previous: StateFile | undefined;
-      let saved: Plan | undefined;
-      try {
-        saved = mode === 'apply' ? readSavedPlan(source) : undefined;
-      } catch (e) {
-        if (!(e instanceof SavedPlanError)) throw e;
-        io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
-        return 1;
-      }
-      // A saved plan was reviewed when it was made; anything else is shown and asked about,
-      // and where nobody can answer (a boot script, cron) it needs --yes.
-      if (saved) {
-        // Never the saved commands: the plan made again from its desired state must be it.
-        previous = readStateFile(dir);
-        let check;
-        try {
-          const claimed = scopeOfSaved(saved, previous?.owned);
-          live = await readLive(claimed);
-          check = checkOwnership(saved.desired, previous?.owned, claimed, live, dir, await readOwners());
-          plan = rederive(saved, live, check.scope);
-        } catch (e) {
-          if (!(e instanceof SavedPlanError)) throw e;
-          io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
-          return 1;
-        }
-        const conflicts = conflictsOf(plan, check.taken);
-        if (conflicts.length) return conflict(conflicts);
-      } else {
-        // Teardown removes: what the kernel could run does not matter to it.
-        const compiled = mode === 'apply' ? await ctx.compileLive(source, opts.target) : ctx.compileFile(source, opts.target);
-        if (!compiled) return 1;
-        // Teardown: the desired state is nothing at all, in the policy's scope.
-        const desired: DesiredState = mode === 'teardown' ? { objects: [], notes: [] } : compiled.state;
-        const sys = await planSystem(desired, dir, io, compiled.ref, compiled.state, mode === 'teardown' ? 'teardown' : 'plan');
-        ({ plan, live, previous } = sys);
-        if (sys.conflicts.length) return conflict(sys.conflicts);
-      }
-      io.out(renderPlan(plan, 'text', { color: io.outColor ?? io.color }));
-      if (plan.errors.length) {
-        for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
-        return 1;
-      }
-      const destroys = removesAllShaping(plan);
-      if (destroys && !opts.allowDestroy) {
-        io.err(`error QP4011: ${destroys}\n  = hint: to remove this policy's shaping run \`qospolicy teardown\`; to apply it anyway pass --allow-destroy\nNothing was changed.\n`);
-        return 1;
-      }
-      if (plan.changes.length === 0) {
-        // Nothing to change (e.g. the boot script already ran): still record what is owned.
-        if (mode === 'apply') {
-          writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
-          await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
-        } else if (previous?.incomplete) rmSync(join(dir, STATE_FILE), { force: true });
-        return 0;
-      }
-      if (!opts.yes && !saved && !tty) {
-        io.err(`error QP4010: not on a terminal, so nobody can confirm this ${mode}: pass --yes${mode === 'apply' ? ', or apply a plan saved with `qospolicy plan -o plan.json`' : ''}\nNothing was changed.\n`);
-        return 1;
-      }
-      if (!opts.yes && tty && !(await ask(`${mode === 'teardown' ? 'Remove' : 'Apply'} these changes? [y/N] `))) {
-        io.err('Nothing was changed.\n');
-        return 1;
-      }
-      const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), live });
-      if (!result.ok) {
-        io.err(`error ${result.stateDir ? 'QP4020' : 'QP4007'}: ${result.reason}\n`);
-        if (result.hint) io.err(`  hint: ${result.hint}\n`);
-        if (!result.unchanged) io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
-        return 1;
-      }
-      // The devices say which state directory set them up (imq devices stay, unmarked, when torn down).
-      if (mode === 'teardown') {
-        await markOwner(plan.scope.links.filter((l) => l.type === 'imq').map((l) => l.name), undefined);
-        rmSync(join(dir, STATE_FILE), { force: true });
-      } else await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
-      const s = plan.summary;
-      io.out(mode === 'teardown' ? `Teardown complete: ${s.delete} removed.\n` : `Apply complete. ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.\n`);
-      if (seconds !== undefined) {
-        try {
-          startConfirmWindow(dir, seconds, plan.scope, result.snapshot, previous, plan.policy?.file);
-        } catch (e) {
-          if (!(e instanceof StateWriteError)) throw e;
-          // Without its deadline on disk nothing could revert it: undo it now.
-          const back = await restoreSnapshot(result.snapshot, plan.scope, (scope) => readLive(scope));
-          if (previous) writeStateFile(dir, previous.owned, previous.policy);
-          io.err(`error QP4020: ${e.message}, so the confirmation deadline cannot be kept: the change was undone\n`);
-          if (!back.restored) io.err(`error QP4008: ${back.problem}\n`);
-          return 1;
-        }
-        handedOver = true;
-        io.out(`Run \`qospolicy confirm\` within ${seconds} s to keep it; otherwise it is reverted.\n`);
-      }
-      return 0;
-    } catch (e) {
-      if (e instanceof DriftError) {
-        io.err(`error QP4005: ${e.message}\n`);
-        return 1;
-      }
-      if (e instanceof StateWriteError) {
-        io.err(`error QP4020: ${e.message}\n`);
-        return 1;
-      }
-      io.err(`error ${e instanceof ToolError ? 'QP4026' : 'QP4004'}: ${(e as Error).message}\n`);
-      return 1;
-    } finally {
-      if (!handedOver) release();
-    }
+  } catch (e) {
+    if (!(e instanceof SavedPlanError)) throw e;
+    io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
+    return 1;
   }
+  // Teardown removes: what the kernel could run does not matter to it.
+  const compiled = mode === 'apply' ? await ctx.compileLive(source, opts.target) : ctx.compileFile(source, opts.target);
+  if (!compiled) return 1;
+  // Teardown: the desired state is nothing at all, in the policy's scope.
+  const desired: DesiredState = mode === 'teardown' ? { objects: [], notes: [] } : compiled.state;
+  // Settled before the lock was taken (settling takes it).
+  const sys = await planSystem(desired, dir, warnTo(io), { policy: compiled.ref, own: compiled.state, mode: mode === 'teardown' ? 'teardown' : 'plan', settle: false });
+  if (sys.conflicts.length) return conflict(sys.conflicts);
+  return { plan: sys.plan, live: sys.live, ...(sys.previous ? { previous: sys.previous } : {}), saved: false };
+}
 
+/** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
+function scopeOfSaved(saved: Plan, owned: StateFile['owned'] | undefined) {
+  try {
+    return scopeFor(saved.desired, owned);
+  } catch (e) {
+    throw new SavedPlanError(`the plan's desired state is malformed: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Shows the plan, refuses what must not run, asks, applies and records what is owned. The
+ * exit code, and when changes were made, what the system held before.
+ */
+async function carryOut(ctx: ApplyContext, planned: Planned, opts: ApplyOpts, mode: 'apply' | 'teardown', dir: string): Promise<{ code: number; snapshot?: LiveItem[] }> {
+  const code = await refusal(ctx, planned, opts, mode, dir);
+  if (code !== undefined) return { code };
+  const { plan, live } = planned;
+  const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), live });
+  const { io } = ctx;
+  if (!result.ok) {
+    io.err(`error ${result.stateDir ? 'QP4020' : 'QP4007'}: ${result.reason}\n`);
+    if (result.hint) io.err(`  hint: ${result.hint}\n`);
+    if (!result.unchanged) io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
+    return { code: 1 };
+  }
+  // The devices say which state directory set them up (imq devices stay, unmarked, when torn down).
+  if (mode === 'teardown') {
+    await markOwner(plan.scope.links.filter((l) => l.type === 'imq').map((l) => l.name), undefined);
+    rmSync(join(dir, STATE_FILE), { force: true });
+  } else await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
+  const s = plan.summary;
+  io.out(mode === 'teardown' ? `Teardown complete: ${s.delete} removed.\n` : `Apply complete. ${s.create} to add, ${s.update} to change, ${s.replace} to replace, ${s.delete} to remove.\n`);
+  return { code: 0, snapshot: result.snapshot };
+}
+
+/** Shows the plan; the exit code when it must not (or need not) run: errors, a destroy, no changes, nobody agreeing. */
+async function refusal(ctx: ApplyContext, { plan, previous, saved }: Planned, opts: ApplyOpts, mode: 'apply' | 'teardown', dir: string): Promise<number | undefined> {
+  const { io } = ctx;
+  const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  io.out(renderPlan(plan, 'text', { color: io.outColor ?? io.color }));
+  if (plan.errors.length) {
+    for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
+    return 1;
+  }
+  const destroys = removesAllShaping(plan);
+  if (destroys && !opts.allowDestroy) {
+    io.err(`error QP4011: ${destroys}\n  = hint: to remove this policy's shaping run \`qospolicy teardown\`; to apply it anyway pass --allow-destroy\nNothing was changed.\n`);
+    return 1;
+  }
+  if (plan.changes.length === 0) {
+    // Nothing to change (e.g. the boot script already ran): still record what is owned.
+    if (mode === 'apply') {
+      writeStateFile(dir, ownedOf(plan.desired.objects), plan.policy);
+      await markOwner(ownedOf(plan.desired.objects).links.map((l) => l.name), dir);
+    } else if (previous?.incomplete) rmSync(join(dir, STATE_FILE), { force: true });
+    return 0;
+  }
+  // A saved plan was reviewed when it was made; anything else is shown and asked about,
+  // and where nobody can answer (a boot script, cron) it needs --yes.
+  if (!opts.yes && !saved && !tty) {
+    io.err(`error QP4010: not on a terminal, so nobody can confirm this ${mode}: pass --yes${mode === 'apply' ? ', or apply a plan saved with `qospolicy plan -o plan.json`' : ''}\nNothing was changed.\n`);
+    return 1;
+  }
+  if (!opts.yes && tty && !(await ask(`${mode === 'teardown' ? 'Remove' : 'Apply'} these changes? [y/N] `))) {
+    io.err('Nothing was changed.\n');
+    return 1;
+  }
+  return undefined;
+}
+
+/** `--confirm`: hands the lock to the watcher that reverts unless confirmed in time. The exit code. */
+async function keepUntilConfirmed(io: ApplyContext['io'], { plan, previous }: Planned, snapshot: LiveItem[], dir: string, seconds: number): Promise<number> {
+  try {
+    startConfirmWindow(dir, seconds, plan.scope, snapshot, previous, plan.policy?.file);
+  } catch (e) {
+    if (!(e instanceof StateWriteError)) throw e;
+    // Without its deadline on disk nothing could revert it: undo it now.
+    const back = await restoreSnapshot(snapshot, plan.scope, (scope) => readLive(scope));
+    if (previous) writeStateFile(dir, previous.owned, previous.policy);
+    io.err(`error QP4020: ${e.message}, so the confirmation deadline cannot be kept: the change was undone\n`);
+    if (!back.restored) io.err(`error QP4008: ${back.problem}\n`);
+    return 1;
+  }
+  io.out(`Run \`qospolicy confirm\` within ${seconds} s to keep it; otherwise it is reverted.\n`);
+  return 0;
+}
+
+/** `qospolicy confirm`: the exit code. */
+async function confirmCommand(io: ApplyContext['io']): Promise<number> {
+  const dir = stateDir();
+  const result = confirm(dir);
+  if (result.t === 'late') {
+    io.err(`error QP4025: too late: the deadline was ${result.deadline}; the change is reverted, not kept\n`);
+    // The watcher reverts; if it is gone, this does.
+    for (let i = 0; i < 300 && readLock(dir) && holderAlive(readLock(dir)!); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    await settle(dir, io);
+  } catch (e) {
+    io.err(`error QP4020: ${(e as Error).message}\n`);
+  }
+  if (result.t !== 'confirmed') {
+    if (result.t === 'none') io.err('error QP4009: nothing is waiting for confirmation\n');
+    return 1;
+  }
+  // The watcher lets go of the lock within a moment (it polls every 100 ms); wait for it,
+  // even on a loaded machine, so that an apply right after finds the lock free.
+  for (let i = 0; i < 300 && readLock(dir); i++) await new Promise((r) => setTimeout(r, 100));
+  io.out('Confirmed: the change stays.\n');
+  return 0;
+}
+
+export function registerApplyCommands(program: Command, ctx: ApplyContext): void {
   program
     .command('apply')
     .description('apply a policy (or a saved plan) to this system: shows the plan, asks, then changes only what differs; on any failure restores the previous state')
@@ -219,7 +271,7 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     .option('-y, --yes', 'do not ask; needed when stdin is not a terminal (a saved plan needs none)')
     .option('--confirm <seconds>', 'revert unless `qospolicy confirm` runs within this many seconds')
     .option('--allow-destroy', 'apply a policy that shapes nothing (an empty file), removing what the last apply made')
-    .action(async (file: string, opts: ApplyOpts) => ctx.setCode(await run(file, opts, 'apply')));
+    .action(async (file: string, opts: ApplyOpts) => ctx.setCode(await run(ctx, file, opts, 'apply')));
 
   program
     .command('teardown')
@@ -227,34 +279,12 @@ export function registerApplyCommands(program: Command, ctx: ApplyContext): void
     .argument('<file>', 'policy file')
     .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
     .option('-y, --yes', 'do not ask; needed when stdin is not a terminal')
-    .action(async (file: string, opts: ApplyOpts) => ctx.setCode(await run(file, opts, 'teardown')));
+    .action(async (file: string, opts: ApplyOpts) => ctx.setCode(await run(ctx, file, opts, 'teardown')));
 
   program
     .command('confirm')
     .description('keep the change made by `apply --confirm`')
-    .action(async () => {
-      const dir = stateDir();
-      const result = confirm(dir);
-      if (result.t === 'late') {
-        io.err(`error QP4025: too late: the deadline was ${result.deadline}; the change is reverted, not kept\n`);
-        // The watcher reverts; if it is gone, this does.
-        for (let i = 0; i < 300 && readLock(dir) && holderAlive(readLock(dir)!); i++) await new Promise((r) => setTimeout(r, 100));
-      }
-      try {
-        await settle(dir, io);
-      } catch (e) {
-        io.err(`error QP4020: ${(e as Error).message}\n`);
-      }
-      if (result.t !== 'confirmed') {
-        if (result.t === 'none') io.err('error QP4009: nothing is waiting for confirmation\n');
-        ctx.setCode(1);
-        return;
-      }
-      // The watcher lets go of the lock within a moment (it polls every 100 ms); wait for it,
-      // even on a loaded machine, so that an apply right after finds the lock free.
-      for (let i = 0; i < 300 && readLock(dir); i++) await new Promise((r) => setTimeout(r, 100));
-      io.out('Confirmed: the change stays.\n');
-    });
+    .action(async () => ctx.setCode(await confirmCommand(ctx.io)));
 
   program
     .command('confirm-watch', { hidden: true })

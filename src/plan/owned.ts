@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredState, KernelObject } from '../model/types.js';
+import { ownedSets } from '../kinds/index.js';
 import type { LiveItem, LiveLink, OwnedChain, Scope } from '../state/index.js';
 
 export interface Owned {
@@ -41,16 +42,7 @@ const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** What applying these objects makes qospolicy own. */
 export function ownedOf(objects: KernelObject[]): Owned {
-  const roots = new Set<string>();
-  const hooks = new Set<string>();
-  const links: Owned['links'] = [];
-  const chains: OwnedChain[] = [];
-  for (const o of objects) {
-    if (o.kind === 'qdisc' && o.parent === 'root') roots.add(o.dev);
-    if (o.kind === 'qdisc' && o.parent === 'ingress') hooks.add(o.dev);
-    if (o.kind === 'link' && o.type !== 'require') links.push({ name: o.name, type: o.type });
-    if (o.kind === 'iptables') chains.push({ family: o.family, chain: o.chain, hook: o.hook });
-  }
+  const { roots, hooks, links, chains } = ownedSets(objects);
   return normalize({ roots: [...roots], hooks: [...hooks], links, chains });
 }
 
@@ -72,14 +64,8 @@ export function scopeFor(desired: DesiredState, previous?: Owned): Scope {
     links: [...now.links, ...(previous?.links ?? [])],
     chains: [...now.chains, ...(previous?.chains ?? [])],
   });
-  const devices = new Set<string>([...all.roots, ...all.hooks, ...all.links.map((l) => l.name)]);
-  const modules = new Set<string>();
-  const sysfs = new Set<string>();
-  for (const o of desired.objects) {
-    if (o.kind === 'link') devices.add(o.name);
-    if (o.kind === 'module') modules.add(o.module);
-    if (o.kind === 'sysfs') sysfs.add(o.path);
-  }
+  const { devices: linked, modules, sysfs } = ownedSets(desired.objects);
+  const devices = new Set<string>([...all.roots, ...all.hooks, ...all.links.map((l) => l.name), ...linked]);
   return { devices: [...devices].sort(byName), ...all, modules: [...modules].sort(byName), sysfs: [...sysfs].sort(byName) };
 }
 

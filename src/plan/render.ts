@@ -3,8 +3,7 @@
 // has a rendering, and an unknown one is an error rather than an empty string.
 import { printable } from '../diagnostics/text.js';
 import type { U32Node } from '../model/types.js';
-import { formatRate } from '../syntax/units.js';
-import { canonical } from './objects.js';
+import { canonical, KINDS, kindOf, nodeText } from '../kinds/index.js';
 import { stepText } from './steps.js';
 import { ACTION_SYMBOL, type Action, type Change, type FieldChange, type Plan, type PlanObject } from './types.js';
 
@@ -52,32 +51,13 @@ function noChanges(plan: Plan): string {
   return plan.mode === 'diff' ? 'Both policies compile to the same kernel objects.' : 'The live system matches the policy.';
 }
 
-const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-
-const NODE_FIELDS = new Set(['ht', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
-
-/** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */
-export function nodeText(n: U32Node): string {
-  const parts: string[] = [];
-  if (n.ht) parts.push(`ht ${n.ht}`);
-  parts.push(...n.keys.map((k) => `match ${hex8(k.val)}/${hex8(k.mask)} at ${k.off}`));
-  if (n.mark) parts.push(`mark ${hex8(n.mark.val)}/${hex8(n.mark.mask)}`);
-  if (n.hashkey) parts.push(`hashkey mask ${hex8(n.hashkey.mask)} at ${n.hashkey.at}`);
-  if (n.link) parts.push(`link ${n.link}`);
-  if (n.flowid) parts.push(`flowid ${n.flowid}`);
-  if (n.connmark) parts.push('action connmark');
-  if (n.action?.kind === 'mirred') parts.push(`action mirred egress redirect dev ${n.action.dev}`);
-  else if (n.action?.kind === 'skbedit') parts.push(`action skbedit priority ${n.action.priority}`);
-  else if (n.action) parts.push(`action ${canonical(n.action)}`);
-  for (const [k, v] of Object.entries(n)) if (!NODE_FIELDS.has(k) && v !== undefined) parts.push(`${k} ${canonical(v)}`);
-  return parts.join(' ') || '(matches everything)';
-}
+export { nodeText };
 
 /** One field value as people read it. */
 export function valueText(kind: PlanObject['kind'], field: string, v: unknown): string {
   if (v === undefined) return '(none)';
-  if (kind === 'class' && (field === 'rate' || field === 'ceil') && typeof v === 'number') return formatRate(v);
-  if (kind === 'class' && (field === 'burst' || field === 'cburst') && typeof v === 'number') return `${v}b`;
+  const own = KINDS[kind].valueText?.(field, v);
+  if (own !== undefined) return own;
   if (field === 'unmodeled' && Array.isArray(v)) return v.map((x) => (Array.isArray(x) ? `${x[0]} ${x[1]}` : String(x))).join('; ');
   if (field === 'nodes' && Array.isArray(v)) return `${v.length} node${v.length === 1 ? '' : 's'}`;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(', ');
@@ -86,36 +66,7 @@ export function valueText(kind: PlanObject['kind'], field: string, v: unknown): 
 }
 
 /** A one-line description of an object (what a create adds, a delete removes). */
-export function detail(o: PlanObject): string {
-  switch (o.kind) {
-    case 'qdisc':
-      return [o.qdisc, o.handle, ...o.params.map(([k, v]) => `${k} ${v}`)].join(' ');
-    case 'class':
-      return `parent ${o.parent} rate ${formatRate(o.rate)} ceil ${formatRate(o.ceil)} prio ${o.prio} quantum ${o.quantum} burst ${o.burst}b cburst ${o.cburst}b`;
-    case 'filter': {
-      // Where the nodes send packets, each named once, in node order.
-      const flows = new Set<string>();
-      for (const n of o.nodes) {
-        if (n.flowid) flows.add(n.flowid);
-        else if (n.action?.kind === 'mirred') flows.add(`dev ${n.action.dev}`);
-        else if (n.action?.kind === 'skbedit') flows.add(`priority ${n.action.priority}`);
-      }
-      return `protocol ${o.protocol}, ${o.nodes.length} node${o.nodes.length === 1 ? '' : 's'}${flows.size ? ` → ${Array.from(flows).join(', ')}` : ''}`;
-    }
-    case 'link':
-      return o.type === 'require' ? 'required interface' : `${o.type} device, up`;
-    case 'module':
-      return Object.entries(o.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(no parameters)';
-    case 'sysfs':
-      return `value ${o.value}`;
-    case 'iptables':
-      return `in ${o.chain} (jumped to from ${o.hook})`;
-    case 'chain':
-      return `jumped to from ${o.hook}`;
-    default:
-      throw new Error(`no rendering for ${(o as PlanObject).kind}`);
-  }
-}
+export const detail = (o: PlanObject): string => kindOf(o).detail(o);
 
 const fieldLine = (c: Change, f: FieldChange) => `${f.field}: ${valueText(c.kind, f.field, f.before)} → ${valueText(c.kind, f.field, f.after)}`;
 
@@ -261,16 +212,6 @@ function fold(changes: Change[], by: 'alike' | 'kind'): Change[][] {
   return out;
 }
 
-const PLURAL: Record<Change['kind'], string> = {
-  class: 'classes',
-  qdisc: 'qdiscs',
-  filter: 'filters',
-  link: 'links',
-  module: 'modules',
-  sysfs: 'sysfs files',
-  iptables: 'iptables rules',
-  chain: 'chains',
-};
 /** A change's text without its handles and classids: what folded changes share. */
 const alikeText = (c: Change) => rowText(c).replace(/\b[0-9a-f]+:[0-9a-f]*/g, ':');
 
@@ -282,7 +223,7 @@ function tableRow(g: Change[]): string {
   const text = g.every((x) => alikeText(x) === first)
     ? rowText(c)
     : `${(c.fields ?? []).map((f) => f.field).join(', ') || 'each'}: values differ (all under Changes in detail), e.g.\n${rowText(c)}`;
-  return `| ${action} | **${spaced(g.length)} ${PLURAL[c.kind]}** (e.g. ${code(c.address)}) | ${cell(`${parentPath(c)} › *`)} | ${cell(text)} |`;
+  return `| ${action} | **${spaced(g.length)} ${KINDS[c.kind].plural}** (e.g. ${code(c.address)}) | ${cell(`${parentPath(c)} › *`)} | ${cell(text)} |`;
 }
 
 /** Lines up to a budget of characters: all of them, or as many as fit and how many did not. */

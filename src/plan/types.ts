@@ -1,27 +1,16 @@
 // A plan is data: the ordered changes that take the live system to the desired state, and
 // the exact commands that make them. Text, markdown and JSON are all rendered from it, and
 // apply executes exactly its steps (Terraform's Plan → Apply, never a silent re-plan).
-import type { DesiredState, KernelObject } from '../model/types.js';
-import type { IptablesChain, Scope } from '../state/index.js';
+import type { DesiredState } from '../model/types.js';
+import type { FieldChange, PlanObject, Tool } from '../kinds/index.js';
+import type { Scope } from '../state/index.js';
 
-export type { Scope };
+export type { FieldChange, PlanObject, Scope, Tool };
 
 /** `+` create, `~` change in place, `-/+` replace (the kernel cannot change it in place), `-` delete. */
 export type Action = 'create' | 'update' | 'replace' | 'delete';
 
 export const ACTION_SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
-
-/** What a plan compares: the model's kernel objects and qospolicy's own iptables chains. */
-export type PlanObject = KernelObject | IptablesChain;
-
-export interface FieldChange {
-  /** A field of the object (`rate`, `parent`, `nodes`, `up`…), a qdisc parameter (`default`, `limit`) or `unmodeled`. */
-  field: string;
-  /** As read from the live system (diff: as the old policy would read back). */
-  before: unknown;
-  /** As the desired object will read back. */
-  after: unknown;
-}
 
 export interface Change {
   action: Action;
@@ -57,8 +46,6 @@ export interface Change {
    */
   manual?: string;
 }
-
-export type Tool = 'tc' | 'ip' | 'iptables' | 'ip6tables' | 'modprobe' | 'sysfs';
 
 /** Steps run in three phases: removals (and the removal half of replaces), in-place changes, creations. */
 export type Phase = 'delete' | 'update' | 'create';

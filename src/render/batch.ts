@@ -2,6 +2,7 @@
 // (and ip6tables-restore) and a modprobe.d file. Meant for a clean boot: unlike the sh
 // script these formats have no conditionals, so a re-run needs the owned state removed first.
 import type { DesiredState } from '../model/types.js';
+import { kindOf, type BatchOut } from '../kinds/index.js';
 import { createArgvs } from './commands.js';
 import { printable } from '../diagnostics/text.js';
 
@@ -11,25 +12,24 @@ export interface BatchFiles {
 }
 
 export function renderBatch(state: DesiredState, header: string): BatchFiles {
-  const ip: string[] = [];
-  const tc: string[] = [];
-  const modprobe: string[] = [];
   const restore: Record<4 | 6, Map<string, { hook: string; rules: string[] }>> = { 4: new Map(), 6: new Map() };
+  const out: BatchOut = {
+    ip: [],
+    tc: [],
+    modprobe: [],
+    sysfs: [],
+    rule(family, chain, hook, line) {
+      const c = restore[family].get(chain) ?? { hook, rules: [] };
+      c.rules.push(line);
+      restore[family].set(chain, c);
+    },
+  };
   for (const o of state.objects) {
-    if (o.kind === 'module') {
-      modprobe.push(`options ${o.module} ${Object.entries(o.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    } else if (o.kind === 'link') {
-      for (const argv of createArgvs(o)) ip.push(argv.slice(1).join(' '));
-    } else if (o.kind === 'iptables') {
-      const chains = restore[o.family];
-      const c = chains.get(o.chain) ?? { hook: o.hook, rules: [] };
-      c.rules.push(`-A ${o.chain} ${o.args.join(' ')}`);
-      chains.set(o.chain, c);
-    } else if (o.kind === 'sysfs') {
-      // No batch tool writes sysfs; the sh format carries these.
-    } else {
-      if (o.origin) tc.push(`# ${printable(o.origin.path)}`);
-      for (const argv of createArgvs(o)) tc.push(argv.slice(1).join(' '));
+    const batch = kindOf(o).batch;
+    if (batch) batch(o, out);
+    else {
+      if (o.origin) out.tc.push(`# ${printable(o.origin.path)}`);
+      for (const argv of createArgvs(o)) out.tc.push(argv.slice(1).join(' '));
     }
   }
   const files: BatchFiles = {};
@@ -37,9 +37,9 @@ export function renderBatch(state: DesiredState, header: string): BatchFiles {
     // The header names the policy file, whose name can hold a newline: escaped, it stays a comment.
     if (lines.length) files[suffix] = `${comment} ${printable(header)}\n${lines.join('\n')}\n`;
   };
-  put('modprobe.conf', modprobe);
-  put('ip', ip);
-  put('tc', tc);
+  put('modprobe.conf', out.modprobe);
+  put('ip', out.ip);
+  put('tc', out.tc);
   for (const family of [4, 6] as const) {
     const chains = restore[family];
     if (!chains.size) continue;
@@ -50,9 +50,6 @@ export function renderBatch(state: DesiredState, header: string): BatchFiles {
     lines.push('COMMIT');
     put(family === 4 ? 'iptables' : 'ip6tables', lines);
   }
-  const sysfs = state.objects.filter((o) => o.kind === 'sysfs');
-  if (sysfs.length) {
-    put('sysfs', sysfs.map((o) => (o.kind === 'sysfs' ? `${o.path} ${o.value}` : '')));
-  }
+  put('sysfs', out.sysfs);
   return files;
 }

@@ -3,7 +3,10 @@
 // the line, and is idempotent: a second run leaves the same kernel state as the first.
 import type { DesiredState } from '../model/types.js';
 import { printable } from '../diagnostics/text.js';
+import { kindOf, shq, type ShSection, type ShWriter } from '../kinds/index.js';
 import { createArgvs, iptablesBin, ownership, targetLabel } from './commands.js';
+
+export { shq };
 
 /** Words that are part of the command language, printed bare; every value is quoted. */
 export const KEYWORDS = new Set(
@@ -17,8 +20,6 @@ export const KEYWORDS = new Set(
   ).split(' '),
 );
 
-/** POSIX single-quoting: the only character needing care inside '…' is ' itself. */
-export const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const word = (s: string) => (KEYWORDS.has(s) ? s : shq(s));
 const cmd = (argv: string[]) => argv.map(word).join(' ');
 
@@ -32,6 +33,11 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
   const emit = (s = '') => lines.push(s);
   /** A command that must succeed; its own line number goes into the failure message. */
   const run = (argv: string[]) => emit(`run ${lines.length + 1} ${cmd(argv)}`);
+  const w: ShWriter = { emit, next: () => lines.length + 1, run, words: cmd };
+  /** Each object's lines of one section of the script, as its kind writes them. */
+  const section = (name: ShSection) => {
+    for (const o of state.objects) kindOf(o).sh?.[name]?.(o, w);
+  };
   const { roots, hooks, chains } = ownership(state.objects);
 
   emit('#!/bin/sh');
@@ -54,47 +60,11 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
 
   emit();
   emit('# Requirements: checked before anything changes.');
-  for (const o of state.objects) {
-    if (o.kind !== 'link' || o.type !== 'require') continue;
-    const n = lines.length + 1;
-    emit(`wait_link ${shq(o.name)} || fail ${n} ${shq(`interface ${o.name} does not exist`)}`);
-    if (o.minTxQueues) {
-      const m = lines.length + 1;
-      emit(
-        `[ "$(txqueues ${shq(o.name)})" -ge ${o.minTxQueues} ] || fail ${m} ${shq(`${o.name} needs at least ${o.minTxQueues} TX queues for taprio`)}`,
-      );
-    }
-  }
+  section('require');
 
   emit();
   emit('# Modules and devices.');
-  for (const o of state.objects) {
-    if (o.kind === 'module') {
-      const [argv] = createArgvs(o);
-      if (o.runtime) {
-        // Loaded already: its parameters are writable at run time, effective from the next frame.
-        const dir = `/sys/module/${o.module}/parameters`;
-        emit(`if [ -d ${shq(dir)} ]; then`);
-        for (const [k, v] of Object.entries(o.params)) {
-          const n = lines.length + 1;
-          emit(`  printf '%s\\n' ${shq(String(v))} > ${shq(`${dir}/${k}`)} || fail ${n} ${shq(`write ${dir}/${k}`)}`);
-        }
-        emit('else');
-        emit(`  run ${lines.length + 1} ${cmd(argv)}`);
-        emit('fi');
-      } else {
-        // Not fatal: built-in modules often cannot be modprobed (no modules.builtin), and a
-        // module that is really missing makes the next step (`ip link add …`) fail by name.
-        emit(`[ -d ${shq(`/sys/module/${o.module}`)} ] || quiet ${cmd(argv)}`);
-      }
-    }
-    if (o.kind === 'link') {
-      const [first, ...rest] = createArgvs(o);
-      if (o.type === 'ifb') emit(`has_link ${shq(o.name)} || run ${lines.length + 1} ${cmd(first)}`);
-      else if (first) run(first);
-      for (const argv of rest) run(argv);
-    }
-  }
+  section('devices');
 
   emit();
   emit('# Reset what this policy owns (and nothing else).');
@@ -112,16 +82,12 @@ export function renderSh(state: DesiredState, opts: ShOptions): string {
   emit('# Build.');
   let lastOrigin: string | undefined;
   for (const o of state.objects) {
-    if (o.kind === 'link' || o.kind === 'module') continue;
+    const sh = kindOf(o).sh;
+    if (sh && !sh.build) continue;
     if (o.origin && o.origin.path !== lastOrigin) emit(`# ${printable(o.origin.path)}`);
     lastOrigin = o.origin?.path;
-    if (o.kind === 'sysfs') {
-      const dir = o.path.slice(0, o.path.lastIndexOf('/'));
-      const n = lines.length + 1;
-      emit(`if [ -d ${shq(dir)} ]; then printf '%s\\n' ${shq(o.value)} > ${shq(o.path)} || fail ${n} ${shq(`write ${o.path}`)}; fi`);
-      continue;
-    }
-    for (const argv of createArgvs(o)) run(argv);
+    if (sh?.build) sh.build(o, w);
+    else for (const argv of createArgvs(o)) run(argv);
   }
   emit();
   emit('exit 0');

@@ -1,4 +1,5 @@
 import type { KernelObject } from '../model/index.js';
+import { kindOf } from '../kinds/index.js';
 import type { IptablesChain, OwnedChain } from './iptables.js';
 import type { LiveObject } from './live.js';
 
@@ -37,30 +38,5 @@ export function tcDevices(scope: Scope): string[] {
   return [...new Set([...scope.roots, ...scope.hooks, ...scope.links.map((l) => l.name)])];
 }
 
-const isHookParent = (parent: string) => parent === 'ingress' || parent === 'egress';
-
-// Module-level helpers, not closures made per call: inScope runs once per live object.
-const isLink = (dev: string, scope: Scope) => scope.links.some((l) => l.name === dev);
-const ownsRoot = (dev: string, scope: Scope) => scope.roots.includes(dev) || isLink(dev, scope);
-const ownsHook = (dev: string, scope: Scope) => scope.hooks.includes(dev) || isLink(dev, scope);
-
-/** Whether a live object lies in the owned scope. */
-export function inScope(o: LiveItem | KernelObject, scope: Scope): boolean {
-  switch (o.kind) {
-    case 'qdisc':
-      return o.parent === 'ingress' ? ownsHook(o.dev, scope) : ownsRoot(o.dev, scope);
-    case 'class':
-      return ownsRoot(o.dev, scope);
-    case 'filter':
-      return isHookParent(o.parent) ? ownsHook(o.dev, scope) : ownsRoot(o.dev, scope);
-    case 'link':
-      return scope.devices.includes(o.name);
-    case 'module':
-      return scope.modules.includes(o.module);
-    case 'sysfs':
-      return scope.sysfs.includes(o.path);
-    case 'iptables':
-    case 'chain':
-      return scope.chains.some((c) => c.family === o.family && c.chain === o.chain);
-  }
-}
+/** Whether a live object lies in the owned scope: its kind says. */
+export const inScope = (o: LiveItem | KernelObject, scope: Scope): boolean => kindOf(o).inScope(o, scope);

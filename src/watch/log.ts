@@ -4,7 +4,7 @@ import { printable } from '../diagnostics/text.js';
 export type LogFormat = 'plain' | 'json';
 
 export interface LogEvent {
-  /** What happened: start, apply, repair, wait, reload, refused, failed, lock, monitor, stop. */
+  /** What happened: start, apply, repair, wait, reload, refused, failed, lock, monitor, warning, stop. */
   event: string;
   message: string;
   /** How long it took. */

@@ -3,9 +3,10 @@
 // that is absent (ppp0 between two PPPoE sessions) is left out of the plan, not an
 // error: the others are shaped, and it is shaped when it appears.
 import type { DesiredState } from '../model/types.js';
-import { acquireLock, applyPlan, LockedError } from '../apply/index.js';
-import { makePlan, ownedOf, readStateFile, scopeFor, writeStateFile, type Plan, type PolicyRef } from '../plan/index.js';
-import { readLive, type LiveItem } from '../state/index.js';
+import { acquireLock, applyPlan, LockedError, planSystem, type Warn } from '../apply/index.js';
+import { ownedOf, writeStateFile, type Plan, type PolicyRef } from '../plan/index.js';
+
+export { presentOnly } from '../apply/index.js';
 
 export interface Policy {
   state: DesiredState;
@@ -18,36 +19,17 @@ export type Outcome =
   | { t: 'locked'; holder: string }
   | { t: 'failed'; absent: string[]; reason: string; changes: string[] };
 
-const devOf = (o: DesiredState['objects'][number]) => ('dev' in o ? (o.dev as string) : undefined);
-
-/**
- * The desired state without what belongs to absent interfaces: their `require` link and
- * every tc object on them. Rules that only name them (iptables `-o ppp0`) stay: the
- * kernel accepts those for a device that does not exist yet.
- */
-export function presentOnly(desired: DesiredState, live: LiveItem[]): { state: DesiredState; absent: string[] } {
-  const existing = new Set(live.flatMap((o) => (o.kind === 'link' ? [o.name] : [])));
-  const absent = desired.objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' && !existing.has(o.name) ? [o.name] : []));
-  if (absent.length === 0) return { state: desired, absent };
-  const gone = new Set(absent);
-  const objects = desired.objects.filter((o) => !(o.kind === 'link' && gone.has(o.name)) && !gone.has(devOf(o) ?? ''));
-  return { state: { ...desired, objects }, absent };
-}
-
 const describe = (plan: Plan) => plan.changes.map((c) => `${c.action} ${c.address}`);
 
-async function planNow(policy: Policy, stateDir: string): Promise<{ plan: Plan; live: LiveItem[]; absent: string[] }> {
-  const scope = scopeFor(policy.state, readStateFile(stateDir)?.owned);
-  const live = await readLive(scope);
-  const { state, absent } = presentOnly(policy.state, live);
-  return { plan: makePlan(state, live, scope, { policy: policy.ref }), live, absent };
-}
-
-export async function reconcile(policy: Policy, stateDir: string, holder: string): Promise<Outcome> {
+/**
+ * One reconcile. `warn` hears what plan and apply say too: an overdue revert performed
+ * (QP4024), an apply that did not finish (QP4027), a state file's wrong claims (QP4022).
+ */
+export async function reconcile(policy: Policy, stateDir: string, holder: string, warn: Warn = () => {}): Promise<Outcome> {
   // Planning reads only: the lock is taken when there is something to change, so a
   // watcher that finds nothing to do never stands in the way of an `apply`.
-  const first = await planNow(policy, stateDir);
-  if (first.plan.changes.length === 0 && first.plan.errors.length === 0) return { t: 'same', absent: first.absent };
+  const first = await planSystem(policy.state, stateDir, warn, { policy: policy.ref, presentOnly: true });
+  if (first.plan.changes.length === 0 && first.plan.errors.length === 0 && first.conflicts.length === 0) return { t: 'same', absent: first.absent };
   let release: () => void;
   try {
     release = acquireLock(stateDir, holder);
@@ -56,10 +38,10 @@ export async function reconcile(policy: Policy, stateDir: string, holder: string
     throw e;
   }
   try {
-    // Again under the lock: an apply may have finished in between.
-    const { plan, live, absent } = await planNow(policy, stateDir);
+    // Again under the lock: an apply may have finished in between (its warnings were said above).
+    const { plan, live, absent, conflicts } = await planSystem(policy.state, stateDir, () => {}, { policy: policy.ref, presentOnly: true, settle: false });
     const changes = describe(plan);
-    if (plan.errors.length) return { t: 'failed', absent, reason: plan.errors.join('; '), changes };
+    if (plan.errors.length || conflicts.length) return { t: 'failed', absent, reason: [...plan.errors, ...conflicts].join('; '), changes };
     if (plan.changes.length === 0) return { t: 'same', absent };
     const result = await applyPlan(plan, { stateDir, live });
     if (!result.ok) return { t: 'failed', absent, reason: `${result.reason}${result.hint ? ` (${result.hint})` : ''}${result.restored ? ' (restored)' : `; ${result.problem}`}`, changes };

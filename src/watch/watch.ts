@@ -40,92 +40,15 @@ export async function watch(opts: WatchOptions): Promise<number> {
   const holder = `watch ${opts.file}`;
 
   /** Devices whose link events matter: those the policy names or creates. */
-  let devices = new Set<string>();
-  const setDevices = () => {
-    devices = new Set(policy.state.objects.flatMap((o) => (o.kind === 'link' ? [o.name] : 'dev' in o ? [o.dev as string] : [])));
-  };
-  setDevices();
+  let devices = devicesOf(policy);
 
-  // ---- scheduling: one reconcile at a time; requests meanwhile make one more ----
-  const reasons = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  let burstStart: number | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopping = false;
-  let lastAbsent = '';
-  let retryMs = 500;
+  const sched = scheduler(maxWaitMs, once);
+  const request = sched.request;
 
-  const request = (reason: string, delayMs: number) => {
-    if (stopping) return;
-    reasons.add(reason);
-    const now = Date.now();
-    burstStart ??= now;
-    clearTimeout(timer);
-    timer = setTimeout(fire, Math.max(0, Math.min(delayMs, burstStart + maxWaitMs - now)));
-  };
-  const fire = () => {
-    timer = undefined;
-    burstStart = undefined;
-    if (running) {
-      again = true;
-      return;
-    }
-    const why = [...reasons].join(', ');
-    reasons.clear();
-    running = once(why).finally(() => {
-      running = undefined;
-      if (again && !stopping) {
-        again = false;
-        request('events during the last reconcile', 0);
-      }
-    });
-  };
-
+  const cycle: Cycle = { rc, lastAbsent: '', retryMs: 500 };
   async function once(why: string): Promise<void> {
-    const t0 = performance.now();
-    rc.reconciles++;
-    let out: Outcome;
-    try {
-      out = await reconcile(policy, opts.stateDir, holder);
-    } catch (e) {
-      rc.failures++;
-      log({ event: 'failed', message: `${why}: ${(e as Error).message}`, ms: performance.now() - t0 });
-      return;
-    }
-    const ms = performance.now() - t0;
-    if (out.t === 'locked') {
-      log({ event: 'lock', message: `${why}: another qospolicy is changing the system (${out.holder}); trying again in 1 s` });
-      request(why, 1000);
-      return;
-    }
-    rc.absent = out.absent.length;
-    const absent = out.absent.join(', ');
-    if (absent !== lastAbsent) {
-      if (absent) log({ event: 'wait', message: `waiting for ${absent}: the other interfaces are shaped`, interfaces: out.absent });
-      lastAbsent = absent;
-    }
-    if (out.t === 'same') {
-      retryMs = 500;
-      rc.lastSuccess = Date.now() / 1000;
-      return;
-    }
-    const drift = why === 'interval';
-    rc.applies++;
-    const shown = out.changes.slice(0, 12).join(', ') + (out.changes.length > 12 ? `, … ${out.changes.length - 12} more` : '');
-    if (out.t === 'failed') {
-      rc.failures++;
-      // Tried again soon (a device that vanished mid-apply, a busy kernel), backing off to
-      // the interval while it keeps failing.
-      retryMs = Math.min(retryMs * 2, opts.intervalMs);
-      log({ event: 'failed', message: `${why}: ${out.reason}; trying again in ${(retryMs / 1000).toFixed(1)} s`, ms, changes: out.changes });
-      request('retry after a failure', retryMs);
-      return;
-    }
-    retryMs = 500;
-    if (drift) rc.driftRepairs++;
-    rc.lastSuccess = Date.now() / 1000;
-    log({ event: drift ? 'repair' : 'apply', message: `${why}: ${out.changes.length} change(s): ${shown}`, ms, changes: out.changes });
+    const retry = await reconcileOnce(why, policy, opts, holder, cycle);
+    if (retry) request(retry.reason, retry.ms);
   }
 
   // ---- sources of reconciles ----
@@ -146,11 +69,8 @@ export async function watch(opts: WatchOptions): Promise<number> {
 
   let server: Server | undefined;
   if (opts.metrics) {
-    const m = opts.metrics;
-    try {
-      server = await serveMetrics(m.host, m.port, async () => exposition(policy.state, await readClassCounters(statusDevices(policy.state)), rc));
-    } catch (e) {
-      log({ event: 'failed', message: `cannot serve metrics on ${m.host}:${m.port}: ${(e as Error).message}` });
+    server = await metricsServer(opts.metrics, () => policy, rc, log);
+    if (!server) {
       monitor.stop();
       clearInterval(tick);
       return 1;
@@ -162,30 +82,162 @@ export async function watch(opts: WatchOptions): Promise<number> {
   const reloadPolicy = async () => {
     const t0 = performance.now();
     const next = await opts.load();
-    if (stopping) return;
+    if (sched.stopping) return;
     if (!next.ok) {
       log({ event: 'refused', message: `SIGHUP: ${opts.file} has errors; the policy applied stays:\n${next.diagnostics}`, ms: performance.now() - t0 });
       return;
     }
     policy = next.policy;
-    setDevices();
+    devices = devicesOf(policy);
     log({ event: 'reload', message: `SIGHUP: read ${opts.file} again`, ms: performance.now() - t0 });
     request('policy reloaded', 0);
   };
 
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      if (stopping) return;
+  return untilSignal(sched, () => {
+    clearInterval(tick);
+    monitor?.stop();
+    monitor = undefined;
+    server?.close();
+    server?.closeAllConnections();
+    process.off('SIGHUP', reload);
+  }, reload, log);
+}
+
+const devicesOf = (policy: Policy) => new Set(policy.state.objects.flatMap((o) => (o.kind === 'link' ? [o.name] : 'dev' in o ? [o.dev as string] : [])));
+
+/** One reconcile, logged and counted; a reconcile to request again, if one is due. */
+async function reconcileOnce(why: string, policy: Policy, opts: WatchOptions, holder: string, cycle: Cycle): Promise<{ reason: string; ms: number } | undefined> {
+  const { log } = opts;
+  const t0 = performance.now();
+  cycle.rc.reconciles++;
+  let out: Outcome;
+  try {
+    out = await reconcile(policy, opts.stateDir, holder, (code, message) => log({ event: 'warning', message: `${code}: ${message}`, code }));
+  } catch (e) {
+    cycle.rc.failures++;
+    log({ event: 'failed', message: `${why}: ${(e as Error).message}`, ms: performance.now() - t0 });
+    return undefined;
+  }
+  return told(out, why, performance.now() - t0, cycle, log, opts.intervalMs);
+}
+
+/** What the reconciles of one watcher carry from one to the next. */
+interface Cycle {
+  rc: ReturnType<typeof newCounters>;
+  /** The absent interfaces last logged. */
+  lastAbsent: string;
+  /** The delay before the next retry after a failure (doubling up to the interval). */
+  retryMs: number;
+}
+
+/** Logs and counts a reconcile's outcome; a reconcile to request again (why, and in how many ms), if one is due. */
+function told(out: Outcome, why: string, ms: number, st: Cycle, log: Log, intervalMs: number): { reason: string; ms: number } | undefined {
+  const { rc } = st;
+  if (out.t === 'locked') {
+    log({ event: 'lock', message: `${why}: another qospolicy is changing the system (${out.holder}); trying again in 1 s` });
+    return { reason: why, ms: 1000 };
+  }
+  rc.absent = out.absent.length;
+  const absent = out.absent.join(', ');
+  if (absent !== st.lastAbsent) {
+    if (absent) log({ event: 'wait', message: `waiting for ${absent}: the other interfaces are shaped`, interfaces: out.absent });
+    st.lastAbsent = absent;
+  }
+  if (out.t === 'same') {
+    st.retryMs = 500;
+    rc.lastSuccess = Date.now() / 1000;
+    return undefined;
+  }
+  const drift = why === 'interval';
+  rc.applies++;
+  const shown = out.changes.slice(0, 12).join(', ') + (out.changes.length > 12 ? `, … ${out.changes.length - 12} more` : '');
+  if (out.t === 'failed') {
+    rc.failures++;
+    // Tried again soon (a device that vanished mid-apply, a busy kernel), backing off to
+    // the interval while it keeps failing.
+    st.retryMs = Math.min(st.retryMs * 2, intervalMs);
+    log({ event: 'failed', message: `${why}: ${out.reason}; trying again in ${(st.retryMs / 1000).toFixed(1)} s`, ms, changes: out.changes });
+    return { reason: 'retry after a failure', ms: st.retryMs };
+  }
+  st.retryMs = 500;
+  if (drift) rc.driftRepairs++;
+  rc.lastSuccess = Date.now() / 1000;
+  log({ event: drift ? 'repair' : 'apply', message: `${why}: ${out.changes.length} change(s): ${shown}`, ms, changes: out.changes });
+  return undefined;
+}
+
+/** The metrics endpoint, or undefined (logged) when it cannot listen. */
+async function metricsServer(m: { host: string; port: number }, policy: () => Policy, rc: Cycle['rc'], log: Log): Promise<Server | undefined> {
+  try {
+    return await serveMetrics(m.host, m.port, async () => exposition(policy().state, await readClassCounters(statusDevices(policy().state)), rc));
+  } catch (e) {
+    log({ event: 'failed', message: `cannot serve metrics on ${m.host}:${m.port}: ${(e as Error).message}` });
+    return undefined;
+  }
+}
+
+/**
+ * One reconcile at a time: a request while one runs makes one more after it. A request
+ * waits `delayMs` for quiet, but a burst of them never longer than `maxWaitMs` from its first.
+ */
+function scheduler(maxWaitMs: number, run: (why: string) => Promise<void>) {
+  const reasons = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let burstStart: number | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopping = false;
+  const request = (reason: string, delayMs: number) => {
+    if (stopping) return;
+    reasons.add(reason);
+    const now = Date.now();
+    burstStart ??= now;
+    clearTimeout(timer);
+    timer = setTimeout(fire, Math.max(0, Math.min(delayMs, burstStart + maxWaitMs - now)));
+  };
+  const fire = () => {
+    timer = undefined;
+    burstStart = undefined;
+    if (running) {
+      again = true;
+      return;
+    }
+    const why = [...reasons].join(', ');
+    reasons.clear();
+    running = run(why).finally(() => {
+      running = undefined;
+      if (again && !stopping) {
+        again = false;
+        request('events during the last reconcile', 0);
+      }
+    });
+  };
+  return {
+    request,
+    get stopping() {
+      return stopping;
+    },
+    /** No more reconciles; the one under way (if any) finishes: its promise. */
+    stop(): Promise<void> {
       stopping = true;
       clearTimeout(timer);
-      clearInterval(tick);
-      monitor?.stop();
-      monitor = undefined;
-      server?.close();
-      server?.closeAllConnections();
-      process.off('SIGHUP', reload);
-      // An apply under way finishes (never half a change), but stopping waits at most 800 ms.
-      const wait = Promise.race([running ?? Promise.resolve(), new Promise((r) => setTimeout(r, 800).unref())]);
+      return running ?? Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Runs until SIGTERM or SIGINT, reloading on SIGHUP; then stops the sources of reconciles
+ * (`close`) and resolves 0. An apply under way finishes (never half a change), but stopping
+ * waits for it at most 800 ms.
+ */
+function untilSignal(sched: ReturnType<typeof scheduler>, close: () => void, reload: () => void, log: Log): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      if (sched.stopping) return;
+      const running = sched.stop();
+      close();
+      const wait = Promise.race([running, new Promise((r) => setTimeout(r, 800).unref())]);
       void wait.then(() => {
         log({ event: 'stop', message: `${signal}: stopped; the shaping stays in place` });
         resolve(0);

@@ -1,0 +1,86 @@
+// The stage every command that plans against the live system goes through (plan, apply,
+// teardown, watch): settle what an earlier run left (an overdue revert, QP4024), say when
+// an apply did not finish (QP4027), read the live system in the scope the state file
+// claims, check that claim and what the policy takes against what is live (QP4022), plan.
+import type { DesiredState } from '../model/types.js';
+import { checkOwnership, makePlan, readStateFile, scopeFor, type OwnershipCheck, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
+import { readLive, readOwners, type LiveItem } from '../state/index.js';
+import { settlePending } from './confirm.js';
+import { holderAlive } from './lock.js';
+
+/** A warning of the stage, by its code. */
+export type Warn = (code: 'QP4022' | 'QP4024' | 'QP4027', message: string) => void;
+
+export interface SystemPlanOptions {
+  policy?: PolicyRef;
+  /** The policy whose scope is planned in (teardown: the desired state is nothing). Default: the desired state. */
+  own?: DesiredState;
+  mode?: 'plan' | 'teardown';
+  /**
+   * Settle an overdue revert first. Settling takes the apply lock itself, so a caller that
+   * holds it settles before taking it (and passes false).
+   */
+  settle?: boolean;
+  /**
+   * Plan only for the interfaces present now (watch): an absent one the policy names is left
+   * out of the plan, not an error; the others are shaped.
+   */
+  presentOnly?: boolean;
+}
+
+export interface SystemPlan {
+  plan: Plan;
+  live: LiveItem[];
+  previous?: StateFile;
+  /** Devices the policy needs that something else has set up (QP4022): the plan must not be applied. */
+  conflicts: string[];
+  /** Interfaces the policy names that are absent (presentOnly). */
+  absent: string[];
+}
+
+/** Reads the live system in the policy's scope and plans; warns of what an earlier run left or the state file claims wrongly. */
+export async function planSystem(desired: DesiredState, dir: string, warn: Warn, opts: SystemPlanOptions = {}): Promise<SystemPlan> {
+  const own = opts.own ?? desired;
+  if (opts.settle ?? true) for (const line of await settlePending(dir)) warn('QP4024', line);
+  const previous = readStateFile(dir);
+  const unfinished = previous?.incomplete;
+  if (unfinished && unfinished.pid !== process.pid && !holderAlive({ pid: unfinished.pid, command: '', since: '' }))
+    warn('QP4027', `the apply started at ${unfinished.since} did not finish (pid ${unfinished.pid} is gone): this plan covers everything it may have changed, so applying completes or undoes it`);
+  const claimed = scopeFor(own, previous?.owned);
+  const live = await readLive(claimed);
+  const check = checkOwnership(own, previous?.owned, claimed, live, dir, await readOwners());
+  for (const w of check.warnings) warn('QP4022', w);
+  const { state, absent } = opts.presentOnly ? presentOnly(desired, live) : { state: desired, absent: [] };
+  const plan = makePlan(state, live, check.scope, { ...(opts.policy ? { policy: opts.policy } : {}), mode: opts.mode ?? 'plan' });
+  return { plan, live, ...(previous ? { previous } : {}), conflicts: conflictsOf(plan, check.taken), absent };
+}
+
+/**
+ * Devices that are someone else's: marked as another state directory's, or carrying what
+ * this one did not make, unless it is exactly what the plan wants (the boot script ran).
+ */
+export function conflictsOf(plan: Plan, taken: OwnershipCheck['taken']): string[] {
+  const touched = new Set(
+    plan.changes.flatMap((c) => {
+      const o = c.after ?? c.before;
+      return o && 'dev' in o ? [o.dev] : o?.kind === 'link' ? [o.name] : [];
+    }),
+  );
+  return taken.filter((t) => t.marked || touched.has(t.dev)).map((t) => t.problem);
+}
+
+const devOf = (o: DesiredState['objects'][number]) => ('dev' in o ? (o.dev as string) : undefined);
+
+/**
+ * The desired state without what belongs to absent interfaces: their `require` link and
+ * every tc object on them. Rules that only name them (iptables `-o ppp0`) stay: the
+ * kernel accepts those for a device that does not exist yet.
+ */
+export function presentOnly(desired: DesiredState, live: LiveItem[]): { state: DesiredState; absent: string[] } {
+  const existing = new Set(live.flatMap((o) => (o.kind === 'link' ? [o.name] : [])));
+  const absent = desired.objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' && !existing.has(o.name) ? [o.name] : []));
+  if (absent.length === 0) return { state: desired, absent };
+  const gone = new Set(absent);
+  const objects = desired.objects.filter((o) => !(o.kind === 'link' && gone.has(o.name)) && !gone.has(devOf(o) ?? ''));
+  return { state: { ...desired, objects }, absent };
+}

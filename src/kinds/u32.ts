@@ -1,0 +1,54 @@
+// The u32 classifier's words for one node and one hash table, once: the argv tc is sent and
+// the line a plan shows are both made from nodeWords.
+import type { Filter, U32Node } from '../model/types.js';
+import { canonical } from './compare.js';
+
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+/** The fields nodeWords knows; any other is shown as data in a plan, never dropped. */
+const NODE_FIELDS = new Set(['ht', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
+
+/**
+ * A node's words in tc's order, appended to `out`; `tc` spells matches as tc takes them,
+ * otherwise as a plan shows them.
+ */
+function nodeWords(n: U32Node, tc: boolean, out: string[]): string[] {
+  if (n.ht) out.push('ht', n.ht);
+  for (const k of n.keys) {
+    if (tc) out.push('match', 'u32', hex32(k.val), hex32(k.mask), 'at', String(k.off));
+    else out.push('match', `${hex32(k.val)}/${hex32(k.mask)}`, 'at', String(k.off));
+  }
+  if (n.mark) {
+    if (tc) out.push('match', 'mark', hex32(n.mark.val), hex32(n.mark.mask));
+    else out.push('mark', `${hex32(n.mark.val)}/${hex32(n.mark.mask)}`);
+  }
+  if (n.hashkey) out.push('hashkey', 'mask', hex32(n.hashkey.mask), 'at', String(n.hashkey.at));
+  if (n.link) out.push('link', n.link);
+  if (n.flowid) out.push('flowid', n.flowid);
+  if (n.connmark) out.push('action', 'connmark');
+  if (n.action?.kind === 'mirred') out.push('action', 'mirred', 'egress', 'redirect', 'dev', n.action.dev);
+  else if (n.action?.kind === 'skbedit') out.push('action', 'skbedit', 'priority', n.action.priority);
+  return out;
+}
+
+/** `ingress`/`egress` hooks are addressed by keyword (valid for both ingress and clsact). */
+export const filterParent = (parent: string) => (parent === 'ingress' || parent === 'egress' ? [parent] : ['parent', parent]);
+
+const filterHead = (f: Filter) => ['tc', 'filter', 'add', 'dev', f.dev, ...filterParent(f.parent), 'protocol', f.protocol, 'prio', String(f.prio)];
+
+/** `tc filter add … handle 3a: u32 divisor 256`: a hash table at the filter's prio. */
+export function filterTableArgv(f: Filter, t: { handle: string; divisor: number }): string[] {
+  return [...filterHead(f), 'handle', t.handle, 'u32', 'divisor', String(t.divisor)];
+}
+
+export function filterNodeArgv(f: Filter, n: U32Node): string[] {
+  return nodeWords(n, true, [...filterHead(f), 'u32']);
+}
+
+/** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */
+export function nodeText(n: U32Node): string {
+  const parts = nodeWords(n, false, []);
+  if (n.action && n.action.kind !== 'mirred' && n.action.kind !== 'skbedit') parts.push(`action ${canonical(n.action)}`);
+  for (const [k, v] of Object.entries(n)) if (!NODE_FIELDS.has(k) && v !== undefined) parts.push(`${k} ${canonical(v)}`);
+  return parts.join(' ') || '(matches everything)';
+}
