@@ -3,7 +3,7 @@
 // has a rendering, and an unknown one is an error rather than an empty string.
 import { printable } from '../diagnostics/text.js';
 import type { U32Node } from '../model/types.js';
-import { formatRate } from '../syntax/units.js';
+import { formatRate } from '../kernel/units.js';
 import { canonical } from './objects.js';
 import { stepText } from './steps.js';
 import { ACTION_SYMBOL, type Action, type Change, type FieldChange, type Plan, type PlanObject } from './types.js';

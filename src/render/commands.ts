@@ -2,7 +2,7 @@
 // renderers (and by apply), so every output format issues the very same commands.
 import type { DesiredState, Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
 import { LINK_SETTINGS } from '../model/types.js';
-import { formatRate } from '../syntax/units.js';
+import { formatRate } from '../kernel/units.js';
 
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 

@@ -1,6 +1,7 @@
 import { classId } from '../model/index.js';
 import { addUnmodeled, type LiveClass } from './live.js';
-import { normClassid, parseRate, parseSize } from './units.js';
+import { parseRate, parseSize } from '../kernel/units.js';
+import { normClassid } from '../kernel/handles.js';
 
 /**
  * The htb classes of one device from `tc -d class show dev DEV` (text: iproute2 6.1's

@@ -1,7 +1,7 @@
 import { filterId, type Action, type Filter, type U32Key, type U32Node } from '../model/index.js';
 import { balancedChunks, INT, JsonObject, JsonSyntaxError, MATCH_RUN, parseJsonLenient, parseJsonPlain, RAW_KEY, readLenient, scanArray, STR, toJsonValue, uncaptured, type JsonValue } from './json.js';
 import { addUnmodeled, type LiveFilter } from './live.js';
-import { normClassid, parseHex32 } from './units.js';
+import { normClassid, parseHex32 } from '../kernel/handles.js';
 
 // `tc filter show` prints one entry per tcf_proto (a header without options), then for
 // u32 one entry per hash table (`fh 800: ht divisor 1`) and one per node

@@ -7,7 +7,7 @@ import * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { join, type Span } from '../diagnostics/span.js';
 import { printable, shorten } from '../diagnostics/text.js';
-import { BYTE_RATE_UNITS, RATE_UNITS, TIME_UNITS, splitQuantity } from './units.js';
+import { BYTE_RATE_UNITS, RATE_UNITS, TIME_UNITS, splitQuantity } from '../kernel/units.js';
 import { nearest } from './suggest.js';
 import { DSCP_NAMES } from './dscp.js';
 
