@@ -10,6 +10,7 @@ import { printable, shorten } from '../diagnostics/text.js';
 import { BYTE_RATE_UNITS, RATE_UNITS, TIME_UNITS, splitQuantity } from '../kernel/units.js';
 import { nearest } from './suggest.js';
 import { DSCP_NAMES } from './dscp.js';
+import { resolveRates } from './resolve.js';
 
 /** Reads an included file; throws (with a message) when it cannot. */
 export type ReadFile = (path: string) => string;
@@ -26,7 +27,7 @@ export function lower(file: string, statements: Statement[], opts: LowerOptions 
   const L = new Lowering(file, opts);
   const policy: A.Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [], unresolved: L.unresolved };
   for (const s of statements) L.top(s, policy);
-  return { policy, diagnostics: L.diagnostics, sources: L.sources };
+  return { policy, diagnostics: [...L.diagnostics, ...resolveRates(policy)], sources: L.sources };
 }
 
 /** A `let` value: the token it was defined with, substituted wherever its name is used. */
