@@ -10,7 +10,8 @@ import { renderSh } from '../render/sh.js';
 import { renderBatch } from '../render/batch.js';
 import { targetLabel } from '../render/commands.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
+import { formatCommandDiagnostic, formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
+import { say } from './say.js';
 import type { ClassNode, Policy } from '../syntax/ast.js';
 import { createHash } from 'node:crypto';
 import { probeFeatures, readTxQueues, ToolError } from '../state/index.js';
@@ -176,11 +177,19 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .action((file: string, opts: { target?: string; format: 'sh' | 'batch' | 'json'; output?: string; json?: boolean }) => {
       const loaded = load(file, parseTargets(opts.target));
       // Warnings go to stderr; with --json they would mix with the output, so only errors stop us.
-      report(loaded, { ...io, out: io.err }, Boolean(opts.json));
+      // With --json they are one array, a file that cannot be written (QP4003) in it.
+      const toStderr = { ...io, out: io.err };
+      if (!opts.json || hasErrors(loaded.diagnostics)) report(loaded, toStderr, Boolean(opts.json));
       if (hasErrors(loaded.diagnostics)) {
         code = 1;
         return;
       }
+      const cannotWrite = (path: string, e: unknown) => {
+        const d = diag('QP4003', `cannot write ${printable(path)}: ${printable((e as Error).message)}`);
+        if (opts.json) loaded.diagnostics.push(d);
+        else say(io, d.code, d.message);
+        code = 1;
+      };
       const state = compile(loaded.policy, loaded.settings);
       let outputs: Array<[string | undefined, string]>;
       if (opts.format === 'batch') {
@@ -203,11 +212,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         try {
           writeFileSync(path, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
         } catch (e) {
-          io.err(`error QP4003: cannot write ${printable(path)}: ${printable((e as Error).message)}\n`);
-          code = 1;
-          return;
+          cannotWrite(path, e);
+          break;
         }
       }
+      if (opts.json) report(loaded, toStderr, true);
     });
 
   type Compiled = { state: DesiredState; ref: { file: string; sha256: string } };
@@ -231,7 +240,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   /** Print a plan; its errors go to stderr too. Exit: 1 errors, 2 changes (--detailed-exitcode), else 0. */
   const emitPlan = (plan: Plan, opts: PlanOpts): number => {
     io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
-    for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
+    for (const e of plan.errors) say(io, 'QP4005', e);
     if (plan.errors.length) return 1;
     const destroys = removesAllShaping(plan);
     if (destroys) io.err(`warning: ${destroys}; apply refuses this without --allow-destroy\n`);
@@ -239,7 +248,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       try {
         writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');
       } catch (e) {
-        io.err(`error QP4003: cannot write ${printable(opts.output)}: ${printable((e as Error).message)}\n`);
+        say(io, 'QP4003', `cannot write ${printable(opts.output)}: ${printable((e as Error).message)}`);
         return 1;
       }
     }
@@ -269,7 +278,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         const sys = await planSystem(compiled.state, dir, io, compiled.ref);
         plan = sys.plan;
         // Shown, and an error: apply would refuse it.
-        for (const c of sys.conflicts) io.err(`error QP4022: ${c}\n`);
+        for (const c of sys.conflicts) say(io, 'QP4022', c);
         if (sys.conflicts.length) {
           io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
           code = 1;
@@ -277,7 +286,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         }
       } catch (e) {
         const c = e instanceof ToolError ? 'QP4026' : e instanceof StateWriteError ? 'QP4020' : 'QP4004';
-        io.err(`error ${c}: ${(e as Error).message}\n`);
+        say(io, c, (e as Error).message);
         code = 1;
         return;
       }
@@ -317,7 +326,15 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     // As apply without --allow-destroy: an empty or truncated file (a SIGHUP mid-write) would
     // remove every tree the watcher keeps. Refused at start, and at SIGHUP the old one stays.
     if (!state.objects.some((o) => o.kind === 'qdisc'))
-      return { ok: false, diagnostics: `error QP4011: ${printable(file)} declares no interface tree, shared group or TDMA slot (an empty or truncated file?)\n  = hint: watch keeps no policy that shapes nothing; \`qospolicy teardown\` removes a policy's shaping` };
+      return {
+        ok: false,
+        diagnostics: formatCommandDiagnostic(
+          diag('QP4011', `${printable(file)} declares no interface tree, shared group or TDMA slot (an empty or truncated file?)`, undefined, {
+            hint: "watch keeps no policy that shapes nothing; `qospolicy teardown` removes a policy's shaping",
+          }),
+          { color: false },
+        ),
+      };
     return { ok: true, policy: { state, ref: { file, sha256 } } };
   };
   registerWatchCommand(program, { io, loadPolicy, setCode: (c) => void (code = c) });
@@ -327,7 +344,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      if (e.code === 'qospolicy.target') io.err(`error QP4002: ${e.message}\n`);
+      if (e.code === 'qospolicy.target') say(io, 'QP4002', e.message);
       return e.exitCode === 0 ? 0 : 1;
     }
     // A bug, not bad input: say so plainly, without a stack trace.
