@@ -1,8 +1,7 @@
 // The values of a statement as the AST holds them: numbers, rates, times, strings and the
 // `let` names that stand for them, each checked where it is written (a bad unit, a number
 // out of range, an unknown name) and left NaN, unresolved, once reported.
-import type { Token } from './lexer.js';
-import { tokenSpan } from './parse.js';
+import { tokenSpan, type Token } from './lexer.js';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../diagnostics/span.js';

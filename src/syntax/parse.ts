@@ -2,15 +2,14 @@
 // statements and { } blocks; nearley parses each statement with the start symbol of its
 // enclosing block. One small Earley run per statement keeps time and memory linear.
 import nearley from 'nearley';
-import { lexer, type Token } from './lexer.js';
+import { lexer, tokenSpan, type Token } from './lexer.js';
 import compiled from './grammar.generated.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { advance, join, type Span } from '../diagnostics/span.js';
+import type { Span } from '../diagnostics/span.js';
 import { nearest } from './suggest.js';
 import { shorten } from '../diagnostics/text.js';
-
-/** The block kinds; each is a start symbol of grammar.ne. */
-export type Context = 'Top' | 'Target' | 'Interface' | 'Tree' | 'Class' | 'Tdma' | 'Slot';
+import { BLOCK_OF_KEYWORD, LITERALS, type Context } from './keywords.js';
+import { expectations, orList, shownChar, syntaxError } from './syntax-errors.js';
 
 /** What a statement parsed to: grammar.ne's tag and its children (tokens, sub-nodes). */
 export interface Parsed {
@@ -40,80 +39,6 @@ const OPENS: Record<string, Context> = {
   tree: 'Tree',
   class: 'Class',
   slot: 'Slot',
-};
-
-/** The block a statement's first keyword opens (for statements that failed to parse). */
-const BLOCK_OF_KEYWORD: Record<string, Context> = {
-  target: 'Target',
-  interface: 'Interface',
-  shared: 'Tree',
-  tdma: 'Tdma',
-  ingress: 'Tree',
-  egress: 'Tree',
-  class: 'Class',
-  slot: 'Slot',
-};
-
-/** A grammar symbol as nearley compiles it: a rule name, a keyword or a token type. */
-type GrammarSymbol = string | { literal: string } | { type: string };
-
-/**
- * The keywords a statement of `start` can begin with, read from grammar.ne itself: a
- * keyword added to the grammar is offered by "did you mean" and "belongs in" at once.
- */
-function firstKeywords(start: string): string[] {
-  const rules = compiled.ParserRules as Array<{ name: string; symbols: GrammarSymbol[] }>;
-  // Rules that can match nothing (`X:?`, `X:*`), found by iterating to a fixed point.
-  const nullable = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rules) {
-      if (!nullable.has(r.name) && r.symbols.every((x) => typeof x === 'string' && nullable.has(x))) {
-        nullable.add(r.name);
-        grew = true;
-      }
-    }
-  }
-  const out = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const r of rules) {
-      if (r.name !== name) continue;
-      for (const x of r.symbols) {
-        if (typeof x === 'string') visit(x);
-        else if ('literal' in x) out.add(x.literal);
-        if (typeof x !== 'string' || !nullable.has(x)) break;
-      }
-    }
-  };
-  visit(start);
-  return [...out];
-}
-
-/** First keywords per block, for "belongs elsewhere" and did-you-mean messages. */
-export const KEYWORDS: Record<Context, string[]> = Object.fromEntries(
-  (['Top', 'Target', 'Interface', 'Tree', 'Class', 'Tdma', 'Slot'] as const).map((c) => [c, firstKeywords(c)]),
-) as Record<Context, string[]>;
-
-/** FireQOS spellings a migrating user writes, and what this language says instead. */
-const FIREQOS: Record<string, string> = {
-  commit: 'rate',
-  max: 'ceil',
-  ports: 'port',
-  sports: 'sport',
-  dports: 'dport',
-};
-
-const BLOCK_NAMES: Record<Context, string> = {
-  Top: 'the top level',
-  Target: 'a target block',
-  Interface: 'an interface block',
-  Tree: 'a shaping tree (ingress/egress/shared)',
-  Class: 'a class',
-  Tdma: 'a tdma block',
-  Slot: 'a slot',
 };
 
 const grammars = new Map<Context, nearley.Grammar>();
@@ -147,14 +72,6 @@ class Parsers {
     return p.parser;
   }
 }
-
-/** Every keyword and punctuation mark of the grammar. */
-const LITERALS = new Set<string>();
-for (const rule of compiled.ParserRules) {
-  for (const sym of rule.symbols) if (typeof sym !== 'string' && 'literal' in sym) LITERALS.add(sym.literal);
-}
-/** Every word of the grammar: what "did you mean" offers when the context has nothing close. */
-const ALL_KEYWORDS = [...LITERALS].filter((l) => /^[a-z]/.test(l));
 
 /**
  * Statements of one shape parse alike. The Earley parse sees a token only as its type
@@ -199,15 +116,6 @@ class Shapes {
   }
 }
 
-/** A character for a message: quoted when it prints, else its code point (U+2028 would break the line). */
-function shownChar(c: string): string {
-  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-export function tokenSpan(file: string, tok: Token): Span {
-  const start = { offset: tok.offset, line: tok.line, col: tok.col };
-  return { file, start, end: advance(start, tok.text) };
-}
 
 const spanOf = (file: string, first: Token, last: Token): Span => ({
   file,
@@ -238,30 +146,6 @@ class TokenFeed implements nearley.Lexer {
   }
 }
 
-const TYPE_WORDS: Record<string, string> = {
-  word: 'a name',
-  quantity: 'a value with a unit',
-  number: 'a number',
-  range: 'a port range',
-  ipv4: 'an IPv4 address',
-  addr: 'an IPv6 or MAC address',
-  hex: 'a hex number',
-  string: 'a quoted string',
-};
-
-/** Terminals the parser could have accepted next. */
-function expectations(parser: nearley.Parser, column: number): string[] {
-  const col = (parser as any).table[column];
-  const out = new Set<string>();
-  for (const st of col.states) {
-    const sym = st.rule.symbols[st.dot];
-    if (sym === undefined || typeof sym === 'string') continue;
-    if ('literal' in sym) out.add(`'${sym.literal}'`);
-    else if ('type' in sym) out.add(TYPE_WORDS[sym.type] ?? sym.type);
-  }
-  return [...out].sort();
-}
-
 /** Tokens in one statement, at most (a list of about 1 000 ports or addresses). */
 export const MAX_STATEMENT_TOKENS = 2048;
 
@@ -269,8 +153,6 @@ export const MAX_STATEMENT_TOKENS = 2048;
 export const MAX_NESTING = 64;
 
 const TERMINATORS = new Set(['nl', 'semi', 'lbrace', 'rbrace']);
-
-const describe = (tok: Token): string => (tok.type === 'nl' ? 'end of line' : `'${shorten(tok.text)}'`);
 
 export interface ParseResult {
   statements: Statement[];
@@ -461,71 +343,3 @@ export function parse(file: string, text: string): ParseResult {
   return { statements: children, diagnostics };
 }
 
-function orList(items: string[]): string {
-  if (items.length === 0) return 'nothing more';
-  if (items.length === 1) return items[0];
-  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
-/** Statements whose second token names an interface, a class, a slot or a group: one word. */
-const NAMED = new Set(['interface', 'tdma', 'class', 'slot', 'shared']);
-
-function syntaxError(file: string, context: Context, stmt: Token[], bad: Token, expected: string[]): Diagnostic {
-  const span = tokenSpan(file, bad);
-  const text = shorten(bad.text);
-  const literals = expected.filter((e) => e.startsWith("'")).map((e) => e.slice(1, -1));
-  const at = stmt.indexOf(bad);
-  const fireqos = bad.type === 'word' && Object.hasOwn(FIREQOS, bad.text) ? FIREQOS[bad.text] : undefined;
-  if (fireqos && literals.includes(fireqos)) {
-    return diag('QP1002', `'${text}' is FireQOS's spelling; expected ${orList(expected)}`, span, {
-      hint: `qospolicy writes '${fireqos}' where FireQOS writes '${bad.text}'`,
-    });
-  }
-  if (bad.type === 'colonrange') {
-    return diag('QP1002', `'${text}' is a FireQOS range; ranges here are written with '-'`, span, {
-      hint: `write ${bad.text.replace(':', '-')}`,
-    });
-  }
-  if (bad === stmt[0] && bad.type === 'word') {
-    const elsewhere = (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(bad.text));
-    if (elsewhere && !KEYWORDS[context].includes(bad.text)) {
-      return diag('QP1007', `'${text}' is not allowed in ${BLOCK_NAMES[context]}`, span, {
-        hint: `'${bad.text}' belongs in ${BLOCK_NAMES[elsewhere]}; here you can write ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
-      });
-    }
-    const guess = nearest(bad.text, KEYWORDS[context]) ?? nearest(bad.text, ALL_KEYWORDS);
-    const where = guess && !KEYWORDS[context].includes(guess) ? (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(guess)) : undefined;
-    return diag('QP1003', `unknown keyword '${text}'`, span, {
-      hint: guess
-        ? `did you mean '${guess}'?${where ? ` (it belongs in ${BLOCK_NAMES[where]})` : ''}`
-        : `expected ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
-    });
-  }
-  if (bad.type === 'string' && expected.includes('a name')) {
-    const inner = bad.text.slice(1, -1);
-    return diag('QP1002', `names are not quoted: ${text}`, span, {
-      hint: /\s/.test(inner)
-        ? `a name is one word without spaces: write ${shorten(inner.replace(/\s+/g, ''))}`
-        : `write ${shorten(inner)} without the quotes`,
-    });
-  }
-  // `interface wan 0 {`: a name with a space in it reads as a name and a stray word.
-  if (at === 2 && NAMED.has(stmt[0].text) && stmt[1].type === 'word' && ['word', 'number', 'quantity'].includes(bad.type ?? '') && !nearest(bad.text, literals)) {
-    const joined = shorten(stmt[1].text + bad.text);
-    return diag('QP1002', `a name is one word: '${shorten(`${stmt[1].text} ${bad.text}`)}' has a space in it`, join(tokenSpan(file, stmt[1]), span), {
-      hint: `write ${stmt[0].text} ${joined} or ${stmt[0].text} ${shorten(`${stmt[1].text}_${bad.text}`)}`,
-    });
-  }
-  if (at > 0 && stmt[at - 1].text === 'mac') {
-    return diag('QP1002', `'${text}' is not a MAC address`, span, { hint: 'write six hex pairs separated by colons: mac 00:11:22:33:44:55' });
-  }
-  const guess = bad.type === 'word' ? nearest(bad.text, literals) : undefined;
-  const byteUnit = bad.type === 'quantity' && /^[0-9.]+[kmgt]?i?bps$/i.test(bad.text);
-  return diag('QP1002', `unexpected ${describe(bad)}; expected ${orList(expected)}`, span, {
-    hint: guess
-      ? `did you mean '${guess}'?`
-      : byteUnit
-        ? 'tc reads bps as bytes per second; write bit, kbit, mbit or gbit'
-        : undefined,
-  });
-}
