@@ -162,7 +162,12 @@ export interface ParseResult {
 /** Syntax errors reported per file; past them the rest of the file is not read. */
 export const MAX_SYNTAX_ERRORS = 50;
 
-export function parse(file: string, text: string): ParseResult {
+export interface ParseOptions {
+  /** Parse every statement with nearley, none by an earlier one's shape (for tests of the cache). */
+  noShapeCache?: boolean;
+}
+
+export function parse(file: string, text: string, opts: ParseOptions = {}): ParseResult {
   const diagnostics: Diagnostic[] = [];
   let stopped = false;
   /** Reports a syntax error; the one past the cap stops reading (a binary file, a pasted log). */
@@ -205,6 +210,7 @@ export function parse(file: string, text: string): ParseResult {
 
   const shapes = new Shapes();
   const parseStatement = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
+    if (opts.noShapeCache) return parseAnew(context, stmt, terminator);
     const key = Shapes.key(context, stmt);
     const seen = shapes.get(key, stmt);
     if (seen) return seen;
