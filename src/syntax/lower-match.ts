@@ -11,6 +11,22 @@ import { DSCP_NAMES } from './dscp.js';
 import { accepted, ValueReader } from './lower-values.js';
 
 export class MatchReader extends ValueReader {
+  /** `service NAME = tcp 80, udp 53`: named alternatives a `match service NAME` stands for. */
+  protected defineService(nameTok: Token, alternatives: Parsed[]): void {
+    const items = alternatives.map((it) => ({ proto: it.d[0] as Token, ports: it.d[1] as Token[] }));
+    const icmp = items.find((it) => it.proto.text === 'icmp');
+    if (icmp) {
+      this.report(diag('QP2019', `service '${nameTok.text}': icmp has no ports`, this.span(icmp.proto), { hint: 'a service lists tcp or udp ports; match icmp directly with `match icmp`' }));
+      return;
+    }
+    const prev = this.services.get(nameTok.text);
+    if (prev) {
+      this.report(diag('QP2005', `service '${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
+      return;
+    }
+    this.services.set(nameTok.text, { items, span: this.span(nameTok) });
+  }
+
   /**
    * One `match` line → one or more alternatives: `host`, `port` (either direction) and
    * `service` multiply out here, so later stages only see src/dst and sport/dport.
@@ -45,8 +61,6 @@ export class MatchReader extends ValueReader {
         const ports = accepted(toks, (t) => this.port(t));
         if (ports.length === 0) return []; // reported: the line is dropped, not matched-all
         const span = join(this.span(kw), ports[ports.length - 1].span);
-        // One direction without negation (the usual line): no closures, no spread.
-        if (!negate && kw.text !== 'port') return [[{ kind: 'port', dir: kw.text as 'sport', ports, span }]];
         const dirs = kw.text === 'port' ? (['sport', 'dport'] as const) : [kw.text as 'sport'];
         // `port !22` is neither end on 22: both must hold, so negation does not multiply out.
         if (negate && kw.text === 'port') return [dirs.map((dir) => ({ kind: 'port', dir, ports, negate, span }))];
@@ -59,7 +73,6 @@ export class MatchReader extends ValueReader {
         const prefixes = accepted(toks, (t) => this.prefix(t));
         if (prefixes.length === 0) return [];
         const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
-        if (!negate && kw.text !== 'host') return [[{ kind: 'addr', dir: kw.text as 'src', prefixes, span }]];
         const dirs = kw.text === 'host' ? (['src', 'dst'] as const) : [kw.text as 'src'];
         if (negate && kw.text === 'host') return [dirs.map((dir) => ({ kind: 'addr', dir, prefixes, negate, span }))];
         return dirs.map((dir) => [{ kind: 'addr', dir, prefixes, ...(negate ? { negate } : {}), span }]);
@@ -87,42 +100,48 @@ export class MatchReader extends ValueReader {
         if (!range) return [];
         return [[{ kind: 'len', lo: range[0], hi: range[1], span: join(this.span(kw), this.span(end)) }]];
       }
-      case 'mac': {
-        const tok: Token = d[1];
-        const span = join(this.span(d[0]), this.span(tok));
-        if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(tok.text)) {
-          const dashed = /^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/i.test(tok.text);
-          this.report(
-            diag('QP2009', `'${shorten(tok.text)}' is not a MAC address${dashed ? ': its pairs are separated by dashes' : ''}`, this.span(tok), {
-              hint: dashed ? `write it with colons: ${tok.text.replace(/-/g, ':')}` : 'write six hex pairs: 00:11:22:aa:bb:cc',
-            }),
-          );
-          return [];
-        }
-        return [[{ kind: 'mac', mac: tok.text.toLowerCase(), span }]];
-      }
-      case 'service': {
-        const nameTok: Token = d[1];
-        const svc = this.services.get(nameTok.text);
-        if (!svc) {
-          const guess = this.guess(nameTok.text, this.services);
-          this.report(
-            diag('QP1011', `unknown service '${nameTok.text}'`, this.span(nameTok), {
-              hint: guess ? `did you mean '${guess}'?` : 'define it first: service NAME = udp 5060, udp 10000-20000',
-            }),
-          );
-          return [];
-        }
-        const span = join(this.span(d[0]), this.span(nameTok));
-        // A service's port is the server's: a packet to it (dport) or from it (sport).
-        return svc.items.flatMap((it) => {
-          const proto: A.Criterion = { kind: 'proto', proto: it.proto.text as 'tcp', span };
-          const ports = it.ports.flatMap((t) => this.port(t) ?? []).map((p) => ({ ...p, span }));
-          return (['sport', 'dport'] as const).map((dir): A.Criterion[] => [proto, { kind: 'port', dir, ports, span }]);
-        });
-      }
+      case 'mac':
+        return this.macCriterion(d[0], d[1]);
+      case 'service':
+        return this.serviceCriterion(d[0], d[1]);
     }
     throw new Error(`lowering has no case for criterion '${c.t}'`);
+  }
+
+  /** `mac 00:11:22:aa:bb:cc` (a dashed one is reported with its colon spelling). */
+  protected macCriterion(kw: Token, tok: Token): A.Criterion[][] {
+    const span = join(this.span(kw), this.span(tok));
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(tok.text)) {
+      const dashed = /^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/i.test(tok.text);
+      this.report(
+        diag('QP2009', `'${shorten(tok.text)}' is not a MAC address${dashed ? ': its pairs are separated by dashes' : ''}`, this.span(tok), {
+          hint: dashed ? `write it with colons: ${tok.text.replace(/-/g, ':')}` : 'write six hex pairs: 00:11:22:aa:bb:cc',
+        }),
+      );
+      return [];
+    }
+    return [[{ kind: 'mac', mac: tok.text.toLowerCase(), span }]];
+  }
+
+  /** `service NAME`: its alternatives, each protocol with its ports in either direction. */
+  protected serviceCriterion(kw: Token, nameTok: Token): A.Criterion[][] {
+    const svc = this.services.get(nameTok.text);
+    if (!svc) {
+      const guess = this.guess(nameTok.text, this.services);
+      this.report(
+        diag('QP1011', `unknown service '${nameTok.text}'`, this.span(nameTok), {
+          hint: guess ? `did you mean '${guess}'?` : 'define it first: service NAME = udp 5060, udp 10000-20000',
+        }),
+      );
+      return [];
+    }
+    const span = join(this.span(kw), this.span(nameTok));
+    // A service's port is the server's: a packet to it (dport) or from it (sport).
+    return svc.items.flatMap((it) => {
+      const proto: A.Criterion = { kind: 'proto', proto: it.proto.text as 'tcp', span };
+      const ports = it.ports.flatMap((t) => this.port(t) ?? []).map((p) => ({ ...p, span }));
+      return (['sport', 'dport'] as const).map((dir): A.Criterion[] => [proto, { kind: 'port', dir, ports, span }]);
+    });
   }
 
   /** `len <64`, `len >1000`, `len 64-128`, `len 40` → inclusive [lo, hi] (IP length, 0–65535). */

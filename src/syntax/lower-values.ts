@@ -91,6 +91,28 @@ export class ValueReader {
     return body.replace(/\\([\\"])/g, '$1');
   }
 
+  /**
+   * `let NAME = VALUE`, defined once. A quantity's unit is checked here (a rate, a time or a
+   * percentage), so a typo is reported once, in the file that has it.
+   */
+  protected defineLet(nameTok: Token, valueTok: Token): void {
+    const prev = this.lets.get(nameTok.text);
+    if (prev) {
+      this.report(diag('QP2005', `'${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
+      return;
+    }
+    let bad = false;
+    if (valueTok.type === 'quantity') {
+      const { unit } = splitQuantity(valueTok.text);
+      const u = unit.toLowerCase();
+      if (!Object.hasOwn(RATE_UNITS, u) && !Object.hasOwn(TIME_UNITS, u) && unit !== '%') {
+        this.rate(valueTok);
+        bad = true;
+      }
+    }
+    this.lets.set(nameTok.text, { token: valueTok, span: this.span(nameTok), bad });
+  }
+
   /** The token a value position stands for: itself, or the value of the `let` it names. */
   protected value(tok: Token): Token | undefined {
     if (tok.type !== 'word') return tok;

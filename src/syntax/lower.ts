@@ -9,7 +9,6 @@ import { join, type Span } from '../diagnostics/span.js';
 import { printable } from '../diagnostics/text.js';
 import { resolveRates } from './resolve.js';
 import { MatchReader } from './lower-match.js';
-import { RATE_UNITS, TIME_UNITS, splitQuantity } from '../kernel/units.js';
 
 /** Reads an included file; throws (with a message) when it cannot. */
 export type ReadFile = (path: string) => string;
@@ -89,43 +88,12 @@ class Lowering extends MatchReader {
       case 'include':
         this.include(d[0], s, policy);
         return;
-      case 'let': {
-        const [nameTok, , valueTok] = d;
-        const prev = this.lets.get(nameTok.text);
-        if (prev) {
-          this.report(diag('QP2005', `'${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
-          return;
-        }
-        // A quantity's unit is checked where it is defined (a rate, a time or a percentage),
-        // so a typo is reported once, in the file that has it.
-        let bad = false;
-        if (valueTok.type === 'quantity') {
-          const { unit } = splitQuantity(valueTok.text);
-          const u = unit.toLowerCase();
-          if (!Object.hasOwn(RATE_UNITS, u) && !Object.hasOwn(TIME_UNITS, u) && unit !== '%') {
-            this.rate(valueTok);
-            bad = true;
-          }
-        }
-        this.lets.set(nameTok.text, { token: valueTok, span: this.span(nameTok), bad });
+      case 'let':
+        this.defineLet(d[0], d[2]);
         return;
-      }
-      case 'service': {
-        const [nameTok, , first, rest] = d;
-        const items = [first, ...rest.map((x: any[]) => x[1])].map((it: Parsed) => ({ proto: it.d[0], ports: it.d[1] }));
-        const icmp = items.find((it) => it.proto.text === 'icmp');
-        if (icmp) {
-          this.report(diag('QP2019', `service '${nameTok.text}': icmp has no ports`, this.span(icmp.proto), { hint: 'a service lists tcp or udp ports; match icmp directly with `match icmp`' }));
-          return;
-        }
-        const prev = this.services.get(nameTok.text);
-        if (prev) {
-          this.report(diag('QP2005', `service '${nameTok.text}' is defined twice`, this.span(nameTok), { related: [{ span: prev.span, message: 'first defined here' }] }));
-          return;
-        }
-        this.services.set(nameTok.text, { items, span: this.span(nameTok) });
+      case 'service':
+        this.defineService(d[0], [d[2], ...d[3].map((x: any[]) => x[1])]);
         return;
-      }
     }
     this.unhandled(kw, s);
   }
