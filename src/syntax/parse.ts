@@ -168,73 +168,96 @@ export interface ParseOptions {
 }
 
 export function parse(file: string, text: string, opts: ParseOptions = {}): ParseResult {
-  const diagnostics: Diagnostic[] = [];
-  let stopped = false;
+  const p = new StatementParser(file, opts);
+  p.lex(text);
+  return { statements: p.block('Top', undefined).children, diagnostics: p.diagnostics };
+}
+
+interface Block {
+  children: Statement[];
+  close?: Token;
+  incomplete?: true;
+}
+
+/** One file's tokens → its statements and blocks, each statement parsed by nearley (or its shape). */
+class StatementParser {
+  diagnostics: Diagnostic[] = [];
+  /** Past MAX_SYNTAX_ERRORS: the rest of the file is not read. */
+  private stopped = false;
+  private tokens: Token[] = [];
+  private pos = 0;
+  private feed = new TokenFeed();
+  private parsers = new Parsers(this.feed);
+  private shapes = new Shapes();
+
+  constructor(
+    private file: string,
+    private opts: ParseOptions,
+  ) {}
+
   /** Reports a syntax error; the one past the cap stops reading (a binary file, a pasted log). */
-  const report = (d: Diagnostic): void => {
-    if (stopped) return;
-    if (diagnostics.length < MAX_SYNTAX_ERRORS) {
-      diagnostics.push(d);
+  private report(d: Diagnostic): void {
+    if (this.stopped) return;
+    if (this.diagnostics.length < MAX_SYNTAX_ERRORS) {
+      this.diagnostics.push(d);
       return;
     }
-    stopped = true;
-    diagnostics.push(
-      diag('QP1013', `more than ${MAX_SYNTAX_ERRORS} syntax errors: the rest of ${shorten(file)} is not read`, d.span, {
+    this.stopped = true;
+    this.diagnostics.push(
+      diag('QP1013', `more than ${MAX_SYNTAX_ERRORS} syntax errors: the rest of ${shorten(this.file)} is not read`, d.span, {
         hint: 'is this a policy file? Fix the first errors and check again',
       }),
     );
-  };
-  const tokens: Token[] = [];
-  lexer.reset(text);
-  let prev: Token | undefined;
-  // next() rather than the iterator: no { value, done } object per token.
-  for (let tok = lexer.next(); tok && !stopped; tok = lexer.next()) {
-    if (tok.type === 'ws' || tok.type === 'comment') continue;
-    if (tok.type === 'bad') {
-      report(
-        diag('QP1001', `unexpected character ${shownChar(tok.text)}`, tokenSpan(file, tok), {
-          hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
-        }),
-      );
-      continue;
-    }
-    // A line ending in a comma continues on the next line (long interface lists).
-    if (tok.type === 'nl' && (prev?.type === 'comma' || prev?.type === 'nl' || prev === undefined)) continue;
-    tokens.push(tok);
-    prev = tok;
   }
 
-  const feed = new TokenFeed();
-  const parsers = new Parsers(feed);
-  let pos = 0;
+  /** The tokens the parser reads: no blanks, comments or blank lines; bad characters reported. */
+  lex(text: string): void {
+    lexer.reset(text);
+    let prev: Token | undefined;
+    for (let tok = lexer.next(); tok && !this.stopped; tok = lexer.next()) {
+      if (tok.type === 'ws' || tok.type === 'comment') continue;
+      if (tok.type === 'bad') {
+        this.report(
+          diag('QP1001', `unexpected character ${shownChar(tok.text)}`, tokenSpan(this.file, tok), {
+            hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
+          }),
+        );
+        continue;
+      }
+      // A line ending in a comma continues on the next line (long interface lists).
+      if (tok.type === 'nl' && (prev?.type === 'comma' || prev?.type === 'nl' || prev === undefined)) continue;
+      this.tokens.push(tok);
+      prev = tok;
+    }
+  }
 
-  const shapes = new Shapes();
-  const parseStatement = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
-    if (opts.noShapeCache) return parseAnew(context, stmt, terminator);
+  private statement(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
+    if (this.opts.noShapeCache) return this.parseAnew(context, stmt, terminator);
     const key = Shapes.key(context, stmt);
-    const seen = shapes.get(key, stmt);
+    const seen = this.shapes.get(key, stmt);
     if (seen) return seen;
-    const node = parseAnew(context, stmt, terminator);
-    if (node) shapes.add(key, stmt, node);
+    const node = this.parseAnew(context, stmt, terminator);
+    if (node) this.shapes.add(key, stmt, node);
     return node;
-  };
+  }
 
-  const parseAnew = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
-    const parser = parsers.get(context);
-    feed.load(stmt);
+  private parseAnew(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
+    const file = this.file;
+    const parser = this.parsers.get(context);
+    this.feed.load(stmt);
     try {
       parser.feed('');
     } catch (err: any) {
       const bad: Token = err.token ?? stmt[0];
       const column = (parser as any).table.length - 2;
-      report(syntaxError(file, context, stmt, bad, expectations(parser, column)));
+      this.report(syntaxError(file, context, stmt, bad, expectations(parser, column)));
       return undefined;
     }
     if (parser.results.length === 0) {
       const last = stmt[stmt.length - 1];
       const where = terminator ?? last;
       const expected = expectations(parser, (parser as any).table.length - 1);
-      report(
+      this.report(
         diag(
           'QP1002',
           `statement ends too early after '${shorten(last.text)}'; expected ${orList(expected)}`,
@@ -247,40 +270,42 @@ export function parse(file: string, text: string, opts: ParseOptions = {}): Pars
       throw new Error(`grammar is ambiguous (${parser.results.length} parses) at ${file}:${stmt[0].line}`);
     }
     return parser.results[0] as Parsed;
-  };
+  }
 
   /** Skips a block whose '{' was just passed, without reading it; the '}' closing it, if any. */
-  const skipBlock = (): Token | undefined => {
-    for (let open = 1; pos < tokens.length; pos++) {
-      const type = tokens[pos].type;
+  private skipBlock(): Token | undefined {
+    for (let open = 1; this.pos < this.tokens.length; this.pos++) {
+      const type = this.tokens[this.pos].type;
       if (type === 'lbrace') open++;
-      else if (type === 'rbrace' && --open === 0) return tokens[pos++];
+      else if (type === 'rbrace' && --open === 0) return this.tokens[this.pos++];
     }
     return undefined;
-  };
+  }
 
-  const parseBlock = (context: Context, opener: Token | undefined, depth = 0): { children: Statement[]; close?: Token; incomplete?: true } => {
+  /** The statements of a block (of the file, for 'Top') up to its '}' or the end. */
+  block(context: Context, opener: Token | undefined, depth = 0): Block {
+    const file = this.file;
     const children: Statement[] = [];
     let incomplete: true | undefined;
     for (;;) {
-      if (stopped) return { children, incomplete: true };
-      const start = pos;
-      while (pos < tokens.length && !TERMINATORS.has(tokens[pos].type ?? '')) pos++;
-      const stmt = tokens.slice(start, pos);
-      const term: Token | undefined = tokens[pos];
-      pos++;
+      if (this.stopped) return { children, incomplete: true };
+      const start = this.pos;
+      while (this.pos < this.tokens.length && !TERMINATORS.has(this.tokens[this.pos].type ?? '')) this.pos++;
+      const stmt = this.tokens.slice(start, this.pos);
+      const term: Token | undefined = this.tokens[this.pos];
+      this.pos++;
       let current: Statement | undefined;
       if (stmt.length > MAX_STATEMENT_TOKENS) {
         // The Earley parse of one statement grows faster than its length: 60 000 ports in one
         // line ran for minutes and out of memory. No real line comes near this.
-        report(
+        this.report(
           diag('QP1014', `statement of ${stmt.length} words and marks: at most ${MAX_STATEMENT_TOKENS} in one statement`, spanOf(file, stmt[0], stmt[MAX_STATEMENT_TOKENS - 1]), {
             hint: 'split a long list over several lines: one match line per group of ports or addresses',
           }),
         );
         incomplete = true;
       } else if (stmt.length > 0) {
-        const node = parseStatement(context, stmt, term);
+        const node = this.statement(context, stmt, term);
         if (node) {
           current = { context, node, span: spanOf(file, stmt[0], stmt[stmt.length - 1]) };
           children.push(current);
@@ -288,7 +313,7 @@ export function parse(file: string, text: string, opts: ParseOptions = {}): Pars
       }
       if (term === undefined) {
         if (opener) {
-          report(
+          this.report(
             diag('QP1004', "missing '}': this block is never closed", tokenSpan(file, opener), {
               hint: "add '}' where the block should end",
             }),
@@ -297,55 +322,61 @@ export function parse(file: string, text: string, opts: ParseOptions = {}): Pars
         return { children, incomplete };
       }
       if (term.type === 'lbrace') {
-        // A statement that failed to parse still opens its block: read the block as what its
-        // first word (or the keyword it misspells) opens, so one typo is one diagnostic.
-        const failedInner = () => {
-          const word = stmt[0]?.text ?? '';
-          const key = Object.hasOwn(BLOCK_OF_KEYWORD, word) ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
-          return key ? BLOCK_OF_KEYWORD[key] : undefined;
-        };
-        const inner = current ? OPENS[current.node.t] : stmt.length ? failedInner() : undefined;
-        if (stmt.length === 0) {
-          report(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
-        } else if (current && !inner) {
-          report(
-            diag('QP1007', `'${shorten(stmt[0].text)}' takes no block`, tokenSpan(file, term), {
-              hint: "remove the '{ … }' or move its content to where it belongs",
-            }),
-          );
-        }
-        if (depth >= MAX_NESTING) {
-          // Deeper than any real policy (htb itself stops at 8 levels): one diagnostic, and the
-          // recursion ends here rather than in a stack overflow.
-          report(
-            diag('QP1012', `blocks nested more than ${MAX_NESTING} deep`, tokenSpan(file, term), {
-              hint: 'close blocks with }; an htb tree has at most 8 levels',
-            }),
-          );
-          const close = skipBlock();
-          if (current) current.block = { children: [], span: close ? spanOf(file, term, close) : tokenSpan(file, term), incomplete: true };
-          if (!close) return { children, incomplete: true };
-          continue;
-        }
-        const { children: kids, close, incomplete: kidsIncomplete } = parseBlock(inner ?? context, term, depth + 1);
-        if (current && inner) {
-          current.block = {
-            children: kids,
-            span: close ? spanOf(file, term, close) : tokenSpan(file, term),
-            ...(kidsIncomplete ? { incomplete: kidsIncomplete } : {}),
-          };
-          current.span = close ? spanOf(file, stmt[0], close) : current.span;
-        }
+        if (!this.inner(context, stmt, current, term, depth)) return { children, incomplete: true };
         continue;
       }
       if (term.type === 'rbrace') {
         if (opener) return { children, close: term, incomplete };
-        report(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
+        this.report(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
       }
     }
-  };
+  }
 
-  const { children } = parseBlock('Top', undefined);
-  return { statements: children, diagnostics };
+  /**
+   * The block a statement opens with `term` ('{'), read into `current`; false when the file
+   * ended inside a block nested too deep to read.
+   */
+  private inner(context: Context, stmt: Token[], current: Statement | undefined, term: Token, depth: number): boolean {
+    const file = this.file;
+    // A statement that failed to parse still opens its block: read the block as what its
+    // first word (or the keyword it misspells) opens, so one typo is one diagnostic.
+    const failedInner = () => {
+      const word = stmt[0]?.text ?? '';
+      const key = Object.hasOwn(BLOCK_OF_KEYWORD, word) ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
+      return key ? BLOCK_OF_KEYWORD[key] : undefined;
+    };
+    const inner = current ? OPENS[current.node.t] : stmt.length ? failedInner() : undefined;
+    if (stmt.length === 0) {
+      this.report(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
+    } else if (current && !inner) {
+      this.report(
+        diag('QP1007', `'${shorten(stmt[0].text)}' takes no block`, tokenSpan(file, term), {
+          hint: "remove the '{ … }' or move its content to where it belongs",
+        }),
+      );
+    }
+    if (depth >= MAX_NESTING) {
+      // Deeper than any real policy (htb itself stops at 8 levels): one diagnostic, and the
+      // recursion ends here rather than in a stack overflow.
+      this.report(
+        diag('QP1012', `blocks nested more than ${MAX_NESTING} deep`, tokenSpan(file, term), {
+          hint: 'close blocks with }; an htb tree has at most 8 levels',
+        }),
+      );
+      const close = this.skipBlock();
+      if (current) current.block = { children: [], span: close ? spanOf(file, term, close) : tokenSpan(file, term), incomplete: true };
+      return close !== undefined;
+    }
+    const { children: kids, close, incomplete: kidsIncomplete } = this.block(inner ?? context, term, depth + 1);
+    if (current && inner) {
+      current.block = {
+        children: kids,
+        span: close ? spanOf(file, term, close) : tokenSpan(file, term),
+        ...(kidsIncomplete ? { incomplete: kidsIncomplete } : {}),
+      };
+      current.span = close ? spanOf(file, stmt[0], close) : current.span;
+    }
+    return true;
+  }
 }
 
