@@ -3,10 +3,11 @@
 // plan's steps, read back and verify, record the result; on any failure — a command,
 // anything left over afterwards, a state directory that cannot be written — put the
 // snapshot back and say what failed. A kill at any moment leaves the intent on disk.
+import { readOwned } from '../kinds/owned.js';
 import type { DesiredState } from '../model/types.js';
 import { liveDigest, makePlan, ownedOf, StateWriteError, writeStateFile, type Plan } from '../plan/index.js';
 import { kindOf } from '../kinds/index.js';
-import { readLive, type LiveItem, type Scope } from '../state/index.js';
+import { type LiveItem, type Scope } from '../state/index.js';
 
 export { sentBurst } from '../kinds/index.js';
 import { runSteps, type Progress, type StepFailure } from './run.js';
@@ -44,7 +45,7 @@ const DISK_HINT = 'free space in it (or make it writable, or point QOSPOLICY_STA
 export class DriftError extends Error {}
 
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const read = opts.read ?? ((scope: Scope) => readLive(scope));
+  const read = opts.read ?? ((scope: Scope) => readOwned(scope));
   if (plan.errors.length) return { ok: false, reason: `the plan cannot be applied: ${plan.errors.join('; ')}`, restored: true };
   const snapshot = opts.live ?? (await read(plan.scope));
   if (!opts.live && liveDigest(snapshot, plan.scope) !== plan.liveDigest) {

@@ -3,12 +3,12 @@
 // detached watcher (it survives the operator's SSH session dying, which is the point)
 // reverts at the deadline, and should it die too (killed, a reboot), the next qospolicy
 // run finds the deadline passed and performs the revert itself, and says so.
+import { readOwned } from '../kinds/owned.js';
 import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LiveItem, Scope } from '../state/index.js';
-import { readLive } from '../state/index.js';
 import { readStateFile, STATE_FILE, writeAtomic, writeStateFile, type StateFile } from '../plan/index.js';
 import { restoreSnapshot, type Restore } from './apply.js';
 import { acquireLock, holderAlive, LockedError, readLock, transferLock } from './lock.js';
@@ -100,7 +100,7 @@ export async function revertPending(dir: string): Promise<Reverted | undefined> 
     if (!readJson(taken)) return undefined;
   }
   const pending = readJson<Pending>(taken)!;
-  const result: Restore = await restoreSnapshot(pending.snapshot, pending.scope, (scope) => readLive(scope));
+  const result: Restore = await restoreSnapshot(pending.snapshot, pending.scope, (scope) => readOwned(scope));
   if (pending.previous) writeStateFile(dir, pending.previous.owned, pending.previous.policy);
   else rmSync(join(dir, STATE_FILE), { force: true });
   const reverted: Reverted = { appliedAt: pending.appliedAt, at: new Date().toISOString(), ...(pending.policy ? { policy: pending.policy } : {}), restored: result.restored, ...(result.restored ? {} : { problem: result.problem }) };

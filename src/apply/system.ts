@@ -2,9 +2,10 @@
 // teardown, watch): settle what an earlier run left (an overdue revert, QP4024), say when
 // an apply did not finish (QP4027), read the live system in the scope the state file
 // claims, check that claim and what the policy takes against what is live (QP4022), plan.
+import { readOwned } from '../kinds/owned.js';
 import type { DesiredState } from '../model/types.js';
 import { checkOwnership, makePlan, readStateFile, scopeFor, type OwnershipCheck, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
-import { readLive, readOwners, type LiveItem } from '../state/index.js';
+import { readOwners, type LiveItem } from '../state/index.js';
 import { settlePending } from './confirm.js';
 import { holderAlive } from './lock.js';
 
@@ -47,7 +48,7 @@ export async function planSystem(desired: DesiredState, dir: string, warn: Warn,
   if (unfinished && unfinished.pid !== process.pid && !holderAlive({ pid: unfinished.pid, command: '', since: '' }))
     warn('QP4027', `the apply started at ${unfinished.since} did not finish (pid ${unfinished.pid} is gone): this plan covers everything it may have changed, so applying completes or undoes it`);
   const claimed = scopeFor(own, previous?.owned);
-  const live = await readLive(claimed);
+  const live = await readOwned(claimed);
   const check = checkOwnership(own, previous?.owned, claimed, live, dir, await readOwners());
   for (const w of check.warnings) warn('QP4022', w);
   const { state, absent } = opts.presentOnly ? presentOnly(desired, live) : { state: desired, absent: [] };

@@ -5,9 +5,9 @@ import type { ClassNode, LeafSpec, Match, Prefix, Tree } from '../syntax/ast.js'
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
 import { classId, filterId, qdiscId } from '../model/ids.js';
 import { defaultLeaf, treeLabel } from '../check/walk.js';
-import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../check/limits.js';
-import { FAIR_LEAVES, leafParams } from '../check/leaf.js';
-import { burstFor, cburstFor, codelFor, defaultLeafKind, fifoBytesFor, msText, MTU_FRAME, packetCapFor, quantumFor, slowestCeil } from '../check/queue.js';
+import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../kernel/limits.js';
+import { FAIR_LEAVES, leafParams } from '../kernel/leaf.js';
+import { burstFor, cburstFor, codelFor, defaultLeafKind, fifoBytesFor, msText, MTU_FRAME, packetCapFor, quantumFor } from '../kernel/queue.js';
 import { assignMinors, fnv1a, hex } from './classids.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
@@ -15,7 +15,7 @@ import { circuitLabel } from '../syntax/circuits.js';
 import { prefixHashedNodes, prefixLine, type PrefixLine, type PrefixRun } from './prefixhash.js';
 
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
-// each parent, so prios are unique per device, not just per parent (layout in check/limits.ts):
+// each parent, so prios are unique per device, not just per parent (layout in kernel/limits.ts):
 // appending a top-level class never renumbers anything.
 /** Unspecified class priority: the lowest, so classes given a prio come first. */
 const DEFAULT_PRIO = 7;
@@ -32,6 +32,20 @@ export interface TreeOptions {
   features?: ReadonlySet<string>;
   /** One full-sized frame as the line carries it (link framing), for fq_codel's target. */
   frame?: number;
+}
+
+/** The lowest ceil of any leaf class in the tree (a class without ceil has its parent's). */
+function slowestCeil(tree: Tree): number {
+  let low = tree.rate.bps;
+  const rec = (list: ClassNode[], parentCeil: number) => {
+    for (const c of list) {
+      const ceil = c.ceil?.bps ?? parentCeil;
+      if (c.children.length) rec(c.children, ceil);
+      else if (Number.isFinite(ceil) && ceil > 0) low = Math.min(low, ceil);
+    }
+  };
+  rec(tree.classes, tree.rate.bps);
+  return low;
 }
 
 /**

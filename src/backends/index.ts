@@ -6,7 +6,7 @@ import { iptablesId, linkId, moduleId } from '../model/ids.js';
 import type { Settings } from '../check/index.js';
 import { treeLabel } from '../check/index.js';
 import { compileTree, treePacket } from './htb.js';
-import { GSO_MAX } from '../check/queue.js';
+import { GSO_MAX } from '../kernel/queue.js';
 import { hookQdisc, imqRules, mirredFilter } from './redirect.js';
 import { compileTaprio, compileTdmaModule } from './tdma.js';
 import { netqosWrites } from './netqos.js';
@@ -42,7 +42,7 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
   /**
    * Packets kept short on slow devices: where a 64 KiB GSO packet would hold a tree's
    * slowest class for more than PACKET_TIME, the interfaces that feed the tree carry packets
-   * of at most that long (check/queue.ts packetCapFor):
+   * of at most that long (kernel/queue.ts packetCapFor):
    * - an egress tree's own interface: gso_max_size, the packets the router's own TCP builds;
    * - every interface the policy names but this one (forwarded traffic arrives there):
    *   gro_max_size, the packets GRO merges before they are forwarded and queued whole;

@@ -4,7 +4,7 @@
 // variable offset without linked hash tables; packets with IP options fall through.
 import type { Criterion, Match, Prefix } from '../syntax/ast.js';
 import type { U32Key, U32Node } from '../model/types.js';
-import { complementRanges, rangeToMasks } from '../check/ranges.js';
+import { complementRanges, rangeToMasks } from '../kernel/ranges.js';
 
 export type Family = 4 | 6;
 

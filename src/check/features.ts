@@ -5,11 +5,12 @@
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../diagnostics/span.js';
 import type { Policy } from '../syntax/ast.js';
-import { FAIR_LEAVES, FEATURES, type Feature } from './leaf.js';
+import { FEATURES, type Feature } from '../kernel/features.js';
+import { FAIR_LEAVES } from '../kernel/leaf.js';
 import type { Settings } from './rule.js';
 import { everyClass, everyMatch } from './util.js';
 import { trees } from './walk.js';
-import { defaultLeafKind } from './queue.js';
+import { defaultLeafKind } from '../kernel/queue.js';
 
 /**
  * Each feature the policy needs and the first construct that needs it. `fair flows`

@@ -16,7 +16,7 @@ export interface Settings {
    * The qdiscs, classifiers and actions the target kernel has as the policy declares them
    * (`target { features … }`, or an override); undefined when not declared. The compiler
    * uses what both this and `kernel` allow: the default leaf is fq_codel only where they say
-   * the kernel has it (check/queue.ts).
+   * the kernel has it (kernel/queue.ts).
    */
   features?: ReadonlySet<string>;
 }

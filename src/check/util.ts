@@ -1,7 +1,7 @@
 // Small helpers shared by the checker rules: spans, numbers, every match line with its owner.
 import type { Span } from '../diagnostics/span.js';
 import type { Criterion, Match, Policy, Slot, TdmaBlock, Tree, ClassNode } from '../syntax/ast.js';
-import { formatRate, formatTime } from '../syntax/units.js';
+import { formatRate, formatTime } from '../kernel/units.js';
 import { trees, treeLabel } from './walk.js';
 
 /** The span from the earlier of two spans to the later one's end (same file). */

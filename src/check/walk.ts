@@ -1,5 +1,5 @@
 // Shared traversal for checker rules and the compiler: every tree, every class with its
-// resolved limits. Resolution (percentages, inherited ceil) happens once, in resolve.ts.
+// resolved limits. Percentages were resolved by the lowering (syntax/resolve.ts).
 import type { ClassNode, Policy, Tree } from '../syntax/ast.js';
 
 export function trees(policy: Policy): Tree[] {

@@ -1,11 +1,12 @@
 // apply, confirm, teardown: the commands that change the system. Wiring only; the
 // machinery is in src/apply (lock, drift check, snapshot, verify, restore).
+import { readOwned } from '../kinds/owned.js';
 import { Command } from 'commander';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
-import { markOwner, readLive, readOwners, ToolError, type LiveItem } from '../state/index.js';
+import { markOwner, readOwners, ToolError, type LiveItem } from '../state/index.js';
 import { checkOwnership, ownedOf, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, STATE_FILE, StateWriteError, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
 import {
   acquireLock,
@@ -127,7 +128,7 @@ async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode:
       // Never the saved commands: the plan made again from its desired state must be it.
       const previous = readStateFile(dir);
       const claimed = scopeOfSaved(saved, previous?.owned);
-      const live = await readLive(claimed);
+      const live = await readOwned(claimed);
       const check = checkOwnership(saved.desired, previous?.owned, claimed, live, dir, await readOwners());
       const plan = rederive(saved, live, check.scope);
       const conflicts = conflictsOf(plan, check.taken);
@@ -227,7 +228,7 @@ async function keepUntilConfirmed(io: ApplyContext['io'], { plan, previous }: Pl
   } catch (e) {
     if (!(e instanceof StateWriteError)) throw e;
     // Without its deadline on disk nothing could revert it: undo it now.
-    const back = await restoreSnapshot(snapshot, plan.scope, (scope) => readLive(scope));
+    const back = await restoreSnapshot(snapshot, plan.scope, (scope) => readOwned(scope));
     if (previous) writeStateFile(dir, previous.owned, previous.policy);
     io.err(`error QP4020: ${e.message}, so the confirmation deadline cannot be kept: the change was undone\n`);
     if (!back.restored) io.err(`error QP4008: ${back.problem}\n`);

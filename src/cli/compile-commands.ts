@@ -2,13 +2,14 @@
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { compile } from '../backends/index.js';
-import { hasErrors } from '../diagnostics/diagnostic.js';
+import { diag, hasErrors } from '../diagnostics/diagnostic.js';
 import { printable } from '../diagnostics/text.js';
 import { renderBatch } from '../render/batch.js';
 import { targetLabel } from '../render/commands.js';
 import { renderSh } from '../render/sh.js';
 import type { DesiredState } from '../model/types.js';
 import { load, parseTargets, report, successLine, VERSION, withKernel, type CliContext } from './context.js';
+import { say } from './say.js';
 
 type Format = 'sh' | 'batch' | 'json';
 
@@ -51,7 +52,9 @@ export function registerCompileCommands(program: Command, ctx: CliContext): void
     .action((file: string, opts: { target?: string; format: Format; output?: string; json?: boolean }) => {
       const loaded = load(file, parseTargets(opts.target));
       // Warnings go to stderr; with --json they would mix with the output, so only errors stop us.
-      report(loaded, { ...io, out: io.err }, Boolean(opts.json));
+      // With --json they are one array, a file that cannot be written (QP4003) in it.
+      const toStderr = { ...io, out: io.err };
+      if (!opts.json || hasErrors(loaded.diagnostics)) report(loaded, toStderr, Boolean(opts.json));
       if (hasErrors(loaded.diagnostics)) return ctx.setCode(1);
       for (const [path, text] of outputsOf(compile(loaded.policy, loaded.settings), file, opts.format, opts.output)) {
         if (path === undefined) {
@@ -61,9 +64,13 @@ export function registerCompileCommands(program: Command, ctx: CliContext): void
         try {
           writeFileSync(path, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
         } catch (e) {
-          io.err(`error QP4003: cannot write ${printable(path)}: ${printable((e as Error).message)}\n`);
-          return ctx.setCode(1);
+          const d = diag('QP4003', `cannot write ${printable(path)}: ${printable((e as Error).message)}`);
+          if (opts.json) loaded.diagnostics.push(d);
+          else say(io, d.code, d.message);
+          ctx.setCode(1);
+          break;
         }
       }
+      if (opts.json) report(loaded, toStderr, true);
     });
 }

@@ -7,7 +7,7 @@ import { parsePolicy } from '../syntax/index.js';
 import { check, checkKernel, checkTxQueues, featuresToProbe, tdmaDevices, type Settings } from '../check/index.js';
 import { compile } from '../backends/index.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
+import { formatCommandDiagnostic, formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { ClassNode, Policy } from '../syntax/ast.js';
 import { probeFeatures, readTxQueues } from '../state/index.js';
 import type { DesiredState } from '../model/types.js';
@@ -165,7 +165,15 @@ export function cliContext(io: Io, setCode: (code: number) => void): CliContext 
     // As apply without --allow-destroy: an empty or truncated file (a SIGHUP mid-write) would
     // remove every tree the watcher keeps. Refused at start, and at SIGHUP the old one stays.
     if (!state.objects.some((o) => o.kind === 'qdisc'))
-      return { ok: false, diagnostics: `error QP4011: ${printable(file)} declares no interface tree, shared group or TDMA slot (an empty or truncated file?)\n  = hint: watch keeps no policy that shapes nothing; \`qospolicy teardown\` removes a policy's shaping` };
+      return {
+        ok: false,
+        diagnostics: formatCommandDiagnostic(
+          diag('QP4011', `${printable(file)} declares no interface tree, shared group or TDMA slot (an empty or truncated file?)`, undefined, {
+            hint: "watch keeps no policy that shapes nothing; `qospolicy teardown` removes a policy's shaping",
+          }),
+          { color: false },
+        ),
+      };
     return { ok: true, policy: { state, ref: { file, sha256 } } };
   };
   return {

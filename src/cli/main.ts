@@ -6,6 +6,7 @@ import { registerApplyCommands } from './apply-commands.js';
 import { registerCompileCommands } from './compile-commands.js';
 import { cliContext, defaultIo, VERSION, type Io } from './context.js';
 import { registerPlanCommands } from './plan-commands.js';
+import { say } from './say.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerWatchCommand } from './watch-command.js';
 
@@ -31,7 +32,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-      if (e.code === 'qospolicy.target') io.err(`error QP4002: ${e.message}\n`);
+      if (e.code === 'qospolicy.target') say(io, 'QP4002', e.message);
       return e.exitCode === 0 ? 0 : 1;
     }
     // A bug, not bad input: say so plainly, without a stack trace.

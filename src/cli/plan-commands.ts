@@ -6,6 +6,7 @@ import { diffPolicies, removesAllShaping, renderPlan, stateDir, StateWriteError,
 import { ToolError } from '../state/index.js';
 import type { CliContext, Io } from './context.js';
 import { planSystem, warnTo } from './system.js';
+import { say } from './say.js';
 
 interface PlanOpts {
   target?: string;
@@ -20,7 +21,7 @@ export const formatOption = () => new Option('--format <format>', 'output format
 /** Print a plan; its errors go to stderr too. Exit: 1 errors, 2 changes (--detailed-exitcode), else 0. */
 function emitPlan(io: Io, plan: Plan, opts: PlanOpts): number {
   io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
-  for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
+  for (const e of plan.errors) say(io, 'QP4005', e);
   if (plan.errors.length) return 1;
   const destroys = removesAllShaping(plan);
   if (destroys) io.err(`warning: ${destroys}; apply refuses this without --allow-destroy\n`);
@@ -28,7 +29,7 @@ function emitPlan(io: Io, plan: Plan, opts: PlanOpts): number {
     try {
       writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');
     } catch (e) {
-      io.err(`error QP4003: cannot write ${printable(opts.output)}: ${printable((e as Error).message)}\n`);
+      say(io, 'QP4003', `cannot write ${printable(opts.output)}: ${printable((e as Error).message)}`);
       return 1;
     }
   }
@@ -45,14 +46,14 @@ async function planCommand(ctx: CliContext, file: string, opts: PlanOpts): Promi
     const sys = await planSystem(compiled.state, stateDir(), warnTo(io), { policy: compiled.ref });
     plan = sys.plan;
     // Shown, and an error: apply would refuse it.
-    for (const c of sys.conflicts) io.err(`error QP4022: ${c}\n`);
+    for (const c of sys.conflicts) say(io, 'QP4022', c);
     if (sys.conflicts.length) {
       io.out(renderPlan(plan, opts.format, { color: io.outColor ?? io.color, steps: opts.steps }));
       return 1;
     }
   } catch (e) {
     const c = e instanceof ToolError ? 'QP4026' : e instanceof StateWriteError ? 'QP4020' : 'QP4004';
-    io.err(`error ${c}: ${(e as Error).message}\n`);
+    say(io, c, (e as Error).message);
     return 1;
   }
   return emitPlan(io, plan, opts);

@@ -7,9 +7,10 @@ import { readClassCounters, ToolError } from '../state/index.js';
 import { stateDir, StateWriteError } from '../plan/index.js';
 import { settle } from './system.js';
 import { missingOf, statusDevices, statusJson, statusSample, statusText, type StatusSample } from '../status/index.js';
+import { say } from './say.js';
 
 export interface StatusContext {
-  io: { out: (s: string) => void; err: (s: string) => void };
+  io: { out: (s: string) => void; err: (s: string) => void; color: boolean };
   compileFile: (file: string, target?: string) => { state: DesiredState } | undefined;
   setCode: (code: number) => void;
 }
@@ -37,7 +38,7 @@ export function registerStatusCommand(program: Command, ctx: StatusContext): voi
         ctx.setCode(await status(file, opts));
       } catch (e) {
         if (!(e instanceof ToolError || e instanceof StateWriteError)) throw e;
-        io.err(`error ${e instanceof ToolError ? 'QP4026' : 'QP4020'}: ${e.message}\n`);
+        say(io, e instanceof ToolError ? 'QP4026' : 'QP4020', e.message);
         ctx.setCode(1);
       }
     });
@@ -69,7 +70,7 @@ export function registerStatusCommand(program: Command, ctx: StatusContext): voi
   }
 
   function usage(message: string): number {
-    io.err(`error QP4002: ${message}\n`);
+    say(io, 'QP4002', message);
     return 1;
   }
 }

@@ -3,9 +3,10 @@
 import { Command, Option } from 'commander';
 import { stateDir } from '../plan/index.js';
 import { makeLog, parseListen, watch, type Loaded, type LogFormat } from '../watch/index.js';
+import { say } from './say.js';
 
 export interface WatchContext {
-  io: { out: (s: string) => void; err: (s: string) => void };
+  io: { out: (s: string) => void; err: (s: string) => void; color: boolean };
   /** The policy compiled, or its error diagnostics as text (for the log). */
   loadPolicy: (file: string, target?: string) => Promise<Loaded>;
   setCode: (code: number) => void;
@@ -44,7 +45,7 @@ export function registerWatchCommand(program: Command, ctx: WatchContext): void 
     });
 
   function usage(message: string): void {
-    io.err(`error QP4002: ${message}\n`);
+    say(io, 'QP4002', message);
     ctx.setCode(1);
   }
 }

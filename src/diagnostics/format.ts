@@ -76,3 +76,11 @@ export function formatSummary(ds: readonly Diagnostic[]): string {
 
 /** The --json form: the same objects, spans as 1-based line/column. */
 export const toJson = (ds: readonly Diagnostic[]) => JSON.stringify(ds, null, 2);
+
+/**
+ * A diagnostic of the command line itself (QP4xxx: a file it cannot read or write, a bad
+ * option, a live system it cannot read), in the same voice as the policy's: the same text
+ * as formatDiagnostic, or with `json` the same objects as toJson.
+ */
+export const formatCommandDiagnostic = (d: Diagnostic, opts: { color: boolean; json?: boolean }): string =>
+  opts.json ? toJson([d]) : formatDiagnostic(d, { color: opts.color, sources: new Map() });

@@ -3,7 +3,7 @@
 import type { HtbClass } from '../model/types.js';
 import { linkId, qdiscId } from '../model/ids.js';
 import { htbBufferRoundTrip, shownRate, shownSize } from '../state/readback.js';
-import { formatRate } from '../syntax/units.js';
+import { formatRate } from '../kernel/units.js';
 import { cmd, type Kind } from './kind.js';
 import { ownsRoot } from './scope.js';
 

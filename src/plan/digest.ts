@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { inScope, type LiveItem, type Scope } from '../state/index.js';
+import { inScope } from '../kinds/owned.js';
+import { type LiveItem, type Scope } from '../state/index.js';
 import { canonical } from './objects.js';
 
 /**

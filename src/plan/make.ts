@@ -2,8 +2,9 @@
 // live one: same, create, change in place, replace), removals.ts (what goes, and what goes
 // with it or before it), changes.ts (the changes), order.ts (the steps, in the order they
 // run). Every kind-specific answer comes from the object's kind (src/kinds).
+import { inScope } from '../kinds/owned.js';
 import type { DesiredState } from '../model/types.js';
-import { inScope, type LiveItem, type Scope } from '../state/index.js';
+import { type LiveItem, type Scope } from '../state/index.js';
 import { changesOf } from './changes.js';
 import { liveDigest } from './digest.js';
 import { judgeAll } from './judge.js';

@@ -1,6 +1,7 @@
 import { classId } from '../model/index.js';
 import { addUnmodeled, type LiveClass } from './live.js';
-import { normClassid, parseRate, parseSize } from './units.js';
+import { parseRate, parseSize } from '../kernel/units.js';
+import { normClassid } from '../kernel/handles.js';
 
 /**
  * The htb classes of one device from `tc -d class show dev DEV` (text: iproute2 6.1's
@@ -19,102 +20,100 @@ import { normClassid, parseRate, parseSize } from './units.js';
  * - linklayer other than ethernet, overhead, mpu and offload go to `unmodeled`.
  */
 export function parseClasses(dev: string, text: string): LiveClass[] {
-  const out: LiveClass[] = [];
   // A tree's classes mostly share a few rates and sizes: read each spelling once.
-  const rate = memo(parseRate);
-  const size = memo(parseSize);
+  const read: Readers = { rate: memo(parseRate), size: memo(parseSize) };
+  const out: LiveClass[] = [];
   for (const line of text.split('\n')) {
-    const plain = PLAIN_LINE.exec(line);
-    if (plain) {
-      const classid = normClassid(plain[1]!);
-      const level = Number(plain[9]);
-      out.push({
-        kind: 'class',
-        id: classId(dev, classid),
-        dev,
-        classid,
-        parent: plain[2] === undefined ? `${classid.split(':')[0]}:` : normClassid(plain[2]),
-        rate: rate(plain[5]!),
-        ceil: rate(plain[6]!),
-        prio: level > 0 || plain[3] === undefined ? 0 : Number(plain[3]),
-        quantum: level > 0 || plain[4] === undefined ? 0 : Number(plain[4]),
-        burst: size(plain[7]!),
-        cburst: size(plain[8]!),
-      });
-      continue;
-    }
-    const tokens = line.trim().split(/\s+/);
-    if (tokens[0] !== 'class' || tokens[1] !== 'htb' || tokens[2] === undefined) continue;
-    const classid = normClassid(tokens[2]);
-    const c: LiveClass = {
-      kind: 'class',
-      id: classId(dev, classid),
-      dev,
-      classid,
-      parent: `${classid.split(':')[0]}:`,
-      rate: 0,
-      ceil: 0,
-      prio: 0,
-      quantum: 0,
-      burst: 0,
-      cburst: 0,
-    };
-    let level = 0;
-    for (let i = 3; i < tokens.length; i++) {
-      const key = tokens[i]!;
-      const val = tokens[i + 1] ?? '';
-      switch (key) {
-        case 'root':
-        case 'offload':
-          if (key === 'offload') addUnmodeled(c, 'offload', 'offload');
-          continue;
-        case 'parent':
-          c.parent = normClassid(val);
-          break;
-        case 'leaf':
-          break;
-        case 'prio':
-          c.prio = Number(val);
-          break;
-        case 'quantum':
-          c.quantum = Number(val);
-          break;
-        case 'rate':
-          c.rate = rate(val);
-          break;
-        case 'ceil':
-          c.ceil = rate(val);
-          break;
-        case 'burst':
-          c.burst = size(val);
-          break;
-        case 'cburst':
-          c.cburst = size(val);
-          break;
-        case 'level':
-          level = Number(val);
-          break;
-        case 'linklayer':
-          if (val !== 'ethernet') addUnmodeled(c, 'linklayer', val);
-          break;
-        case 'overhead':
-          if (val !== '0') addUnmodeled(c, 'overhead', val);
-          break;
-        case 'mpu':
-          if (size(val) !== 0) addUnmodeled(c, 'mpu', val);
-          break;
-        default:
-          addUnmodeled(c, key, val);
-      }
-      i++; // consumed the value
-    }
-    if (level > 0) {
-      c.prio = 0;
-      c.quantum = 0;
-    }
-    out.push(c);
+    const c = plainClass(dev, line, read) ?? tokenClass(dev, line, read);
+    if (c) out.push(c);
   }
   return out;
+}
+
+interface Readers {
+  rate: (text: string) => number;
+  size: (text: string) => number;
+}
+
+/** A class line of the usual shape, by one pattern (PLAIN_LINE); undefined for any other line. */
+function plainClass(dev: string, line: string, read: Readers): LiveClass | undefined {
+  const plain = PLAIN_LINE.exec(line);
+  if (!plain) return undefined;
+  const classid = normClassid(plain[1]!);
+  const level = Number(plain[9]);
+  return {
+    kind: 'class',
+    id: classId(dev, classid),
+    dev,
+    classid,
+    parent: plain[2] === undefined ? `${classid.split(':')[0]}:` : normClassid(plain[2]),
+    rate: read.rate(plain[5]!),
+    ceil: read.rate(plain[6]!),
+    prio: level > 0 || plain[3] === undefined ? 0 : Number(plain[3]),
+    quantum: level > 0 || plain[4] === undefined ? 0 : Number(plain[4]),
+    burst: read.size(plain[7]!),
+    cburst: read.size(plain[8]!),
+  };
+}
+
+/** Any htb class line, token by token; what the model lacks goes to `unmodeled`. */
+function tokenClass(dev: string, line: string, read: Readers): LiveClass | undefined {
+  const tokens = line.trim().split(/\s+/);
+  if (tokens[0] !== 'class' || tokens[1] !== 'htb' || tokens[2] === undefined) return undefined;
+  const classid = normClassid(tokens[2]);
+  const c: LiveClass = { kind: 'class', id: classId(dev, classid), dev, classid, parent: `${classid.split(':')[0]}:`, rate: 0, ceil: 0, prio: 0, quantum: 0, burst: 0, cburst: 0 };
+  let level = 0;
+  for (let i = 3; i < tokens.length; i++) {
+    const key = tokens[i]!;
+    const val = tokens[i + 1] ?? '';
+    switch (key) {
+      case 'root':
+        continue;
+      case 'offload':
+        addUnmodeled(c, 'offload', 'offload');
+        continue;
+      case 'parent':
+        c.parent = normClassid(val);
+        break;
+      case 'leaf':
+        break;
+      case 'prio':
+        c.prio = Number(val);
+        break;
+      case 'quantum':
+        c.quantum = Number(val);
+        break;
+      case 'rate':
+      case 'ceil':
+        c[key] = read.rate(val);
+        break;
+      case 'burst':
+      case 'cburst':
+        c[key] = read.size(val);
+        break;
+      case 'level':
+        level = Number(val);
+        break;
+      case 'linklayer':
+        if (val !== 'ethernet') addUnmodeled(c, 'linklayer', val);
+        break;
+      case 'overhead':
+        if (val !== '0') addUnmodeled(c, 'overhead', val);
+        break;
+      case 'mpu':
+        if (read.size(val) !== 0) addUnmodeled(c, 'mpu', val);
+        break;
+      default:
+        addUnmodeled(c, key, val);
+    }
+    i++; // consumed the value
+  }
+  // htb uses neither prio nor quantum on inner classes, and tc prints them only for leaves.
+  if (level > 0) {
+    c.prio = 0;
+    c.quantum = 0;
+  }
+  return c;
 }
 
 /**

@@ -4,7 +4,7 @@
 // only what it sets. Both are turned into the options that differ from the kernel's
 // defaults, times to a tenth of a millisecond. The quantum's default is the device's MTU
 // with its header (1514, 1492 on ppp0), so the compiler always gives it and it is always kept.
-import { sizeBytes } from '../check/leaf.js';
+import { sizeBytes } from '../kernel/units.js';
 
 const DEFAULTS = { limit: 10240, flows: 1024, target: 5000, interval: 100000, memory_limit: 32 * 1024 * 1024, drop_batch: 64 } as const;
 const COUNTS = ['limit', 'flows', 'quantum', 'memory_limit', 'drop_batch'] as const;

@@ -1,4 +1,4 @@
-// What the running kernel offers, in the words of `target { features … }` (check/leaf.ts
+// What the running kernel offers, in the words of `target { features … }` (kernel/features.ts
 // FEATURES), so that the checker's features rule runs against it before anything changes.
 //
 // Nothing of the host is touched: qdiscs, filters and actions are tried in a network
@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
-import type { Feature } from '../check/leaf.js';
+import type { Feature } from '../kernel/features.js';
 import { runCommand, type CommandResult } from './exec.js';
 
 /** Runs an argv (tests and the kernel lab give their own). */

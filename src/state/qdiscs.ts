@@ -1,7 +1,7 @@
 import { qdiscId, type QdiscKind } from '../model/index.js';
 import { INT, JsonObject, parseJsonLenient, RAW_KEY, scanArray, STR, uncaptured, type JsonValue } from './json.js';
 import { addUnmodeled, type LiveQdisc } from './live.js';
-import { normClassid, normHandle, normMinor } from './units.js';
+import { normClassid, normHandle, normMinor } from '../kernel/handles.js';
 import { codelFromJson, codelParams } from './codel.js';
 
 const MODELED_KINDS = new Set<string>(['htb', 'ingress', 'clsact', 'pfifo', 'bfifo', 'fq_codel', 'taprio', 'tdma']);

@@ -1,6 +1,6 @@
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Key, U32Node } from '../model/index.js';
 import { codelFromParams, codelParams } from './codel.js';
-import { normClassid, normHandle, normMinor } from './units.js';
+import { normClassid, normHandle, normMinor } from '../kernel/handles.js';
 import { taprioReadback } from './taprio.js';
 
 // What reading a desired object back from the kernel will show, so that a plan can

@@ -4,7 +4,7 @@ import { needTool, runCommand, ToolError } from './exec.js';
 import { parseIptablesSave } from './iptables.js';
 import { parseLinks } from './links.js';
 import { readDevice, type ReadOptions } from './read.js';
-import { inScope, tcDevices, type LiveItem, type Scope } from './scope.js';
+import { tcDevices, type LiveItem, type Scope } from './scope.js';
 import { parseModule, parseSysfs } from './sysfs.js';
 
 export interface ReadLiveOptions extends ReadOptions {
@@ -17,7 +17,7 @@ export interface ReadLiveOptions extends ReadOptions {
  * the tc objects of owned roots, hooks and devices (readDevice), qospolicy's mangle chains
  * (`iptables-save -t mangle` / `ip6tables-save -t mangle`, only when the scope has chains of
  * that family), loaded module parameters and the sysfs files it writes. Commands run as
- * argv, never through a shell. Objects outside the scope are dropped.
+ * argv, never through a shell. Which of them the policy owns, their kinds say (kinds/owned.ts).
  */
 export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promise<LiveItem[]> {
   const run = async (argv: string[]) => {
@@ -82,5 +82,5 @@ export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promis
     if (s) out.push(s);
   }
 
-  return out.filter((o) => inScope(o, scope));
+  return out;
 }

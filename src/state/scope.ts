@@ -1,5 +1,3 @@
-import type { KernelObject } from '../model/index.js';
-import { kindOf } from '../kinds/index.js';
 import type { IptablesChain, OwnedChain } from './iptables.js';
 import type { LiveObject } from './live.js';
 
@@ -37,6 +35,3 @@ export const emptyScope = (): Scope => ({ devices: [], roots: [], hooks: [], lin
 export function tcDevices(scope: Scope): string[] {
   return [...new Set([...scope.roots, ...scope.hooks, ...scope.links.map((l) => l.name)])];
 }
-
-/** Whether a live object lies in the owned scope: its kind says. */
-export const inScope = (o: LiveItem | KernelObject, scope: Scope): boolean => kindOf(o).inScope(o, scope);

@@ -1,6 +1,7 @@
 // Live class counters, for `qospolicy status`: what each class has sent and dropped.
 import { needTool, runCommand } from './exec.js';
-import { normClassid, parseSize } from './units.js';
+import { parseSize } from '../kernel/units.js';
+import { normClassid } from '../kernel/handles.js';
 
 export interface ClassCounters {
   bytes: number;

@@ -11,7 +11,7 @@ export interface Name extends Node {
 }
 
 export interface Rate extends Node {
-  /** bits per second, resolved; for a percentage, `percent` is set and `bps` is filled in by the checker. */
+  /** bits per second; for a percentage, `percent` is set and `bps` is its value once resolved (syntax/resolve.ts). */
   bps: number;
   percent?: number;
 }

@@ -1,6 +1,7 @@
 // The moo lexer. Quantities keep their unit glued on ("100mbit", "12ms", "10%");
 // lowering validates the unit so a typo like "10mbitt" gets a precise message.
 import moo from 'moo';
+import { advance, type Span } from '../diagnostics/span.js';
 
 export const lexer = moo.compile({
   ws: /[ \t\r]+/,
@@ -40,3 +41,9 @@ export const lexer = moo.compile({
 });
 
 export type Token = moo.Token;
+
+/** Where a token sits in its file. */
+export function tokenSpan(file: string, tok: Token): Span {
+  const start = { offset: tok.offset, line: tok.line, col: tok.col };
+  return { file, start, end: advance(start, tok.text) };
+}

@@ -2,15 +2,14 @@
 // statements and { } blocks; nearley parses each statement with the start symbol of its
 // enclosing block. One small Earley run per statement keeps time and memory linear.
 import nearley from 'nearley';
-import { lexer, type Token } from './lexer.js';
+import { lexer, tokenSpan, type Token } from './lexer.js';
 import compiled from './grammar.generated.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { advance, join, type Span } from '../diagnostics/span.js';
+import type { Span } from '../diagnostics/span.js';
 import { nearest } from './suggest.js';
 import { shorten } from '../diagnostics/text.js';
-
-/** The block kinds; each is a start symbol of grammar.ne. */
-export type Context = 'Top' | 'Target' | 'Interface' | 'Tree' | 'Class' | 'Tdma' | 'Slot';
+import { BLOCK_OF_KEYWORD, LITERALS, type Context } from './keywords.js';
+import { expectations, orList, shownChar, syntaxError } from './syntax-errors.js';
 
 /** What a statement parsed to: grammar.ne's tag and its children (tokens, sub-nodes). */
 export interface Parsed {
@@ -40,80 +39,6 @@ const OPENS: Record<string, Context> = {
   tree: 'Tree',
   class: 'Class',
   slot: 'Slot',
-};
-
-/** The block a statement's first keyword opens (for statements that failed to parse). */
-const BLOCK_OF_KEYWORD: Record<string, Context> = {
-  target: 'Target',
-  interface: 'Interface',
-  shared: 'Tree',
-  tdma: 'Tdma',
-  ingress: 'Tree',
-  egress: 'Tree',
-  class: 'Class',
-  slot: 'Slot',
-};
-
-/** A grammar symbol as nearley compiles it: a rule name, a keyword or a token type. */
-type GrammarSymbol = string | { literal: string } | { type: string };
-
-/**
- * The keywords a statement of `start` can begin with, read from grammar.ne itself: a
- * keyword added to the grammar is offered by "did you mean" and "belongs in" at once.
- */
-function firstKeywords(start: string): string[] {
-  const rules = compiled.ParserRules as Array<{ name: string; symbols: GrammarSymbol[] }>;
-  // Rules that can match nothing (`X:?`, `X:*`), found by iterating to a fixed point.
-  const nullable = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rules) {
-      if (!nullable.has(r.name) && r.symbols.every((x) => typeof x === 'string' && nullable.has(x))) {
-        nullable.add(r.name);
-        grew = true;
-      }
-    }
-  }
-  const out = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const r of rules) {
-      if (r.name !== name) continue;
-      for (const x of r.symbols) {
-        if (typeof x === 'string') visit(x);
-        else if ('literal' in x) out.add(x.literal);
-        if (typeof x !== 'string' || !nullable.has(x)) break;
-      }
-    }
-  };
-  visit(start);
-  return [...out];
-}
-
-/** First keywords per block, for "belongs elsewhere" and did-you-mean messages. */
-export const KEYWORDS: Record<Context, string[]> = Object.fromEntries(
-  (['Top', 'Target', 'Interface', 'Tree', 'Class', 'Tdma', 'Slot'] as const).map((c) => [c, firstKeywords(c)]),
-) as Record<Context, string[]>;
-
-/** FireQOS spellings a migrating user writes, and what this language says instead. */
-const FIREQOS: Record<string, string> = {
-  commit: 'rate',
-  max: 'ceil',
-  ports: 'port',
-  sports: 'sport',
-  dports: 'dport',
-};
-
-const BLOCK_NAMES: Record<Context, string> = {
-  Top: 'the top level',
-  Target: 'a target block',
-  Interface: 'an interface block',
-  Tree: 'a shaping tree (ingress/egress/shared)',
-  Class: 'a class',
-  Tdma: 'a tdma block',
-  Slot: 'a slot',
 };
 
 const grammars = new Map<Context, nearley.Grammar>();
@@ -147,14 +72,6 @@ class Parsers {
     return p.parser;
   }
 }
-
-/** Every keyword and punctuation mark of the grammar. */
-const LITERALS = new Set<string>();
-for (const rule of compiled.ParserRules) {
-  for (const sym of rule.symbols) if (typeof sym !== 'string' && 'literal' in sym) LITERALS.add(sym.literal);
-}
-/** Every word of the grammar: what "did you mean" offers when the context has nothing close. */
-const ALL_KEYWORDS = [...LITERALS].filter((l) => /^[a-z]/.test(l));
 
 /**
  * Statements of one shape parse alike. The Earley parse sees a token only as its type
@@ -199,15 +116,6 @@ class Shapes {
   }
 }
 
-/** A character for a message: quoted when it prints, else its code point (U+2028 would break the line). */
-function shownChar(c: string): string {
-  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-export function tokenSpan(file: string, tok: Token): Span {
-  const start = { offset: tok.offset, line: tok.line, col: tok.col };
-  return { file, start, end: advance(start, tok.text) };
-}
 
 const spanOf = (file: string, first: Token, last: Token): Span => ({
   file,
@@ -238,30 +146,6 @@ class TokenFeed implements nearley.Lexer {
   }
 }
 
-const TYPE_WORDS: Record<string, string> = {
-  word: 'a name',
-  quantity: 'a value with a unit',
-  number: 'a number',
-  range: 'a port range',
-  ipv4: 'an IPv4 address',
-  addr: 'an IPv6 or MAC address',
-  hex: 'a hex number',
-  string: 'a quoted string',
-};
-
-/** Terminals the parser could have accepted next. */
-function expectations(parser: nearley.Parser, column: number): string[] {
-  const col = (parser as any).table[column];
-  const out = new Set<string>();
-  for (const st of col.states) {
-    const sym = st.rule.symbols[st.dot];
-    if (sym === undefined || typeof sym === 'string') continue;
-    if ('literal' in sym) out.add(`'${sym.literal}'`);
-    else if ('type' in sym) out.add(TYPE_WORDS[sym.type] ?? sym.type);
-  }
-  return [...out].sort();
-}
-
 /** Tokens in one statement, at most (a list of about 1 000 ports or addresses). */
 export const MAX_STATEMENT_TOKENS = 2048;
 
@@ -269,8 +153,6 @@ export const MAX_STATEMENT_TOKENS = 2048;
 export const MAX_NESTING = 64;
 
 const TERMINATORS = new Set(['nl', 'semi', 'lbrace', 'rbrace']);
-
-const describe = (tok: Token): string => (tok.type === 'nl' ? 'end of line' : `'${shorten(tok.text)}'`);
 
 export interface ParseResult {
   statements: Statement[];
@@ -280,73 +162,102 @@ export interface ParseResult {
 /** Syntax errors reported per file; past them the rest of the file is not read. */
 export const MAX_SYNTAX_ERRORS = 50;
 
-export function parse(file: string, text: string): ParseResult {
-  const diagnostics: Diagnostic[] = [];
-  let stopped = false;
+export interface ParseOptions {
+  /** Parse every statement with nearley, none by an earlier one's shape (for tests of the cache). */
+  noShapeCache?: boolean;
+}
+
+export function parse(file: string, text: string, opts: ParseOptions = {}): ParseResult {
+  const p = new StatementParser(file, opts);
+  p.lex(text);
+  return { statements: p.block('Top', undefined).children, diagnostics: p.diagnostics };
+}
+
+interface Block {
+  children: Statement[];
+  close?: Token;
+  incomplete?: true;
+}
+
+/** One file's tokens → its statements and blocks, each statement parsed by nearley (or its shape). */
+class StatementParser {
+  diagnostics: Diagnostic[] = [];
+  /** Past MAX_SYNTAX_ERRORS: the rest of the file is not read. */
+  private stopped = false;
+  private tokens: Token[] = [];
+  private pos = 0;
+  private feed = new TokenFeed();
+  private parsers = new Parsers(this.feed);
+  private shapes = new Shapes();
+
+  constructor(
+    private file: string,
+    private opts: ParseOptions,
+  ) {}
+
   /** Reports a syntax error; the one past the cap stops reading (a binary file, a pasted log). */
-  const report = (d: Diagnostic): void => {
-    if (stopped) return;
-    if (diagnostics.length < MAX_SYNTAX_ERRORS) {
-      diagnostics.push(d);
+  private report(d: Diagnostic): void {
+    if (this.stopped) return;
+    if (this.diagnostics.length < MAX_SYNTAX_ERRORS) {
+      this.diagnostics.push(d);
       return;
     }
-    stopped = true;
-    diagnostics.push(
-      diag('QP1013', `more than ${MAX_SYNTAX_ERRORS} syntax errors: the rest of ${shorten(file)} is not read`, d.span, {
+    this.stopped = true;
+    this.diagnostics.push(
+      diag('QP1013', `more than ${MAX_SYNTAX_ERRORS} syntax errors: the rest of ${shorten(this.file)} is not read`, d.span, {
         hint: 'is this a policy file? Fix the first errors and check again',
       }),
     );
-  };
-  const tokens: Token[] = [];
-  lexer.reset(text);
-  let prev: Token | undefined;
-  // next() rather than the iterator: no { value, done } object per token.
-  for (let tok = lexer.next(); tok && !stopped; tok = lexer.next()) {
-    if (tok.type === 'ws' || tok.type === 'comment') continue;
-    if (tok.type === 'bad') {
-      report(
-        diag('QP1001', `unexpected character ${shownChar(tok.text)}`, tokenSpan(file, tok), {
-          hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
-        }),
-      );
-      continue;
-    }
-    // A line ending in a comma continues on the next line (long interface lists).
-    if (tok.type === 'nl' && (prev?.type === 'comma' || prev?.type === 'nl' || prev === undefined)) continue;
-    tokens.push(tok);
-    prev = tok;
   }
 
-  const feed = new TokenFeed();
-  const parsers = new Parsers(feed);
-  let pos = 0;
+  /** The tokens the parser reads: no blanks, comments or blank lines; bad characters reported. */
+  lex(text: string): void {
+    lexer.reset(text);
+    let prev: Token | undefined;
+    for (let tok = lexer.next(); tok && !this.stopped; tok = lexer.next()) {
+      if (tok.type === 'ws' || tok.type === 'comment') continue;
+      if (tok.type === 'bad') {
+        this.report(
+          diag('QP1001', `unexpected character ${shownChar(tok.text)}`, tokenSpan(this.file, tok), {
+            hint: tok.text === '$' || tok.text === '`' ? 'names cannot contain shell metacharacters' : undefined,
+          }),
+        );
+        continue;
+      }
+      // A line ending in a comma continues on the next line (long interface lists).
+      if (tok.type === 'nl' && (prev?.type === 'comma' || prev?.type === 'nl' || prev === undefined)) continue;
+      this.tokens.push(tok);
+      prev = tok;
+    }
+  }
 
-  const shapes = new Shapes();
-  const parseStatement = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
+  private statement(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
+    if (this.opts.noShapeCache) return this.parseAnew(context, stmt, terminator);
     const key = Shapes.key(context, stmt);
-    const seen = shapes.get(key, stmt);
+    const seen = this.shapes.get(key, stmt);
     if (seen) return seen;
-    const node = parseAnew(context, stmt, terminator);
-    if (node) shapes.add(key, stmt, node);
+    const node = this.parseAnew(context, stmt, terminator);
+    if (node) this.shapes.add(key, stmt, node);
     return node;
-  };
+  }
 
-  const parseAnew = (context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined => {
-    const parser = parsers.get(context);
-    feed.load(stmt);
+  private parseAnew(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
+    const file = this.file;
+    const parser = this.parsers.get(context);
+    this.feed.load(stmt);
     try {
       parser.feed('');
     } catch (err: any) {
       const bad: Token = err.token ?? stmt[0];
       const column = (parser as any).table.length - 2;
-      report(syntaxError(file, context, stmt, bad, expectations(parser, column)));
+      this.report(syntaxError(file, context, stmt, bad, expectations(parser, column)));
       return undefined;
     }
     if (parser.results.length === 0) {
       const last = stmt[stmt.length - 1];
       const where = terminator ?? last;
       const expected = expectations(parser, (parser as any).table.length - 1);
-      report(
+      this.report(
         diag(
           'QP1002',
           `statement ends too early after '${shorten(last.text)}'; expected ${orList(expected)}`,
@@ -359,40 +270,42 @@ export function parse(file: string, text: string): ParseResult {
       throw new Error(`grammar is ambiguous (${parser.results.length} parses) at ${file}:${stmt[0].line}`);
     }
     return parser.results[0] as Parsed;
-  };
+  }
 
   /** Skips a block whose '{' was just passed, without reading it; the '}' closing it, if any. */
-  const skipBlock = (): Token | undefined => {
-    for (let open = 1; pos < tokens.length; pos++) {
-      const type = tokens[pos].type;
+  private skipBlock(): Token | undefined {
+    for (let open = 1; this.pos < this.tokens.length; this.pos++) {
+      const type = this.tokens[this.pos].type;
       if (type === 'lbrace') open++;
-      else if (type === 'rbrace' && --open === 0) return tokens[pos++];
+      else if (type === 'rbrace' && --open === 0) return this.tokens[this.pos++];
     }
     return undefined;
-  };
+  }
 
-  const parseBlock = (context: Context, opener: Token | undefined, depth = 0): { children: Statement[]; close?: Token; incomplete?: true } => {
+  /** The statements of a block (of the file, for 'Top') up to its '}' or the end. */
+  block(context: Context, opener: Token | undefined, depth = 0): Block {
+    const file = this.file;
     const children: Statement[] = [];
     let incomplete: true | undefined;
     for (;;) {
-      if (stopped) return { children, incomplete: true };
-      const start = pos;
-      while (pos < tokens.length && !TERMINATORS.has(tokens[pos].type ?? '')) pos++;
-      const stmt = tokens.slice(start, pos);
-      const term: Token | undefined = tokens[pos];
-      pos++;
+      if (this.stopped) return { children, incomplete: true };
+      const start = this.pos;
+      while (this.pos < this.tokens.length && !TERMINATORS.has(this.tokens[this.pos].type ?? '')) this.pos++;
+      const stmt = this.tokens.slice(start, this.pos);
+      const term: Token | undefined = this.tokens[this.pos];
+      this.pos++;
       let current: Statement | undefined;
       if (stmt.length > MAX_STATEMENT_TOKENS) {
         // The Earley parse of one statement grows faster than its length: 60 000 ports in one
         // line ran for minutes and out of memory. No real line comes near this.
-        report(
+        this.report(
           diag('QP1014', `statement of ${stmt.length} words and marks: at most ${MAX_STATEMENT_TOKENS} in one statement`, spanOf(file, stmt[0], stmt[MAX_STATEMENT_TOKENS - 1]), {
             hint: 'split a long list over several lines: one match line per group of ports or addresses',
           }),
         );
         incomplete = true;
       } else if (stmt.length > 0) {
-        const node = parseStatement(context, stmt, term);
+        const node = this.statement(context, stmt, term);
         if (node) {
           current = { context, node, span: spanOf(file, stmt[0], stmt[stmt.length - 1]) };
           children.push(current);
@@ -400,7 +313,7 @@ export function parse(file: string, text: string): ParseResult {
       }
       if (term === undefined) {
         if (opener) {
-          report(
+          this.report(
             diag('QP1004', "missing '}': this block is never closed", tokenSpan(file, opener), {
               hint: "add '}' where the block should end",
             }),
@@ -409,123 +322,61 @@ export function parse(file: string, text: string): ParseResult {
         return { children, incomplete };
       }
       if (term.type === 'lbrace') {
-        // A statement that failed to parse still opens its block: read the block as what its
-        // first word (or the keyword it misspells) opens, so one typo is one diagnostic.
-        const failedInner = () => {
-          const word = stmt[0]?.text ?? '';
-          const key = Object.hasOwn(BLOCK_OF_KEYWORD, word) ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
-          return key ? BLOCK_OF_KEYWORD[key] : undefined;
-        };
-        const inner = current ? OPENS[current.node.t] : stmt.length ? failedInner() : undefined;
-        if (stmt.length === 0) {
-          report(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
-        } else if (current && !inner) {
-          report(
-            diag('QP1007', `'${shorten(stmt[0].text)}' takes no block`, tokenSpan(file, term), {
-              hint: "remove the '{ … }' or move its content to where it belongs",
-            }),
-          );
-        }
-        if (depth >= MAX_NESTING) {
-          // Deeper than any real policy (htb itself stops at 8 levels): one diagnostic, and the
-          // recursion ends here rather than in a stack overflow.
-          report(
-            diag('QP1012', `blocks nested more than ${MAX_NESTING} deep`, tokenSpan(file, term), {
-              hint: 'close blocks with }; an htb tree has at most 8 levels',
-            }),
-          );
-          const close = skipBlock();
-          if (current) current.block = { children: [], span: close ? spanOf(file, term, close) : tokenSpan(file, term), incomplete: true };
-          if (!close) return { children, incomplete: true };
-          continue;
-        }
-        const { children: kids, close, incomplete: kidsIncomplete } = parseBlock(inner ?? context, term, depth + 1);
-        if (current && inner) {
-          current.block = {
-            children: kids,
-            span: close ? spanOf(file, term, close) : tokenSpan(file, term),
-            ...(kidsIncomplete ? { incomplete: kidsIncomplete } : {}),
-          };
-          current.span = close ? spanOf(file, stmt[0], close) : current.span;
-        }
+        if (!this.inner(context, stmt, current, term, depth)) return { children, incomplete: true };
         continue;
       }
       if (term.type === 'rbrace') {
         if (opener) return { children, close: term, incomplete };
-        report(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
+        this.report(diag('QP1004', "unexpected '}': no block is open here", tokenSpan(file, term)));
       }
     }
-  };
-
-  const { children } = parseBlock('Top', undefined);
-  return { statements: children, diagnostics };
-}
-
-function orList(items: string[]): string {
-  if (items.length === 0) return 'nothing more';
-  if (items.length === 1) return items[0];
-  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-}
-
-/** Statements whose second token names an interface, a class, a slot or a group: one word. */
-const NAMED = new Set(['interface', 'tdma', 'class', 'slot', 'shared']);
-
-function syntaxError(file: string, context: Context, stmt: Token[], bad: Token, expected: string[]): Diagnostic {
-  const span = tokenSpan(file, bad);
-  const text = shorten(bad.text);
-  const literals = expected.filter((e) => e.startsWith("'")).map((e) => e.slice(1, -1));
-  const at = stmt.indexOf(bad);
-  const fireqos = bad.type === 'word' && Object.hasOwn(FIREQOS, bad.text) ? FIREQOS[bad.text] : undefined;
-  if (fireqos && literals.includes(fireqos)) {
-    return diag('QP1002', `'${text}' is FireQOS's spelling; expected ${orList(expected)}`, span, {
-      hint: `qospolicy writes '${fireqos}' where FireQOS writes '${bad.text}'`,
-    });
   }
-  if (bad.type === 'colonrange') {
-    return diag('QP1002', `'${text}' is a FireQOS range; ranges here are written with '-'`, span, {
-      hint: `write ${bad.text.replace(':', '-')}`,
-    });
-  }
-  if (bad === stmt[0] && bad.type === 'word') {
-    const elsewhere = (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(bad.text));
-    if (elsewhere && !KEYWORDS[context].includes(bad.text)) {
-      return diag('QP1007', `'${text}' is not allowed in ${BLOCK_NAMES[context]}`, span, {
-        hint: `'${bad.text}' belongs in ${BLOCK_NAMES[elsewhere]}; here you can write ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
-      });
+
+  /**
+   * The block a statement opens with `term` ('{'), read into `current`; false when the file
+   * ended inside a block nested too deep to read.
+   */
+  private inner(context: Context, stmt: Token[], current: Statement | undefined, term: Token, depth: number): boolean {
+    const file = this.file;
+    // A statement that failed to parse still opens its block: read the block as what its
+    // first word (or the keyword it misspells) opens, so one typo is one diagnostic.
+    const failedInner = () => {
+      const word = stmt[0]?.text ?? '';
+      const key = Object.hasOwn(BLOCK_OF_KEYWORD, word) ? word : nearest(word, Object.keys(BLOCK_OF_KEYWORD));
+      return key ? BLOCK_OF_KEYWORD[key] : undefined;
+    };
+    const inner = current ? OPENS[current.node.t] : stmt.length ? failedInner() : undefined;
+    if (stmt.length === 0) {
+      this.report(diag('QP1002', "'{' without a statement before it", tokenSpan(file, term)));
+    } else if (current && !inner) {
+      this.report(
+        diag('QP1007', `'${shorten(stmt[0].text)}' takes no block`, tokenSpan(file, term), {
+          hint: "remove the '{ … }' or move its content to where it belongs",
+        }),
+      );
     }
-    const guess = nearest(bad.text, KEYWORDS[context]) ?? nearest(bad.text, ALL_KEYWORDS);
-    const where = guess && !KEYWORDS[context].includes(guess) ? (Object.keys(KEYWORDS) as Context[]).find((c) => KEYWORDS[c].includes(guess)) : undefined;
-    return diag('QP1003', `unknown keyword '${text}'`, span, {
-      hint: guess
-        ? `did you mean '${guess}'?${where ? ` (it belongs in ${BLOCK_NAMES[where]})` : ''}`
-        : `expected ${orList(KEYWORDS[context].map((k) => `'${k}'`))}`,
-    });
+    if (depth >= MAX_NESTING) {
+      // Deeper than any real policy (htb itself stops at 8 levels): one diagnostic, and the
+      // recursion ends here rather than in a stack overflow.
+      this.report(
+        diag('QP1012', `blocks nested more than ${MAX_NESTING} deep`, tokenSpan(file, term), {
+          hint: 'close blocks with }; an htb tree has at most 8 levels',
+        }),
+      );
+      const close = this.skipBlock();
+      if (current) current.block = { children: [], span: close ? spanOf(file, term, close) : tokenSpan(file, term), incomplete: true };
+      return close !== undefined;
+    }
+    const { children: kids, close, incomplete: kidsIncomplete } = this.block(inner ?? context, term, depth + 1);
+    if (current && inner) {
+      current.block = {
+        children: kids,
+        span: close ? spanOf(file, term, close) : tokenSpan(file, term),
+        ...(kidsIncomplete ? { incomplete: kidsIncomplete } : {}),
+      };
+      current.span = close ? spanOf(file, stmt[0], close) : current.span;
+    }
+    return true;
   }
-  if (bad.type === 'string' && expected.includes('a name')) {
-    const inner = bad.text.slice(1, -1);
-    return diag('QP1002', `names are not quoted: ${text}`, span, {
-      hint: /\s/.test(inner)
-        ? `a name is one word without spaces: write ${shorten(inner.replace(/\s+/g, ''))}`
-        : `write ${shorten(inner)} without the quotes`,
-    });
-  }
-  // `interface wan 0 {`: a name with a space in it reads as a name and a stray word.
-  if (at === 2 && NAMED.has(stmt[0].text) && stmt[1].type === 'word' && ['word', 'number', 'quantity'].includes(bad.type ?? '') && !nearest(bad.text, literals)) {
-    const joined = shorten(stmt[1].text + bad.text);
-    return diag('QP1002', `a name is one word: '${shorten(`${stmt[1].text} ${bad.text}`)}' has a space in it`, join(tokenSpan(file, stmt[1]), span), {
-      hint: `write ${stmt[0].text} ${joined} or ${stmt[0].text} ${shorten(`${stmt[1].text}_${bad.text}`)}`,
-    });
-  }
-  if (at > 0 && stmt[at - 1].text === 'mac') {
-    return diag('QP1002', `'${text}' is not a MAC address`, span, { hint: 'write six hex pairs separated by colons: mac 00:11:22:33:44:55' });
-  }
-  const guess = bad.type === 'word' ? nearest(bad.text, literals) : undefined;
-  const byteUnit = bad.type === 'quantity' && /^[0-9.]+[kmgt]?i?bps$/i.test(bad.text);
-  return diag('QP1002', `unexpected ${describe(bad)}; expected ${orList(expected)}`, span, {
-    hint: guess
-      ? `did you mean '${guess}'?`
-      : byteUnit
-        ? 'tc reads bps as bytes per second; write bit, kbit, mbit or gbit'
-        : undefined,
-  });
 }
+

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { compileSource } from '../compile/pipeline.js';
 import { resolve } from 'node:path';
 import type { Netns } from '../support/netns.js';
-import { readLive, type LiveItem } from '../../src/state/index.js';
+import type { LiveItem } from '../../src/state/index.js';
+import { readOwned } from '../../src/kinds/owned.js';
 import { canonical } from '../../src/plan/objects.js';
 import type { Scope } from '../../src/state/index.js';
 import { tempDir } from '../support/tmp.js';
@@ -35,7 +36,7 @@ export function cli(ns: Netns, stateDir = tempDir('qp-state-')): Cli {
 
 /** The live state of a scope as canonical JSON: what "equal byte for byte" compares. */
 export async function liveText(ns: Netns, scope: Scope): Promise<string> {
-  const items: LiveItem[] = await readLive(scope, { netns: ns.name });
+  const items: LiveItem[] = await readOwned(scope, { netns: ns.name });
   return canonical([...items].sort((a, b) => (a.id < b.id ? -1 : 1)));
 }
 

@@ -70,6 +70,21 @@ describe('qospolicy check / compile', () => {
     expect(c.get().err).toContain('\x1b[');
   });
 
+  it("the CLI's own errors (QP4xxx) speak as every diagnostic: code, message, hint, JSON with --json", async () => {
+    const dir = tmp();
+    const out = join(dir, 'missing-dir', 'x.sh');
+    const text = capture();
+    expect(await main(['compile', 'policies/branch-office.pol', '-o', out], text.io)).toBe(1);
+    expect(text.get().err).toMatch(/^error QP4003: cannot write \S+x\.sh: ENOENT/m);
+    const json = capture();
+    expect(await main(['compile', 'policies/branch-office.pol', '-o', out, '--json'], json.io)).toBe(1);
+    const ds = JSON.parse(json.get().err);
+    expect(ds).toEqual([{ code: 'QP4003', severity: 'error', message: expect.stringMatching(/^cannot write \S+x\.sh: ENOENT/) }]);
+    const usage = capture();
+    expect(await main(['status', '--count', '2', 'policies/branch-office.pol'], usage.io)).toBe(1);
+    expect(usage.get().err).toBe('error QP4002: --count goes with --watch\n');
+  });
+
   it('a missing file and a bad option are errors with exit 1', async () => {
     const c = capture();
     expect(await main(['check', '/nonexistent/site.pol'], c.io)).toBe(1);

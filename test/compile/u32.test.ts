@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fuzz, fuzzTimeout } from '../support/fuzz.js';
 import { complementPrefixes, matchNodes } from '../../src/backends/u32.js';
-import { complementRanges, rangeToMasks } from '../../src/check/ranges.js';
+import { complementRanges, rangeToMasks } from '../../src/kernel/ranges.js';
 import { parsePolicy } from '../../src/syntax/index.js';
 
 const covers = (blocks: Array<{ val: number; mask: number }>, x: number) => blocks.some((b) => (x & b.mask) === b.val);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab } from './vm.js';
 import { forgetProbes, probeFeatures, type ProbeRunner } from '../../src/state/index.js';
-import { FEATURES } from '../../src/check/leaf.js';
+import { FEATURES } from '../../src/kernel/features.js';
 
 const lab = await prepareLab();
 const ready = labGate(lab);

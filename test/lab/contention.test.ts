@@ -68,7 +68,7 @@ labSuite('lab 2: contention', () => {
   // History (RESULTS.md, "Compiler bugs found", bug 1): a cburst smaller than one GSO/GRO
   // packet (up to 64 KiB) made interactive lose ceil time: ~6.8 of its 8mbit. Now the
   // policy limits wan0's GRO to what its slowest tree takes in 1 ms (1514 bytes here,
-  // check/queue.ts) and cburst holds one such packet; applyPolicy makes the server send
+  // kernel/queue.ts) and cburst holds one such packet; applyPolicy makes the server send
   // what wan0's GRO would merge (policy.ts). A port whose GRO is not limited (not named in
   // the policy) still delivers 64 KiB packets: docs/language.md, latency under load.
   it(

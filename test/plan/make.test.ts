@@ -37,7 +37,7 @@ describe('makePlan: in-place changes (~)', () => {
     expect(changeList(plan)).toEqual(['update class ifb0 1:43ed', 'update class ifb0 1:dd8e']);
     expect(plan.changes[0]!.fields).toEqual([
       { field: 'rate', before: 4_000_000, after: 5_000_000 },
-      // 5 ms at the rate (check/queue.ts quantumFor): the quantum follows the rate.
+      // 5 ms at the rate (kernel/queue.ts quantumFor): the quantum follows the rate.
       { field: 'quantum', before: 2500, after: 3125 },
       { field: 'burst', before: 2100, after: 2225 },
     ]);

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { forgetProbes, probeFeatures, type ProbeRunner } from '../../src/state/index.js';
-import { FEATURES } from '../../src/check/leaf.js';
+import { FEATURES } from '../../src/kernel/features.js';
 import { requireKernelTools, vethsForRequired, withNetns } from '../support/netns.js';
 import { cli, compiledObjects, rawState } from '../apply/helpers.js';
 import { tempDir } from '../support/tmp.js';

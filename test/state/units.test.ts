@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normClassid, normHandle, normMinor, parseHex32, parseRate, parseSize } from '../../src/state/index.js';
+import { normClassid, normHandle, normMinor, parseHex32 } from '../../src/kernel/handles.js';
+import { parseRate, parseSize } from '../../src/kernel/units.js';
 
 describe('parseRate (tc prints 1000-based rates)', () => {
   it.each([

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePolicy } from '../../src/syntax/index.js';
 import { check } from '../../src/check/index.js';
-import { KEYWORDS, type Context } from '../../src/syntax/parse.js';
+import { KEYWORDS, type Context } from '../../src/syntax/keywords.js';
 import compiled from '../../src/syntax/grammar.generated.js';
 import { formatDiagnostic } from '../../src/diagnostics/format.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';

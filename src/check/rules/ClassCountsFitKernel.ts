@@ -9,7 +9,7 @@ import type { ClassNode, Tree } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
 import { treeLabel, trees } from '../walk.js';
 import { treeHeader } from '../util.js';
-import { MAX_TOP_LEVEL_CLASSES, fitsGroupPrios } from '../limits.js';
+import { MAX_TOP_LEVEL_CLASSES, fitsGroupPrios } from '../../kernel/limits.js';
 
 const MAX_CLASSES_PER_TREE = 65000;
 const MAX_CHILDREN = MAX_TOP_LEVEL_CLASSES;

@@ -2,7 +2,7 @@
 // so the prefix must be IPv4 and hold at most 256 addresses; a fair class is divided among
 // hosts or flows, so it cannot also have classes of its own. `fair flows` needs a fair leaf.
 import { diag } from '../../diagnostics/diagnostic.js';
-import { FAIR_LEAVES } from '../leaf.js';
+import { FAIR_LEAVES } from '../../kernel/leaf.js';
 import type { Rule } from '../rule.js';
 import { trees } from '../walk.js';
 import { everyClass } from '../util.js';

@@ -2,7 +2,7 @@
 // qdisc, classifier and action the compiled policy needs must be in that list.
 import { diag } from '../../diagnostics/diagnostic.js';
 import { nearest } from '../../syntax/suggest.js';
-import { FEATURES } from '../leaf.js';
+import { FEATURES } from '../../kernel/features.js';
 import { neededFeatures } from '../features.js';
 import type { Rule } from '../rule.js';
 import type { Span } from '../../diagnostics/span.js';

@@ -3,8 +3,8 @@
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { LeafSpec, Policy, ClassNode } from '../../syntax/ast.js';
 import { nearest } from '../../syntax/suggest.js';
-import { TIME_UNITS, splitQuantity } from '../../syntax/units.js';
-import { LEAF_KINDS, sizeBytes, type ArgKind } from '../leaf.js';
+import { TIME_UNITS, sizeBytes, splitQuantity } from '../../kernel/units.js';
+import { LEAF_KINDS, type ArgKind } from '../../kernel/leaf.js';
 import type { Rule } from '../rule.js';
 import { trees } from '../walk.js';
 

@@ -4,7 +4,7 @@
 // Past a few hundred nodes the linear walk costs real time per packet (~11 ns a node).
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { Criterion, Match } from '../../syntax/ast.js';
-import { complementRanges, rangeToMasks } from '../ranges.js';
+import { complementRanges, rangeToMasks } from '../../kernel/ranges.js';
 import type { Rule } from '../rule.js';
 import { everyMatch, ownerLabel } from '../util.js';
 

@@ -3,8 +3,8 @@
 // 800 kbit line with a 64 KiB fifo), so say the figure and how to bring it down.
 import { diag } from '../../diagnostics/diagnostic.js';
 import type { ClassNode, LeafSpec } from '../../syntax/ast.js';
-import { leafParams } from '../leaf.js';
-import { fifoBytesFor, MTU_FRAME, QUEUE_WARN_TIME, timeOf } from '../queue.js';
+import { leafParams } from '../../kernel/leaf.js';
+import { fifoBytesFor, MTU_FRAME, QUEUE_WARN_TIME, timeOf } from '../../kernel/queue.js';
 import type { Rule } from '../rule.js';
 import { trees } from '../walk.js';
 import { finite, rate } from '../util.js';

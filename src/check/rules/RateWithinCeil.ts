@@ -1,6 +1,6 @@
 // QP2001: a class's guaranteed rate cannot exceed its own ceiling.
 import { diag } from '../../diagnostics/diagnostic.js';
-import { formatRate } from '../../syntax/units.js';
+import { formatRate } from '../../kernel/units.js';
 import type { Rule } from '../rule.js';
 import { trees } from '../walk.js';
 import { everyClass } from '../util.js';

@@ -5,8 +5,6 @@
 // 800 kbit, 1.2 ms at 10 mbit). The checker warns with these figures (QueueTimeBounded),
 // the backend compiles them (backends/htb.ts, backends/index.ts).
 
-import type { ClassNode, Tree } from '../syntax/ast.js';
-
 /** An Ethernet frame of a 1500-byte IP packet, as HTB counts it (MAC header included). */
 export const MTU_FRAME = 1514;
 /** The largest GSO/GRO super-packet the kernel builds by default (gso_max_size 65536). */
@@ -72,17 +70,3 @@ export const msText = (seconds: number) => `${Math.ceil(seconds * 1000 - 1e-9)}m
 
 /** Which leaf a class without `leaf` gets on a kernel with these qdiscs (undefined: not known). */
 export const defaultLeafKind = (features?: ReadonlySet<string>): 'fq_codel' | 'bfifo' => (features?.has('fq_codel') ? 'fq_codel' : 'bfifo');
-
-/** The lowest ceil of any leaf class in the tree (a class without ceil has its parent's). */
-export function slowestCeil(tree: Tree): number {
-  let low = tree.rate.bps;
-  const rec = (list: ClassNode[], parentCeil: number) => {
-    for (const c of list) {
-      const ceil = c.ceil?.bps ?? parentCeil;
-      if (c.children.length) rec(c.children, ceil);
-      else if (Number.isFinite(ceil) && ceil > 0) low = Math.min(low, ceil);
-    }
-  };
-  rec(tree.classes, tree.rate.bps);
-  return low;
-}

@@ -1,28 +1,4 @@
-// Units and handles as tc prints them, turned into the model's numbers and spellings.
-
-const RATE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
-const IEC_RATE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/**
- * A rate as tc prints it (`123bit`, `500Kbit`, `20Mbit`, `1Gbit`; `-iec`: `1Mibit`) → bits per second.
- * tc's rate prefixes are decimal (1000-based) unless `i` follows them.
- */
-export function parseRate(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmgt]?)(i?)bit$/i.exec(text.trim());
-  if (!m) throw new Error(`not a tc rate: ${JSON.stringify(text)}`);
-  const prefix = m[2]!.toLowerCase();
-  const scale = m[3] ? IEC_RATE_UNITS[prefix] : RATE_UNITS[prefix];
-  if (scale === undefined) throw new Error(`not a tc rate: ${JSON.stringify(text)}`);
-  return Math.round(Number(m[1]) * scale);
-}
-
-/** A size as tc prints it (`1600b`, `15Kb`, `1Mb`, `2Gb`; 1024-based) → bytes. `1600b/1` (cell log) is accepted. */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)b(?:\/\d+)?$/i.exec(text.trim());
-  if (!m) throw new Error(`not a tc size: ${JSON.stringify(text)}`);
-  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!;
-  return Math.round(Number(m[1]) * scale);
-}
+// Handles and numbers as tc prints them, in the one spelling the model uses.
 
 /** A qdisc handle in the spelling the model uses: `1:`, `a3:` (lowercase hex, no 0x, no leading zeros). */
 export function normHandle(text: string): string {

@@ -1,6 +1,7 @@
 // Leaf qdiscs the language offers, with the arguments tc takes for each (tc-pfifo(8),
 // tc-bfifo(8), tc-fq_codel(8), tc-sfq(8), tc-cake(8)). The checker validates `leaf`
 // statements against this table; the backend uses it to pair arguments with values.
+import { sizeBytes } from './units.js';
 
 export type ArgKind = 'count' | 'size' | 'time' | 'flag' | 'seconds';
 
@@ -24,16 +25,6 @@ export const LEAF_KINDS: Record<string, Record<string, ArgKind>> = {
 /** Qdiscs that share a class among flows: what `fair flows` needs, in order of preference. */
 export const FAIR_LEAVES = ['fq_codel', 'cake', 'sfq'] as const;
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
-
-/** A size as tc reads it (`64kb` = 65536 bytes: tc's sizes are binary), in bytes. */
-export function sizeBytes(text: string): number {
-  const m = /^([0-9]+)([a-z]*)$/i.exec(text);
-  const key = m?.[2]?.toLowerCase() ?? 'x';
-  const unit = Object.hasOwn(SIZE_UNITS, key) ? SIZE_UNITS[key] : undefined;
-  return m && unit ? Number(m[1]) * unit : NaN;
-}
-
 /**
  * Pairs `leaf` arguments as [key, value]; flags get ''. Sizes become plain bytes, the
  * spelling tc prints back. Unknown keys pass through (the checker reports them).
@@ -50,11 +41,3 @@ export function leafParams(kind: string, args: string[]): Array<[string, string]
   }
   return out;
 }
-
-/** What the target kernel must have, by the names `target { features … }` uses. */
-export const FEATURES = [
-  'htb', 'u32', 'u32-mark', 'ingress', 'clsact', 'ifb', 'imq', 'mirred', 'skbedit', 'connmark', 'stab',
-  'pfifo', 'bfifo', 'fq_codel', 'sfq', 'cake', 'taprio', 'sch_tdma', 'netqos',
-] as const;
-
-export type Feature = (typeof FEATURES)[number];

@@ -1,6 +1,7 @@
-// Resolves relative rates ("10%") against the parent before any rule runs, so rules and
-// the compiler only ever see bits per second. A tree's percentage is of its link rate.
-import type { Policy, Rate, Tree, ClassNode } from '../syntax/ast.js';
+// The lowering's last step: relative rates ("10%") resolved against the parent once the
+// whole policy is read (a link may come after its classes), so the checker and the
+// compiler only ever read bits per second. A tree's percentage is of its link rate.
+import type { Policy, Rate, Tree, ClassNode } from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 
 export function resolveRates(policy: Policy): Diagnostic[] {
