@@ -1,5 +1,6 @@
 // apply, confirm, teardown: the commands that change the system. Wiring only; the
 // machinery is in src/apply (lock, drift check, snapshot, verify, restore).
+import { say } from './say.js';
 import { readOwned } from '../kinds/owned.js';
 import { Command } from 'commander';
 import { rmSync } from 'node:fs';
@@ -70,7 +71,7 @@ async function run(ctx: ApplyContext, source: string, opts: ApplyOpts, mode: 'ap
   const dir = stateDir();
   const seconds = opts.confirm === undefined ? undefined : Number(opts.confirm);
   if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
-    io.err(`error QP4002: --confirm takes a whole number of seconds, not '${opts.confirm}'\n`);
+    say(io, 'QP4002', `--confirm takes a whole number of seconds, not '${opts.confirm}'`);
     return 1;
   }
   const release = await lock(io, dir, `${mode} ${source}`);
@@ -85,9 +86,9 @@ async function run(ctx: ApplyContext, source: string, opts: ApplyOpts, mode: 'ap
     handedOver = kept === 0;
     return kept;
   } catch (e) {
-    if (e instanceof DriftError) io.err(`error QP4005: ${e.message}\n`);
-    else if (e instanceof StateWriteError) io.err(`error QP4020: ${e.message}\n`);
-    else io.err(`error ${e instanceof ToolError ? 'QP4026' : 'QP4004'}: ${(e as Error).message}\n`);
+    if (e instanceof DriftError) say(io, 'QP4005', e.message);
+    else if (e instanceof StateWriteError) say(io, 'QP4020', e.message);
+    else say(io, e instanceof ToolError ? 'QP4026' : 'QP4004', (e as Error).message);
     return 1;
   } finally {
     if (!handedOver) release();
@@ -99,15 +100,15 @@ async function lock(io: ApplyContext['io'], dir: string, command: string): Promi
   try {
     await settle(dir, io);
     return acquireLock(dir, command, process.pid, (h) =>
-      io.err(`warning QP4023: took over the lock of pid ${h.pid} (${h.command}, since ${h.since}): that process is gone; what it left is in this plan\n`),
+      void say(io, 'QP4023', `took over the lock of pid ${h.pid} (${h.command}, since ${h.since}): that process is gone; what it left is in this plan`),
     );
   } catch (e) {
     if (e instanceof LockedError) {
-      io.err(`error QP4006: ${e.message}; nothing was changed\n  hint: ${e.hint}\n`);
+      say(io, 'QP4006', `${e.message}; nothing was changed`, { hint: e.hint });
       return 1;
     }
     if (e instanceof StateWriteError) {
-      io.err(`error QP4020: ${e.message}; nothing was changed\n`);
+      say(io, 'QP4020', `${e.message}; nothing was changed`);
       return 1;
     }
     throw e;
@@ -118,7 +119,7 @@ async function lock(io: ApplyContext['io'], dir: string, command: string): Promi
 async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode: 'apply' | 'teardown', dir: string): Promise<Planned | number> {
   const { io } = ctx;
   const conflict = (problems: string[]) => {
-    for (const p of problems) io.err(`error QP4022: ${p}; nothing was changed\n`);
+    for (const p of problems) say(io, 'QP4022', `${p}; nothing was changed`);
     return 1;
   };
   let saved: Plan | undefined;
@@ -136,7 +137,7 @@ async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode:
     }
   } catch (e) {
     if (!(e instanceof SavedPlanError)) throw e;
-    io.err(`error QP4021: ${e.message}\n  hint: ${e.hint}\n`);
+    say(io, 'QP4021', e.message, { hint: e.hint });
     return 1;
   }
   // Teardown removes: what the kernel could run does not matter to it.
@@ -171,9 +172,10 @@ async function carryOut(ctx: ApplyContext, planned: Planned, opts: ApplyOpts, mo
   const result = await applyPlan(plan, { stateDir: dir, progress: progressBar(tty), live });
   const { io } = ctx;
   if (!result.ok) {
-    io.err(`error ${result.stateDir ? 'QP4020' : 'QP4007'}: ${result.reason}\n`);
-    if (result.hint) io.err(`  hint: ${result.hint}\n`);
-    if (!result.unchanged) io.err(result.restored ? 'The system was restored to its state before the apply.\n' : `error QP4008: ${result.problem}\n`);
+    say(io, result.stateDir ? 'QP4020' : 'QP4007', result.reason, result.hint ? { hint: result.hint } : {});
+    if (result.unchanged) return { code: 1 };
+    if (result.restored) io.err('The system was restored to its state before the apply.\n');
+    else say(io, 'QP4008', result.problem ?? 'the system was not restored');
     return { code: 1 };
   }
   // The devices say which state directory set them up (imq devices stay, unmarked, when torn down).
@@ -192,12 +194,13 @@ async function refusal(ctx: ApplyContext, { plan, previous, saved }: Planned, op
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   io.out(renderPlan(plan, 'text', { color: io.outColor ?? io.color }));
   if (plan.errors.length) {
-    for (const e of plan.errors) io.err(`error QP4005: ${e}\n`);
+    for (const e of plan.errors) say(io, 'QP4005', e);
     return 1;
   }
   const destroys = removesAllShaping(plan);
   if (destroys && !opts.allowDestroy) {
-    io.err(`error QP4011: ${destroys}\n  = hint: to remove this policy's shaping run \`qospolicy teardown\`; to apply it anyway pass --allow-destroy\nNothing was changed.\n`);
+    say(io, 'QP4011', destroys, { hint: "to remove this policy's shaping run `qospolicy teardown`; to apply it anyway pass --allow-destroy" });
+    io.err('Nothing was changed.\n');
     return 1;
   }
   if (plan.changes.length === 0) {
@@ -211,7 +214,8 @@ async function refusal(ctx: ApplyContext, { plan, previous, saved }: Planned, op
   // A saved plan was reviewed when it was made; anything else is shown and asked about,
   // and where nobody can answer (a boot script, cron) it needs --yes.
   if (!opts.yes && !saved && !tty) {
-    io.err(`error QP4010: not on a terminal, so nobody can confirm this ${mode}: pass --yes${mode === 'apply' ? ', or apply a plan saved with `qospolicy plan -o plan.json`' : ''}\nNothing was changed.\n`);
+    say(io, 'QP4010', `not on a terminal, so nobody can confirm this ${mode}: pass --yes${mode === 'apply' ? ', or apply a plan saved with `qospolicy plan -o plan.json`' : ''}`);
+    io.err('Nothing was changed.\n');
     return 1;
   }
   if (!opts.yes && tty && !(await ask(`${mode === 'teardown' ? 'Remove' : 'Apply'} these changes? [y/N] `))) {
@@ -230,8 +234,8 @@ async function keepUntilConfirmed(io: ApplyContext['io'], { plan, previous }: Pl
     // Without its deadline on disk nothing could revert it: undo it now.
     const back = await restoreSnapshot(snapshot, plan.scope, (scope) => readOwned(scope));
     if (previous) writeStateFile(dir, previous.owned, previous.policy);
-    io.err(`error QP4020: ${e.message}, so the confirmation deadline cannot be kept: the change was undone\n`);
-    if (!back.restored) io.err(`error QP4008: ${back.problem}\n`);
+    say(io, 'QP4020', `${e.message}, so the confirmation deadline cannot be kept: the change was undone`);
+    if (!back.restored) say(io, 'QP4008', back.problem ?? 'the system was not restored');
     return 1;
   }
   io.out(`Run \`qospolicy confirm\` within ${seconds} s to keep it; otherwise it is reverted.\n`);
@@ -243,17 +247,17 @@ async function confirmCommand(io: ApplyContext['io']): Promise<number> {
   const dir = stateDir();
   const result = confirm(dir);
   if (result.t === 'late') {
-    io.err(`error QP4025: too late: the deadline was ${result.deadline}; the change is reverted, not kept\n`);
+    say(io, 'QP4025', `too late: the deadline was ${result.deadline}; the change is reverted, not kept`);
     // The watcher reverts; if it is gone, this does.
     for (let i = 0; i < 300 && readLock(dir) && holderAlive(readLock(dir)!); i++) await new Promise((r) => setTimeout(r, 100));
   }
   try {
     await settle(dir, io);
   } catch (e) {
-    io.err(`error QP4020: ${(e as Error).message}\n`);
+    say(io, 'QP4020', (e as Error).message);
   }
   if (result.t !== 'confirmed') {
-    if (result.t === 'none') io.err('error QP4009: nothing is waiting for confirmation\n');
+    if (result.t === 'none') say(io, 'QP4009', 'nothing is waiting for confirmation');
     return 1;
   }
   // The watcher lets go of the lock within a moment (it polls every 100 ms); wait for it,
