@@ -11,6 +11,7 @@ import { chainId, htbBufferRoundTrip, inScope, shownRate, shownSize, unmodeledOf
 import { address, diffFields, readbackOf, wantedList } from './objects.js';
 import { createSteps, deleteSteps, updateSteps, type Argv } from './steps.js';
 import { liveDigest } from './digest.js';
+import { makeBeforeBreak, placeFilters } from './hitless.js';
 import type { Action, Change, FieldChange, Phase, Plan, PlanObject, PolicyRef, Step } from './types.js';
 
 export interface MakePlanOptions {
@@ -37,8 +38,11 @@ const flowidsOf = (f: Filter) => [...new Set(f.nodes.flatMap((n) => (n.flowid ? 
 
 const CLASS_IN_PLACE = new Set(['rate', 'ceil', 'prio', 'quantum', 'burst', 'cburst']);
 
-export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
+export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
   const mode = opts.mode ?? 'plan';
+  const liveIn = live.filter((o) => inScope(o, scope));
+  // Filters keep their live prios; new and changed ones go beside them (hitless.ts).
+  const { desired, tableSteps } = placeFilters(compiled, liveIn);
   const errors: string[] = [];
   const notes: string[] = [...desired.notes];
   const { objs: wanted, src } = wantedList(desired);
@@ -47,7 +51,6 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   let readbacks: KernelObject[] | undefined;
   const readback = (i: number): PlanObject => (src[i]! < 0 ? wanted[i]! : (readbacks ??= readbackOf(desired.objects))[src[i]!]!);
 
-  const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
   for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
 
@@ -354,7 +357,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
     }
     // A filter with hash tables that goes (by itself or with its class), unless its whole qdisc goes.
     for (const o of liveById.values()) {
-      if (o.kind !== 'filter' || !o.tables?.length || !(explicit.has(o.id) || impliedBy(o.id)) || wholeQdisc(o.id)) continue;
+      if (o.kind !== 'filter' || !o.tables?.length || !(explicit.has(o.id) || impliedBy(o.id)) || wholeQdisc(o.id) || tableSteps.has(o.id)) continue;
       for (const p of tableSharers(o)) changed = force(p, o.id) || changed;
     }
   }
@@ -456,6 +459,7 @@ export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, 
   }
 
   orderByDevice(steps, changes, scope);
+  steps.splice(0, steps.length, ...makeBeforeBreak(steps, changes, liveIn, tableSteps));
 
   if (skippedSysfs.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skippedSysfs.join(', ')}`);
   const summary: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0 };
