@@ -154,7 +154,8 @@ export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, live
     let j = i;
     while (j < desired.length && !placed[j]) j++;
     const lo = i > 0 ? placed[i - 1]!.unit : -1;
-    const hi = j < desired.length ? placed[j]!.unit : range.units;
+    // After the last placed slot: as far apart as a fresh tree's, not across the whole range.
+    const hi = j < desired.length ? placed[j]!.unit : Math.min(range.units, lo + 1 + (j - i + 1) * MAX_GAP);
     const free: number[] = [];
     for (let u = lo + 1; u < hi; u++) if (!used.has(u)) free.push(u);
     const k = j - i;
