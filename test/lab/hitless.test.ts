@@ -41,7 +41,10 @@ const BASE: Klass[] = [...Array.from({ length: HASHED }, (_, i) => hashed(i)), .
 const policy = (classes: Klass[], slowRate = '200kbit') => `interface v0 {
   ingress rate 1gbit {
 ${classes.map((c) => `    class ${c.name} rate 100kbit ceil 1gbit { ${c.line} }`).join('\n')}
-    class slow rate ${slowRate} ceil ${slowRate} { match udp dport 5555 leaf bfifo limit 1mb }
+    class slow rate ${slowRate} ceil ${slowRate} {
+      match udp dport 5555
+      leaf bfifo limit 1mb
+    }
     class rest rate 1mbit ceil 1gbit default
   }
 }
@@ -136,7 +139,8 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
           return qp.run(['apply', file, '--yes']);
         };
         writeFileSync(file, policy(BASE));
-        expect((await qp.run(['apply', file, '--yes'])).code).toBe(0);
+        const first = await qp.run(['apply', file, '--yes']);
+        expect(first.code, first.stdout + first.stderr).toBe(0);
 
         const figures: string[] = [];
         const scenario = async (label: string, classes: Klass[], next: Klass[], apply?: () => Promise<{ code: number; stdout: string; stderr: string }>) => {
