@@ -125,7 +125,7 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   const bases = (n: number, range: typeof TOP_RANGE) => spreadSlots(n, range).map((u) => slotBase(range, u));
   out.push(...childFilters(dev, '1:', top, bases(top.length, TOP_RANGE), label, tables));
   const groups = all.filter((c) => c.children.length > 0);
-  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : c.children.length), 0), groupRange(groups.filter((c) => !c.fair).length));
+  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : c.children.length), 0), groupRange(groups.length));
   let next = 0;
   let groupIndex = 0;
   for (const c of groups) {

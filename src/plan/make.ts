@@ -355,9 +355,10 @@ export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope,
       if (impliedBy(id)) continue;
       for (const p of prerequisites(liveById.get(id)!)) changed = force(p, id) || changed;
     }
-    // A filter with hash tables that goes (by itself or with its class), unless its whole qdisc goes.
+    // A filter with hash tables that goes (by itself or with its class), unless its whole qdisc
+    // goes or it goes by a command of its own, after which its tables are deleted (hitless.ts).
     for (const o of liveById.values()) {
-      if (o.kind !== 'filter' || !o.tables?.length || !(explicit.has(o.id) || impliedBy(o.id)) || wholeQdisc(o.id) || tableSteps.has(o.id)) continue;
+      if (o.kind !== 'filter' || !o.tables?.length || !(explicit.has(o.id) || impliedBy(o.id)) || wholeQdisc(o.id) || (tableSteps.has(o.id) && !impliedBy(o.id))) continue;
       for (const p of tableSharers(o)) changed = force(p, o.id) || changed;
     }
   }
