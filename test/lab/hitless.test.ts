@@ -67,7 +67,8 @@ async function classIds(qp: Cli, file: string): Promise<Map<string, string>> {
   const r = await qp.run(['plan', file, '--format', 'json']);
   const plan = JSON.parse(r.stdout) as Plan;
   const out = new Map<string, string>();
-  for (const o of plan.desired.objects) if (o.kind === 'class' && o.origin) out.set(o.origin.path.split(' › ').at(-1)!, o.classid);
+  // Policy classes only: the tree's root class (its label, no ›) counts everything.
+  for (const o of plan.desired.objects) if (o.kind === 'class' && o.origin?.path.includes(' › ')) out.set(o.origin.path.split(' › ').at(-1)!, o.classid);
   return out;
 }
 
