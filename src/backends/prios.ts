@@ -139,7 +139,14 @@ export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, live
   };
   // First choice per slot: its live copy, or its own slot when nothing live is there.
   const clashes = (d: Slot) => liveUnits.has(d.unit) || d.filters.some((f) => f.tables?.some((t) => liveTables.has(parseInt(t.handle, 16))));
-  const choice = desired.map((d) => kept(d) ?? (clashes(d) ? undefined : d));
+  /**
+   * Its own slot holds part of it and nothing else (an apply cut short, or failed, after it
+   * deleted some of its prios): the rest is added there, beside what stays. A restore puts
+   * the snapshot's filters back at their own prios this way.
+   */
+  const partly = (d: Slot) =>
+    (byKey.get(d.key) ?? []).some((l) => l.unit === d.unit && l.filters.every((lf) => d.filters.some((df) => df.prio === lf.prio && equal(df, lf))));
+  const choice = desired.map((d) => kept(d) ?? (partly(d) ? d : clashes(d) ? undefined : d));
   // Prios must rise in the file's order: keep the longest rising run of choices.
   const keep = risingSubset(choice.map((c) => c?.unit));
   const placed: Array<Slot | undefined> = choice.map((c, i) => (keep.has(i) ? c : undefined));
