@@ -200,9 +200,10 @@ export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope,
 
   /**
    * Why a filter's prio now classifies for other classes, when that is because filters moved:
-   * prios follow the classes' order in the file, so a class inserted or removed before others
-   * moves their filters (their classids stay). Moved means the new classes had their filter
-   * at another prio, or the old ones have theirs at another prio now. Undefined otherwise.
+   * prios rise in the classes' order in the file, and where no prio is left free between
+   * two classes (hitless.ts) the compiled ones are used, which may give a class's prio to
+   * another (their classids stay). Moved means the new classes had their filter at another
+   * prio, or the old ones have theirs at another prio now. Undefined otherwise.
    */
   function passedOn(want: Filter, l: Filter): string | undefined {
     const before = flowidsOf(l);
@@ -215,7 +216,7 @@ export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope,
       const shown = ids.slice(0, 3).map((id) => (classPath(want.dev, id) ? `${classPath(want.dev, id)} (${id})` : id));
       return ids.length > 3 ? `${shown.join(', ')} and ${ids.length - 3} more` : shown.join(', ');
     };
-    return `The prio passes from ${named(before)} to ${named(after)}: filter prios follow the order of the classes in the file, so a class inserted or removed before others moves their filters (classids stay).`;
+    return `The prio passes from ${named(before)} to ${named(after)}: no prio was free between the classes around it, so the prios follow the order of the classes in the file afresh (classids stay).`;
   }
   /** The prios of each class's filters by "dev parent flowid", live and desired (built once). */
   function prioSides() {
