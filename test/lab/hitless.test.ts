@@ -145,10 +145,15 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
         expect(first.code, first.stdout + first.stderr).toBe(0);
 
         const figures: string[] = [];
+        /** Each figure printed as it comes (a later failure must not hide it). */
+        const note = (line: string) => {
+          figures.push(line);
+          console.info(`hitless: ${line}`);
+        };
         const scenario = async (label: string, classes: Klass[], next: Klass[], apply?: () => Promise<{ code: number; stdout: string; stderr: string }>) => {
           writeFileSync(file, policy(classes));
           const o = await underTraffic(router, peer, qp, classes.filter((c) => next.some((n) => n.name === c.name && n.line.includes(c.line))), apply ?? (() => applyNow(next)), file);
-          figures.push(`${label}: ${o.misclassified} misclassified, ${o.lost} lost; apply exit ${o.applyCode}`);
+          note(`${label}: ${o.misclassified} misclassified, ${o.lost} lost; apply exit ${o.applyCode}`);
           return o;
         };
 
@@ -171,7 +176,7 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
           writeFileSync(file, policy(b).replace('class h7 rate 100kbit', 'class h7 rate 300kbit'));
           return qp.run(['apply', file, '--yes']);
         }, file);
-        figures.push(`(c) rate: ${oc.misclassified} misclassified, ${oc.lost} lost`);
+        note(`(c) rate: ${oc.misclassified} misclassified, ${oc.lost} lost`);
         expect(oc.applyCode, oc.applyOutput).toBe(0);
         expect(oc.wrong).toEqual([]);
         const d = c.map((k) => (k.name === 'l10' ? { ...k, line: `${k.line}, 30000` } : k.name === 'h9' ? { ...k, line: `${k.line}, 30001` } : k));
@@ -181,7 +186,7 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
           writeFileSync(file, policy(d).replace('class h7 rate 100kbit', 'class h7 rate 300kbit'));
           return qp.run(['apply', file, '--yes']);
         }, file);
-        figures.push(`(d) match: ${od.misclassified} misclassified, ${od.lost} lost`);
+        note(`(d) match: ${od.misclassified} misclassified, ${od.lost} lost`);
         expect(od.applyCode, od.applyOutput).toBe(0);
         expect(od.wrong).toEqual([]);
 
@@ -198,7 +203,7 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
         const newFile = file;
         writeFileSync(join(dir, 'old.pol'), dPolicy);
         const oe = await underTraffic(router, peer, qp, d, () => qp.run(['apply', newFile, '--yes'], faulty.env({ QP_FAULT_LINE: String(firstDel + 1) })), join(dir, 'old.pol'));
-        figures.push(`(rollback) insert failing at its first deletion: ${oe.misclassified} misclassified, ${oe.lost} lost; apply exit ${oe.applyCode}`);
+        note(`(rollback) insert failing at its first deletion: ${oe.misclassified} misclassified, ${oe.lost} lost; apply exit ${oe.applyCode}`);
         expect(oe.applyCode).toBe(1);
         expect(oe.applyOutput).toContain('The system was restored to its state before the apply.');
         expect(oe.wrong).toEqual([]);
@@ -220,7 +225,7 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
         expect(kept.backlog, 'still queued when the apply ended').toBeGreaterThan(0);
         for (let i = 0; i < 150 && (await counters(router, ids)).get('slow')!.backlog > 0; i++) await new Promise((ok) => setTimeout(ok, 200));
         const done = (await counters(router, ids)).get('slow')!;
-        figures.push(`(backlog) slow: ${queued.backlog} queued before the rate change, ${kept.backlog} when the apply ended; ${done.packets - s0.packets} of 600 sent, ${done.dropped - s0.dropped} dropped`);
+        note(`(backlog) slow: ${queued.backlog} queued before the rate change, ${kept.backlog} when the apply ended; ${done.packets - s0.packets} of 600 sent, ${done.dropped - s0.dropped} dropped`);
         expect(done.dropped - s0.dropped).toBe(0);
         expect(done.packets - s0.packets).toBe(600);
         console.info(`hitless, 1 000 classes, ${RATE} datagrams/s, ${ROUNDS} per class per scenario:\n  ${figures.join('\n  ')}`);
