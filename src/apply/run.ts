@@ -69,6 +69,11 @@ export function unsafeStep(s: Step): string | undefined {
   return bad === undefined ? undefined : `the word ${JSON.stringify(bad)} would be split or read as another command`;
 }
 
+const TABLE_TRIES = 200;
+
+/** `tc filter del … handle H: u32`: the deletion of a u32 hash table (plan/hitless.ts). */
+const tableDeletion = (s: Step) => s.tool === 'tc' && s.argv[2] === 'del' && s.argv.at(-1) === 'u32' && /^[0-9a-f]+:$/.test(s.argv.at(-2) ?? '');
+
 export async function runSteps(steps: Step[], progress?: Progress): Promise<RunResult> {
   // Checked before anything runs: a step nobody planned never runs, nor any before it.
   for (let i = 0; i < steps.length; i++) {
@@ -89,14 +94,24 @@ export async function runSteps(steps: Step[], progress?: Progress): Promise<RunR
         return fail(0, (e as Error).message);
       }
     } else if (b.tool === 'tc' || b.tool === 'ip') {
-      const input = b.steps.map((s) => s.argv.slice(1).join(' ')).join('\n') + '\n';
-      const r = await execa(b.tool, ['-batch', '-'], { input, reject: false });
-      if (r.exitCode !== 0) {
+      let from = 0;
+      for (let tries = 0; ; tries++) {
+        const input = b.steps.slice(from).map((s) => s.argv.slice(1).join(' ')).join('\n') + '\n';
+        const r = await execa(b.tool, ['-batch', '-'], { input, reject: false });
+        if (r.exitCode === 0) break;
         const line = failedLine(String(r.stderr));
         // Lines before the failing one have been applied.
         if (line !== undefined) done += line;
-        return fail(line ?? 0, String(r.stderr));
+        // A u32 table whose last link just went is freed a grace period later (measured:
+        // "Can not delete in-use filter" for a few ms): that deletion is tried again.
+        if (line !== undefined && tries < TABLE_TRIES && tableDeletion(b.steps[from + line]!) && /in-use/.test(String(r.stderr))) {
+          from += line;
+          await new Promise((ok) => setTimeout(ok, 10));
+          continue;
+        }
+        return fail(from + (line ?? 0), String(r.stderr));
       }
+      done -= from; // counted as they ran; the whole batch is counted below
     } else if (b.tool === 'iptables' || b.tool === 'ip6tables') {
       const lines = ['*mangle', ...b.steps.map((s) => restoreLine(s.argv)), 'COMMIT'];
       const r = await execa(`${b.tool}-restore`, ['--noflush'], { input: lines.join('\n') + '\n', reject: false });

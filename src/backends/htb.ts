@@ -5,18 +5,19 @@ import type { ClassNode, LeafSpec, Match, Prefix, Tree } from '../syntax/ast.js'
 import type { Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../model/types.js';
 import { classId, filterId, qdiscId } from '../model/ids.js';
 import { defaultLeaf, treeLabel } from '../check/walk.js';
-import { CATCH_ALL_TOP, GROUP_PRIO_BASE, PRIOS_PER_CHILD } from '../kernel/limits.js';
+import { CATCH_ALL_TOP } from '../kernel/limits.js';
 import { FAIR_LEAVES, leafParams } from '../kernel/leaf.js';
 import { burstFor, cburstFor, codelFor, defaultLeafKind, fifoBytesFor, msText, MTU_FRAME, packetCapFor, quantumFor } from '../kernel/queue.js';
-import { assignMinors, fnv1a, hex } from './classids.js';
+import { assignMinors, hex } from './classids.js';
+import { groupRange, slotBase, spreadSlots, tableId, TOP_RANGE } from './prios.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
 import { circuitLabel } from '../syntax/circuits.js';
 import { prefixHashedNodes, prefixLine, type PrefixLine, type PrefixRun } from './prefixhash.js';
 
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
-// each parent, so prios are unique per device, not just per parent (layout in kernel/limits.ts):
-// appending a top-level class never renumbers anything.
+// each parent, so prios are unique per device, not just per parent (layout in kernel/limits.ts),
+// and spread with gaps (prios.ts), so a plan can insert a class without moving the others.
 /** Unspecified class priority: the lowest, so classes given a prio come first. */
 const DEFAULT_PRIO = 7;
 
@@ -132,20 +133,23 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
     if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), from, sizing));
   }
 
-  // Filters: at the qdisc for top-level classes, at each group for its children.
+  // Filters: at the qdisc for top-level classes, at each group for its children. Every
+  // child has a slot of prios, spread over its range (prios.ts); a group's children's slots
+  // follow one another in one range shared by all groups of the device.
   const tables = new Set<number>();
-  out.push(...childFilters(dev, '1:', top, 1, label, tables));
-  let nextBase = GROUP_PRIO_BASE;
+  const bases = (n: number, range: typeof TOP_RANGE) => spreadSlots(n, range).map((u) => slotBase(range, u));
+  out.push(...childFilters(dev, '1:', top, bases(top.length, TOP_RANGE), label, tables));
+  const groups = all.filter((c) => c.children.length > 0);
+  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : c.children.length), 0), groupRange(groups.length));
+  let next = 0;
   let groupIndex = 0;
-  for (const c of all) {
-    if (c.children.length === 0) continue;
+  for (const c of groups) {
     if (c.fair) {
-      out.push(fairFilter(dev, c, nextBase, hashTable(dev, c.path, tables), origin(c)));
-      nextBase += PRIOS_PER_CHILD;
+      out.push(fairFilter(dev, c, nested[next++]!, tableId(dev, c.path, tables), origin(c)));
       continue;
     }
-    out.push(...childFilters(dev, c.classid, c.children, nextBase, origin(c), tables));
-    nextBase += c.children.length * PRIOS_PER_CHILD;
+    out.push(...childFilters(dev, c.classid, c.children, nested.slice(next, next + c.children.length), origin(c), tables));
+    next += c.children.length;
     // The kernel ignores an HTB `default` below the root: a group's default child needs
     // an explicit catch-all for traffic that entered the group but matched no child.
     const d = defaultLeaf(c.node.children);
@@ -164,14 +168,6 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
     }
   }
   return out;
-}
-
-/** Hash-table ids 1…0x7ff (the kernel numbers its own from 0x800), stable per class path. */
-function hashTable(dev: string, path: string, taken: Set<number>): number {
-  let id = 1 + (fnv1a(`${dev}/${path}`) % 0x7ff);
-  while (taken.has(id)) id = id === 0x7ff ? 1 : id + 1;
-  taken.add(id);
-  return id;
 }
 
 /** `fair hosts`: one node hashes the host byte into a 256-bucket table, one node per host. */
@@ -239,20 +235,20 @@ function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, sizing
   return leaf(spec.kind.text as Qdisc['qdisc'], spec.kind.text === 'fq_codel' ? codel(args) : args);
 }
 
-function childFilters(dev: string, parent: string, children: Planned[], firstPrio: number, label: string, tables: Set<number>): Filter[] {
+function childFilters(dev: string, parent: string, children: Planned[], bases: number[], label: string, tables: Set<number>): Filter[] {
   const out: Filter[] = [];
   const filter = (protocol: Filter['protocol'], prio: number, origin: string, nodes: U32Node[], t?: Filter['tables']) => {
     if (nodes.length) out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: origin }, dev, parent, protocol, prio, ...(t?.length ? { tables: t } : {}), nodes });
   };
   const runs = hashRuns(children);
   children.forEach((child, i) => {
-    const base = firstPrio + i * PRIOS_PER_CHILD;
+    const base = bases[i]!;
     const run = runs.get(i);
     if (run === 'hashed') return; // classified by the run's tables, at its first class's prios
     if (run) {
       const last = children[i + run.run.classes.length - 1]!;
       const origin = `${label} › ${child.node.name.text} … ${last.node.name.text} (by ${run.kind})`;
-      const table = (key: string) => hashTable(dev, `${parent}/${base}/${key}`, tables);
+      const table = (key: string) => tableId(dev, `${parent}/${base}/${key}`, tables);
       if (run.kind === 'port') {
         for (const [family, protocol, prio] of [[4, 'ip', base], [6, 'ipv6', base + 1]] as const) {
           const { tables: t, nodes } = hashedNodes(run.run, family, (proto) => table(`${family}/${proto}`));

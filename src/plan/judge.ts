@@ -48,8 +48,9 @@ function judge({ obj, rb }: Wanted, live: LiveItem | undefined, ctx: JudgeContex
 
 /**
  * Why a filter's prio now classifies for other classes, when that is because filters moved:
- * prios follow the classes' order in the file, so a class inserted or removed before others
- * moves their filters (their classids stay). Moved means the new classes had their filter
+ * prios rise in the classes' order in the file, and where no prio is left free between
+ * two classes (hitless.ts) the compiled ones are used, which may give a class's prio to
+ * another (their classids stay). Moved means the new classes had their filter
  * at another prio, or the old ones have theirs at another prio now. Undefined otherwise.
  */
 function prioMoves(wanted: Wanted[], liveById: Map<string, LiveItem>): JudgeContext['moved'] {
@@ -74,7 +75,7 @@ function prioMoves(wanted: Wanted[], liveById: Map<string, LiveItem>): JudgeCont
       const shown = ids.slice(0, 3).map((id) => (classPath(want.dev, id) ? `${classPath(want.dev, id)} (${id})` : id));
       return ids.length > 3 ? `${shown.join(', ')} and ${ids.length - 3} more` : shown.join(', ');
     };
-    return `The prio passes from ${named(before)} to ${named(after)}: filter prios follow the order of the classes in the file, so a class inserted or removed before others moves their filters (classids stay).`;
+    return `The prio passes from ${named(before)} to ${named(after)}: no prio was free between the classes around it, so the prios follow the order of the classes in the file afresh (classids stay).`;
   };
 }
 

@@ -10,6 +10,7 @@ import { liveDigest } from './digest.js';
 import { judgeAll } from './judge.js';
 import { address, wantedObjects } from './objects.js';
 import { canonicalOrder, classDepth, stepsOf } from './order.js';
+import { makeBeforeBreak, placeFilters } from './hitless.js';
 import { removals } from './removals.js';
 import type { Action, Plan, PolicyRef } from './types.js';
 
@@ -23,22 +24,24 @@ export interface MakePlanOptions {
   base?: PolicyRef;
 }
 
-export function makePlan(desired: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
+export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope, opts: MakePlanOptions = {}): Plan {
   const mode = opts.mode ?? 'plan';
+  const liveIn = live.filter((o) => inScope(o, scope));
+  // Filters keep their live prios; new and changed ones go beside them (hitless.ts).
+  const { desired, tableSteps } = placeFilters(compiled, liveIn);
   const wanted = wantedObjects(desired);
   const wantedIds = new Set(wanted.map((w) => w.obj.id));
-  const liveIn = live.filter((o) => inScope(o, scope));
   const liveById = new Map<string, LiveItem>();
   for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
 
   const { verdicts, errors, skipped } = judgeAll(wanted, desired, liveById, mode);
-  const goes = removals(liveById, wantedIds, verdicts, scope);
+  const goes = removals(liveById, wantedIds, verdicts, scope, tableSteps);
   const depth = classDepth(liveById);
   const order = canonicalOrder(depth);
   const changes = changesOf({ wanted, liveById, verdicts, goes, order });
   for (const c of changes) if (c.manual) errors.push(`${address(c.after!)}: ${c.manual}`);
   const removed = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
-  const steps = stepsOf({ changes, wanted: wanted.map((w) => w.obj), liveById, removed, depth, order, scope });
+  const steps = makeBeforeBreak(stepsOf({ changes, wanted: wanted.map((w) => w.obj), liveById, removed, depth, order, scope }), changes, liveIn, tableSteps);
 
   const notes = [...desired.notes];
   if (skipped.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skipped.join(', ')}`);

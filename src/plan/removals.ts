@@ -14,7 +14,11 @@ export interface Goes {
   reason?: Along['reason'];
 }
 
-export function removals(liveById: Map<string, LiveItem>, wantedIds: Set<string>, verdicts: Map<string, Verdict>, scope: Scope): Map<string, Goes> {
+/**
+ * `ownTables`: live filters whose hash tables are deleted by handle after them (hitless.ts);
+ * such a filter, going by a command of its own, takes no other filter along.
+ */
+export function removals(liveById: Map<string, LiveItem>, wantedIds: Set<string>, verdicts: Map<string, Verdict>, scope: Scope, ownTables: ReadonlyMap<string, unknown> = new Map()): Map<string, Goes> {
   /** Live objects removed by a command of their own (value: the change that forced it, if another). */
   const explicit = new Map<string, Goes>();
   for (const [id, v] of verdicts) if (v.t === 'replace' && liveById.has(id)) explicit.set(id, { implicit: false });
@@ -65,7 +69,7 @@ export function removals(liveById: Map<string, LiveItem>, wantedIds: Set<string>
     }
     for (const o of liveById.values()) {
       const along = kindOf(o).companions;
-      if (along && (explicit.has(o.id) || impliedBy(o.id)) && !wholly(o.id)) changed = force(along(o, live), o.id) || changed;
+      if (along && (explicit.has(o.id) || impliedBy(o.id)) && !wholly(o.id) && !(ownTables.has(o.id) && !impliedBy(o.id))) changed = force(along(o, live), o.id) || changed;
     }
   }
   /** Every live object that goes, and whether the kernel takes it along with another (implicit). */

@@ -56,11 +56,19 @@ async function plan(ns: Netns, file: string, stateDir?: string): Promise<{ code:
   return { code: r.code, plan: JSON.parse(r.stdout) as Plan, stderr: r.stderr };
 }
 
-/** Runs a plan's steps one by one (what apply will do, minus snapshot and rollback). */
+/**
+ * Runs a plan's steps one by one (what apply will do, minus snapshot and rollback). As apply
+ * (src/apply/run.ts), a hash table's deletion is tried again while the kernel still holds it
+ * ("in-use" until an RCU grace period has passed, a few ms).
+ */
 async function runSteps(ns: Netns, p: Plan): Promise<void> {
   for (const s of p.steps) {
     const argv = s.tool === 'sysfs' ? ['sh', '-c', 'printf "%s\\n" "$1" > "$2"', 'sh', s.argv[1]!, s.argv[0]!] : s.argv;
-    const r = await ns.run(argv, { reject: false });
+    let r = await ns.run(argv, { reject: false });
+    for (let tries = 0; r.exitCode !== 0 && tries < 200 && /in-use/.test(String(r.stderr)); tries++) {
+      await new Promise((done) => setTimeout(done, 10));
+      r = await ns.run(argv, { reject: false });
+    }
     if (r.exitCode !== 0) throw new Error(`step failed: ${argv.join(' ')}: ${String(r.stderr)}`);
   }
 }

@@ -116,18 +116,18 @@ describe('makePlan: replacements (-/+) and what they take along', () => {
       'replace qdisc wan0 parent 1:fcd5 (implicit)',
       'replace class wan0 1:b40',
       'replace qdisc wan0 parent 1:b40 (implicit)',
-      'replace filter wan0 1: prio 1',
-      'replace filter wan0 1:e7b prio 32768',
-      'replace filter wan0 1:e7b prio 32769',
+      'replace filter wan0 1: prio 49',
+      'replace filter wan0 1:e7b prio 32816',
+      'replace filter wan0 1:e7b prio 32817',
       'replace filter wan0 1:e7b prio 65535',
     ]);
     expect(plan.changes[0]!.fields).toEqual([{ field: 'parent', before: '1:d533', after: '1:1' }]);
     // Filters attached at office itself would go with it, but they point at its children,
     // which must go before office: so they are removed by commands of their own, first.
     expect(plan.steps.filter((s) => s.phase === 'delete').map((s) => s.argv.join(' '))).toEqual([
-      'tc filter del dev wan0 parent 1: protocol ip prio 1', // points at office
-      'tc filter del dev wan0 parent 1:e7b protocol ip prio 32768', // point at voip
-      'tc filter del dev wan0 parent 1:e7b protocol ipv6 prio 32769',
+      'tc filter del dev wan0 parent 1: protocol ip prio 49', // points at office
+      'tc filter del dev wan0 parent 1:e7b protocol ip prio 32816', // point at voip
+      'tc filter del dev wan0 parent 1:e7b protocol ipv6 prio 32817',
       'tc filter del dev wan0 parent 1:e7b protocol all prio 65535', // the catch-all points at desk
       'tc class del dev wan0 classid 1:b40', // children first (by classid)
       'tc class del dev wan0 classid 1:fcd5',
@@ -136,33 +136,43 @@ describe('makePlan: replacements (-/+) and what they take along', () => {
     consistent(plan);
   });
 
-  it('u32 nodes that differ: the prio is deleted and all its nodes added again (tc filter replace keeps old keys)', () => {
+  it('u32 nodes that differ: the new nodes at a free prio beside the old ones, added before the old prio goes (tc filter replace keeps old keys)', () => {
     const plan = diffTexts(BASE, BASE.replace('{ match tcp dport 80 }', '{ match tcp dport 80,443 }'));
-    expect(changeList(plan)).toEqual(['replace filter ifb0 1: prio 4', 'replace filter ifb0 1: prio 5']);
-    expect(plan.changes[0]!.fields!.map((f) => f.field)).toEqual(['nodes']);
-    expect(lines(plan).filter((l) => l.includes(' del '))).toEqual(['tc filter del dev ifb0 parent 1: protocol ip prio 4', 'tc filter del dev ifb0 parent 1: protocol ipv6 prio 5']);
-    expect(lines(plan).filter((l) => l.includes('tc filter add'))).toHaveLength(4);
-    const text = renderPlan(plan, 'text');
-    expect(text).toMatch(/\n {8}\+ match .*0x000001bb\/0x0000ffff at 20 flowid 1:ca1b/);
-    expect(text).toMatch(/\n {10}match .*0x00000050\/0x0000ffff at 20 flowid 1:ca1b/);
-    expect(plan.changes[0]!.reason).toMatch(/^u32 nodes are not changed in place/); // the same class keeps the prio
+    // web's slot is prios 97/98; the next class's starts at 145: the new copy goes between.
+    expect(changeList(plan)).toEqual(['delete filter ifb0 1: prio 97', 'delete filter ifb0 1: prio 98', 'create filter ifb0 1: prio 100', 'create filter ifb0 1: prio 101']);
+    const l = lines(plan);
+    expect(l.slice(-2)).toEqual(['tc filter del dev ifb0 parent 1: protocol ip prio 97', 'tc filter del dev ifb0 parent 1: protocol ipv6 prio 98']);
+    expect(l.slice(0, -2).every((x) => x.startsWith('tc filter add'))).toBe(true);
+    expect(l.filter((x) => x.includes('tc filter add'))).toHaveLength(4);
+    // Planned again against what it leaves: nothing to do (the new prios are kept).
+    const after = compileText(BASE.replace('{ match tcp dport 80 }', '{ match tcp dport 80,443 }'));
+    expect(planAgainst(after, assumedLive(plan.desired)).changes).toEqual([]);
   });
 
-  it('a filter with u32 hash tables goes only with every u32 filter of its qdisc (tables are per qdisc, freed with the last filter)', () => {
+  it('a filter with u32 hash tables is made again beside the old one, whose tables are deleted by handle before the classes they point at', () => {
     const fair = (prefix: string) => `interface wan0 {\n  link down 100mbit up 20mbit\n  ingress rate 90mbit {\n    class voice rate 4mbit ceil 10mbit prio 0 { match udp dport 5060 }\n    class guests rate 30mbit ceil 60mbit prio 5 fair hosts on ${prefix}\n    class bulk rate 30mbit ceil 90mbit prio 4 default\n  }\n}\n`;
     const plan = diffTexts(fair('192.168.10.0/28'), fair('192.168.20.0/28'));
     const filters = plan.changes.filter((c) => c.kind === 'filter');
-    expect(filters.every((c) => c.action === 'replace' && !c.implicit)).toBe(true);
-    const voice = filters.find((c) => c.origin === 'wan0 ingress › voice')!;
-    expect(voice.fields).toBeUndefined(); // unchanged itself
-    expect(voice.reason).toContain('u32 frees its hash tables only with the last u32 filter of the qdisc');
-    // every u32 filter of ifb0's tree is deleted before any per-host class
-    const del = lines(plan).filter((l) => l.includes(' del '));
-    const firstClass = del.findIndex((l) => l.startsWith('tc class del'));
-    expect(del.slice(0, firstClass).length).toBe(filters.length);
+    // voice's filters are untouched; guests' two filters (its entry, its per-host table) are new, the old ones go
+    expect(filters.map((c) => `${c.action} ${c.origin}`)).toEqual([
+      'delete wan0 ingress › guests',
+      'delete wan0 ingress › guests (per host)',
+      'create wan0 ingress › guests',
+      'create wan0 ingress › guests (per host)',
+    ]);
+    const l = lines(plan);
+    const lastAdd = l.map((x) => x.startsWith('tc filter add')).lastIndexOf(true);
+    const oldPerHost = l.indexOf('tc filter del dev ifb0 parent 1:79c0 protocol ip prio 32816');
+    const table = l.findIndex((x) => / handle [0-9a-f]+: u32$/.test(x) && x.includes(' del '));
+    const firstClass = l.findIndex((x) => x.startsWith('tc class del'));
+    expect(lastAdd).toBeLessThan(oldPerHost);
+    expect(oldPerHost).toBeLessThan(table);
+    expect(table).toBeLessThan(firstClass);
+    // the old table, through voice's filter (the same qdisc and protocol, and it stays)
+    expect(l[table]).toMatch(/^tc filter del dev ifb0 parent 1: protocol ip prio 49 handle [0-9a-f]+: u32$/);
     // a change elsewhere does not touch the filter with the table
     const other = diffTexts(fair('192.168.10.0/28'), fair('192.168.10.0/28').replace('dport 5060', 'dport 5061'));
-    expect(changeList(other)).toEqual(['replace filter ifb0 1: prio 1', 'replace filter ifb0 1: prio 2']);
+    expect(changeList(other)).toEqual(['delete filter ifb0 1: prio 49', 'delete filter ifb0 1: prio 50', 'create filter ifb0 1: prio 46', 'create filter ifb0 1: prio 47']);
   });
 
   it('the ingress hook becomes clsact: deleted by its own kind, its redirect added again', () => {
@@ -192,38 +202,35 @@ describe('makePlan: additions and removals', () => {
   it('adding a class: the class, its leaf and its filters; nothing else moves', () => {
     const plan = diffTexts(BASE, BASE.replace('    class bulk rate 30mbit ceil 90mbit prio 4 default', '    class bulk rate 25mbit ceil 90mbit prio 4 default\n    class ssh rate 5mbit ceil 90mbit prio 1 { match tcp dport 22 }'));
     const ssh = plan.changes.find((c) => c.origin === 'wan0 ingress › ssh' && c.kind === 'class')!.address.split(' ')[2];
-    expect(changeList(plan)).toEqual(['update class ifb0 1:dd8e', `create class ifb0 ${ssh}`, `create qdisc ifb0 parent ${ssh}`, 'create filter ifb0 1: prio 10', 'create filter ifb0 1: prio 11']);
+    // after bulk (prios 145…147), as far apart as the others are
+    expect(changeList(plan)).toEqual(['update class ifb0 1:dd8e', `create class ifb0 ${ssh}`, `create qdisc ifb0 parent ${ssh}`, 'create filter ifb0 1: prio 193', 'create filter ifb0 1: prio 194']);
     expect(plan.steps.map((s) => s.phase)).toEqual(['update', 'create', 'create', 'create', 'create']);
   });
 
-  it('removing a class: filters, then the class (its leaf goes with it)', () => {
+  it('removing a class: its filters, then the class (its leaf goes with it); no other filter moves', () => {
     const plan = diffTexts(BASE, BASE.replace('    class voice rate 4mbit ceil 10mbit prio 0 { match udp dport 5060 }\n', ''));
-    const removed = plan.changes.filter((c) => c.action === 'delete');
-    // web's filters move up from prio 4/5 to voice's 1/2 (filter prios follow file order):
-    // prio 1/2 are replaced, 4/5 removed.
-    expect(removed.map((c) => `${c.address}${c.implicit ? ' (implicit)' : ''}`)).toEqual(['class ifb0 1:43ed', 'qdisc ifb0 parent 1:43ed (implicit)', 'filter ifb0 1: prio 4', 'filter ifb0 1: prio 5']);
-    expect(changeList(plan).filter((c) => c.startsWith('replace'))).toEqual(['replace filter ifb0 1: prio 1', 'replace filter ifb0 1: prio 2']);
+    expect(plan.changes.filter((c) => c.kind !== 'link').map((c) => `${c.action} ${c.address}${c.implicit ? ' (implicit)' : ''}`)).toEqual([
+      'delete class ifb0 1:43ed',
+      'delete qdisc ifb0 parent 1:43ed (implicit)',
+      'delete filter ifb0 1: prio 49',
+      'delete filter ifb0 1: prio 50',
+    ]);
     const del = plan.steps.filter((s) => s.phase === 'delete').map((s) => s.argv.join(' '));
-    expect(del.at(-1)).toBe('tc class del dev ifb0 classid 1:43ed');
-    expect(del.slice(0, -1).every((l) => l.startsWith('tc filter del'))).toBe(true);
-    expect(removed[0]!.origin).toBe('wan0 ingress › voice'); // diff knows the old name
-    // The plan says why web's filters are replaced although web did not change.
-    const replaced = plan.changes.find((c) => c.action === 'replace')!;
-    expect(replaced.reason).toMatch(/^The prio passes from wan0 ingress › voice \(1:43ed\) to wan0 ingress › web \(1:ca1b\): filter prios follow the order of the classes/);
+    expect(del).toEqual(['tc filter del dev ifb0 parent 1: protocol ip prio 49', 'tc filter del dev ifb0 parent 1: protocol ipv6 prio 50', 'tc class del dev ifb0 classid 1:43ed']);
+    expect(plan.changes[0]!.origin).toBe('wan0 ingress › voice'); // diff knows the old name
     consistent(plan);
   });
 
-  it('inserting a class before others, planned against the kernel (no names on the live side): their prios pass on, and the plan says so', () => {
+  it('inserting a class before others, planned against the kernel (no names on the live side): only its own objects, its filters between its neighbours', () => {
     const inserted = BASE.replace('    class web rate', '    class dns rate 1mbit ceil 10mbit prio 1 { match udp dport 53 }\n    class web rate');
     const want = compileText(inserted);
     const live = assumedLive(compileText(BASE)).map((o) => ({ ...o, origin: undefined }));
     const plan = planAgainst(want, live);
-    const reasons = plan.changes.filter((c) => c.action === 'replace').map((c) => `${c.address}: ${c.reason!.split(': filter prios')[0]}`);
     const dns = plan.changes.find((c) => c.origin === 'wan0 ingress › dns' && c.kind === 'class')!.address.split(' ')[2];
-    expect(reasons).toEqual([
-      `filter ifb0 1: prio 4: The prio passes from wan0 ingress › web (1:ca1b) to wan0 ingress › dns (${dns})`,
-      `filter ifb0 1: prio 5: The prio passes from wan0 ingress › web (1:ca1b) to wan0 ingress › dns (${dns})`,
-    ]);
+    // voice has prios 49/50, web 97/98: dns goes between
+    expect(changeList(plan)).toEqual([`create class ifb0 ${dns}`, `create qdisc ifb0 parent ${dns}`, 'create filter ifb0 1: prio 73', 'create filter ifb0 1: prio 74']);
+    // and a fresh compile of the new policy would number them otherwise: the plan kept the live prios
+    expect(want.objects.some((o) => o.kind === 'filter' && o.prio === 73)).toBe(false);
   });
 
   it('an ifb device a previous apply owned and the policy no longer has: removed, with everything on it', () => {

@@ -48,19 +48,19 @@ run 46 tc qdisc add dev 'ifb0' parent '1:1e32' handle '1e32:' bfifo limit '16875
 run 48 tc class add dev 'ifb0' parent '1:1' classid '1:df2f' htb rate '4050kbit' ceil '13500kbit' prio '3' quantum '2532' burst '2107b' cburst '3288b'
 run 49 tc qdisc add dev 'ifb0' parent '1:df2f' handle 'df2f:' bfifo limit '84375'
 # radio0 ingress › control
-run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' flowid '1:6092'
-run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '1' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' flowid '1:6092'
-run 53 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' flowid '1:6092'
-run 54 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '2' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' flowid '1:6092'
+run 51 tc filter add dev 'ifb0' parent '1:' protocol ip prio '49' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00001a28' '0x0000ffff' at '20' flowid '1:6092'
+run 52 tc filter add dev 'ifb0' parent '1:' protocol ip prio '49' u32 match u32 '0x05000000' '0x0f000000' at '0' match u32 '0x00000000' '0x00001fff' at '4' match u32 '0x00110000' '0x00ff0000' at '8' match u32 '0x00000ec8' '0x0000fffe' at '20' flowid '1:6092'
+run 53 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '50' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00001a28' '0x0000ffff' at '40' flowid '1:6092'
+run 54 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '50' u32 match u32 '0x00001100' '0x0000ff00' at '4' match u32 '0x00000ec8' '0x0000fffe' at '40' flowid '1:6092'
 # radio0 ingress › north
-run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '4' u32 match u32 '0x0a3d0000' '0xfffffc00' at '12' flowid '1:1df2'
-run 57 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '5' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00610000' '0xffff0000' at '12' flowid '1:1df2'
+run 56 tc filter add dev 'ifb0' parent '1:' protocol ip prio '97' u32 match u32 '0x0a3d0000' '0xfffffc00' at '12' flowid '1:1df2'
+run 57 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '98' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00610000' '0xffff0000' at '12' flowid '1:1df2'
 # radio0 ingress › east
-run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '7' u32 match u32 '0x0a3e0000' '0xfffffc00' at '12' flowid '1:77cf'
-run 60 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '8' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00620000' '0xffff0000' at '12' flowid '1:77cf'
+run 59 tc filter add dev 'ifb0' parent '1:' protocol ip prio '145' u32 match u32 '0x0a3e0000' '0xfffffc00' at '12' flowid '1:77cf'
+run 60 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '146' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00620000' '0xffff0000' at '12' flowid '1:77cf'
 # radio0 ingress › south
-run 62 tc filter add dev 'ifb0' parent '1:' protocol ip prio '10' u32 match u32 '0x0a3f0000' '0xfffffc00' at '12' flowid '1:1e32'
-run 63 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '11' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00630000' '0xffff0000' at '12' flowid '1:1e32'
+run 62 tc filter add dev 'ifb0' parent '1:' protocol ip prio '193' u32 match u32 '0x0a3f0000' '0xfffffc00' at '12' flowid '1:1e32'
+run 63 tc filter add dev 'ifb0' parent '1:' protocol ipv6 prio '194' u32 match u32 '0x20010db8' '0xffffffff' at '8' match u32 '0x00630000' '0xffff0000' at '12' flowid '1:1e32'
 run 64 tc qdisc add dev 'radio0' clsact
 # radio0 ingress → ifb0
 run 66 tc filter add dev 'radio0' ingress protocol all prio '1' u32 match u32 '0x00000000' '0x00000000' at '0' action mirred egress redirect dev 'ifb0'
