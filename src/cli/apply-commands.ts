@@ -175,7 +175,7 @@ async function carryOut(ctx: ApplyContext, planned: Planned, opts: ApplyOpts, mo
     say(io, result.stateDir ? 'QP4020' : 'QP4007', result.reason, result.hint ? { hint: result.hint } : {});
     if (result.unchanged) return { code: 1 };
     if (result.restored) io.err('The system was restored to its state before the apply.\n');
-    else say(io, 'QP4008', result.problem ?? 'the system was not restored');
+    else say(io, 'QP4008', result.problem);
     return { code: 1 };
   }
   // The devices say which state directory set them up (imq devices stay, unmarked, when torn down).
@@ -235,7 +235,7 @@ async function keepUntilConfirmed(io: ApplyContext['io'], { plan, previous }: Pl
     const back = await restoreSnapshot(snapshot, plan.scope, (scope) => readOwned(scope));
     if (previous) writeStateFile(dir, previous.owned, previous.policy);
     say(io, 'QP4020', `${e.message}, so the confirmation deadline cannot be kept: the change was undone`);
-    if (!back.restored) say(io, 'QP4008', back.problem ?? 'the system was not restored');
+    if (!back.restored) say(io, 'QP4008', back.problem);
     return 1;
   }
   io.out(`Run \`qospolicy confirm\` within ${seconds} s to keep it; otherwise it is reverted.\n`);

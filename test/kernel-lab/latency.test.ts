@@ -10,14 +10,14 @@
 // and the tree's HTB-counted rate within ±7 %. GSO: as in lab 7, the sender's gso_max_size is
 // what the policy asks of wan0 (veth has no GRO; the VM has no ethtool).
 //
-// The VM runs with `-icount shift=ICOUNT_SHIFT,sleep=off`: the guest's clock counts executed
+// The VM runs with INSTRUCTION_CLOCK (vm.ts: `-icount shift=2,sleep=off`): the guest's clock counts executed
 // instructions (2^shift ns each) instead of following the host's, so a vCPU thread that loses the
 // host CPU stops the guest's time too. Under plain TCG on this loaded 2-core host a 1 ms guest
 // timer woke up to 176 ms late and HTB lost what its 1 ms burst could not make up (0.64-0.95 of
 // the rate at 10 and 100 mbit; RESULTS.md has the measurements). Delays are then in guest time
 // too, which is the time the guest's qdiscs and TCP run by.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab } from './vm.js';
+import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab, INSTRUCTION_CLOCK } from './vm.js';
 import { ADDR, compileCli, type Compiled, sections, Site, TOPOLOGY } from './matches-lab.js';
 import { parseClassCounters } from '../../src/state/index.js';
 import { acquireLabLock } from '../lab/lock.js';
@@ -30,8 +30,6 @@ const SPEEDS = (process.env.QP_LAB_SPEEDS ?? '800000,1000000,10000000,100000000'
 const WARM = 3;
 const WINDOW = 5;
 const HZ = 10;
-/** 2^shift ns of guest time per instruction: 4 ns, a 250 MIPS guest (QP_LAB_ICOUNT_SHIFT to change). */
-const ICOUNT_SHIFT = Number(process.env.QP_LAB_ICOUNT_SHIFT ?? 2);
 
 const bits = (bps: number) => `${Math.round(bps)}bit`;
 const policyAt = (bps: number) => {
@@ -94,7 +92,7 @@ describe.skipIf(!ready)('latency under load with fq_codel (Debian 6.1 under qemu
   beforeAll(async () => {
     release = await acquireLabLock();
     const [booted, compiled] = await Promise.all([
-      LabVm.boot(labPaths(lab), { files: { '/root/topology.sh': TOPOLOGY }, qemuArgs: ['-icount', `shift=${ICOUNT_SHIFT},sleep=off`], bootTimeoutMs: 240_000 }),
+      LabVm.boot(labPaths(lab), { files: { '/root/topology.sh': TOPOLOGY }, qemuArgs: INSTRUCTION_CLOCK, bootTimeoutMs: 240_000 }),
       Promise.all(SPEEDS.map(async (bps) => [`latency-${bps}`, await compileCli(`latency-${bps}`, policyAt(bps))] as const)),
     ]);
     vm = booted;

@@ -15,7 +15,7 @@
 //
 // One VM for the file (~2 minutes with the fairness runs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab } from './vm.js';
+import { BOOT_HOOK_TIMEOUT, LabVm, labGate, labPaths, prepareLab, INSTRUCTION_CLOCK } from './vm.js';
 import { ADDR, type Compiled, compileCli, type Counter, delta, parseBacklogs, sections, Site, TOPOLOGY } from './matches-lab.js';
 import { parseClassCounters } from '../../src/state/index.js';
 
@@ -114,10 +114,10 @@ describe.skipIf(!ready)('compiled matches and leaves on the lab kernel (Debian 6
   beforeAll(async () => {
     // Compile on the host while the VM boots.
     const [booted, compiled] = await Promise.all([
-      // The guest clock counts instructions (-icount, as in latency.test.ts): under plain TCG it
+      // The guest clock counts instructions (INSTRUCTION_CLOCK, vm.ts): under plain TCG it
       // runs on while qemu waits for the host's CPU, and HTB, woken late, fills less than its
       // rate on a loaded machine (5.39 of 6 mbit once in a full run).
-      LabVm.boot(labPaths(lab), { files: { '/root/topology.sh': TOPOLOGY }, qemuArgs: ['-icount', 'shift=2,sleep=off'], bootTimeoutMs: 240_000 }),
+      LabVm.boot(labPaths(lab), { files: { '/root/topology.sh': TOPOLOGY }, qemuArgs: INSTRUCTION_CLOCK, bootTimeoutMs: 240_000 }),
       Promise.all(Object.entries(POLICIES).map(async ([name, text]) => [name, await compileCli(name, text)] as const)),
     ]);
     vm = booted;

@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOT_HOOK_TIMEOUT, buildModule, LabVm, labGate, labPaths, prepareLab } from './vm.js';
+import { BOOT_HOOK_TIMEOUT, buildModule, LabVm, labGate, labPaths, prepareLab, INSTRUCTION_CLOCK } from './vm.js';
 import { ADDR, BASH_LIB, sections, TOPOLOGY } from './matches-lab.js';
 import { buildProbe, compilePolicy, parseTraffic, probeGate, type Probe } from './tdma-lab.js';
 import { parseClassCounters } from '../../src/state/index.js';
@@ -162,7 +162,7 @@ describe.skipIf(!probeReady)('the shipped policies that need the lab kernel: lat
     moduleDir = tdma.dir;
     release = await acquireLabLock();
     vm = await LabVm.boot(paths, {
-      qemuArgs: ['-icount', `shift=${Number(process.env.QP_LAB_ICOUNT_SHIFT ?? 2)},sleep=off`],
+      qemuArgs: INSTRUCTION_CLOCK,
       bootTimeoutMs: 240_000,
       files: {
         '/root/topology.sh': topology,

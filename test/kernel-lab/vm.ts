@@ -118,6 +118,14 @@ export function labPaths(prep: LabPrep): LabPaths {
 
 const qemuBinary = () => process.env.QLAB_QEMU ?? 'qemu-system-x86_64';
 
+/**
+ * qemu options for a guest clock that counts executed instructions: under plain TCG the
+ * guest's clock runs on while qemu waits for the host's CPU, so its timers (HTB's among them)
+ * fire late and a shaped rate comes out low on a loaded machine. 2^shift ns per instruction:
+ * shift 2 is a 250 MIPS guest (QP_LAB_ICOUNT_SHIFT to change). See RESULTS.md.
+ */
+export const INSTRUCTION_CLOCK = ['-icount', `shift=${Number(process.env.QP_LAB_ICOUNT_SHIFT ?? 2)},sleep=off`];
+
 export interface BootOptions {
   /** Modules /init loads before it says READY (others autoload on first use). */
   modules?: string[];
