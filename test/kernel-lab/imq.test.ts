@@ -20,6 +20,8 @@ import { main } from '../../src/cli/main.js';
 import { sections } from './matches-lab.js';
 import { buildProbe, parseTraffic, type Probe, probeGate } from './tdma-lab.js';
 import { acquireLabLock } from '../lab/lock.js';
+import { stat } from '../lab/latency.js';
+import { median } from '../lab/measure.js';
 
 const t0 = Date.now();
 const lab = await prepareLab();
@@ -614,8 +616,9 @@ echo @@${label}; cat /tmp/send*.out; echo @@${label}_arrivals; cat /tmp/recv.out
     for (const d of dirs) {
       const traffic = (label: string) => parseTraffic(`${out[label] ?? ''}@@ARRIVALS\n${out[`${label}_arrivals`] ?? ''}`);
       const oneWay = (label: string, port: number) => traffic(label).arrivals.filter((a) => a.port === port).map((a) => (a.arrival - a.sent) / 1e6);
-      const med = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN; };
-      const p95 = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]! : NaN; };
+      const med = median;
+      // (a) and (b) are added delays, already at least 0: stat's clamp leaves them as they are.
+      const p95 = (xs: number[]) => stat(xs, 0).p95;
       const added = (port: number) => { const base = med(oneWay(`${d.dir}_idle`, port)); return oneWay(`${d.dir}_load`, port).map((x) => Math.max(0, x - base)); };
       const [a, b] = [added(0), added(1)];
       const sent = [...traffic(`${d.dir}_load`).sent.values()].reduce((n, x) => n + x.count, 0);

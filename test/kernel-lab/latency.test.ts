@@ -22,6 +22,7 @@ import { ADDR, compileCli, type Compiled, sections, Site, TOPOLOGY } from './mat
 import { parseClassCounters } from '../../src/state/index.js';
 import { acquireLabLock } from '../lab/lock.js';
 import { median } from '../lab/measure.js';
+import { stat } from '../lab/latency.js';
 
 const lab = await prepareLab();
 const ready = labGate(lab);
@@ -40,15 +41,6 @@ const policyAt = (bps: number) => {
 const mtuMs = (bps: number) => (1514 * 8 * 1000) / bps;
 const speedName = (bps: number) => (bps >= 1e6 ? `${bps / 1e6} mbit` : `${bps / 1e3} kbit`);
 
-interface Stat {
-  median: number;
-  p95: number;
-  n: number;
-}
-const stat = (xs: number[], base: number): Stat => {
-  const s = xs.map((x) => Math.max(0, x - base)).sort((a, b) => a - b);
-  return { median: s.length ? median(s) : NaN, p95: s.length ? s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]! : NaN, n: s.length };
-};
 const pings = (text: string | undefined) => [...(text ?? '').matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
 
 /** The bash run in the VM for one speed and direction; prints sections (@@NAME). */

@@ -32,6 +32,7 @@ import { buildProbe, compilePolicy, parseTraffic, probeGate, type Probe } from '
 import { parseClassCounters } from '../../src/state/index.js';
 import { acquireLabLock } from '../lab/lock.js';
 import { median } from '../lab/measure.js';
+import { stat } from '../lab/latency.js';
 
 const lab = await prepareLab();
 const ready = labGate(lab);
@@ -125,15 +126,6 @@ echo @@leaf; tc -n router -s qdisc show dev ${tree.dev}
 `;
 }
 
-interface Stat {
-  median: number;
-  p95: number;
-  n: number;
-}
-const stat = (xs: number[], base: number): Stat => {
-  const s = xs.map((x) => Math.max(0, x - base)).sort((a, b) => a - b);
-  return { median: s.length ? median(s) : NaN, p95: s.length ? s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]! : NaN, n: s.length };
-};
 /** One-way delays (ms) of the datagrams to the index-th port. */
 const oneWay = (text: string | undefined, index: number) =>
   parseTraffic(text ?? '')
