@@ -25,6 +25,11 @@ need iptables iptables
 need iperf3 iperf3
 need modprobe kmod
 need ping iputils-ping
+# The labs ping with -6 and -W: iputils' ping. Removing iputils-ping makes apt put GNU inetutils'
+# ping in its place (firehol-common depends on some ping), which has neither flag.
+if command -v ping >/dev/null 2>&1; then
+  case "$(ping -V 2>&1)" in *iputils*) ;; *) missing="$missing iputils-ping" ;; esac
+fi
 need qemu-system-x86_64 qemu-system-x86
 need xz xz-utils
 need gcc gcc

@@ -115,6 +115,10 @@ export function requireLabTools(): boolean {
   ] as const) {
     const r = spawnSync(cmd, [arg], { encoding: 'utf8' });
     if (r.error || r.status !== 0) return kernelGate({ ok: false, reason: `\`${cmd}\` is missing (apt-get install -y iperf3 iputils-ping iproute2)` }, isCI());
+    // GNU inetutils' ping answers -V too, but has no -6 or -W, which the labs use.
+    if (cmd === 'ping' && !`${r.stdout}${r.stderr}`.includes('iputils')) {
+      return kernelGate({ ok: false, reason: '`ping` is not iputils\' (no -6, -W): apt-get install -y iputils-ping' }, isCI());
+    }
   }
   return true;
 }

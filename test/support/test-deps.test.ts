@@ -33,6 +33,20 @@ describe('scripts/test-deps.sh', () => {
     expect(r.stdout.trim().split('\n')).toEqual(ALL);
   });
 
+  it("counts GNU inetutils' ping as missing: the labs need iputils' -6 and -W", () => {
+    const dir = tempDir('qp-deps-');
+    const fake = (name: string, body: string) => {
+      writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(dir, name), 0o755);
+    };
+    fake('ping', 'echo "ping (GNU inetutils) 2.4"');
+    const gnu = spawnSync('/bin/sh', ['scripts/test-deps.sh', '--dry-run'], { encoding: 'utf8', env: { PATH: dir } });
+    expect(gnu.stdout.trim().split('\n')).toEqual(ALL);
+    fake('ping', 'echo "ping from iputils 20221126"');
+    const iputils = spawnSync('/bin/sh', ['scripts/test-deps.sh', '--dry-run'], { encoding: 'utf8', env: { PATH: dir } });
+    expect(iputils.stdout.trim().split('\n')).toEqual(ALL.filter((p) => p !== 'iputils-ping'));
+  });
+
   it('as root, installs the missing packages with one apt-get install', () => {
     const r = run(tempDir('qp-deps-'));
     expect(r.status).toBe(0);
