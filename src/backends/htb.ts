@@ -12,7 +12,7 @@ import { assignMinors, hex } from './classids.js';
 import { groupRange, slotBase, spreadSlots, tableId, TOP_RANGE } from './prios.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { hashedNodes, type HashedRun } from './porthash.js';
-import { filterSlots, hashRuns } from '../check/hashruns.js';
+import { hashRuns, runSlots } from '../check/hashruns.js';
 import { circuitLabel } from '../syntax/circuits.js';
 import { prefixHashedNodes, type PrefixRun } from './prefixhash.js';
 
@@ -140,9 +140,11 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   const tables = new Set<number>();
   const bases = (n: number, range: typeof TOP_RANGE) => spreadSlots(n, range).map((u) => slotBase(range, u));
   // A hashed run of classes (check/hashruns.ts) takes one slot, however many classes it holds.
-  out.push(...childFilters(dev, '1:', top, bases(filterSlots(top, entryLines), TOP_RANGE), label, tables));
+  const runsOf = new Map<Planned[], ReturnType<typeof hashRuns<Planned>>>();
+  const runs = (children: Planned[]) => runsOf.get(children) ?? runsOf.set(children, hashRuns(children, entryLines)).get(children)!;
+  out.push(...childFilters(dev, '1:', top, runs(top), bases(runSlots(top, runs(top)), TOP_RANGE), label, tables));
   const groups = all.filter((c) => c.children.length > 0);
-  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : filterSlots(c.children, entryLines)), 0), groupRange(groups.length));
+  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : runSlots(c.children, runs(c.children))), 0), groupRange(groups.length));
   let next = 0;
   let groupIndex = 0;
   for (const c of groups) {
@@ -150,8 +152,8 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
       out.push(fairFilter(dev, c, nested[next++]!, tableId(dev, c.path, tables), origin(c)));
       continue;
     }
-    const slots = filterSlots(c.children, entryLines);
-    out.push(...childFilters(dev, c.classid, c.children, nested.slice(next, next + slots), origin(c), tables));
+    const slots = runSlots(c.children, runs(c.children));
+    out.push(...childFilters(dev, c.classid, c.children, runs(c.children), nested.slice(next, next + slots), origin(c), tables));
     next += slots;
     // The kernel ignores an HTB `default` below the root: a group's default child needs
     // an explicit catch-all for traffic that entered the group but matched no child.
@@ -238,12 +240,11 @@ function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, sizing
   return leaf(spec.kind.text as Qdisc['qdisc'], spec.kind.text === 'fq_codel' ? codel(args) : args);
 }
 
-function childFilters(dev: string, parent: string, children: Planned[], bases: number[], label: string, tables: Set<number>): Filter[] {
+function childFilters(dev: string, parent: string, children: Planned[], runs: ReturnType<typeof hashRuns<Planned>>, bases: number[], label: string, tables: Set<number>): Filter[] {
   const out: Filter[] = [];
   const filter = (protocol: Filter['protocol'], prio: number, origin: string, nodes: U32Node[], t?: Filter['tables']) => {
     if (nodes.length) out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: origin }, dev, parent, protocol, prio, ...(t?.length ? { tables: t } : {}), nodes });
   };
-  const runs = hashRuns(children, entryLines);
   let slot = 0;
   children.forEach((child, i) => {
     const spec = runs.get(i);

@@ -103,8 +103,11 @@ export function classEntryLines(c: ClassNode, fairBy: 'src' | 'dst'): Match[] {
 }
 
 /** Slots of filter priorities the children take: one per child, one per hashed run. */
-export function filterSlots<C>(children: C[], linesOf: (c: C) => Match[]): number {
+export const filterSlots = <C>(children: C[], linesOf: (c: C) => Match[]): number => runSlots(children, hashRuns(children, linesOf));
+
+/** The same, from the children's runs (hashRuns). */
+export function runSlots<C>(children: C[], runs: Map<number, RunSpec<C> | 'hashed'>): number {
   let n = children.length;
-  for (const r of hashRuns(children, linesOf).values()) if (r === 'hashed') n--;
+  for (const r of runs.values()) if (r === 'hashed') n--;
   return n;
 }

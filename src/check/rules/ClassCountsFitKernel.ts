@@ -43,12 +43,13 @@ export const ClassCountsFitKernel: Rule = {
         const fair = list.filter((c) => hosts(c) > 0).length;
         nestedSlots += fair;
         groups += fair;
-        if (!parent && list.length > MAX_CHILDREN && slots(list) > MAX_CHILDREN) {
+        const topSlots = !parent && list.length > MAX_CHILDREN ? slots(list) : 0;
+        if (topSlots > MAX_CHILDREN) {
           const who = label;
           report(
             diag(
               'QP2021',
-              `${who} has ${list.length} classes directly under it, whose filters take ${slots(list)} slots of priorities; the kernel's 16-bit filter priorities allow at most ${MAX_CHILDREN}`,
+              `${who} has ${list.length} classes directly under it, whose filters take ${topSlots} slots of priorities; the kernel's 16-bit filter priorities allow at most ${MAX_CHILDREN}`,
               treeHeader(t),
               {
                 related: [{ span: list[MAX_CHILDREN].name.span, message: `class number ${MAX_CHILDREN + 1}` }],
