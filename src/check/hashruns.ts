@@ -3,8 +3,13 @@
 // priorities, so both must agree on what a run is — hence one definition here.
 import type { ClassNode, Criterion, Match, Prefix } from '../syntax/ast.js';
 
-/** Below this many classes a run keeps one filter per class (readable output, no table). */
+/** Below this many classes a run keeps one filter per class (readable output, no table)… */
 export const HASH_MIN_CLASSES = 8;
+/**
+ * …unless it matches this many IPv4 prefixes: a site above 500 circuits (sites "FILE") is
+ * one class whose entry is all its circuits' addresses, linear nodes no packet should walk.
+ */
+export const HASH_MIN_PREFIXES = 64;
 
 export interface PortLine {
   protos: Array<'tcp' | 'udp'>;
@@ -69,7 +74,8 @@ export function hashRuns<C>(children: C[], linesOf: (c: C) => Match[]): Map<numb
         if (!lines || lines[0]!.dir !== dir) break;
         classes.push({ child: children[j]!, lines });
       }
-      if (classes.length >= HASH_MIN_CLASSES) {
+      const many = kind === 'prefix' && classes.reduce((n, k) => n + (k.lines as PrefixLine[]).reduce((m, l) => m + l.v4.length, 0), 0) >= HASH_MIN_PREFIXES;
+      if (classes.length >= HASH_MIN_CLASSES || many) {
         out.set(i, { kind, dir, classes } as RunSpec<C>);
         for (let k = i + 1; k < j; k++) out.set(k, 'hashed');
       }
