@@ -78,6 +78,8 @@ interface Row {
   line: number;
   cells: Map<Column, { text: string; span: Span }>;
   span: Span;
+  /** Its addresses as read for the first tree: the rows are cached, the `up` tree reuses them. */
+  read?: { prefixes?: A.Prefix[]; ranges?: Array<{ lo: bigint; hi: bigint }>; diagnostics: Diagnostic[] };
 }
 
 /** One site of network.json, as a class under which circuits go. */
@@ -137,7 +139,7 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
       }
       devices.set(deviceId.text, row);
     }
-    const prefixes = addresses(row, out);
+    const { prefixes, ranges: spans } = rowAddresses(row, out);
     if (!prefixes) continue;
     const parent = sites ? (row.cells.get('Parent Node')?.text ?? '') : '';
     if (parent !== '' && sites && !sites.has(parent)) {
@@ -157,12 +159,12 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
         );
         continue;
       }
-      if (!overlapFree(prefixes, id.text, ranges, out)) continue;
+      if (!overlapFree(prefixes, spans!, id.text, ranges, out)) continue;
       known.criterion.prefixes.push(...prefixes);
       continue;
     }
-    if (!overlapFree(prefixes, id.text, ranges, out)) continue;
-    const criterion: Extract<A.Criterion, { kind: 'addr' }> = { kind: 'addr', dir: by, prefixes, span: row.span };
+    if (!overlapFree(prefixes, spans!, id.text, ranges, out)) continue;
+    const criterion: Extract<A.Criterion, { kind: 'addr' }> = { kind: 'addr', dir: by, prefixes: [...prefixes], span: row.span };
     const node: A.ClassNode = {
       name: { text: className(id.text), span: id.span },
       rate: { bps: rate * MBIT, span: cell(minCol).span },
@@ -219,6 +221,17 @@ function mbps(cell: { text: string; span: Span }, out: Diagnostic[]): number | u
 }
 
 /** The row's IPv4 and IPv6 cells: addresses or prefixes, separated by commas or spaces. */
+/** The row's addresses and their ranges, read once for both directions' trees. */
+function rowAddresses(row: Row, out: Diagnostic[]): NonNullable<Row['read']> {
+  if (!row.read) {
+    const diagnostics: Diagnostic[] = [];
+    const prefixes = addresses(row, diagnostics);
+    row.read = { prefixes, ranges: prefixes?.map(range), diagnostics };
+  }
+  out.push(...row.read.diagnostics);
+  return row.read;
+}
+
 function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
   const prefixes: A.Prefix[] = [];
   let ok = true;
@@ -283,10 +296,10 @@ function v6Value(a: string): bigint {
  * it would have two classes). Overlap is checked against everything recorded so far with a
  * sorted search, so 50 000 circuits cost n log n, not n².
  */
-function overlapFree(prefixes: A.Prefix[], id: string, ranges: Ranges, out: Diagnostic[]): boolean {
+function overlapFree(prefixes: A.Prefix[], spans: Array<{ lo: bigint; hi: bigint }>, id: string, ranges: Ranges, out: Diagnostic[]): boolean {
   const found: Array<{ p: A.Prefix; lo: bigint; hi: bigint }> = [];
-  for (const p of prefixes) {
-    const r = range(p);
+  for (const [i, p] of prefixes.entries()) {
+    const r = spans[i]!;
     const list = p.family === 4 ? ranges.v4 : ranges.v6;
     const other = overlapping(list, r.lo, r.hi, id);
     if (other) {
