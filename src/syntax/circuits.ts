@@ -50,16 +50,22 @@ class Lines {
     const e = this.starts[line] ?? this.text.length + 1;
     return this.text.slice(s, e - 1).replace(/\r$/, '');
   }
+  /** lineText(line).length, without copying the line (a span per cell of 50 000 rows). */
+  lineLength(line: number): number {
+    const s = this.starts[line - 1] ?? this.text.length;
+    const e = (this.starts[line] ?? this.text.length + 1) - 1;
+    return e > s && this.text.charCodeAt(e - 1) === 13 ? e - s - 1 : Math.max(0, e - s);
+  }
   pos(line: number, col: number): Position {
     return { offset: (this.starts[line - 1] ?? 0) + col - 1, line, col };
   }
   /** `len` characters from line:col (clipped to the line). */
   span(line: number, col: number, len: number): Span {
-    const end = Math.max(col + 1, Math.min(col + len, this.lineText(line).length + 1));
+    const end = Math.max(col + 1, Math.min(col + len, this.lineLength(line) + 1));
     return { file: this.file, start: this.pos(line, col), end: this.pos(line, end) };
   }
   line(line: number): Span {
-    return this.span(line, 1, Math.max(1, this.lineText(line).length));
+    return this.span(line, 1, Math.max(1, this.lineLength(line)));
   }
   at(offset: number): Span {
     let lo = 0;
