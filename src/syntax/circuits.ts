@@ -79,6 +79,21 @@ class Lines {
   }
 }
 
+/** A cell's text, and its span made when first asked (most of a row's 13 cells never are). */
+class Cell {
+  #span: Span | undefined;
+  constructor(
+    readonly text: string,
+    private readonly lines: Lines,
+    private readonly line: number,
+    private readonly col: number,
+    private readonly len: number,
+  ) {}
+  get span(): Span {
+    return (this.#span ??= this.lines.span(this.line, this.col, this.len));
+  }
+}
+
 /** One row of the CSV with each cell's span. */
 interface Row {
   line: number;
@@ -414,7 +429,7 @@ function readRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row
       const idx = quoted ? col + 1 : col;
       const len = quoted ? value.replace(/"/g, '""').length + 2 : value.length;
       const name = known[i];
-      if (name) cells.set(name, { text: value.trim(), span: lines.span(line, idx + 1, Math.max(1, value.length)) });
+      if (name) cells.set(name, new Cell(value.trim(), lines, line, idx + 1, Math.max(1, value.length)));
       col = Math.min(text.length, col + len + 1);
     }
     rows.push({ line, cells, span: lines.line(line) });
