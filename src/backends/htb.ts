@@ -12,7 +12,7 @@ import { assignMinors, hex } from './classids.js';
 import { groupRange, slotBase, spreadSlots, tableId, TOP_RANGE } from './prios.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
 import { hashedNodes, type HashedRun } from './porthash.js';
-import { hashRuns, runSlots } from '../check/hashruns.js';
+import { hashRuns, runSlots, type Runs } from '../check/hashruns.js';
 import { circuitLabel } from '../syntax/circuits.js';
 import { prefixHashedNodes, type PrefixRun } from './prefixhash.js';
 
@@ -140,7 +140,7 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   const tables = new Set<number>();
   const bases = (n: number, range: typeof TOP_RANGE) => spreadSlots(n, range).map((u) => slotBase(range, u));
   // A hashed run of classes (check/hashruns.ts) takes one slot, however many classes it holds.
-  const runsOf = new Map<Planned[], ReturnType<typeof hashRuns<Planned>>>();
+  const runsOf = new Map<Planned[], Runs<Planned>>();
   const runs = (children: Planned[]) => runsOf.get(children) ?? runsOf.set(children, hashRuns(children, entryLines)).get(children)!;
   out.push(...childFilters(dev, '1:', top, runs(top), bases(runSlots(top, runs(top)), TOP_RANGE), label, tables));
   const groups = all.filter((c) => c.children.length > 0);
@@ -240,7 +240,7 @@ function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, sizing
   return leaf(spec.kind.text as Qdisc['qdisc'], spec.kind.text === 'fq_codel' ? codel(args) : args);
 }
 
-function childFilters(dev: string, parent: string, children: Planned[], runs: ReturnType<typeof hashRuns<Planned>>, bases: number[], label: string, tables: Set<number>): Filter[] {
+function childFilters(dev: string, parent: string, children: Planned[], runs: Runs<Planned>, bases: number[], label: string, tables: Set<number>): Filter[] {
   const out: Filter[] = [];
   const filter = (protocol: Filter['protocol'], prio: number, origin: string, nodes: U32Node[], t?: Filter['tables']) => {
     if (nodes.length) out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: origin }, dev, parent, protocol, prio, ...(t?.length ? { tables: t } : {}), nodes });

@@ -48,6 +48,9 @@ export function prefixLine(m: Match): PrefixLine | undefined {
   return { dir: c.dir, v4, v6, match: m };
 }
 
+/** A child's place in the runs of its siblings: the first of a run, or 'hashed' by the run before it. */
+export type Runs<C> = Map<number, RunSpec<C> | 'hashed'>;
+
 export type RunSpec<C> = { kind: 'port'; dir: 'sport' | 'dport'; classes: Array<{ child: C; lines: PortLine[] }> } | { kind: 'prefix'; dir: 'src' | 'dst'; classes: Array<{ child: C; lines: PrefixLine[] }> };
 
 /**
@@ -55,8 +58,8 @@ export type RunSpec<C> = { kind: 'port'; dir: 'sport' | 'dport'; classes: Array<
  * hashable the same way — single ports of one direction, or IPv4 prefixes of one
  * direction: index of the run's first child → the run; its other children → 'hashed'.
  */
-export function hashRuns<C>(children: C[], linesOf: (c: C) => Match[]): Map<number, RunSpec<C> | 'hashed'> {
-  const out = new Map<number, RunSpec<C> | 'hashed'>();
+export function hashRuns<C>(children: C[], linesOf: (c: C) => Match[]): Runs<C> {
+  const out: Runs<C> = new Map();
   const ways = [
     ['port', (c: C) => uniform(linesOf(c), portLine)],
     ['prefix', (c: C) => uniform(linesOf(c), prefixLine)],
@@ -112,7 +115,7 @@ export function classEntryLines(c: ClassNode, fairBy: 'src' | 'dst'): Match[] {
 export const filterSlots = <C>(children: C[], linesOf: (c: C) => Match[]): number => runSlots(children, hashRuns(children, linesOf));
 
 /** The same, from the children's runs (hashRuns). */
-export function runSlots<C>(children: C[], runs: Map<number, RunSpec<C> | 'hashed'>): number {
+export function runSlots<C>(children: C[], runs: Runs<C>): number {
   let n = children.length;
   for (const r of runs.values()) if (r === 'hashed') n--;
   return n;
