@@ -11,9 +11,10 @@ import { burstFor, cburstFor, codelFor, defaultLeafKind, fifoBytesFor, msText, M
 import { assignMinors, hex } from './classids.js';
 import { groupRange, slotBase, spreadSlots, tableId, TOP_RANGE } from './prios.js';
 import { familiesOf, ipv4Words, isFamilyFree, matchNodes } from './u32.js';
-import { HASH_MIN_CLASSES, hashedNodes, portLine, type HashedRun, type PortLine } from './porthash.js';
+import { hashedNodes, type HashedRun } from './porthash.js';
+import { hashRuns, runSlots, type Runs } from '../check/hashruns.js';
 import { circuitLabel } from '../syntax/circuits.js';
-import { prefixHashedNodes, prefixLine, type PrefixLine, type PrefixRun } from './prefixhash.js';
+import { prefixHashedNodes, type PrefixRun } from './prefixhash.js';
 
 // u32 keeps one table list per qdisc and `tc filter show` lists every table of a prio under
 // each parent, so prios are unique per device, not just per parent (layout in kernel/limits.ts),
@@ -138,9 +139,12 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   // follow one another in one range shared by all groups of the device.
   const tables = new Set<number>();
   const bases = (n: number, range: typeof TOP_RANGE) => spreadSlots(n, range).map((u) => slotBase(range, u));
-  out.push(...childFilters(dev, '1:', top, bases(top.length, TOP_RANGE), label, tables));
+  // A hashed run of classes (check/hashruns.ts) takes one slot, however many classes it holds.
+  const runsOf = new Map<Planned[], Runs<Planned>>();
+  const runs = (children: Planned[]) => runsOf.get(children) ?? runsOf.set(children, hashRuns(children, entryLines)).get(children)!;
+  out.push(...childFilters(dev, '1:', top, runs(top), bases(runSlots(top, runs(top)), TOP_RANGE), label, tables));
   const groups = all.filter((c) => c.children.length > 0);
-  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : c.children.length), 0), groupRange(groups.length));
+  const nested = bases(groups.reduce((n, c) => n + (c.fair ? 1 : runSlots(c.children, runs(c.children))), 0), groupRange(groups.length));
   let next = 0;
   let groupIndex = 0;
   for (const c of groups) {
@@ -148,8 +152,9 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
       out.push(fairFilter(dev, c, nested[next++]!, tableId(dev, c.path, tables), origin(c)));
       continue;
     }
-    out.push(...childFilters(dev, c.classid, c.children, nested.slice(next, next + c.children.length), origin(c), tables));
-    next += c.children.length;
+    const slots = runSlots(c.children, runs(c.children));
+    out.push(...childFilters(dev, c.classid, c.children, runs(c.children), nested.slice(next, next + slots), origin(c), tables));
+    next += slots;
     // The kernel ignores an HTB `default` below the root: a group's default child needs
     // an explicit catch-all for traffic that entered the group but matched no child.
     const d = defaultLeaf(c.node.children);
@@ -235,17 +240,18 @@ function leafQdisc(dev: string, c: Planned, ceil: number, origin: string, sizing
   return leaf(spec.kind.text as Qdisc['qdisc'], spec.kind.text === 'fq_codel' ? codel(args) : args);
 }
 
-function childFilters(dev: string, parent: string, children: Planned[], bases: number[], label: string, tables: Set<number>): Filter[] {
+function childFilters(dev: string, parent: string, children: Planned[], runs: Runs<Planned>, bases: number[], label: string, tables: Set<number>): Filter[] {
   const out: Filter[] = [];
   const filter = (protocol: Filter['protocol'], prio: number, origin: string, nodes: U32Node[], t?: Filter['tables']) => {
     if (nodes.length) out.push({ kind: 'filter', id: filterId(dev, parent, prio), origin: { path: origin }, dev, parent, protocol, prio, ...(t?.length ? { tables: t } : {}), nodes });
   };
-  const runs = hashRuns(children);
+  let slot = 0;
   children.forEach((child, i) => {
-    const base = bases[i]!;
-    const run = runs.get(i);
-    if (run === 'hashed') return; // classified by the run's tables, at its first class's prios
-    if (run) {
+    const spec = runs.get(i);
+    if (spec === 'hashed') return; // classified by the run's tables, in the run's one slot
+    const base = bases[slot++]!;
+    if (spec) {
+      const run = { kind: spec.kind, run: { dir: spec.dir, classes: spec.classes.map((k) => ({ flowid: k.child.classid, lines: k.lines })) } } as { kind: 'port'; run: HashedRun } | { kind: 'prefix'; run: PrefixRun };
       const last = children[i + run.run.classes.length - 1]!;
       const origin = `${label} › ${child.node.name.text} … ${last.node.name.text} (by ${run.kind})`;
       const table = (key: string) => tableId(dev, `${parent}/${base}/${key}`, tables);
@@ -270,56 +276,6 @@ function childFilters(dev: string, parent: string, children: Planned[], bases: n
     filter('all', base + 2, origin, lines.filter(isFamilyFree).flatMap((m) => matchNodes(m, 'all', flowid)));
   });
   return out;
-}
-
-type Run = { kind: 'port'; run: HashedRun } | { kind: 'prefix'; run: PrefixRun };
-
-/**
- * Runs of at least HASH_MIN_CLASSES consecutive children whose lines are all hashable the
- * same way — single ports of one direction, or IPv4 prefixes of one direction: index of
- * the run's first child → the run; its other children → 'hashed'.
- */
-function hashRuns(children: Planned[]): Map<number, Run | 'hashed'> {
-  const out = new Map<number, Run | 'hashed'>();
-  const ways = [
-    (c: Planned) => uniform(entryLines(c), portLine),
-    (c: Planned) => uniform(entryLines(c), prefixLine),
-  ] as const;
-  let i = 0;
-  while (i < children.length) {
-    let j = i;
-    for (const way of ways) {
-      const first = way(children[i]!);
-      if (!first) continue;
-      const dir = first[0]!.dir;
-      const classes: Array<{ flowid: string; lines: Array<PortLine | PrefixLine> }> = [];
-      for (j = i; j < children.length; j++) {
-        const lines = way(children[j]!);
-        if (!lines || lines[0]!.dir !== dir) break;
-        classes.push({ flowid: children[j]!.classid, lines });
-      }
-      if (classes.length >= HASH_MIN_CLASSES) {
-        const run = way === ways[0] ? { kind: 'port' as const, run: { dir, classes } as HashedRun } : { kind: 'prefix' as const, run: { dir, classes } as PrefixRun };
-        out.set(i, run);
-        for (let k = i + 1; k < j; k++) out.set(k, 'hashed');
-      }
-      break;
-    }
-    i = Math.max(j, i + 1);
-  }
-  return out;
-}
-
-/** Every line in the hashable form, all in one direction; else undefined. */
-function uniform<L extends { dir: string }>(lines: Match[], as: (m: Match) => L | undefined): L[] | undefined {
-  if (lines.length === 0) return undefined;
-  const out: L[] = [];
-  for (const m of lines) {
-    const l = as(m);
-    if (!l) return undefined;
-    out.push(l);
-  }
-  return new Set(out.map((l) => l.dir)).size === 1 ? out : undefined;
 }
 
 /** The match lines that lead into a class: its own, or for a group without any, its children's. */

@@ -7,32 +7,9 @@
 // First match still wins: ports in different buckets are different ports, and within a
 // bucket nodes keep the classes' order. Runs never mix sport and dport, since one packet
 // can match a sport line and a dport line of different classes.
-import type { Criterion, Match } from '../syntax/ast.js';
+import type { PortLine } from '../check/hashruns.js';
 import type { U32Node } from '../model/types.js';
 import { mergeKeys, protoKeys, type Family } from './u32.js';
-
-/** Below this many classes a run keeps one filter per class (readable output, no table). */
-export const HASH_MIN_CLASSES = 8;
-
-export interface PortLine {
-  protos: Array<'tcp' | 'udp'>;
-  dir: 'sport' | 'dport';
-  ports: number[];
-}
-
-/** A line this scheme can hash: optional tcp/udp and one list of single ports, nothing else. */
-export function portLine(m: Match): PortLine | undefined {
-  let proto: Criterion | undefined;
-  let port: Extract<Criterion, { kind: 'port' }> | undefined;
-  for (const c of m.criteria) {
-    if (c.kind === 'proto' && !proto && c.proto !== 'icmp') proto = c;
-    else if (c.kind === 'port' && !port && !c.negate) port = c;
-    else return undefined;
-  }
-  if (!port || port.ports.some((r) => r.lo !== r.hi)) return undefined;
-  const protos: Array<'tcp' | 'udp'> = proto?.kind === 'proto' ? [proto.proto as 'tcp'] : ['tcp', 'udp'];
-  return { protos, dir: port.dir, ports: port.ports.map((r) => r.lo) };
-}
 
 export interface HashedRun {
   /** Per class of the run, in order: its classid and its lines. */

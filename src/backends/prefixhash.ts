@@ -7,26 +7,10 @@
 // the classes' order (first match wins among overlapping prefixes, which share the bucket).
 // IPv4 and IPv6 each get their tables (one filter each); a run with few IPv6 prefixes keeps
 // them in one linear filter.
-import type { Match, Prefix } from '../syntax/ast.js';
+import type { Prefix } from '../syntax/ast.js';
+import type { PrefixLine } from '../check/hashruns.js';
 import type { U32Key, U32Node } from '../model/types.js';
 import { ipv4Words, ipv6Groups, matchNodes, prefixMask } from './u32.js';
-
-export interface PrefixLine {
-  dir: 'src' | 'dst';
-  v4: Prefix[];
-  v6: Prefix[];
-  match: Match;
-}
-
-/** A line this scheme can hash: one src or dst list with IPv4 prefixes of /8 or longer (and any IPv6). */
-export function prefixLine(m: Match): PrefixLine | undefined {
-  const [c, more] = m.criteria;
-  if (!c || more || c.kind !== 'addr' || c.negate) return undefined;
-  const v4 = c.prefixes.filter((p) => p.family === 4);
-  const v6 = c.prefixes.filter((p) => p.family === 6);
-  if (v4.length === 0 || v4.some((p) => p.length < 8 || p.length > 32)) return undefined;
-  return { dir: c.dir, v4, v6, match: m };
-}
 
 export interface PrefixRun {
   dir: 'src' | 'dst';

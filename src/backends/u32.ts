@@ -20,7 +20,7 @@ export function ipv4Words(addr: string): number {
 /** The 16-bit groups of an IPv6 address (expands '::' and embedded IPv4). */
 export function ipv6Groups(addr: string): number[] {
   let a = addr;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  const v4 = a.includes('.') ? /(\d+\.\d+\.\d+\.\d+)$/.exec(a) : null;
   if (v4) {
     const w = ipv4Words(v4[1]);
     a = a.slice(0, v4.index) + `${(w >>> 16).toString(16)}:${(w & 0xffff).toString(16)}`;
@@ -28,8 +28,11 @@ export function ipv6Groups(addr: string): number[] {
   const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array(8 - h.length - t.length).fill('0');
-  return [...h, ...zeros, ...t].map((g) => parseInt(g || '0', 16));
+  // One array of eight, no spreads: 100 000 circuits' /64s are read here.
+  const out = new Array<number>(8).fill(0);
+  for (let i = 0; i < h.length; i++) out[i] = parseInt(h[i] || '0', 16);
+  for (let i = 0; i < t.length; i++) out[8 - t.length + i] = parseInt(t[i] || '0', 16);
+  return tail === undefined ? out.slice(0, h.length) : out;
 }
 
 export const prefixMask = (len: number) => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);

@@ -11,6 +11,6 @@ export const CATCH_ALL_TOP = 0xffff;
 
 export const MAX_TOP_LEVEL_CLASSES = Math.floor(TOP_PRIO_LAST / PRIOS_PER_CHILD);
 
-/** Nested classes and groups share GROUP_PRIO_BASE…0xffff: three prios a class, one catch-all a group. */
-export const fitsGroupPrios = (nestedClasses: number, groups: number) =>
-  GROUP_PRIO_BASE + nestedClasses * PRIOS_PER_CHILD <= CATCH_ALL_TOP - groups;
+/** Nested slots and groups share GROUP_PRIO_BASE…0xffff: three prios a slot (a class, or a hashed run of classes), one catch-all a group. */
+export const fitsGroupPrios = (nestedSlots: number, groups: number) =>
+  GROUP_PRIO_BASE + nestedSlots * PRIOS_PER_CHILD <= CATCH_ALL_TOP - groups;

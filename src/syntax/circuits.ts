@@ -50,16 +50,22 @@ class Lines {
     const e = this.starts[line] ?? this.text.length + 1;
     return this.text.slice(s, e - 1).replace(/\r$/, '');
   }
+  /** lineText(line).length, without copying the line (a span per cell of 50 000 rows). */
+  lineLength(line: number): number {
+    const s = this.starts[line - 1] ?? this.text.length;
+    const e = (this.starts[line] ?? this.text.length + 1) - 1;
+    return e > s && this.text.charCodeAt(e - 1) === 13 ? e - s - 1 : Math.max(0, e - s);
+  }
   pos(line: number, col: number): Position {
     return { offset: (this.starts[line - 1] ?? 0) + col - 1, line, col };
   }
   /** `len` characters from line:col (clipped to the line). */
   span(line: number, col: number, len: number): Span {
-    const end = Math.max(col + 1, Math.min(col + len, this.lineText(line).length + 1));
+    const end = Math.max(col + 1, Math.min(col + len, this.lineLength(line) + 1));
     return { file: this.file, start: this.pos(line, col), end: this.pos(line, end) };
   }
   line(line: number): Span {
-    return this.span(line, 1, Math.max(1, this.lineText(line).length));
+    return this.span(line, 1, Math.max(1, this.lineLength(line)));
   }
   at(offset: number): Span {
     let lo = 0;
@@ -73,11 +79,28 @@ class Lines {
   }
 }
 
+/** A cell's text, and its span made when first asked (most of a row's 13 cells never are). */
+class Cell {
+  #span: Span | undefined;
+  constructor(
+    readonly text: string,
+    private readonly lines: Lines,
+    private readonly line: number,
+    private readonly col: number,
+    private readonly len: number,
+  ) {}
+  get span(): Span {
+    return (this.#span ??= this.lines.span(this.line, this.col, this.len));
+  }
+}
+
 /** One row of the CSV with each cell's span. */
 interface Row {
   line: number;
   cells: Map<Column, { text: string; span: Span }>;
   span: Span;
+  /** Its addresses as read for the first tree: the rows are cached, the `up` tree reuses them. */
+  read?: { prefixes?: A.Prefix[]; ranges?: Array<{ lo: bigint; hi: bigint }>; diagnostics: Diagnostic[] };
 }
 
 /** One site of network.json, as a class under which circuits go. */
@@ -137,7 +160,7 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
       }
       devices.set(deviceId.text, row);
     }
-    const prefixes = addresses(row, out);
+    const { prefixes, ranges: spans } = rowAddresses(row, out);
     if (!prefixes) continue;
     const parent = sites ? (row.cells.get('Parent Node')?.text ?? '') : '';
     if (parent !== '' && sites && !sites.has(parent)) {
@@ -157,12 +180,12 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
         );
         continue;
       }
-      if (!overlapFree(prefixes, id.text, ranges, out)) continue;
+      if (!overlapFree(prefixes, spans!, id.text, ranges, out)) continue;
       known.criterion.prefixes.push(...prefixes);
       continue;
     }
-    if (!overlapFree(prefixes, id.text, ranges, out)) continue;
-    const criterion: Extract<A.Criterion, { kind: 'addr' }> = { kind: 'addr', dir: by, prefixes, span: row.span };
+    if (!overlapFree(prefixes, spans!, id.text, ranges, out)) continue;
+    const criterion: Extract<A.Criterion, { kind: 'addr' }> = { kind: 'addr', dir: by, prefixes: [...prefixes], span: row.span };
     const node: A.ClassNode = {
       name: { text: className(id.text), span: id.span },
       rate: { bps: rate * MBIT, span: cell(minCol).span },
@@ -219,6 +242,17 @@ function mbps(cell: { text: string; span: Span }, out: Diagnostic[]): number | u
 }
 
 /** The row's IPv4 and IPv6 cells: addresses or prefixes, separated by commas or spaces. */
+/** The row's addresses and their ranges, read once for both directions' trees. */
+function rowAddresses(row: Row, out: Diagnostic[]): NonNullable<Row['read']> {
+  if (!row.read) {
+    const diagnostics: Diagnostic[] = [];
+    const prefixes = addresses(row, diagnostics);
+    row.read = { prefixes, ranges: prefixes?.map(range), diagnostics };
+  }
+  out.push(...row.read.diagnostics);
+  return row.read;
+}
+
 function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
   const prefixes: A.Prefix[] = [];
   let ok = true;
@@ -283,10 +317,10 @@ function v6Value(a: string): bigint {
  * it would have two classes). Overlap is checked against everything recorded so far with a
  * sorted search, so 50 000 circuits cost n log n, not n².
  */
-function overlapFree(prefixes: A.Prefix[], id: string, ranges: Ranges, out: Diagnostic[]): boolean {
+function overlapFree(prefixes: A.Prefix[], spans: Array<{ lo: bigint; hi: bigint }>, id: string, ranges: Ranges, out: Diagnostic[]): boolean {
   const found: Array<{ p: A.Prefix; lo: bigint; hi: bigint }> = [];
-  for (const p of prefixes) {
-    const r = range(p);
+  for (const [i, p] of prefixes.entries()) {
+    const r = spans[i]!;
     const list = p.family === 4 ? ranges.v4 : ranges.v6;
     const other = overlapping(list, r.lo, r.hi, id);
     if (other) {
@@ -395,7 +429,7 @@ function readRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row
       const idx = quoted ? col + 1 : col;
       const len = quoted ? value.replace(/"/g, '""').length + 2 : value.length;
       const name = known[i];
-      if (name) cells.set(name, { text: value.trim(), span: lines.span(line, idx + 1, Math.max(1, value.length)) });
+      if (name) cells.set(name, new Cell(value.trim(), lines, line, idx + 1, Math.max(1, value.length)));
       col = Math.min(text.length, col + len + 1);
     }
     rows.push({ line, cells, span: lines.line(line) });

@@ -79,6 +79,17 @@ describe('ClassNotShadowed (QP3001)', () => {
     const ds = withCode(egress(classes.join('\n')), 'QP3001');
     expect(ds.map((d) => d.message.split(' in ')[0])).toEqual(["class 'dup'"]);
   });
+  it('compares a line of several prefixes (a circuit: IPv4 host and IPv6 /64) with the few filed under its prefixes, within the budget at 20 000', () => {
+    const n = 20_000;
+    const classes = Array.from({ length: n }, (_, i) => `    class c${i} rate 8bit ceil 10mbit { match dst 10.${i >> 8}.${i & 255}.1, 2001:db8:${i.toString(16)}::/64 }`);
+    // Not identical to any line: inside c17's /64, and c19 999's host with a prefix of its own.
+    classes.push('    class in6 rate 8bit ceil 10mbit { match dst 2001:db8:11::7 }');
+    classes.push('    class in4 rate 8bit ceil 10mbit { match dst 10.78.31.1, 192.0.2.0/24 }');
+    classes.push('    class out rate 8bit ceil 10mbit { match dst 10.78.31.2 }');
+    classes.push('    class rest rate 8bit ceil 10mbit default');
+    const ds = withCode(egress(classes.join('\n')), 'QP3001');
+    expect(ds.map((d) => d.message.split(' in ')[0])).toEqual(["class 'in6'"]);
+  }, 60_000);
 });
 
 describe('ClassNotShadowed follows the hierarchical filters', () => {

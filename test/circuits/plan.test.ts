@@ -35,7 +35,8 @@ describe('plans of a changed circuits list', () => {
     const plan = diffPolicies(before, state(pol));
     const shaping = plan.changes.filter((c) => c.kind !== 'filter');
     expect(shaping.map((c) => `${c.action} ${c.kind} ${c.origin}`).sort()).toEqual(['create class v0 egress › c99999 (circuit 99999: New one)', 'create class v1 egress › c99999 (circuit 99999: New one)', 'create qdisc v0 egress › c99999 (circuit 99999: New one)', 'create qdisc v1 egress › c99999 (circuit 99999: New one)']);
-    // Known gap: u32 nodes have no in-place change, so the hashed filter of each family is
-    // planned -/+ as a whole (see docs/language.md), not as one node added to its bucket.
+    // Known gap: the hashed run's filter of each family is planned anew as a whole (at a free
+    // prio beside the old one against a live tree, docs/language.md), not as one node added
+    // to its bucket — which the kernel allows (tc filter add … ht T:B: handle T:B:N; del by handle).
   }, 60_000);
 });

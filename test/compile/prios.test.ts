@@ -1,10 +1,16 @@
 // Filter slots (backends/prios.ts): spread with gaps in a fresh tree; placed against live
 // slots so that unchanged classes keep their prios and new or changed ones go between their
-// neighbours, never onto a live prio, in the file's order.
+// neighbours, never onto a live prio, in the file's order. A hashed run takes one slot.
 import { describe, expect, it } from 'vitest';
 import type { Filter } from '../../src/model/types.js';
 import { filterId } from '../../src/model/ids.js';
 import { placeSlots, slotBase, slotsOf, spreadSlots, TOP_RANGE, type Slot } from '../../src/backends/prios.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileSource } from './pipeline.js';
+import { tempDir } from '../support/tmp.js';
+// @ts-expect-error: the bench's generator is plain JavaScript
+import { writeIsp } from '../../bench/circuits.js';
 
 const filter = (prio: number, flowid: string, port: number): Filter => ({
   kind: 'filter',
@@ -58,4 +64,27 @@ describe('filter slots', () => {
     const want = slots([['1:a', 1], ['1:n', 9], ['1:b', 2]], [16, 32, 48]);
     expect(placeSlots(want, live, TOP_RANGE, new Set(), equal)).toBeUndefined();
   });
+});
+
+describe('a hashed run in the slots', () => {
+  it('12 000 circuits between two classes take one slot (one prio per family), in the file order', () => {
+    const dir = tempDir('qp-prios-run-');
+    writeIsp(dir, 12_000, { down: 'v0', sites: false, leaf: 'bfifo' });
+    const pol = join(dir, 'run.pol');
+    const text = 'interface v0 {\n  egress rate 100gbit {\n    class voice rate 1mbit ceil 10mbit { match udp dport 5060 }\n    circuits "subs.csv" down\n    class web rate 1mbit ceil 10mbit { match tcp dport 80, 443 src 192.0.2.0/24 }\n    class rest rate 10mbit ceil 1gbit default\n  }\n}\n';
+    writeFileSync(pol, text);
+    const r = compileSource(pol, text);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const filters = r.state!.objects.filter((o): o is Filter => o.kind === 'filter' && o.parent === '1:');
+    const prios = (f: (x: Filter) => boolean) => [...new Set(filters.filter(f).map((x) => x.prio))].sort((a, b) => a - b);
+    const voice = prios((x) => x.origin!.path.endsWith('› voice'));
+    const run = prios((x) => x.origin!.path.includes('(by prefix)'));
+    const web = prios((x) => x.origin!.path.endsWith('› web'));
+    expect(run).toHaveLength(2); // IPv4 and IPv6, of one slot
+    expect(Math.floor((run[0]! - 1) / 3)).toBe(Math.floor((run[1]! - 1) / 3));
+    expect(Math.max(...voice)).toBeLessThan(run[0]!);
+    expect(Math.max(...run)).toBeLessThan(Math.min(...web));
+    // Three slots, spread: room before, between and after them.
+    expect(units(slotsOf(filters, TOP_RANGE))).toEqual([16, 32, 48]);
+  }, 60_000);
 });

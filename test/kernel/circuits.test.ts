@@ -85,4 +85,26 @@ describe.skipIf(!requireKernelTools())('circuits on the kernel', () => {
         expect(elsewhere.map((c) => c.origin!.path), `IPv${family}: other circuits' classes`).toEqual([]);
       }
     }), 600_000);
+
+  it('under sites (1 200 circuits in 3 APs of a Core site): every level is hashed, and a sample lands in its own circuit\'s class only', () =>
+    withNetns(async (ns) => {
+      const dir = tempDir('qp-circuits-sites-');
+      mkdirSync(dir, { recursive: true });
+      const n = 1200;
+      const { idOf, classes } = await boot(ns, writeIsp(dir, n, { down: 'v0', sites: true, leaf: 'bfifo' }));
+      // The Core site (one class above all 1 200 addresses) and each AP (500) are hashed
+      // runs of their own: no filter walks more than a few linear nodes before a table.
+      const r = compileSource(join(dir, 'isp.pol'), readFileSync(join(dir, 'isp.pol'), 'utf8'));
+      const linear = r.state!.objects.flatMap((o) => (o.kind === 'filter' ? [o.nodes.filter((x) => !x.ht).length] : []));
+      expect(Math.max(...linear)).toBeLessThan(8);
+      const sample = [0, 1, 255, 256, 499, 500, 501, 999, 1000, 1199];
+      const before = await counts(ns);
+      await send(ns, 4, sample.map((i, k) => ({ addr: circuitAddress(i).v4, count: k + 1 })));
+      const after = await counts(ns);
+      const delta = (i: number) => after.get(idOf.get(`c${1000 + i}`)!)! - (before.get(idOf.get(`c${1000 + i}`)!) ?? 0);
+      expect(Object.fromEntries(sample.map((i) => [i, delta(i)]))).toEqual(Object.fromEntries(sample.map((i, k) => [i, k + 1])));
+      const leaves = classes.filter((c) => c.classid !== '1:1' && /› c\d+/.test(c.origin!.path));
+      const elsewhere = leaves.filter((c) => !sample.some((i) => idOf.get(`c${1000 + i}`) === c.classid) && (after.get(c.classid) ?? 0) !== (before.get(c.classid) ?? 0));
+      expect(elsewhere.map((c) => c.origin!.path)).toEqual([]);
+    }), 300_000);
 });

@@ -215,19 +215,29 @@ const bitsOf = (l: Line, dir: 'src' | 'dst'): string =>
 type LengthsInUse = Array<number[] | undefined>;
 const fileOf = (dir: 'src' | 'dst', family: 4 | 6): number => (dir === 'src' ? 0 : 2) + (family === 4 ? 0 : 1);
 
-/** Where an earlier line is filed by address: its one src (else dst) prefix, or '*'. */
-function addressKey(e: Line, inUse: LengthsInUse): string {
+/**
+ * Where an earlier line is filed by address: under each of its src (else dst) prefixes, or
+ * '*' without any. A line covers L only if one of its prefixes contains L's first, so a
+ * circuit's line (its IPv4 host and IPv6 /64) is found through either and compared with
+ * the few lines filed there, not with every earlier circuit.
+ */
+function addressKeysOf(e: Line, inUse: LengthsInUse): string[] {
   const dir = e.src ? 'src' : 'dst';
   const ps = e[dir];
-  if (ps?.length !== 1) return '*';
-  const p = ps[0]!;
-  const lengths = inUse[fileOf(dir, p.family)];
-  if (!lengths) inUse[fileOf(dir, p.family)] = [p.length];
-  else if (!lengths.includes(p.length)) {
-    lengths.push(p.length);
-    lengths.sort((a, b) => a - b);
+  if (!ps) return ['*'];
+  const keys: string[] = [];
+  for (let i = 0; i < ps.length; i++) {
+    const p = ps[i]!;
+    const lengths = inUse[fileOf(dir, p.family)];
+    if (!lengths) inUse[fileOf(dir, p.family)] = [p.length];
+    else if (!lengths.includes(p.length)) {
+      lengths.push(p.length);
+      lengths.sort((a, b) => a - b);
+    }
+    const key = prefixKey(dir, p.family, i === 0 ? bitsOf(e, dir) : addressBits(p), p.length);
+    if (!keys.includes(key)) keys.push(key);
   }
-  return prefixKey(dir, p.family, bitsOf(e, dir), p.length);
+  return keys;
 }
 
 /**
@@ -324,10 +334,14 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
         buckets.set(l.sig, lines);
         bucketList.push({ sig: l.sig, lines });
       }
-      const key = `${pointKey(l.sport)}|${pointKey(l.dport)}|${addressKey(l, inUse)}`;
-      const list = lines.get(key);
-      if (list) list.push(l);
-      else lines.set(key, [l]);
+      const ports = `${pointKey(l.sport)}|${pointKey(l.dport)}|`;
+      const addresses = addressKeysOf(l, inUse);
+      for (let a = 0; a < addresses.length; a++) {
+        const key = ports + addresses[a]!;
+        const list = lines.get(key);
+        if (list) list.push(l);
+        else lines.set(key, [l]);
+      }
     }
   });
 }
