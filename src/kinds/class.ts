@@ -2,7 +2,7 @@
 // place (`tc class change` with every parameter); a new parent means delete and add.
 import type { HtbClass } from '../model/types.js';
 import { linkId, qdiscId } from '../model/ids.js';
-import { htbBufferRoundTrip, shownRate, shownSize } from '../state/readback.js';
+import { htbBufferRoundTrip, shownRate, shownSize } from '../kernel/readback.js';
 import { formatRate } from '../kernel/units.js';
 import { cmd, type Kind } from './kind.js';
 import { ownsRoot } from './scope.js';
