@@ -10,16 +10,12 @@ import { nearest } from './suggest.js';
 import { shorten } from '../diagnostics/text.js';
 import { BLOCK_OF_KEYWORD, LITERALS, type Context } from './keywords.js';
 import { expectations, orList, shownChar, syntaxError } from './syntax-errors.js';
-
-/** What a statement parsed to: grammar.ne's tag and its children (tokens, sub-nodes). */
-export interface Parsed {
-  t: string;
-  d: any[];
-}
+import type * as N from './nodes.js';
 
 export interface Statement {
   context: Context;
-  node: Parsed;
+  /** What the statement parsed to (nodes.ts), by its tag `t`. */
+  node: N.Statement;
   span: Span;
   /** Present when the statement opened a `{ … }` block. */
   block?: {
@@ -82,7 +78,7 @@ class Parsers {
  * of a thousand classes has a handful of shapes of statement, not thousands.
  */
 class Shapes {
-  private trees = new Map<string, { stmt: Token[]; node: Parsed; where?: Map<Token, number> }>();
+  private trees = new Map<string, { stmt: Token[]; node: N.Statement; where?: Map<Token, number> }>();
 
   static key(context: Context, stmt: Token[]): string {
     let key: string = context;
@@ -93,29 +89,55 @@ class Shapes {
     return key;
   }
 
-  /** The tree of an earlier statement of this shape, with `stmt`'s tokens in it. */
-  get(key: string, stmt: Token[]): Parsed | undefined {
+  /** The tree of an earlier statement of this shape, with `stmt`'s tokens in it (spans not yet placed). */
+  get(key: string, stmt: Token[]): N.Statement | undefined {
     const seen = this.trees.get(key);
     if (!seen) return undefined;
     // Where each token sits in the first statement: built once a shape comes back.
     const where = (seen.where ??= new Map(seen.stmt.map((t, i) => [t, i])));
     const copy = (v: unknown): unknown => {
-      if (v == null) return v;
+      if (v == null || typeof v === 'string') return v;
       if (Array.isArray(v)) return v.map(copy);
       const i = where.get(v as Token);
       if (i !== undefined) return stmt[i];
-      // Besides tokens and lists, actions build only tag() nodes.
-      const { t, d } = v as Parsed;
-      return { t, d: copy(d) };
+      // Besides tokens and lists, actions build only nodes: their tag and their parts.
+      const node: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (k !== 'span') node[k] = copy(x);
+      return node;
     };
-    return copy(seen.node) as Parsed;
+    return copy(seen.node) as N.Statement;
   }
 
-  add(key: string, stmt: Token[], node: Parsed): void {
+  add(key: string, stmt: Token[], node: N.Statement): void {
     this.trees.set(key, { stmt, node });
   }
 }
 
+/**
+ * Gives every node of a statement's tree its span, from its first token to its last; the
+ * tokens the node holds, first and last, or undefined when it holds none.
+ */
+function place(file: string, v: unknown): [Token, Token] | undefined {
+  if (v == null || typeof v !== 'object') return undefined;
+  let ends: [Token, Token] | undefined;
+  const widen = (inner: [Token, Token] | undefined) => {
+    if (!inner) return;
+    if (!ends) ends = [inner[0], inner[1]];
+    else {
+      if (inner[0].offset < ends[0].offset) ends[0] = inner[0];
+      if (inner[1].offset > ends[1].offset) ends[1] = inner[1];
+    }
+  };
+  if (Array.isArray(v)) {
+    for (const x of v) widen(place(file, x));
+    return ends;
+  }
+  if (!('t' in v)) return [v as Token, v as Token];
+  const node = v as Record<string, unknown>;
+  for (const k in node) if (k !== 't' && k !== 'span') widen(place(file, node[k]));
+  if (ends) node.span = spanOf(file, ends[0], ends[1]);
+  return ends;
+}
 
 const spanOf = (file: string, first: Token, last: Token): Span => ({
   file,
@@ -231,17 +253,22 @@ class StatementParser {
     }
   }
 
-  private statement(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
-    if (this.opts.noShapeCache) return this.parseAnew(context, stmt, terminator);
-    const key = Shapes.key(context, stmt);
-    const seen = this.shapes.get(key, stmt);
-    if (seen) return seen;
-    const node = this.parseAnew(context, stmt, terminator);
-    if (node) this.shapes.add(key, stmt, node);
+  private statement(context: Context, stmt: Token[], terminator: Token | undefined): N.Statement | undefined {
+    let node: N.Statement | undefined;
+    if (this.opts.noShapeCache) node = this.parseAnew(context, stmt, terminator);
+    else {
+      const key = Shapes.key(context, stmt);
+      node = this.shapes.get(key, stmt);
+      if (!node) {
+        node = this.parseAnew(context, stmt, terminator);
+        if (node) this.shapes.add(key, stmt, node);
+      }
+    }
+    if (node) place(this.file, node);
     return node;
   }
 
-  private parseAnew(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
+  private parseAnew(context: Context, stmt: Token[], terminator: Token | undefined): N.Statement | undefined {
     const file = this.file;
     const parser = this.parsers.get(context);
     this.feed.load(stmt);
@@ -269,7 +296,7 @@ class StatementParser {
     if (parser.results.length > 1) {
       throw new Error(`grammar is ambiguous (${parser.results.length} parses) at ${file}:${stmt[0].line}`);
     }
-    return parser.results[0] as Parsed;
+    return parser.results[0] as N.Statement;
   }
 
   /** Skips a block whose '{' was just passed, without reading it; the '}' closing it, if any. */
