@@ -3,6 +3,7 @@
 // an apply did not finish (QP4027), read the live system in the scope the state file
 // claims, check that claim and what the policy takes against what is live (QP4022), plan
 // (a saved plan: made again from its desired state, and run only if it is the saved one).
+import { deviceOf } from '../kinds/index.js';
 import { readOwned } from '../kinds/owned.js';
 import type { DesiredState } from '../model/types.js';
 import { checkOwnership, makePlan, readStateFile, scopeFor, type OwnershipCheck, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
@@ -82,13 +83,14 @@ export function conflictsOf(plan: Plan, taken: OwnershipCheck['taken']): string[
   const touched = new Set(
     plan.changes.flatMap((c) => {
       const o = c.after ?? c.before;
-      return o && 'dev' in o ? [o.dev] : o?.kind === 'link' ? [o.name] : [];
+      return (o && deviceOf(o)) ?? [];
     }),
   );
   return taken.filter((t) => t.marked || touched.has(t.dev)).map((t) => t.problem);
 }
 
-const devOf = (o: DesiredState['objects'][number]) => ('dev' in o ? (o.dev as string) : undefined);
+/** The network devices a desired state puts something on (or creates). */
+export const devicesOf = (desired: DesiredState): Set<string> => new Set(desired.objects.flatMap((o) => deviceOf(o) ?? []));
 
 /**
  * The desired state without what belongs to absent interfaces: their `require` link and
@@ -100,6 +102,6 @@ export function presentOnly(desired: DesiredState, live: LiveItem[]): { state: D
   const absent = desired.objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' && !existing.has(o.name) ? [o.name] : []));
   if (absent.length === 0) return { state: desired, absent };
   const gone = new Set(absent);
-  const objects = desired.objects.filter((o) => !(o.kind === 'link' && gone.has(o.name)) && !gone.has(devOf(o) ?? ''));
+  const objects = desired.objects.filter((o) => !gone.has(deviceOf(o) ?? ''));
   return { state: { ...desired, objects }, absent };
 }
