@@ -8,7 +8,8 @@ import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../diagnostics/span.js';
 import { nearest } from './suggest.js';
 import { shorten } from '../diagnostics/text.js';
-import { BLOCK_OF_KEYWORD, LITERALS, type Context } from './keywords.js';
+import { BLOCK_OF_KEYWORD, type Context } from './keywords.js';
+import { place, Shapes, spanOf } from './shapes.js';
 import { expectations, orList, shownChar, syntaxError } from './syntax-errors.js';
 import type * as N from './nodes.js';
 
@@ -68,82 +69,6 @@ class Parsers {
     return p.parser;
   }
 }
-
-/**
- * Statements of one shape parse alike. The Earley parse sees a token only as its type
- * and, when it is a keyword or punctuation mark of the grammar, its text; and grammar.ne's
- * actions arrange tokens without reading them. So `class c7 rate 1mbit` and
- * `class web rate 5mbit` have the same tree with other tokens in it: nearley parses the
- * first statement of each shape, the others take its tree with their own tokens. A policy
- * of a thousand classes has a handful of shapes of statement, not thousands.
- */
-class Shapes {
-  private trees = new Map<string, { stmt: Token[]; node: N.Statement; where?: Map<Token, number> }>();
-
-  static key(context: Context, stmt: Token[]): string {
-    let key: string = context;
-    for (let i = 0; i < stmt.length; i++) {
-      const t = stmt[i]!;
-      key += LITERALS.has(t.text) ? ` ${t.type}:${t.text}` : ` ${t.type}`;
-    }
-    return key;
-  }
-
-  /** The tree of an earlier statement of this shape, with `stmt`'s tokens in it (spans not yet placed). */
-  get(key: string, stmt: Token[]): N.Statement | undefined {
-    const seen = this.trees.get(key);
-    if (!seen) return undefined;
-    // Where each token sits in the first statement: built once a shape comes back.
-    const where = (seen.where ??= new Map(seen.stmt.map((t, i) => [t, i])));
-    const copy = (v: unknown): unknown => {
-      if (v == null || typeof v === 'string') return v;
-      if (Array.isArray(v)) return v.map(copy);
-      const i = where.get(v as Token);
-      if (i !== undefined) return stmt[i];
-      // Besides tokens and lists, actions build only nodes: their tag and their parts.
-      const node: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (k !== 'span') node[k] = copy(x);
-      return node;
-    };
-    return copy(seen.node) as N.Statement;
-  }
-
-  add(key: string, stmt: Token[], node: N.Statement): void {
-    this.trees.set(key, { stmt, node });
-  }
-}
-
-/**
- * Gives every node of a statement's tree its span, from its first token to its last; the
- * tokens the node holds, first and last, or undefined when it holds none.
- */
-function place(file: string, v: unknown): [Token, Token] | undefined {
-  if (v == null || typeof v !== 'object') return undefined;
-  let ends: [Token, Token] | undefined;
-  const widen = (inner: [Token, Token] | undefined) => {
-    if (!inner) return;
-    if (!ends) ends = [inner[0], inner[1]];
-    else {
-      if (inner[0].offset < ends[0].offset) ends[0] = inner[0];
-      if (inner[1].offset > ends[1].offset) ends[1] = inner[1];
-    }
-  };
-  if (Array.isArray(v)) {
-    for (const x of v) widen(place(file, x));
-    return ends;
-  }
-  if (!('t' in v)) return [v as Token, v as Token];
-  const node = v as Record<string, unknown>;
-  for (const k in node) if (k !== 't' && k !== 'span') widen(place(file, node[k]));
-  if (ends) node.span = spanOf(file, ends[0], ends[1]);
-  return ends;
-}
-
-const spanOf = (file: string, first: Token, last: Token): Span => ({
-  file,
-  start: { offset: first.offset, line: first.line, col: first.col },
-  end: tokenSpan(file, last).end,
-});
 
 /** Feeds already-lexed tokens to nearley (nearley's lexer interface). */
 class TokenFeed implements nearley.Lexer {
