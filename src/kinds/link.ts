@@ -83,6 +83,7 @@ export const link: Kind<Link> = {
   // A down imq device is as removed as one can be: the module owns it.
   device: (o) => o.name,
   target: (o) => (o.type === 'require' ? undefined : `ingress ${o.type}`),
+  // Present and up, with the TX queues it needs (a required interface as well).
   assumed: (o): LiveLink => ({
     kind: 'link',
     id: o.id,
