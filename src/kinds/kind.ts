@@ -139,6 +139,8 @@ export interface Kind<O extends PlanObject> {
   /** Given what differs, an in-place update or a replace (and why). */
   decide?(want: O, live: O, fields: FieldChange[], ctx: JudgeContext): Verdict;
 
+  /** It shapes traffic: a policy that has none of these shapes nothing (an empty or truncated file). */
+  shapes?: true;
   /** The network device it is on, or is (a link); absent: on none (a rule that names a device is not on it). */
   device?(o: O): string;
   /** What it puts on its device, in words (`htb 1:`, `a ffff: filter`), and whether it is the device's root. */
