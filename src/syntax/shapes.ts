@@ -46,7 +46,7 @@ export class Shapes {
       if (i !== undefined) return stmt[i];
       // Besides tokens and lists, actions build only nodes: their tag and their parts.
       const node: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (k !== 'span') node[k] = copy(x);
+      for (const k in v) if (k !== 'span') node[k] = copy((v as Record<string, unknown>)[k]);
       return node;
     };
     return copy(seen.node) as N.Statement;
@@ -57,28 +57,32 @@ export class Shapes {
   }
 }
 
+/** The first and last token seen so far under a node. */
+interface Ends {
+  first?: Token;
+  last?: Token;
+}
+
+const widen = (ends: Ends, first: Token, last: Token): void => {
+  if (!ends.first || first.offset < ends.first.offset) ends.first = first;
+  if (!ends.last || last.offset > ends.last.offset) ends.last = last;
+};
+
 /**
- * Gives every node of a statement's tree its span, from its first token to its last; the
- * tokens the node holds, first and last, or undefined when it holds none.
+ * Gives every node of a statement's tree its span, from its first token to its last, and
+ * widens `outer` (the enclosing node's ends) by the tokens it holds.
  */
-export function place(file: string, v: unknown): [Token, Token] | undefined {
-  if (v == null || typeof v !== 'object') return undefined;
-  let ends: [Token, Token] | undefined;
-  const widen = (inner: [Token, Token] | undefined) => {
-    if (!inner) return;
-    if (!ends) ends = [inner[0], inner[1]];
-    else {
-      if (inner[0].offset < ends[0].offset) ends[0] = inner[0];
-      if (inner[1].offset > ends[1].offset) ends[1] = inner[1];
-    }
-  };
+export function place(file: string, v: unknown, outer: Ends = {}): void {
+  if (v == null || typeof v !== 'object') return;
   if (Array.isArray(v)) {
-    for (const x of v) widen(place(file, x));
-    return ends;
+    for (const x of v) place(file, x, outer);
+    return;
   }
-  if (!('t' in v)) return [v as Token, v as Token];
+  if (!('t' in v)) return widen(outer, v as Token, v as Token);
   const node = v as Record<string, unknown>;
-  for (const k in node) if (k !== 't' && k !== 'span') widen(place(file, node[k]));
-  if (ends) node.span = spanOf(file, ends[0], ends[1]);
-  return ends;
+  const ends: Ends = {};
+  for (const k in node) if (k !== 't' && k !== 'span') place(file, node[k], ends);
+  if (!ends.first) return;
+  node.span = spanOf(file, ends.first, ends.last!);
+  widen(outer, ends.first, ends.last!);
 }
