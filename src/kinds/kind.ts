@@ -139,6 +139,8 @@ export interface Kind<O extends PlanObject> {
   /** Given what differs, an in-place update or a replace (and why). */
   decide?(want: O, live: O, fields: FieldChange[], ctx: JudgeContext): Verdict;
 
+  /** What it lives in, an object of its own that the plan creates before it (a rule's chain); absent: none. */
+  within?(o: O): PlanObject;
   /** It shapes traffic: a policy that has none of these shapes nothing (an empty or truncated file). */
   shapes?: true;
   /** The network device it is on, or is (a link); absent: on none (a rule that names a device is not on it). */
