@@ -1,13 +1,16 @@
 // The stage every command that plans against the live system goes through (plan, apply,
 // teardown, watch): settle what an earlier run left (an overdue revert, QP4024), say when
 // an apply did not finish (QP4027), read the live system in the scope the state file
-// claims, check that claim and what the policy takes against what is live (QP4022), plan.
+// claims, check that claim and what the policy takes against what is live (QP4022), plan
+// (a saved plan: made again from its desired state, and run only if it is the saved one).
+import { deviceOf } from '../kinds/index.js';
 import { readOwned } from '../kinds/owned.js';
 import type { DesiredState } from '../model/types.js';
 import { checkOwnership, makePlan, readStateFile, scopeFor, type OwnershipCheck, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
 import { readOwners, type LiveItem } from '../state/index.js';
 import { settlePending } from './confirm.js';
 import { holderAlive } from './lock.js';
+import { rederive, SavedPlanError } from './saved.js';
 
 /** A warning of the stage, by its code. */
 export type Warn = (code: 'QP4022' | 'QP4024' | 'QP4027', message: string) => void;
@@ -27,6 +30,11 @@ export interface SystemPlanOptions {
    * out of the plan, not an error; the others are shaped.
    */
   presentOnly?: boolean;
+  /**
+   * A plan saved with `plan -o` (its desired state is the one planned): the plan is made
+   * again and must be it. Throws SavedPlanError (QP4021) or DriftError when it is not.
+   */
+  saved?: Plan;
 }
 
 export interface SystemPlan {
@@ -47,13 +55,24 @@ export async function planSystem(desired: DesiredState, dir: string, warn: Warn,
   const unfinished = previous?.incomplete;
   if (unfinished && unfinished.pid !== process.pid && !holderAlive({ pid: unfinished.pid, command: '', since: '' }))
     warn('QP4027', `the apply started at ${unfinished.since} did not finish (pid ${unfinished.pid} is gone): this plan covers everything it may have changed, so applying completes or undoes it`);
-  const claimed = scopeFor(own, previous?.owned);
+  const claimed = opts.saved ? savedScope(opts.saved, previous?.owned) : scopeFor(own, previous?.owned);
   const live = await readOwned(claimed);
   const check = checkOwnership(own, previous?.owned, claimed, live, dir, await readOwners());
   for (const w of check.warnings) warn('QP4022', w);
   const { state, absent } = opts.presentOnly ? presentOnly(desired, live) : { state: desired, absent: [] };
-  const plan = makePlan(state, live, check.scope, { ...(opts.policy ? { policy: opts.policy } : {}), mode: opts.mode ?? 'plan' });
+  const plan = opts.saved
+    ? rederive(opts.saved, live, check.scope)
+    : makePlan(state, live, check.scope, { ...(opts.policy ? { policy: opts.policy } : {}), mode: opts.mode ?? 'plan' });
   return { plan, live, ...(previous ? { previous } : {}), conflicts: conflictsOf(plan, check.taken), absent };
+}
+
+/** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
+function savedScope(saved: Plan, owned: StateFile['owned'] | undefined) {
+  try {
+    return scopeFor(saved.desired, owned);
+  } catch (e) {
+    throw new SavedPlanError(`the plan's desired state is malformed: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -64,13 +83,14 @@ export function conflictsOf(plan: Plan, taken: OwnershipCheck['taken']): string[
   const touched = new Set(
     plan.changes.flatMap((c) => {
       const o = c.after ?? c.before;
-      return o && 'dev' in o ? [o.dev] : o?.kind === 'link' ? [o.name] : [];
+      return (o && deviceOf(o)) ?? [];
     }),
   );
   return taken.filter((t) => t.marked || touched.has(t.dev)).map((t) => t.problem);
 }
 
-const devOf = (o: DesiredState['objects'][number]) => ('dev' in o ? (o.dev as string) : undefined);
+/** The network devices a desired state puts something on (or creates). */
+export const devicesOf = (desired: DesiredState): Set<string> => new Set(desired.objects.flatMap((o) => deviceOf(o) ?? []));
 
 /**
  * The desired state without what belongs to absent interfaces: their `require` link and
@@ -82,6 +102,6 @@ export function presentOnly(desired: DesiredState, live: LiveItem[]): { state: D
   const absent = desired.objects.flatMap((o) => (o.kind === 'link' && o.type === 'require' && !existing.has(o.name) ? [o.name] : []));
   if (absent.length === 0) return { state: desired, absent };
   const gone = new Set(absent);
-  const objects = desired.objects.filter((o) => !(o.kind === 'link' && gone.has(o.name)) && !gone.has(devOf(o) ?? ''));
+  const objects = desired.objects.filter((o) => !gone.has(deviceOf(o) ?? ''));
   return { state: { ...desired, objects }, absent };
 }

@@ -7,8 +7,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { DesiredState } from '../model/types.js';
-import { markOwner, readOwners, ToolError, type LiveItem } from '../state/index.js';
-import { checkOwnership, ownedOf, readStateFile, removesAllShaping, renderPlan, scopeFor, stateDir, STATE_FILE, StateWriteError, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
+import { markOwner, ToolError, type LiveItem } from '../state/index.js';
+import { ownedOf, removesAllShaping, renderPlan, stateDir, STATE_FILE, StateWriteError, writeStateFile, type Plan, type StateFile } from '../plan/index.js';
 import {
   acquireLock,
   applyPlan,
@@ -18,14 +18,13 @@ import {
   LockedError,
   readLock,
   readSavedPlan,
-  rederive,
   restoreSnapshot,
   SavedPlanError,
   startConfirmWindow,
   watchConfirm,
   type Progress,
 } from '../apply/index.js';
-import { conflictsOf, planSystem, settle, warnTo } from './system.js';
+import { planSystem, settle, warnTo } from './system.js';
 
 export interface ApplyContext {
   io: { out: (s: string) => void; err: (s: string) => void; color: boolean; outColor?: boolean };
@@ -122,18 +121,12 @@ async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode:
     for (const p of problems) say(io, 'QP4022', `${p}; nothing was changed`);
     return 1;
   };
-  let saved: Plan | undefined;
   try {
-    saved = mode === 'apply' ? readSavedPlan(source) : undefined;
+    const saved = mode === 'apply' ? readSavedPlan(source) : undefined;
     if (saved) {
       // Never the saved commands: the plan made again from its desired state must be it.
-      const previous = readStateFile(dir);
-      const claimed = scopeOfSaved(saved, previous?.owned);
-      const live = await readOwned(claimed);
-      const check = checkOwnership(saved.desired, previous?.owned, claimed, live, dir, await readOwners());
-      const plan = rederive(saved, live, check.scope);
-      const conflicts = conflictsOf(plan, check.taken);
-      return conflicts.length ? conflict(conflicts) : { plan, live, ...(previous ? { previous } : {}), saved: true };
+      const sys = await planSystem(saved.desired, dir, warnTo(io), { saved, settle: false });
+      return sys.conflicts.length ? conflict(sys.conflicts) : { plan: sys.plan, live: sys.live, ...(sys.previous ? { previous: sys.previous } : {}), saved: true };
     }
   } catch (e) {
     if (!(e instanceof SavedPlanError)) throw e;
@@ -149,15 +142,6 @@ async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode:
   const sys = await planSystem(desired, dir, warnTo(io), { policy: compiled.ref, own: compiled.state, mode: mode === 'teardown' ? 'teardown' : 'plan', settle: false });
   if (sys.conflicts.length) return conflict(sys.conflicts);
   return { plan: sys.plan, live: sys.live, ...(sys.previous ? { previous: sys.previous } : {}), saved: false };
-}
-
-/** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
-function scopeOfSaved(saved: Plan, owned: StateFile['owned'] | undefined) {
-  try {
-    return scopeFor(saved.desired, owned);
-  } catch (e) {
-    throw new SavedPlanError(`the plan's desired state is malformed: ${(e as Error).message}`);
-  }
 }
 
 /**

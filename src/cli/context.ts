@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parsePolicy } from '../syntax/index.js';
 import { check, checkKernel, checkTxQueues, featuresToProbe, tdmaDevices, type Settings } from '../check/index.js';
 import { compile } from '../backends/index.js';
+import { shapesAny } from '../kinds/index.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatCommandDiagnostic, formatDiagnostic, formatSummary, toJson } from '../diagnostics/format.js';
 import type { ClassNode, Policy } from '../syntax/ast.js';
@@ -164,7 +165,7 @@ export function cliContext(io: Io, setCode: (code: number) => void): CliContext 
     const state = compile(loaded.policy, loaded.settings);
     // As apply without --allow-destroy: an empty or truncated file (a SIGHUP mid-write) would
     // remove every tree the watcher keeps. Refused at start, and at SIGHUP the old one stays.
-    if (!state.objects.some((o) => o.kind === 'qdisc'))
+    if (!shapesAny(state.objects))
       return {
         ok: false,
         diagnostics: formatCommandDiagnostic(

@@ -2,7 +2,7 @@
 // place (`tc class change` with every parameter); a new parent means delete and add.
 import type { HtbClass } from '../model/types.js';
 import { linkId, qdiscId } from '../model/ids.js';
-import { htbBufferRoundTrip, shownRate, shownSize } from '../state/readback.js';
+import { htbBufferRoundTrip, shownRate, shownSize } from '../kernel/readback.js';
 import { formatRate } from '../kernel/units.js';
 import { cmd, type Kind } from './kind.js';
 import { ownsRoot } from './scope.js';
@@ -79,5 +79,7 @@ export const htbClass: Kind<HtbClass> = {
   prerequisites: (o, live) => ({ ids: live.users(o.dev, o.classid), reason: (cause, what) => `must go before ${cause} is ${what} (htb refuses to delete a class in use)` }),
   // htb bursts pass through the kernel's time ticks and tc's printing.
   restore: (o) => ({ ...o, burst: sentBurst(o.rate, o.burst), cburst: sentBurst(o.ceil, o.cburst) }),
+  device: (o) => o.dev,
+  hangs: (o, index) => index.user(o.dev, o.parent, o.id),
   inScope: (o, scope) => ownsRoot(o.dev, scope),
 };

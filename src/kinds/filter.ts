@@ -58,5 +58,10 @@ export const filter: Kind<Filter> = {
         if (x.kind === 'filter' && x.id !== o.id && x.dev === o.dev && isHookParent(x.parent) === isHookParent(o.parent) && !unmodeledOf(x).some(([what]) => what === 'classifier')) ids.push(x.id);
     return { ids, reason: (cause, what) => `goes with ${cause}, which is ${what}: u32 frees its hash tables only with the last u32 filter of the qdisc` };
   },
+  device: (o) => o.dev,
+  carries: (o) => ({ text: `a ${o.parent} filter` }),
+  hangs(o, index) {
+    for (const n of o.nodes) if (n.flowid !== undefined) index.user(o.dev, n.flowid, o.id);
+  },
   inScope: (o, scope) => (isHookParent(o.parent) ? ownsHook(o.dev, scope) : ownsRoot(o.dev, scope)),
 };

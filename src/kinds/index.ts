@@ -31,6 +31,12 @@ export const kindOf = <O extends PlanObject>(o: O): Kind<O> => {
   return k;
 };
 
+/** The network device an object is on, or is (a link); undefined for one on none. */
+export const deviceOf = (o: PlanObject): string | undefined => kindOf(o).device?.(o);
+
+/** Whether these objects shape any traffic (an empty or truncated policy file shapes none). */
+export const shapesAny = (objects: KernelObject[]): boolean => objects.some((o) => kindOf(o).shapes === true);
+
 /** What creating these objects makes a policy own, in the objects' order (duplicates kept). */
 export function ownedSets(objects: KernelObject[]): OwnedSets {
   const owned: OwnedSets = { roots: new Set(), hooks: new Set(), links: [], chains: [], devices: new Set(), modules: new Set(), sysfs: new Set() };

@@ -65,6 +65,14 @@ export interface LiveContext {
   all(): Iterable<PlanObject>;
 }
 
+/** The live objects by where they hang, built up object by object (see Kind.hangs). */
+export interface LiveIndex {
+  /** A leaf qdisc (under a class): a filter may hang off it. */
+  leaf(dev: string, handle: string, o: PlanObject): void;
+  /** A class under, or a filter pointing at, the class `classid`. */
+  user(dev: string, classid: string, id: string): void;
+}
+
 /** What a policy owns, built up object by object (see plan/owned.ts). */
 export interface OwnedSets {
   roots: Set<string>;
@@ -131,6 +139,19 @@ export interface Kind<O extends PlanObject> {
   /** Given what differs, an in-place update or a replace (and why). */
   decide?(want: O, live: O, fields: FieldChange[], ctx: JudgeContext): Verdict;
 
+  /** What it lives in, an object of its own that the plan creates before it (a rule's chain); absent: none. */
+  within?(o: O): PlanObject;
+  /** It shapes traffic: a policy that has none of these shapes nothing (an empty or truncated file). */
+  shapes?: true;
+  /** The network device it is on, or is (a link); absent: on none (a rule that names a device is not on it). */
+  device?(o: O): string;
+  /** What it puts on its device, in words (`htb 1:`, `a ffff: filter`), and whether it is the device's root. */
+  carries?(o: O): { text: string; root?: boolean };
+  /** The target choice it stands for, for output headers (`ingress ifb`, `tdma taprio`). */
+  target?(o: O): string | undefined;
+  /** Where a live one hangs (under a class, as a leaf), for what removing that takes along. */
+  hangs?(o: O, index: LiveIndex): void;
+
   /** Whether a live object of this kind that the policy lacks is removed (default: when it has `remove`). */
   deletable?(o: O, scope: Scope): boolean;
   /** The live objects whose removal takes this one along (the kernel removes it with them). */
@@ -150,6 +171,8 @@ export interface Kind<O extends PlanObject> {
    * snapshot plans back to it); undefined: it comes back with others. Default: itself.
    */
   restore?(o: O, snapshot: PlanObject[]): O | undefined;
+  /** What creating it leaves, as the live reader will show it, without a system to read (diff). Default: itself. */
+  assumed?(o: O): PlanObject;
 
   /** Whether a live object lies in the part of the system qospolicy reads and owns. */
   inScope(o: O, scope: Scope): boolean;

@@ -81,6 +81,19 @@ export const link: Kind<Link> = {
   },
   judge: judgeLink,
   // A down imq device is as removed as one can be: the module owns it.
+  device: (o) => o.name,
+  target: (o) => (o.type === 'require' ? undefined : `ingress ${o.type}`),
+  // Present and up, with the TX queues it needs (a required interface as well).
+  assumed: (o): LiveLink => ({
+    kind: 'link',
+    id: o.id,
+    name: o.name,
+    type: o.type,
+    up: true,
+    txQueues: Math.max(1, o.minTxQueues ?? 1),
+    ...Object.fromEntries(LINK_SETTINGS.filter(([field]) => o[field] !== undefined).map(([field]) => [field, o[field]])),
+    ...(o.type === 'require' ? {} : { driver: o.type }),
+  }),
   deletable: (o, scope) => scope.links.some((x) => x.name === o.name && x.type === o.type) && !(o.type === 'imq' && !(o as LiveLink).up),
   holdsAll: () => true,
   inScope: (o, scope) => scope.devices.includes(o.name),

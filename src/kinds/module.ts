@@ -62,6 +62,8 @@ export const moduleLoad: Kind<ModuleLoad> = {
   },
   judge: judgeModule,
   inScope: (o, scope) => scope.modules.includes(o.module),
+  // Runtime parameters read back from sysfs; load-time ones are not visible there.
+  assumed: (o) => ({ ...structuredClone(o), params: o.runtime ? { ...o.params } : {} }),
   own: (o, owned) => void owned.modules.add(o.module),
   sh: { devices: shModule },
   batch: (o, out) => void out.modprobe.push(`options ${o.module} ${Object.entries(o.params).map(([k, v]) => `${k}=${v}`).join(' ')}`),

@@ -64,6 +64,12 @@ export const qdisc: Kind<Qdisc> = {
     return out.filter((id) => live.has(id));
   },
   holdsAll: (o) => isRoot(o) || isHook(o),
+  // Every tree, hook and TDMA schedule is one.
+  shapes: true,
+  device: (o) => o.dev,
+  carries: (o) => ({ text: `${o.qdisc} ${o.handle}`, root: isRoot(o) }),
+  target: (o) => (o.qdisc === 'taprio' ? 'tdma taprio' : o.qdisc === 'tdma' ? 'tdma module sch_tdma' : undefined),
+  hangs: (o, index) => void (isRoot(o) || isHook(o) ? undefined : index.leaf(o.dev, o.handle, o)),
   inScope: (o, scope) => (isHook(o) ? ownsHook(o.dev, scope) : ownsRoot(o.dev, scope)),
   own(o, owned) {
     if (isRoot(o)) owned.roots.add(o.dev);

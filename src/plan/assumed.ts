@@ -1,43 +1,24 @@
 // What a desired state leaves on a system once applied, as the live reader would show it:
 // the "live" side of `qospolicy diff OLD NEW`, made without touching any system.
-import type { DesiredState, KernelObject, Link } from '../model/types.js';
-import { LINK_SETTINGS } from '../model/types.js';
-import type { LiveItem, LiveLink } from '../state/index.js';
+import { kindOf } from '../kinds/index.js';
+import type { DesiredState, Link } from '../model/types.js';
+import type { LiveItem } from '../state/index.js';
 import { wantedObjects } from './objects.js';
 
 /**
- * The readback of every desired object: tc objects as expectedReadback shows them, devices
- * present and up (required interfaces with the TX queues they need), modules loaded (with
- * their runtime parameters; load-time ones are not visible in sysfs), sysfs files written,
- * chains with their jump. `alsoRequired`: interfaces assumed present as well (a newer
- * policy's), so a diff does not report an interface as missing.
+ * The readback of every desired object: tc objects as expectedReadback shows them, and
+ * what each kind says applying it leaves (devices present and up, modules loaded, sysfs
+ * files written, chains with their jump). `alsoRequired`: interfaces assumed present as
+ * well (a newer policy's), so a diff does not report an interface as missing.
  */
 export function assumedLive(desired: DesiredState, alsoRequired: Link[] = []): LiveItem[] {
   const out: LiveItem[] = [];
   const seen = new Set<string>();
-  const link = (l: Link): LiveLink => ({
-    kind: 'link',
-    id: l.id,
-    name: l.name,
-    type: l.type,
-    up: true,
-    txQueues: Math.max(1, l.minTxQueues ?? 1),
-    ...Object.fromEntries(LINK_SETTINGS.filter(([field]) => l[field] !== undefined).map(([field]) => [field, l[field]])),
-    ...(l.type === 'require' ? {} : { driver: l.type }),
-  });
+  const assumed = <O extends LiveItem>(o: O) => (kindOf(o).assumed?.(o) ?? structuredClone(o)) as LiveItem;
   for (const { rb } of wantedObjects(desired)) {
     seen.add(rb.id);
-    switch (rb.kind) {
-      case 'link':
-        out.push(link(rb));
-        break;
-      case 'module':
-        out.push({ ...structuredClone(rb), params: rb.runtime ? { ...rb.params } : {} });
-        break;
-      default:
-        out.push(structuredClone(rb) as KernelObject);
-    }
+    out.push(assumed(rb));
   }
-  for (const l of alsoRequired) if (l.type === 'require' && !seen.has(l.id)) out.push(link(l));
+  for (const l of alsoRequired) if (l.type === 'require' && !seen.has(l.id)) out.push(assumed(l));
   return out;
 }

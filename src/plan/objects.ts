@@ -1,8 +1,8 @@
 // The objects a plan compares and their short addresses. Comparison itself is the kinds'
 // (src/kinds/compare.ts).
-import type { DesiredState, IptablesRule, KernelObject } from '../model/types.js';
+import type { DesiredState, KernelObject } from '../model/types.js';
 import { kindOf } from '../kinds/index.js';
-import { chainId, expectedReadback, type IptablesChain } from '../state/index.js';
+import { expectedReadback } from '../state/index.js';
 import type { PlanObject } from './types.js';
 
 export { canonical, diffFields, sameValue } from '../kinds/index.js';
@@ -15,19 +15,19 @@ export interface Wanted {
 }
 
 /**
- * The desired objects in creation order, each with its expected readback. qospolicy's
- * chains are objects of their own (created with their jump before their first rule), and
- * read back as they are.
+ * The desired objects in creation order, each with its expected readback. What an object
+ * lives in (qospolicy's chains, created with their jump) is an object of its own, created
+ * before the first object in it, and read back as it is.
  */
 export function wantedObjects(desired: DesiredState): Wanted[] {
   const rb = readbackOf(desired.objects);
-  const chains = new Set<string>();
+  const homes = new Set<string>();
   const out: Wanted[] = [];
   desired.objects.forEach((o, i) => {
-    if (o.kind === 'iptables' && !chains.has(chainId(o.family, o.chain))) {
-      const c = chainOf(o);
-      chains.add(c.id);
-      out.push({ obj: c, rb: c });
+    const home = kindOf(o).within?.(o);
+    if (home && !homes.has(home.id)) {
+      homes.add(home.id);
+      out.push({ obj: home, rb: home });
     }
     out.push({ obj: o, rb: rb[i]! });
   });
@@ -48,10 +48,6 @@ export function readbackOf(objects: KernelObject[]): KernelObject[] {
     readbacks.set(objects, rb);
   }
   return rb;
-}
-
-export function chainOf(r: IptablesRule): IptablesChain {
-  return { kind: 'chain', id: chainId(r.family, r.chain), family: r.family, table: r.table, chain: r.chain, hook: r.hook, jumps: 1 };
 }
 
 /** A short, unique-enough name for a kernel object, for people. */

@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredState, KernelObject } from '../model/types.js';
-import { ownedSets } from '../kinds/index.js';
+import { deviceOf, kindOf, ownedSets } from '../kinds/index.js';
 import type { LiveItem, LiveLink, OwnedChain, Scope } from '../state/index.js';
 
 export interface Owned {
@@ -187,12 +187,22 @@ export function checkOwnership(desired: DesiredState, previous: Owned | undefine
   const onDevice = new Map<string, string[]>();
   const linkType = new Map<string, string | undefined>();
   for (const o of live) {
-    if (o.kind === 'qdisc' && o.parent === 'root') rootOf.set(o.dev, `${o.qdisc} ${o.handle}`);
-    if (o.kind === 'qdisc' || o.kind === 'filter') onDevice.set(o.dev, [...(onDevice.get(o.dev) ?? []), o.kind === 'qdisc' ? `${o.qdisc} ${o.handle}` : `a ${o.parent} filter`]);
+    const dev = deviceOf(o);
+    const carried = kindOf(o).carries?.(o);
+    if (dev !== undefined && carried) {
+      if (carried.root) rootOf.set(dev, carried.text);
+      onDevice.set(dev, [...(onDevice.get(dev) ?? []), carried.text]);
+    }
+    // What state.json claims of devices: links are the one kind it names by type.
     if (o.kind === 'link') linkType.set(o.name, o.type === 'require' ? ((o as LiveLink).driver ?? 'physical') : o.type);
   }
   const before = new Set(previous?.links.map((l) => l.name) ?? []);
-  const wantedRoot = new Map(desired.objects.flatMap((o) => (o.kind === 'qdisc' && o.parent === 'root' ? [[o.dev, `${o.qdisc} ${o.handle}`] as const] : [])));
+  const wantedRoot = new Map(
+    desired.objects.flatMap((o) => {
+      const carried = kindOf(o).carries?.(o);
+      return carried?.root ? [[deviceOf(o)!, carried.text] as const] : [];
+    }),
+  );
   for (const l of wanted.links) {
     const there = onDevice.get(l.name);
     const owner = owners.get(l.name);

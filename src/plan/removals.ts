@@ -3,7 +3,7 @@
 // under a root qdisc, a hook's filters, a chain's rules); and some must go by a command of
 // their own first (an htb class's children and the filters pointing at it; every u32
 // filter sharing a qdisc's hash tables). Each kind says what it contains and needs.
-import { kindOf, type Along, type LiveContext, type Verdict } from '../kinds/index.js';
+import { kindOf, type Along, type LiveContext, type LiveIndex, type Verdict } from '../kinds/index.js';
 import type { LiveItem, Scope } from '../state/index.js';
 
 /** A live object that goes: by a command of its own, or (implicit) along with `cause`. */
@@ -98,11 +98,11 @@ function liveContext(liveById: Map<string, LiveItem>, scope: Scope): LiveContext
     if (!l) users.set(key, [id]);
     else if (l[l.length - 1] !== id) l.push(id); // a filter once, however many of its nodes point there
   };
-  for (const x of liveById.values()) {
-    if (x.kind === 'qdisc' && x.parent !== 'root' && x.parent !== 'ingress') leaves.set(`${x.dev} ${x.handle}`, x);
-    else if (x.kind === 'class') use(`${x.dev} ${x.parent}`, x.id);
-    else if (x.kind === 'filter') for (const n of x.nodes) if (n.flowid !== undefined) use(`${x.dev} ${n.flowid}`, x.id);
-  }
+  const index: LiveIndex = {
+    leaf: (dev, handle, o) => void leaves.set(`${dev} ${handle}`, o as LiveItem),
+    user: (dev, classid, id) => use(`${dev} ${classid}`, id),
+  };
+  for (const x of liveById.values()) kindOf(x).hangs?.(x, index);
   return {
     has: (id) => liveById.has(id),
     scope,

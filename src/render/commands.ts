@@ -15,14 +15,8 @@ export const createArgvs = (o: KernelObject): string[][] => kindOf(o).commands(o
  * changes nothing (no tdma block, no redirected tree) changes no output either.
  */
 export function targetLabel(state: DesiredState): string {
-  const parts: string[] = [];
-  const links = new Set(state.objects.flatMap((o) => (o.kind === 'link' ? [o.type] : [])));
-  const qdiscs = new Set(state.objects.flatMap((o) => (o.kind === 'qdisc' ? [o.qdisc] : [])));
-  if (links.has('ifb')) parts.push('ingress ifb');
-  if (links.has('imq')) parts.push('ingress imq');
-  if (qdiscs.has('taprio')) parts.push('tdma taprio');
-  if (qdiscs.has('tdma')) parts.push('tdma module sch_tdma');
-  return parts.join(', ') || 'no ifb, imq or tdma';
+  const parts = new Set(state.objects.flatMap((o) => kindOf(o).target?.(o) ?? []));
+  return [...parts].sort().join(', ') || 'no ifb, imq or tdma';
 }
 
 /** The devices whose root qdisc / hook qdisc the state owns, and its iptables chains, in the objects' order. */

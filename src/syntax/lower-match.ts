@@ -1,7 +1,8 @@
 // `match` lines → the AST's criteria: `host`, `port` and `service` multiplied out into
 // src/dst and sport/dport alternatives, ports, prefixes, DSCP names and lengths read.
 import type { Token } from './lexer.js';
-import type { Parsed, Statement } from './parse.js';
+import type { Statement } from './parse.js';
+import type * as N from './nodes.js';
 import type * as A from './ast.js';
 import { diag } from '../diagnostics/diagnostic.js';
 import { join } from '../diagnostics/span.js';
@@ -12,8 +13,8 @@ import { accepted, ValueReader } from './lower-values.js';
 
 export class MatchReader extends ValueReader {
   /** `service NAME = tcp 80, udp 53`: named alternatives a `match service NAME` stands for. */
-  protected defineService(nameTok: Token, alternatives: Parsed[]): void {
-    const items = alternatives.map((it) => ({ proto: it.d[0] as Token, ports: it.d[1] as Token[] }));
+  protected defineService(nameTok: Token, alternatives: N.ServiceItem[]): void {
+    const items = alternatives.map(({ proto, ports }) => ({ proto, ports }));
     const icmp = items.find((it) => it.proto.text === 'icmp');
     if (icmp) {
       this.report(diag('QP2019', `service '${nameTok.text}': icmp has no ports`, this.span(icmp.proto), { hint: 'a service lists tcp or udp ports; match icmp directly with `match icmp`' }));
@@ -31,9 +32,9 @@ export class MatchReader extends ValueReader {
    * One `match` line → one or more alternatives: `host`, `port` (either direction) and
    * `service` multiply out here, so later stages only see src/dst and sport/dport.
    */
-  protected match(s: Statement): A.Match[] {
+  protected match(s: Statement & { node: N.Match }): A.Match[] {
     let alts: A.Criterion[][] = [[]];
-    const criteria: Parsed[] = s.node.d[1];
+    const criteria = s.node.criteria;
     for (let i = 0; i < criteria.length; i++) {
       const options = this.criterion(criteria[i]!);
       // A criterion already reported (unknown name, bad address): the line stays, marked,
@@ -47,18 +48,14 @@ export class MatchReader extends ValueReader {
   }
 
   /** A criterion as alternatives, each a list of criteria that must all hold. */
-  protected criterion(c: Parsed): A.Criterion[][] {
-    const d = c.d;
+  protected criterion(c: N.Criterion): A.Criterion[][] {
     switch (c.t) {
-      case 'proto': {
-        const tok: Token = d[0];
-        return [[{ kind: 'proto', proto: tok.text as 'tcp', span: this.span(tok) }]];
-      }
+      case 'proto':
+        return [[{ kind: 'proto', proto: c.proto.text as 'tcp', span: this.span(c.proto) }]];
       case 'port': {
-        const kw: Token = d[0][0];
-        const negate = d[1] !== null;
-        const toks = d[2] as Token[];
-        const ports = accepted(toks, (t) => this.port(t));
+        const kw = c.kw;
+        const negate = c.not !== null;
+        const ports = accepted(c.ports, (t) => this.port(t));
         if (ports.length === 0) return []; // reported: the line is dropped, not matched-all
         const span = join(this.span(kw), ports[ports.length - 1].span);
         const dirs = kw.text === 'port' ? (['sport', 'dport'] as const) : [kw.text as 'sport'];
@@ -67,10 +64,9 @@ export class MatchReader extends ValueReader {
         return dirs.map((dir) => [{ kind: 'port', dir, ports, ...(negate ? { negate } : {}), span }]);
       }
       case 'addr': {
-        const kw: Token = d[0][0];
-        const negate = d[1] !== null;
-        const toks = d[2] as Token[];
-        const prefixes = accepted(toks, (t) => this.prefix(t));
+        const kw = c.kw;
+        const negate = c.not !== null;
+        const prefixes = accepted(c.addrs, (t) => this.prefix(t));
         if (prefixes.length === 0) return [];
         const span = join(this.span(kw), prefixes[prefixes.length - 1].span);
         const dirs = kw.text === 'host' ? (['src', 'dst'] as const) : [kw.text as 'src'];
@@ -78,34 +74,30 @@ export class MatchReader extends ValueReader {
         return dirs.map((dir) => [{ kind: 'addr', dir, prefixes, ...(negate ? { negate } : {}), span }]);
       }
       case 'dscp': {
-        const values = (d[1] as Token[]).map((t) => this.dscp(t));
-        return [[{ kind: 'dscp', values, span: join(this.span(d[0]), values[values.length - 1].span) }]];
+        const values = c.values.map((t) => this.dscp(t));
+        return [[{ kind: 'dscp', values, span: join(this.span(c.kw), values[values.length - 1].span) }]];
       }
       case 'mark': {
-        const kw: Token = d[0][0];
-        const value = this.num(d[1]);
-        const mask = d[2] ? this.num(d[2][1]) : undefined;
+        const kw = c.kw;
+        const value = this.num(c.value);
+        const mask = c.mask ? this.num(c.mask) : undefined;
         const conntrack = kw.text === 'connmark';
         return [[{ kind: 'mark', value, mask, ...(conntrack ? { conntrack } : {}), span: join(this.span(kw), (mask ?? value).span) }]];
       }
-      case 'flag': {
-        const tok: Token = d[0][0];
-        return [[{ kind: 'flag', flag: tok.text as 'syn', span: this.span(tok) }]];
-      }
+      case 'flag':
+        return [[{ kind: 'flag', flag: c.kw.text as 'syn', span: this.span(c.kw) }]];
       case 'len': {
-        const kw: Token = d[0];
-        const spec = d[1] as Parsed;
-        const range = this.lenRange(spec);
-        const end = spec.t === 'len-cmp' ? spec.d[1] : spec.d[0];
+        const range = this.lenRange(c.spec);
+        const end = c.spec.t === 'len-cmp' ? c.spec.value : c.spec.range;
         if (!range) return [];
-        return [[{ kind: 'len', lo: range[0], hi: range[1], span: join(this.span(kw), this.span(end)) }]];
+        return [[{ kind: 'len', lo: range[0], hi: range[1], span: join(this.span(c.kw), this.span(end)) }]];
       }
       case 'mac':
-        return this.macCriterion(d[0], d[1]);
+        return this.macCriterion(c.kw, c.addr);
       case 'service':
-        return this.serviceCriterion(d[0], d[1]);
+        return this.serviceCriterion(c.kw, c.name);
     }
-    throw new Error(`lowering has no case for criterion '${c.t}'`);
+    throw new Error(`lowering has no case for criterion '${(c as N.Criterion).t}'`);
   }
 
   /** `mac 00:11:22:aa:bb:cc` (a dashed one is reported with its colon spelling). */
@@ -145,14 +137,14 @@ export class MatchReader extends ValueReader {
   }
 
   /** `len <64`, `len >1000`, `len 64-128`, `len 40` → inclusive [lo, hi] (IP length, 0–65535). */
-  protected lenRange(spec: Parsed): [number, number] | undefined {
+  protected lenRange(spec: N.Len['spec']): [number, number] | undefined {
     if (spec.t === 'len-cmp') {
-      const op: Token = spec.d[0][0];
-      const n = this.num(spec.d[1]).value;
+      const op = spec.op;
+      const n = this.num(spec.value).value;
       if (!Number.isFinite(n)) return undefined;
       return op.text === '<' ? [0, n - 1] : [n + 1, 65535];
     }
-    const r = this.port(spec.d[0]);
+    const r = this.port(spec.range);
     return r ? [r.lo, r.hi] : undefined;
   }
 

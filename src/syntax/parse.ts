@@ -8,18 +8,15 @@ import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../diagnostics/span.js';
 import { nearest } from './suggest.js';
 import { shorten } from '../diagnostics/text.js';
-import { BLOCK_OF_KEYWORD, LITERALS, type Context } from './keywords.js';
+import { BLOCK_OF_KEYWORD, type Context } from './keywords.js';
+import { place, Shapes, spanOf } from './shapes.js';
 import { expectations, orList, shownChar, syntaxError } from './syntax-errors.js';
-
-/** What a statement parsed to: grammar.ne's tag and its children (tokens, sub-nodes). */
-export interface Parsed {
-  t: string;
-  d: any[];
-}
+import type * as N from './nodes.js';
 
 export interface Statement {
   context: Context;
-  node: Parsed;
+  /** What the statement parsed to (nodes.ts), by its tag `t`. */
+  node: N.Statement;
   span: Span;
   /** Present when the statement opened a `{ … }` block. */
   block?: {
@@ -72,56 +69,6 @@ class Parsers {
     return p.parser;
   }
 }
-
-/**
- * Statements of one shape parse alike. The Earley parse sees a token only as its type
- * and, when it is a keyword or punctuation mark of the grammar, its text; and grammar.ne's
- * actions arrange tokens without reading them. So `class c7 rate 1mbit` and
- * `class web rate 5mbit` have the same tree with other tokens in it: nearley parses the
- * first statement of each shape, the others take its tree with their own tokens. A policy
- * of a thousand classes has a handful of shapes of statement, not thousands.
- */
-class Shapes {
-  private trees = new Map<string, { stmt: Token[]; node: Parsed; where?: Map<Token, number> }>();
-
-  static key(context: Context, stmt: Token[]): string {
-    let key: string = context;
-    for (let i = 0; i < stmt.length; i++) {
-      const t = stmt[i]!;
-      key += LITERALS.has(t.text) ? ` ${t.type}:${t.text}` : ` ${t.type}`;
-    }
-    return key;
-  }
-
-  /** The tree of an earlier statement of this shape, with `stmt`'s tokens in it. */
-  get(key: string, stmt: Token[]): Parsed | undefined {
-    const seen = this.trees.get(key);
-    if (!seen) return undefined;
-    // Where each token sits in the first statement: built once a shape comes back.
-    const where = (seen.where ??= new Map(seen.stmt.map((t, i) => [t, i])));
-    const copy = (v: unknown): unknown => {
-      if (v == null) return v;
-      if (Array.isArray(v)) return v.map(copy);
-      const i = where.get(v as Token);
-      if (i !== undefined) return stmt[i];
-      // Besides tokens and lists, actions build only tag() nodes.
-      const { t, d } = v as Parsed;
-      return { t, d: copy(d) };
-    };
-    return copy(seen.node) as Parsed;
-  }
-
-  add(key: string, stmt: Token[], node: Parsed): void {
-    this.trees.set(key, { stmt, node });
-  }
-}
-
-
-const spanOf = (file: string, first: Token, last: Token): Span => ({
-  file,
-  start: { offset: first.offset, line: first.line, col: first.col },
-  end: tokenSpan(file, last).end,
-});
 
 /** Feeds already-lexed tokens to nearley (nearley's lexer interface). */
 class TokenFeed implements nearley.Lexer {
@@ -231,17 +178,22 @@ class StatementParser {
     }
   }
 
-  private statement(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
-    if (this.opts.noShapeCache) return this.parseAnew(context, stmt, terminator);
-    const key = Shapes.key(context, stmt);
-    const seen = this.shapes.get(key, stmt);
-    if (seen) return seen;
-    const node = this.parseAnew(context, stmt, terminator);
-    if (node) this.shapes.add(key, stmt, node);
+  private statement(context: Context, stmt: Token[], terminator: Token | undefined): N.Statement | undefined {
+    let node: N.Statement | undefined;
+    if (this.opts.noShapeCache) node = this.parseAnew(context, stmt, terminator);
+    else {
+      const key = Shapes.key(context, stmt);
+      node = this.shapes.get(key, stmt);
+      if (!node) {
+        node = this.parseAnew(context, stmt, terminator);
+        if (node) this.shapes.add(key, stmt, node);
+      }
+    }
+    if (node) place(this.file, node);
     return node;
   }
 
-  private parseAnew(context: Context, stmt: Token[], terminator: Token | undefined): Parsed | undefined {
+  private parseAnew(context: Context, stmt: Token[], terminator: Token | undefined): N.Statement | undefined {
     const file = this.file;
     const parser = this.parsers.get(context);
     this.feed.load(stmt);
@@ -269,7 +221,7 @@ class StatementParser {
     if (parser.results.length > 1) {
       throw new Error(`grammar is ambiguous (${parser.results.length} parses) at ${file}:${stmt[0].line}`);
     }
-    return parser.results[0] as Parsed;
+    return parser.results[0] as N.Statement;
   }
 
   /** Skips a block whose '{' was just passed, without reading it; the '}' closing it, if any. */

@@ -2,6 +2,7 @@
 // policy's interfaces (debounced: a flapping link gives a bounded number of applies), every
 // interval (drift), and on SIGHUP with the policy read again. Reconciles never overlap.
 import type { Server } from 'node:http';
+import { devicesOf } from '../apply/index.js';
 import { readClassCounters } from '../state/index.js';
 import { statusDevices } from '../status/index.js';
 import type { Log } from './log.js';
@@ -40,7 +41,7 @@ export async function watch(opts: WatchOptions): Promise<number> {
   const holder = `watch ${opts.file}`;
 
   /** Devices whose link events matter: those the policy names or creates. */
-  let devices = devicesOf(policy);
+  let devices = devicesOf(policy.state);
 
   const sched = scheduler(maxWaitMs, once);
   const request = sched.request;
@@ -88,7 +89,7 @@ export async function watch(opts: WatchOptions): Promise<number> {
       return;
     }
     policy = next.policy;
-    devices = devicesOf(policy);
+    devices = devicesOf(policy.state);
     log({ event: 'reload', message: `SIGHUP: read ${opts.file} again`, ms: performance.now() - t0 });
     request('policy reloaded', 0);
   };
@@ -103,7 +104,6 @@ export async function watch(opts: WatchOptions): Promise<number> {
   }, reload, log);
 }
 
-const devicesOf = (policy: Policy) => new Set(policy.state.objects.flatMap((o) => (o.kind === 'link' ? [o.name] : 'dev' in o ? [o.dev as string] : [])));
 
 /** One reconcile, logged and counted; a reconcile to request again, if one is due. */
 async function reconcileOnce(why: string, policy: Policy, opts: WatchOptions, holder: string, cycle: Cycle): Promise<{ reason: string; ms: number } | undefined> {

@@ -87,6 +87,28 @@ describe.skipIf(!requireKernelTools())('faults around apply', () => {
     });
   }, 120_000);
 
+  it('#20.8 killed, then a saved plan applied: it says the unfinished apply (QP4027), as applying a policy does, and completes it', async () => {
+    const f = files();
+    await withNetns(async (ns) => {
+      await setup(ns);
+      const q = cli(ns);
+      const before = await rawState(ns);
+      expect((await q.run(['apply', f.v0, '--yes'])).code).toBe(0);
+      const n = await planSteps(q, f.v01, f.dir);
+      const killed = await q.run(['apply', f.v01, '--yes'], faultyTools().env({ QP_FAULT_AFTER: String(n) }));
+      expect(killed.code).toBe(137);
+      const planFile = join(f.dir, 'back.json');
+      expect((await q.run(['plan', f.v0, '-o', planFile])).code).toBe(0);
+      const back = await q.run(['apply', planFile]);
+      expect(back.stderr).toMatch(/warning QP4027: the apply started at \S+ did not finish \(pid \d+ is gone\)/);
+      expect(back.code).toBe(0);
+      expect(String((await ns.run(['ip', 'link', 'show'])).stdout)).not.toContain('ifb0');
+      expect(stateOf(q.stateDir).incomplete).toBeUndefined();
+      expect((await q.run(['teardown', f.v0, '--yes'])).code).toBe(0);
+      expect(await rawState(ns)).toBe(before);
+    });
+  }, 120_000);
+
   it('#20.10 a full disk at the state write: the change is undone and said so, no .tmp is left; a read-only state directory: a clear error, nothing changed', async () => {
     const f = files();
     await withNetns(async (ns) => {

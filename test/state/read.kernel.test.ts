@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classId, filterId, qdiscId, type Filter, type HtbClass, type KernelObject, type Qdisc } from '../../src/model/index.js';
-import { expectedReadback, htbDefaultBurst, readDevice } from '../../src/state/index.js';
+import { expectedReadback, readDevice } from '../../src/state/index.js';
+import { htbDefaultBurst } from '../../src/kernel/readback.js';
 import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
 
 const tc = (ns: Netns, line: string) => ns.run(['tc', ...line.split(' ')]);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Filter, HtbClass, KernelObject, Qdisc } from '../../src/model/index.js';
-import {
-  expectedReadback,
-  htbBufferRoundTrip,
-  htbDefaultBurst,
-  packU32Keys,
-  parseClasses,
-  parseFilters,
-  parseQdiscs,
-  shownRate,
-  shownSize,
-} from '../../src/state/index.js';
+import { expectedReadback, packU32Keys, parseClasses, parseFilters, parseQdiscs } from '../../src/state/index.js';
+import { htbBufferRoundTrip, htbDefaultBurst, shownRate, shownSize } from '../../src/kernel/readback.js';
 import { fixture } from './fixture.js';
 
 const cls = (classid: string, parent: string, rate: number, ceil: number, prio: number, quantum: number, burst: number, cburst: number): HtbClass => ({
