@@ -8,7 +8,7 @@ import { renderBatch } from '../render/batch.js';
 import { targetLabel } from '../render/commands.js';
 import { renderSh } from '../render/sh.js';
 import type { DesiredState } from '../model/types.js';
-import { load, parseTargets, report, successLine, VERSION, withKernel, type CliContext } from './context.js';
+import { loadTargeted, report, successLine, VERSION, withKernel, type CliContext } from './context.js';
 import { say } from './say.js';
 
 type Format = 'sh' | 'batch' | 'json';
@@ -33,7 +33,7 @@ export function registerCompileCommands(program: Command, ctx: CliContext): void
     .option('--target <list>', 'override target: ifb|imq, taprio|sch_tdma (comma-separated)')
     .option('--kernel', 'also check that the running kernel has every qdisc, classifier, action and module the policy needs')
     .action(async (file: string, opts: { json?: boolean; target?: string; kernel?: boolean }) => {
-      let loaded = load(file, parseTargets(opts.target));
+      let loaded = loadTargeted(file, opts.target);
       if (opts.kernel) loaded = await withKernel(loaded, io.err);
       report(loaded, io, Boolean(opts.json));
       const code = hasErrors(loaded.diagnostics) ? 1 : 0;
@@ -50,7 +50,7 @@ export function registerCompileCommands(program: Command, ctx: CliContext): void
     .option('-o, --output <path>', 'write here (batch: a path prefix for NAME.tc, NAME.iptables, …)')
     .option('--json', 'print diagnostics as JSON objects')
     .action((file: string, opts: { target?: string; format: Format; output?: string; json?: boolean }) => {
-      const loaded = load(file, parseTargets(opts.target));
+      const loaded = loadTargeted(file, opts.target);
       // Warnings go to stderr; with --json they would mix with the output, so only errors stop us.
       // With --json they are one array, a file that cannot be written (QP4003) in it.
       const toStderr = { ...io, out: io.err };

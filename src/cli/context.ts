@@ -52,8 +52,7 @@ export function load(file: string, override: Partial<Settings> = {}): Loaded {
     text = readPolicyFile(file);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [], unresolved: [] };
-    return { policy, settings: { ingress: 'ifb', tdma: 'taprio' }, sources, diagnostics: [diag('QP4001', `cannot read ${file}: ${reason}`)] };
+    return unloaded(file, diag('QP4001', `cannot read ${file}: ${reason}`));
   }
   const front = parsePolicy(file, text, {
     readFile: (path) => readPolicyFile(path),
@@ -119,6 +118,25 @@ export function successLine(file: string, loaded: Loaded): string {
   const parts = [n(loaded.policy.interfaces.length, 'interface'), n(trees.length, 'tree'), `${classes} class${classes === 1 ? '' : 'es'}`];
   if (loaded.policy.tdma.length) parts.push(n(loaded.policy.tdma.length, 'tdma block'));
   return `${printable(file)}: OK, ${formatSummary(loaded.diagnostics)} (${parts.join(', ')})\n`;
+}
+
+/** A policy that was not read: only the diagnostic that says why. */
+function unloaded(file: string, d: Diagnostic): Loaded {
+  const policy: Policy = { files: [file], target: undefined, interfaces: [], shared: [], tdma: [], unresolved: [] };
+  return { policy, settings: { ingress: 'ifb', tdma: 'taprio' }, sources: new Map(), diagnostics: [d] };
+}
+
+/**
+ * load() with `--target` as typed: a bad target is the policy's QP4002 diagnostic, so check and
+ * compile report it as they report the rest (`--json` too), not as a usage error.
+ */
+export function loadTargeted(file: string, target: string | undefined): Loaded {
+  try {
+    return load(file, parseTargets(target));
+  } catch (e) {
+    if (e instanceof CommanderError && e.code === 'qospolicy.target') return unloaded(file, diag('QP4002', e.message));
+    throw e;
+  }
 }
 
 /** `--target imq,sch_tdma` → settings overrides. */

@@ -89,7 +89,13 @@ describe('qospolicy check / compile', () => {
     const c = capture();
     expect(await main(['check', '/nonexistent/site.pol'], c.io)).toBe(1);
     expect(c.get().err).toContain('QP4001');
-    expect(await main(['compile', 'policies/branch-office.pol', '--target', 'nope'], capture().io)).toBe(1);
+    const target = capture();
+    expect(await main(['compile', 'policies/branch-office.pol', '--target', 'nope'], target.io)).toBe(1);
+    expect(target.get()).toEqual({ out: '', err: expect.stringMatching(/^error QP4002: unknown target 'nope'/) });
+    // With --json a bad target is one of the diagnostics, as JSON like the rest.
+    const json = capture();
+    expect(await main(['check', '--json', '--target', 'nope', 'policies/branch-office.pol'], json.io)).toBe(1);
+    expect(JSON.parse(json.get().out)).toEqual([{ code: 'QP4002', severity: 'error', message: expect.stringMatching(/^unknown target 'nope'/) }]);
     expect(await main(['compile', 'policies/branch-office.pol', '--format', 'xml'], capture().io)).toBe(1);
   });
 
