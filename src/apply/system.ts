@@ -13,7 +13,7 @@ import { holderAlive } from './lock.js';
 import { rederive, SavedPlanError } from './saved.js';
 
 /** A warning of the stage, by its code. */
-export type Warn = (code: 'QP4022' | 'QP4024' | 'QP4027', message: string) => void;
+export type Warn = (code: 'QP4024' | 'QP4027' | 'QP4028', message: string) => void;
 
 export interface SystemPlanOptions {
   policy?: PolicyRef;
@@ -58,7 +58,7 @@ export async function planSystem(desired: DesiredState, dir: string, warn: Warn,
   const claimed = opts.saved ? savedScope(opts.saved, previous?.owned) : scopeFor(own, previous?.owned);
   const live = await readOwned(claimed);
   const check = checkOwnership(own, previous?.owned, claimed, live, dir, await readOwners());
-  for (const w of check.warnings) warn('QP4022', w);
+  for (const w of check.warnings) warn('QP4028', w);
   const { state, absent } = opts.presentOnly ? presentOnly(desired, live) : { state: desired, absent: [] };
   const plan = opts.saved
     ? rederive(opts.saved, live, check.scope)

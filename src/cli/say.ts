@@ -10,10 +10,8 @@ export interface SayIo {
 }
 
 /** Prints one QP4xxx diagnostic on stderr; returns it (for --json callers that collect). */
-export function say(io: SayIo, code: Code, message: string, opts: { hint?: string; json?: boolean; severity?: Diagnostic['severity'] } = {}): Diagnostic {
+export function say(io: SayIo, code: Code, message: string, opts: { hint?: string; json?: boolean } = {}): Diagnostic {
   const d = diag(code, message, undefined, opts.hint ? { hint: opts.hint } : {});
-  // A code that is an error where it stops a command (QP4022) is a warning where it does not.
-  if (opts.severity) d.severity = opts.severity;
   io.err(formatCommandDiagnostic(d, { color: io.color, json: opts.json }) + '\n');
   return d;
 }

@@ -10,7 +10,7 @@ export interface Say {
 }
 
 /** The stage's warnings, printed as the CLI prints every diagnostic. */
-export const warnTo = (io: Say): Warn => (code, message) => void say({ err: io.err, color: io.color ?? false }, code, message, { severity: 'warning' });
+export const warnTo = (io: Say): Warn => (code, message) => void say({ err: io.err, color: io.color ?? false }, code, message);
 
 /** Performs an overdue revert and tells of a revert once (QP4024), for commands that do not plan. Throws StateWriteError. */
 export async function settle(dir: string, io: Say): Promise<void> {

@@ -23,7 +23,7 @@ const describe = (plan: Plan) => plan.changes.map((c) => `${c.action} ${c.addres
 
 /**
  * One reconcile. `warn` hears what plan and apply say too: an overdue revert performed
- * (QP4024), an apply that did not finish (QP4027), a state file's wrong claims (QP4022).
+ * (QP4024), an apply that did not finish (QP4027), a state file's wrong claims (QP4028).
  */
 export async function reconcile(policy: Policy, stateDir: string, holder: string, warn: Warn = () => {}): Promise<Outcome> {
   // Planning reads only: the lock is taken when there is something to change, so a

@@ -265,8 +265,8 @@ describe.skipIf(!requireKernelTools())('faults around apply', () => {
       writeFileSync(join(q.stateDir, 'state.json'), JSON.stringify({ format: 'qospolicy-state', version: 1, owned: { roots: ['w0'], hooks: [], links: [{ name: 'w1', type: 'ifb' }], chains: [] } }));
       const a = await q.run(['apply', f.v0, '--yes']);
       expect(a.code).toBe(0);
-      expect(a.stderr).toContain("warning QP4022: state.json names the root of w0 as qospolicy's, but it holds htb 5:, which qospolicy never makes: left alone");
-      expect(a.stderr).toContain("warning QP4022: state.json names w1 as qospolicy's ifb device, but it is a veth device: left alone");
+      expect(a.stderr).toContain("warning QP4028: state.json names the root of w0 as qospolicy's, but it holds htb 5:, which qospolicy never makes: left alone");
+      expect(a.stderr).toContain("warning QP4028: state.json names w1 as qospolicy's ifb device, but it is a veth device: left alone");
       expect(await foreign()).toBe(was);
     });
   }, 120_000);
