@@ -24,7 +24,8 @@ function emitPlan(io: Io, plan: Plan, opts: PlanOpts): number {
   for (const e of plan.errors) say(io, 'QP4005', e);
   if (plan.errors.length) return 1;
   const destroys = removesAllShaping(plan);
-  if (destroys) io.err(`warning: ${destroys}; apply refuses this without --allow-destroy\n`);
+  // apply refuses it (QP4011); a plan only shows it, so here it warns.
+  if (destroys) say(io, 'QP4029', `${destroys}; apply refuses this without --allow-destroy`);
   if (opts.output) {
     try {
       writeFileSync(opts.output, JSON.stringify(plan, null, 2) + '\n');

@@ -81,6 +81,7 @@ export const CODES = {
   QP4026: { severity: 'error', title: 'a tool cannot be run' },
   QP4027: { severity: 'warning', title: 'the last apply did not finish' },
   QP4028: { severity: 'warning', title: 'a state file claim left alone' },
+  QP4029: { severity: 'warning', title: 'the plan removes all shaping' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -75,7 +75,7 @@ describe.skipIf(!requireKernelTools())('refusals that change nothing', () => {
       const planFile = join(dir, 'plan.json');
       const p = await q.run(['plan', join(dir, 'empty.pol'), '-o', planFile]);
       expect(p.code).toBe(0);
-      expect(p.stderr).toContain('apply refuses this without --allow-destroy');
+      expect(p.stderr).toMatch(/^warning QP4029: .*; apply refuses this without --allow-destroy$/m);
       const s = await q.run(['apply', planFile, '--yes']);
       expect(s.code).toBe(1);
       expect(s.stderr).toContain('error QP4011:');
