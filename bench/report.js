@@ -1,4 +1,7 @@
 // RESULTS.md from one run's figures. Every number in it comes from that run.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fmt, fmtMB, fmtS, ratio } from './lib.js';
 import { ispReport } from './isp.js';
 
@@ -212,5 +215,8 @@ export function report({ machine, compile, apply, incremental, dataplane, isp, o
   p('`QP_BENCH_ISP_RUNS` (1); `QP_BENCH_ONLY=compile,apply,incremental,dataplane,isp` runs a subset and prints JSON instead of writing this file.');
   p('Raw figures of this run: bench/results.json.');
   p();
+  // Hand-kept comparisons between commits (not of this run), kept when this file is rewritten.
+  const ab = join(dirname(fileURLToPath(import.meta.url)), 'ab', 'RESULTS.md');
+  if (existsSync(ab)) p(readFileSync(ab, 'utf8'));
   return out.join('\n');
 }

@@ -72,48 +72,70 @@ interface Planned {
   classid: string;
 }
 
+/** What the parts of compileTree share: the device, how rates are scaled, the classes. */
+interface TreeContext {
+  dev: string;
+  label: string;
+  /** A rate as the kernel gets it: derated for the link's framing. */
+  bps: (n: number) => number;
+  /** The largest packet on the device (treePacket). */
+  packet: number;
+  byNode: Map<ClassNode, Planned>;
+}
+
 export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): KernelObject[] {
-  const label = treeLabel(tree);
   const derate = opts.derate ?? 1;
-  const bps = (n: number) => Math.floor(n * derate);
   const packet = treePacket(tree, derate);
   const sizing: Sizing = { packet, frame: opts.frame ?? MTU_FRAME, features: opts.features };
-  const fairBy = tree.direction === 'ingress' ? 'dst' : 'src';
+  const { all, top } = planClasses(tree);
+  const ctx: TreeContext = { dev, label: treeLabel(tree), bps: (n) => Math.floor(n * derate), packet, byNode: new Map(all.map((c) => [c.node, c])) };
+  return [...classObjects(tree, all, ctx, sizing, opts.stab), ...treeFilters(top, all, ctx)];
+}
 
+/** The tree's classes as the kernel gets them, in creation order, with their class IDs. */
+function planClasses(tree: Tree): { all: Planned[]; top: Planned[] } {
+  const fairBy = tree.direction === 'ingress' ? 'dst' : 'src';
   const all: Planned[] = [];
   const plan = (list: ClassNode[], prefix: string, parentCeil: number, leaf: LeafSpec | undefined, parent?: Planned): Planned[] =>
     list.map((node) => {
       const path = prefix ? `${prefix}/${node.name.text}` : node.name.text;
       const p: Planned = { node, path, ceil: node.ceil?.bps ?? parentCeil, parent, children: [], leaf: node.leaf ?? leaf, entry: node.matches, classid: '' };
       all.push(p);
-      if (node.fair?.kind === 'hosts') p.children = fairHosts(p, node.fair.prefix, node.fair.by ?? fairBy);
+      if (node.fair?.kind === 'hosts') p.children = fairHosts(p, node.fair.prefix, node.fair.by ?? fairBy, all);
       else if (node.children.length > 0) p.children = plan(node.children, path, p.ceil, p.leaf, p);
       return p;
     });
-  /** One class per host of the prefix, equal shares of the class; a hash table picks them. */
-  const fairHosts = (p: Planned, prefix: Prefix, by: 'src' | 'dst'): Planned[] => {
-    const hosts = 2 ** (32 - prefix.length);
-    const network = (ipv4Words(prefix.address) & (prefix.length === 0 ? 0 : 0xffffffff << (32 - prefix.length))) >>> 0;
-    p.fair = { network, hosts, off: by === 'src' ? 12 : 16 };
-    // Without match lines of its own, the class takes the traffic of its hosts.
-    if (p.entry.length === 0) p.entry = [{ criteria: [{ kind: 'addr', dir: by, prefixes: [prefix], span: prefix.span }], span: p.node.span }];
-    const rate = Math.max(8, Math.floor((p.node.rate?.bps ?? 0) / hosts));
-    return Array.from({ length: hosts }, (_, i) => {
-      const addr = [24, 16, 8, 0].map((sh) => ((network + i) >>> sh) & 255).join('.');
-      const node: ClassNode = { name: { text: addr, span: p.node.span }, rate: { bps: rate, span: p.node.span }, prio: p.node.prio, matches: [], children: [], span: p.node.span };
-      const h: Planned = { node, path: `${p.path}/${addr}`, ceil: p.ceil, parent: p, children: [], leaf: p.leaf, entry: [], classid: '' };
-      all.push(h);
-      return h;
-    });
-  };
   const top = plan(tree.classes, '', tree.rate.bps, tree.leaf);
   const minors = assignMinors(all.map((c) => c.path));
   for (const c of all) c.classid = `1:${hex(minors.get(c.path)!)}`;
-  const byNode = new Map(all.map((c) => [c.node, c]));
-  const origin = (c: Planned) => `${label} › ${c.path.replaceAll('/', ' › ')}${circuitLabel(c.node)}`;
+  return { all, top };
+}
 
-  const out: KernelObject[] = [];
+/** One class per host of the prefix, equal shares of the class (added to `all`); a hash table picks them. */
+function fairHosts(p: Planned, prefix: Prefix, by: 'src' | 'dst', all: Planned[]): Planned[] {
+  const hosts = 2 ** (32 - prefix.length);
+  const network = (ipv4Words(prefix.address) & (prefix.length === 0 ? 0 : 0xffffffff << (32 - prefix.length))) >>> 0;
+  p.fair = { network, hosts, off: by === 'src' ? 12 : 16 };
+  // Without match lines of its own, the class takes the traffic of its hosts.
+  if (p.entry.length === 0) p.entry = [{ criteria: [{ kind: 'addr', dir: by, prefixes: [prefix], span: prefix.span }], span: p.node.span }];
+  const rate = Math.max(8, Math.floor((p.node.rate?.bps ?? 0) / hosts));
+  return Array.from({ length: hosts }, (_, i) => {
+    const addr = [24, 16, 8, 0].map((sh) => ((network + i) >>> sh) & 255).join('.');
+    const node: ClassNode = { name: { text: addr, span: p.node.span }, rate: { bps: rate, span: p.node.span }, prio: p.node.prio, matches: [], children: [], span: p.node.span };
+    const h: Planned = { node, path: `${p.path}/${addr}`, ceil: p.ceil, parent: p, children: [], leaf: p.leaf, entry: [], classid: '' };
+    all.push(h);
+    return h;
+  });
+}
+
+/** How plans name a class: the tree's label, its path, and its circuit. */
+const originOf = (label: string, c: Planned) => `${label} › ${c.path.replaceAll('/', ' › ')}${circuitLabel(c.node)}`;
+
+/** The root qdisc and class, then every class with its leaf qdisc. */
+function classObjects(tree: Tree, all: Planned[], ctx: TreeContext, sizing: Sizing, stab: TreeOptions['stab']): KernelObject[] {
+  const { dev, label, bps, packet } = ctx;
   const def = defaultLeaf(tree.classes);
+  const out: KernelObject[] = [];
   out.push({
     kind: 'qdisc',
     id: qdiscId(dev, 'root'),
@@ -122,21 +144,27 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
     parent: 'root',
     handle: '1:',
     qdisc: 'htb',
-    params: [['default', def ? byNode.get(def)!.classid.slice(2) : '0']],
-    ...(opts.stab ? { stab: opts.stab } : {}),
+    params: [['default', def ? ctx.byNode.get(def)!.classid.slice(2) : '0']],
+    ...(stab ? { stab } : {}),
   });
   out.push(htbClass(dev, '1:1', '1:', bps(tree.rate.bps), bps(tree.rate.bps), DEFAULT_PRIO, undefined, label, packet));
-
   for (const c of all) {
     const rate = bps(c.node.rate?.bps ?? 0);
-    const from = origin(c);
+    const from = originOf(label, c);
     out.push(htbClass(dev, c.classid, c.parent?.classid ?? '1:1', rate, bps(c.ceil), c.node.prio?.value ?? DEFAULT_PRIO, c.node.quantum?.value, from, packet));
     if (c.children.length === 0) out.push(leafQdisc(dev, c, bps(c.ceil), from, sizing));
   }
+  return out;
+}
 
-  // Filters: at the qdisc for top-level classes, at each group for its children. Every
-  // child has a slot of prios, spread over its range (prios.ts); a group's children's slots
-  // follow one another in one range shared by all groups of the device.
+/**
+ * Filters: at the qdisc for top-level classes, at each group for its children. Every child
+ * has a slot of prios, spread over its range (prios.ts); a group's children's slots follow
+ * one another in one range shared by all groups of the device.
+ */
+function treeFilters(top: Planned[], all: Planned[], ctx: TreeContext): KernelObject[] {
+  const { dev, label } = ctx;
+  const out: KernelObject[] = [];
   const tables = new Set<number>();
   const bases = (n: number, range: typeof TOP_RANGE) => spreadSlots(n, range).map((u) => slotBase(range, u));
   // A hashed run of classes (check/hashruns.ts) takes one slot, however many classes it holds.
@@ -149,30 +177,35 @@ export function compileTree(tree: Tree, dev: string, opts: TreeOptions = {}): Ke
   let groupIndex = 0;
   for (const c of groups) {
     if (c.fair) {
-      out.push(fairFilter(dev, c, nested[next++]!, tableId(dev, c.path, tables), origin(c)));
+      out.push(fairFilter(dev, c, nested[next++]!, tableId(dev, c.path, tables), originOf(label, c)));
       continue;
     }
     const slots = runSlots(c.children, runs(c.children));
-    out.push(...childFilters(dev, c.classid, c.children, runs(c.children), nested.slice(next, next + slots), origin(c), tables));
+    out.push(...childFilters(dev, c.classid, c.children, runs(c.children), nested.slice(next, next + slots), originOf(label, c), tables));
     next += slots;
-    // The kernel ignores an HTB `default` below the root: a group's default child needs
-    // an explicit catch-all for traffic that entered the group but matched no child.
-    const d = defaultLeaf(c.node.children);
-    const prio = CATCH_ALL_TOP - groupIndex++;
-    if (d && c.node.matches.length > 0) {
-      out.push({
-        kind: 'filter',
-        id: filterId(dev, c.classid, prio),
-        origin: { path: `${origin(c)} (catch-all)` },
-        dev,
-        parent: c.classid,
-        protocol: 'all',
-        prio,
-        nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], flowid: byNode.get(d)!.classid }],
-      });
-    }
+    const catchAll = groupCatchAll(c, CATCH_ALL_TOP - groupIndex++, ctx);
+    if (catchAll) out.push(catchAll);
   }
   return out;
+}
+
+/**
+ * The kernel ignores an HTB `default` below the root: a group's default child needs an
+ * explicit catch-all for traffic that entered the group but matched no child.
+ */
+function groupCatchAll(c: Planned, prio: number, ctx: TreeContext): Filter | undefined {
+  const d = defaultLeaf(c.node.children);
+  if (!d || c.node.matches.length === 0) return undefined;
+  return {
+    kind: 'filter',
+    id: filterId(ctx.dev, c.classid, prio),
+    origin: { path: `${originOf(ctx.label, c)} (catch-all)` },
+    dev: ctx.dev,
+    parent: c.classid,
+    protocol: 'all',
+    prio,
+    nodes: [{ keys: [{ off: 0, val: 0, mask: 0 }], flowid: ctx.byNode.get(d)!.classid }],
+  };
 }
 
 /** `fair hosts`: one node hashes the host byte into a 256-bucket table, one node per host. */

@@ -5,7 +5,7 @@ import type { DesiredState, IptablesRule, KernelObject, Link, ModuleLoad } from 
 import { iptablesId, linkId, moduleId } from '../model/ids.js';
 import type { Settings } from '../check/index.js';
 import { treeLabel } from '../check/index.js';
-import { compileTree, treePacket } from './htb.js';
+import { compileTree, treePacket, type TreeOptions } from './htb.js';
 import { GSO_MAX } from '../kernel/queue.js';
 import { hookQdisc, imqRules, mirredFilter } from './redirect.js';
 import { compileTaprio, compileTdmaModule } from './tdma.js';
@@ -26,37 +26,68 @@ const usesConnmark = (t: Tree): boolean => {
   return rec(t.classes);
 };
 
+/** Where each device's redirect and clsact hooks lead: tc filters and the clsact qdisc. */
+type Hooks = Map<string, { ingress?: string; egress?: string; connmark?: boolean; clsact?: boolean }>;
+
+/** Records that a link must exist (with at least this many TX queues). */
+type Require = (name: string, minTxQueues?: number) => void;
+
+type TreeOptionsOf = (t: Tree, dev: string) => TreeOptions;
+
 export function compile(policy: Policy, settings: Settings): DesiredState {
-  // What the target has: the declared features (or the --target override's), and of those
-  // (or of all) what the running kernel was found to have.
-  const declared = settings.features;
-  const kernel = settings.kernel;
-  const features = declared && kernel ? new Set([...declared].filter((f) => kernel.has(f))) : (kernel ?? declared);
-  const framingOf = (dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
-  /** Size table and derating for a tree: its interface's framing (shared groups have none). */
-  const framed = (t: Tree, dev: string) => (t.owner.kind === 'interface' ? sizeTable(framingOf(t.owner.name.text), t.owner.name.text, dev) : { derate: 1 });
-  const treeOptions = (t: Tree, dev: string) => {
-    const f = framed(t, dev);
+  const features = targetFeatures(settings);
+  const treeOptions: TreeOptionsOf = (t, dev) => {
+    const f = framed(policy, t, dev);
     return { ...f, features, frame: frameOnLine(f.stab) };
   };
-  /**
-   * Packets kept short on slow devices: where a 64 KiB GSO packet would hold a tree's
-   * slowest class for more than PACKET_TIME, the interfaces that feed the tree carry packets
-   * of at most that long (kernel/queue.ts packetCapFor):
-   * - an egress tree's own interface: gso_max_size, the packets the router's own TCP builds;
-   * - every interface the policy names but this one (forwarded traffic arrives there):
-   *   gro_max_size, the packets GRO merges before they are forwarded and queued whole;
-   * - an ingress tree's interface: gro_max_size, merged before the redirect to its device.
-   * Forwarded traffic from interfaces the policy does not name is out of reach (docs).
-   */
-  const packetLimits = new Map<string, { gsoMaxSize?: number; groMaxSize?: number }>();
-  const limit = (iface: string, field: 'gsoMaxSize' | 'groMaxSize', cap: number) => {
-    const prev = packetLimits.get(iface) ?? {};
-    packetLimits.set(iface, { ...prev, [field]: Math.min(prev[field] ?? GSO_MAX, cap) });
+  const { links, require } = requiredLinks(policy, packetLimits(policy));
+  for (const i of policy.interfaces) if (i.ingress || i.egress) require(i.name.text);
+  const hooks: Hooks = new Map();
+  const redirect = compileRedirected(redirectedTrees(policy, settings), require, hooks, treeOptions);
+  const egress = policy.interfaces.flatMap((i) => (i.egress ? compileTree(i.egress, i.name.text, treeOptions(i.egress, i.name.text)) : []));
+  const tdma = compileTdma(policy, settings, require, hooks);
+  const hooked = hookObjects(hooks);
+  const sysfs = policy.interfaces.flatMap(netqosWrites);
+  return {
+    objects: dedupe([...links.values(), ...redirect.modules, ...tdma.modules, ...redirect.created, ...redirect.trees, ...egress, ...hooked, ...redirect.iptables, ...tdma.objects, ...sysfs]),
+    notes: [...links.values()].filter((l) => l.minTxQueues).map((l) => `${l.name} must have at least ${l.minTxQueues} TX queues for taprio (a veth: ip link add … numtxqueues ${l.minTxQueues}).`),
+  };
+}
+
+/**
+ * What the target has: the declared features (or the --target override's), and of those
+ * (or of all) what the running kernel was found to have.
+ */
+function targetFeatures(settings: Settings): ReadonlySet<string> | undefined {
+  const declared = settings.features;
+  const kernel = settings.kernel;
+  return declared && kernel ? new Set([...declared].filter((f) => kernel.has(f))) : (kernel ?? declared);
+}
+
+const framingOf = (policy: Policy, dev: string) => policy.interfaces.find((i) => i.name.text === dev)?.link?.framing;
+
+/** Size table and derating for a tree: its interface's framing (shared groups have none). */
+const framed = (policy: Policy, t: Tree, dev: string) => (t.owner.kind === 'interface' ? sizeTable(framingOf(policy, t.owner.name.text), t.owner.name.text, dev) : { derate: 1 });
+
+/**
+ * Packets kept short on slow devices: where a 64 KiB GSO packet would hold a tree's
+ * slowest class for more than PACKET_TIME, the interfaces that feed the tree carry packets
+ * of at most that long (kernel/queue.ts packetCapFor):
+ * - an egress tree's own interface: gso_max_size, the packets the router's own TCP builds;
+ * - every interface the policy names but this one (forwarded traffic arrives there):
+ *   gro_max_size, the packets GRO merges before they are forwarded and queued whole;
+ * - an ingress tree's interface: gro_max_size, merged before the redirect to its device.
+ * Forwarded traffic from interfaces the policy does not name is out of reach (docs).
+ */
+function packetLimits(policy: Policy): Map<string, PacketLimits> {
+  const limits = new Map<string, PacketLimits>();
+  const limit = (iface: string, field: keyof PacketLimits, cap: number) => {
+    const prev = limits.get(iface) ?? {};
+    limits.set(iface, { ...prev, [field]: Math.min(prev[field] ?? GSO_MAX, cap) });
   };
   const named = [...new Set([...policy.interfaces.filter((i) => i.ingress || i.egress).map((i) => i.name.text), ...policy.shared.flatMap((s) => s.members.map((m) => m.text))])];
   const limitPackets = (t: Tree, members: string[]) => {
-    const cap = treePacket(t, t.owner.kind === 'interface' ? framed(t, members[0]!).derate : 1);
+    const cap = treePacket(t, t.owner.kind === 'interface' ? framed(policy, t, members[0]!).derate : 1);
     if (cap >= GSO_MAX) return;
     for (const iface of named) {
       if (t.direction === 'ingress') {
@@ -65,6 +96,35 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
       else limit(iface, 'groMaxSize', cap);
     }
   };
+  for (const i of policy.interfaces) {
+    if (i.egress) limitPackets(i.egress, [i.name.text]);
+    if (i.ingress) limitPackets(i.ingress, [i.name.text]);
+  }
+  for (const s of policy.shared) limitPackets(s.tree, s.members.map((m) => m.text));
+  return limits;
+}
+
+interface PacketLimits {
+  gsoMaxSize?: number;
+  groMaxSize?: number;
+}
+
+/** The links the policy needs, in the order first required, each with its settings. */
+function requiredLinks(policy: Policy, limits: Map<string, PacketLimits>): { links: Map<string, Link>; require: Require } {
+  const links = new Map<string, Link>();
+  const require: Require = (name, minTxQueues) => {
+    const prev = links.get(name);
+    const q = Math.max(prev?.minTxQueues ?? 0, minTxQueues ?? 0);
+    // `exact` accounting: the router's own packets leave in single segments, so the size
+    // table counts every frame (forwarded GRO packets are not split: docs/language.md).
+    const gso = framingOf(policy, name)?.exact ? { gsoMaxSegs: 1 } : {};
+    links.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso, ...limits.get(name) });
+  };
+  return { links, require };
+}
+
+/** The trees that need a device of their own, in file order. */
+function redirectedTrees(policy: Policy, settings: Settings): Redirected[] {
   const redirected: Redirected[] = [];
   for (const i of policy.interfaces) {
     if (i.ingress) redirected.push({ tree: i.ingress, backend: i.ingress.backend ?? settings.ingress, members: [i.name.text] });
@@ -73,31 +133,18 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
     redirected.push({ tree: s.tree, backend: settings.ingress, members: s.members.map((m) => m.text) });
   }
   // Device numbers follow file order, so appending a tree never renumbers the others.
-  redirected.sort((a, b) => a.tree.span.start.offset - b.tree.span.start.offset);
+  return redirected.sort((a, b) => a.tree.span.start.offset - b.tree.span.start.offset);
+}
 
-  const required = new Map<string, Link>();
-  const require = (name: string, minTxQueues?: number) => {
-    const prev = required.get(name);
-    const q = Math.max(prev?.minTxQueues ?? 0, minTxQueues ?? 0);
-    // `exact` accounting: the router's own packets leave in single segments, so the size
-    // table counts every frame (forwarded GRO packets are not split: docs/language.md).
-    const gso = framingOf(name)?.exact ? { gsoMaxSegs: 1 } : {};
-    required.set(name, { kind: 'link', id: linkId(name), name, type: 'require', ...(q ? { minTxQueues: q } : {}), ...gso, ...packetLimits.get(name) });
-  };
-  for (const i of policy.interfaces) {
-    if (i.egress) limitPackets(i.egress, [i.name.text]);
-    if (i.ingress) limitPackets(i.ingress, [i.name.text]);
-  }
-  for (const s of policy.shared) limitPackets(s.tree, s.members.map((m) => m.text));
-  for (const i of policy.interfaces) if (i.ingress || i.egress) require(i.name.text);
-
-  const modules: ModuleLoad[] = [];
+/**
+ * Each redirected tree on its own ifb/imq device: the device, its tree, the module that
+ * makes the devices, and how its members' traffic gets there (hooks for ifb, iptables for imq).
+ */
+function compileRedirected(redirected: Redirected[], require: Require, hooks: Hooks, treeOptions: TreeOptionsOf) {
   const created: Link[] = [];
   const trees: KernelObject[] = [];
-  const hooks = new Map<string, { ingress?: string; egress?: string; connmark?: boolean; clsact?: boolean }>();
   const iptables: KernelObject[] = [];
   const counters = { ifb: 0, imq: 0 };
-
   for (const r of redirected) {
     const n = counters[r.backend]++;
     const dev = `${r.backend}${n}`;
@@ -113,41 +160,39 @@ export function compile(policy: Policy, settings: Settings): DesiredState {
       else hooks.set(m, { ...hooks.get(m), [r.tree.direction]: dev, ...(connmark ? { connmark } : {}) });
     }
   }
+  const modules: ModuleLoad[] = [];
   if (counters.ifb) modules.push({ kind: 'module', id: moduleId('ifb'), module: 'ifb', params: { numifbs: counters.ifb } });
   // imq accepts 2–16 devices.
   if (counters.imq) modules.push({ kind: 'module', id: moduleId('imq'), module: 'imq', params: { numdevs: Math.max(2, counters.imq) } });
+  return { modules, created, trees, iptables };
+}
 
-  for (const i of policy.interfaces) if (i.egress) trees.push(...compileTree(i.egress, i.name.text, treeOptions(i.egress, i.name.text)));
-
-  const tdma: KernelObject[] = [];
+/** TDMA blocks: taprio (or the tdma module) objects, their links' TX queues and modules. */
+function compileTdma(policy: Policy, settings: Settings, require: Require, hooks: Hooks): { modules: ModuleLoad[]; objects: KernelObject[] } {
+  const modules: ModuleLoad[] = [];
+  const objects: KernelObject[] = [];
   for (const block of policy.tdma) {
     const objs = settings.tdma === 'module' ? compileTdmaModule(block) : compileTaprio(block);
     for (const o of objs) {
       if (o.kind === 'link') require(o.name, o.minTxQueues);
       else if (o.kind === 'module') modules.push(o);
-      else tdma.push(o);
+      else objects.push(o);
     }
     // taprio's traffic classes are chosen by skbedit filters on the clsact egress hook.
     if (settings.tdma === 'taprio') hooks.set(block.iface.text, { ...hooks.get(block.iface.text), clsact: true });
   }
+  return { modules, objects };
+}
 
-  const hookObjects: KernelObject[] = [];
+/** Each hooked device's hook qdisc and its redirect filters. */
+function hookObjects(hooks: Hooks): KernelObject[] {
+  const out: KernelObject[] = [];
   for (const [dev, h] of hooks) {
-    hookObjects.push(hookQdisc(dev, h.egress !== undefined || h.clsact === true));
-    if (h.ingress) hookObjects.push(mirredFilter(dev, 'ingress', h.ingress, `${dev} ingress → ${h.ingress}`, h.connmark));
-    if (h.egress) hookObjects.push(mirredFilter(dev, 'egress', h.egress, `${dev} egress → ${h.egress}`));
+    out.push(hookQdisc(dev, h.egress !== undefined || h.clsact === true));
+    if (h.ingress) out.push(mirredFilter(dev, 'ingress', h.ingress, `${dev} ingress → ${h.ingress}`, h.connmark));
+    if (h.egress) out.push(mirredFilter(dev, 'egress', h.egress, `${dev} egress → ${h.egress}`));
   }
-
-  const sysfs = policy.interfaces.flatMap(netqosWrites);
-  const notes: string[] = [];
-  for (const l of required.values()) {
-    if (l.minTxQueues) notes.push(`${l.name} must have at least ${l.minTxQueues} TX queues for taprio (a veth: ip link add … numtxqueues ${l.minTxQueues}).`);
-  }
-
-  return {
-    objects: dedupe([...required.values(), ...modules, ...created, ...trees, ...hookObjects, ...iptables, ...tdma, ...sysfs]),
-    notes,
-  };
+  return out;
 }
 
 /** `CONNMARK --save-mark` in POSTROUTING: the mark a flow's packets got is kept in conntrack. */

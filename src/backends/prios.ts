@@ -83,8 +83,9 @@ export interface Slot {
 /** The key of a slot: dev, parent and every class its filters send to. */
 export function slotKey(filters: Filter[]): string {
   const f = filters[0]!;
-  const ids = [...new Set(filters.flatMap((x) => x.nodes.flatMap((n) => (n.flowid ? [n.flowid] : []))))].sort();
-  return `${f.dev} ${f.parent} ${ids.join(',')}`;
+  const ids = new Set<string>();
+  for (const x of filters) for (const n of x.nodes) if (n.flowid) ids.add(n.flowid);
+  return `${f.dev} ${f.parent} ${[...ids].sort().join(',')}`;
 }
 
 /** Filters grouped into slots of a range (in ascending prio), by the slot their prio falls in. */
@@ -132,7 +133,9 @@ export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, live
       if (offsets(l) !== offsets(d)) continue;
       const names = new Map<string, string>();
       d.filters.forEach((f, i) => f.tables?.forEach((t, k) => names.set(t.handle, l.filters[i]!.tables![k]!.handle)));
-      const moved = moveTo(d, l.unit, (h) => names.get(h) ?? h);
+      // At the live copy's prios with its tables already (every plan of an unchanged tree): d itself.
+      const inPlace = l.unit === d.unit && [...names].every(([from, to]) => from === to);
+      const moved = inPlace ? d : moveTo(d, l.unit, (h) => names.get(h) ?? h);
       if (moved.filters.every((f, i) => equal(f, l.filters[i]!))) return moved;
     }
     return undefined;

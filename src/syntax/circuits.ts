@@ -2,106 +2,15 @@
 // lists → one class per circuit (its devices' addresses as one match line), nested under site
 // classes by `Parent Node`. Every bad row is reported at its own file:line:column, so a
 // mistake in a 50 000-row list is found like a mistake in the policy.
-import Papa from 'papaparse';
 import { isIPv4, isIPv6 } from 'node:net';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Position, Span } from '../diagnostics/span.js';
 import { printable } from '../diagnostics/text.js';
-
-/** The columns of LibreQoS's ShapedDevices.csv; the header names them, in any order. */
-export const CIRCUIT_COLUMNS = [
-  'Circuit ID',
-  'Circuit Name',
-  'Device ID',
-  'Device Name',
-  'Parent Node',
-  'MAC',
-  'IPv4',
-  'IPv6',
-  'Download Min Mbps',
-  'Upload Min Mbps',
-  'Download Max Mbps',
-  'Upload Max Mbps',
-  'Comment',
-] as const;
-type Column = (typeof CIRCUIT_COLUMNS)[number];
-/** Columns a row cannot do without (the others may be absent from the header). */
-const REQUIRED: Column[] = ['Circuit ID', 'IPv4', 'IPv6', 'Download Min Mbps', 'Upload Min Mbps', 'Download Max Mbps', 'Upload Max Mbps'];
+import { cachedRows, Lines, type Column, type Row, type TextFile } from './circuit-rows.js';
+import { overlapFree, range, type Ranges } from './circuit-ranges.js';
 
 export type CircuitDirection = 'down' | 'up';
-
-export interface TextFile {
-  path: string;
-  text: string;
-}
-
-/** A file's lines, for offset → line/column (the one place a CSV/JSON position is made). */
-class Lines {
-  private starts: number[] = [0];
-  constructor(
-    readonly file: string,
-    readonly text: string,
-  ) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
-  }
-  lineText(line: number): string {
-    const s = this.starts[line - 1] ?? this.text.length;
-    const e = this.starts[line] ?? this.text.length + 1;
-    return this.text.slice(s, e - 1).replace(/\r$/, '');
-  }
-  /** lineText(line).length, without copying the line (a span per cell of 50 000 rows). */
-  lineLength(line: number): number {
-    const s = this.starts[line - 1] ?? this.text.length;
-    const e = (this.starts[line] ?? this.text.length + 1) - 1;
-    return e > s && this.text.charCodeAt(e - 1) === 13 ? e - s - 1 : Math.max(0, e - s);
-  }
-  pos(line: number, col: number): Position {
-    return { offset: (this.starts[line - 1] ?? 0) + col - 1, line, col };
-  }
-  /** `len` characters from line:col (clipped to the line). */
-  span(line: number, col: number, len: number): Span {
-    const end = Math.max(col + 1, Math.min(col + len, this.lineLength(line) + 1));
-    return { file: this.file, start: this.pos(line, col), end: this.pos(line, end) };
-  }
-  line(line: number): Span {
-    return this.span(line, 1, Math.max(1, this.lineLength(line)));
-  }
-  at(offset: number): Span {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.span(lo + 1, offset - this.starts[lo]! + 1, 1);
-  }
-}
-
-/** A cell's text, and its span made when first asked (most of a row's 13 cells never are). */
-class Cell {
-  #span: Span | undefined;
-  constructor(
-    readonly text: string,
-    private readonly lines: Lines,
-    private readonly line: number,
-    private readonly col: number,
-    private readonly len: number,
-  ) {}
-  get span(): Span {
-    return (this.#span ??= this.lines.span(this.line, this.col, this.len));
-  }
-}
-
-/** One row of the CSV with each cell's span. */
-interface Row {
-  line: number;
-  cells: Map<Column, { text: string; span: Span }>;
-  span: Span;
-  /** Its addresses as read for the first tree: the rows are cached, the `up` tree reuses them. */
-  read?: { prefixes?: A.Prefix[]; ranges?: Array<{ lo: bigint; hi: bigint }>; diagnostics: Diagnostic[] };
-}
 
 /** One site of network.json, as a class under which circuits go. */
 interface Site {
@@ -118,6 +27,44 @@ export interface CircuitsResult {
 
 const MBIT = 1_000_000;
 
+/** The columns a direction reads its rates from. */
+const RATE_COLUMNS: Record<CircuitDirection, { min: Column; max: Column }> = {
+  down: { min: 'Download Min Mbps', max: 'Download Max Mbps' },
+  up: { min: 'Upload Min Mbps', max: 'Upload Max Mbps' },
+};
+
+/** A circuit's class as it is built: later rows of the same circuit (its devices) add their addresses. */
+interface Circuit {
+  node: A.ClassNode;
+  row: Row;
+  rate: number;
+  ceil: number;
+  parent: string;
+  criterion: Extract<A.Criterion, { kind: 'addr' }>;
+}
+
+/** What one valid row says: its circuit, rates (bit/s), parent site and addresses. */
+interface RowFacts {
+  id: { text: string; span: Span };
+  rate: number;
+  ceil: number;
+  parent: string;
+  prefixes: A.Prefix[];
+  ranges: Array<{ lo: bigint; hi: bigint }>;
+}
+
+/** What reading a list keeps from row to row. */
+interface Reading {
+  columns: { min: Column; max: Column };
+  /** Sites of network.json by name (absent without a `sites` file). */
+  sites?: Map<string, Site>;
+  sitesPath?: string;
+  devices: Map<string, Row>;
+  circuits: Map<string, Circuit>;
+  ranges: Ranges;
+  out: Diagnostic[];
+}
+
 /**
  * The classes of a circuits list: site classes (from `sites`) with their circuits under them,
  * then the circuits with no parent. `at` is the circuits statement (where file-wide problems
@@ -125,95 +72,115 @@ const MBIT = 1_000_000;
  */
 export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, sitesFile?: TextFile & { at: Span }): CircuitsResult {
   const out: Diagnostic[] = [];
-  const lines = new Lines(csv.path, csv.text);
-  const rows = cachedRows(csv, lines, at, out);
+  const rows = cachedRows(csv, new Lines(csv.path, csv.text), at, out);
   const tree = sitesFile ? readSites(sitesFile, dir, out) : undefined;
-  const sites = tree?.sites;
-
-  const [minCol, maxCol]: [Column, Column] = dir === 'down' ? ['Download Min Mbps', 'Download Max Mbps'] : ['Upload Min Mbps', 'Upload Max Mbps'];
-  const by: 'src' | 'dst' = dir === 'down' ? 'dst' : 'src';
-  const circuits = new Map<string, { node: A.ClassNode; row: Row; rate: number; ceil: number; parent: string; criterion: Extract<A.Criterion, { kind: 'addr' }> }>();
-  const devices = new Map<string, Row>();
-  const ranges: Ranges = { v4: [], v6: [] };
+  const r: Reading = { columns: RATE_COLUMNS[dir], sites: tree?.sites, sitesPath: sitesFile?.path, devices: new Map(), circuits: new Map(), ranges: { v4: [], v6: [] }, out };
   const topLevel: A.ClassNode[] = [];
-
   for (const row of rows) {
-    const cell = (c: Column) => row.cells.get(c) ?? { text: '', span: row.span };
-    const id = cell('Circuit ID');
-    if (id.text === '') {
-      out.push(diag('QP2027', 'the row has no Circuit ID', id.span, { hint: 'every device belongs to a circuit: give its Circuit ID' }));
-      continue;
-    }
-    const rate = mbps(cell(minCol), out);
-    const ceil = mbps(cell(maxCol), out);
-    if (rate === undefined || ceil === undefined) continue;
-    if (rate > ceil) {
-      out.push(diag('QP2027', `${minCol} ${cell(minCol).text} is above ${maxCol} ${cell(maxCol).text}`, cell(minCol).span, { hint: 'the minimum is the guaranteed rate, the maximum the ceiling: min ≤ max' }));
-      continue;
-    }
-    const deviceId = row.cells.get('Device ID');
-    if (deviceId && deviceId.text !== '') {
-      const prev = devices.get(deviceId.text);
-      if (prev) {
-        out.push(diag('QP2027', `device ID '${printable(deviceId.text)}' is given twice`, deviceId.span, { related: [{ span: prev.span, message: 'first given here' }] }));
-        continue;
-      }
-      devices.set(deviceId.text, row);
-    }
-    const { prefixes, ranges: spans } = rowAddresses(row, out);
-    if (!prefixes) continue;
-    const parent = sites ? (row.cells.get('Parent Node')?.text ?? '') : '';
-    if (parent !== '' && sites && !sites.has(parent)) {
-      const p = cell('Parent Node');
-      out.push(diag('QP2027', `unknown parent node '${printable(parent)}'`, p.span, { hint: `Parent Node names a site of ${printable(sitesFile!.path)}, or is empty` }));
-      continue;
-    }
-    const known = circuits.get(id.text);
+    const facts = rowFacts(row, r);
+    if (!facts) continue;
+    const known = r.circuits.get(facts.id.text);
     if (known) {
-      // Another device of the same circuit: its addresses join the circuit's class.
-      if (known.rate !== rate * MBIT || known.ceil !== ceil * MBIT || known.parent !== parent) {
-        out.push(
-          diag('QP2027', `circuit '${printable(id.text)}' is given again with other rates or parent`, id.span, {
-            related: [{ span: known.row.span, message: 'first given here' }],
-            hint: 'the rows of one circuit (its devices) carry the same rates and Parent Node; a duplicate Circuit ID is another circuit only if it gets its own ID',
-          }),
-        );
-        continue;
-      }
-      if (!overlapFree(prefixes, spans!, id.text, ranges, out)) continue;
-      known.criterion.prefixes.push(...prefixes);
+      joinCircuit(known, facts, r);
       continue;
     }
-    if (!overlapFree(prefixes, spans!, id.text, ranges, out)) continue;
-    const criterion: Extract<A.Criterion, { kind: 'addr' }> = { kind: 'addr', dir: by, prefixes: [...prefixes], span: row.span };
-    const node: A.ClassNode = {
-      name: { text: className(id.text), span: id.span },
-      rate: { bps: rate * MBIT, span: cell(minCol).span },
-      ceil: { bps: ceil * MBIT, span: cell(maxCol).span },
-      matches: [{ criteria: [criterion], span: row.span }],
-      children: [],
-      span: row.span,
-      circuit: { id: id.text, name: row.cells.get('Circuit Name')?.text ?? '' },
-    };
-    circuits.set(id.text, { node, row, rate: rate * MBIT, ceil: ceil * MBIT, parent, criterion });
-    if (parent !== '') sites!.get(parent)!.node.children.push(node);
-    else topLevel.push(node);
+    if (!overlapFree(facts.prefixes, facts.ranges, facts.id.text, r.ranges, out)) continue;
+    const circuit = newCircuit(row, facts, dir === 'down' ? 'dst' : 'src', r.columns);
+    r.circuits.set(facts.id.text, circuit);
+    if (facts.parent !== '') r.sites!.get(facts.parent)!.node.children.push(circuit.node);
+    else topLevel.push(circuit.node);
   }
+  if (!tree) return { classes: topLevel, diagnostics: out };
+  settleSites(tree);
+  return { classes: [...tree.roots, ...topLevel], diagnostics: out };
+}
 
-  if (!sites) return { classes: topLevel, diagnostics: out };
-  // A site guarantees what its circuits and sub-sites are guaranteed, up to its capacity
-  // (more is the checker's QP2001 at the site: the list oversubscribes it).
+/** A row's circuit, rates, parent and addresses; undefined (and reported) when one is wrong. */
+function rowFacts(row: Row, r: Reading): RowFacts | undefined {
+  const { out } = r;
+  const cell = (c: Column) => row.cells.get(c) ?? { text: '', span: row.span };
+  const id = cell('Circuit ID');
+  if (id.text === '') {
+    out.push(diag('QP2027', 'the row has no Circuit ID', id.span, { hint: 'every device belongs to a circuit: give its Circuit ID' }));
+    return undefined;
+  }
+  const { min, max } = r.columns;
+  const rate = mbps(cell(min), out);
+  const ceil = mbps(cell(max), out);
+  if (rate === undefined || ceil === undefined) return undefined;
+  if (rate > ceil) {
+    out.push(diag('QP2027', `${min} ${cell(min).text} is above ${max} ${cell(max).text}`, cell(min).span, { hint: 'the minimum is the guaranteed rate, the maximum the ceiling: min ≤ max' }));
+    return undefined;
+  }
+  if (!newDevice(row, r)) return undefined;
+  const { prefixes, ranges } = rowAddresses(row, out);
+  if (!prefixes) return undefined;
+  const parent = r.sites ? (row.cells.get('Parent Node')?.text ?? '') : '';
+  if (parent !== '' && r.sites && !r.sites.has(parent)) {
+    out.push(diag('QP2027', `unknown parent node '${printable(parent)}'`, cell('Parent Node').span, { hint: `Parent Node names a site of ${printable(r.sitesPath!)}, or is empty` }));
+    return undefined;
+  }
+  return { id, rate: rate * MBIT, ceil: ceil * MBIT, parent, prefixes, ranges: ranges! };
+}
+
+/** Records the row's Device ID; false (and reported) when an earlier row has it. */
+function newDevice(row: Row, r: Reading): boolean {
+  const deviceId = row.cells.get('Device ID');
+  if (!deviceId || deviceId.text === '') return true;
+  const prev = r.devices.get(deviceId.text);
+  if (prev) {
+    r.out.push(diag('QP2027', `device ID '${printable(deviceId.text)}' is given twice`, deviceId.span, { related: [{ span: prev.span, message: 'first given here' }] }));
+    return false;
+  }
+  r.devices.set(deviceId.text, row);
+  return true;
+}
+
+/** Another device of a known circuit: its addresses join the circuit's class. */
+function joinCircuit(known: Circuit, facts: RowFacts, r: Reading): void {
+  if (known.rate !== facts.rate || known.ceil !== facts.ceil || known.parent !== facts.parent) {
+    r.out.push(
+      diag('QP2027', `circuit '${printable(facts.id.text)}' is given again with other rates or parent`, facts.id.span, {
+        related: [{ span: known.row.span, message: 'first given here' }],
+        hint: 'the rows of one circuit (its devices) carry the same rates and Parent Node; a duplicate Circuit ID is another circuit only if it gets its own ID',
+      }),
+    );
+    return;
+  }
+  if (overlapFree(facts.prefixes, facts.ranges, facts.id.text, r.ranges, r.out)) known.criterion.prefixes.push(...facts.prefixes);
+}
+
+/** A circuit's class: its rates, one match line with its addresses, its ID and name. */
+function newCircuit(row: Row, facts: RowFacts, by: 'src' | 'dst', columns: Reading['columns']): Circuit {
+  const span = (c: Column) => row.cells.get(c)?.span ?? row.span;
+  const criterion: Circuit['criterion'] = { kind: 'addr', dir: by, prefixes: [...facts.prefixes], span: row.span };
+  const node: A.ClassNode = {
+    name: { text: className(facts.id.text), span: facts.id.span },
+    rate: { bps: facts.rate, span: span(columns.min) },
+    ceil: { bps: facts.ceil, span: span(columns.max) },
+    matches: [{ criteria: [criterion], span: row.span }],
+    children: [],
+    span: row.span,
+    circuit: { id: facts.id.text, name: row.cells.get('Circuit Name')?.text ?? '' },
+  };
+  return { node, row, rate: facts.rate, ceil: facts.ceil, parent: facts.parent, criterion };
+}
+
+/**
+ * A site guarantees what its circuits and sub-sites are guaranteed, up to its capacity (more
+ * is the checker's QP2001 at the site: the list oversubscribes it). Circuits are listed before
+ * sub-sites in each site: the order their classes are created in.
+ */
+function settleSites(tree: { sites: Map<string, Site>; roots: A.ClassNode[] }): void {
+  const siteOf = new Map<A.ClassNode, Site>();
+  for (const s of tree.sites.values()) siteOf.set(s.node, s);
   const settle = (s: Site): number => {
     const sum = s.node.children.reduce((n, c) => n + (c.circuit ? c.rate!.bps : settle(siteOf.get(c)!)), 0);
     s.node.rate = { bps: sum > 0 ? sum : Math.min(s.ceil, MBIT), span: s.node.span };
     return s.node.rate.bps;
   };
-  const siteOf = new Map<A.ClassNode, Site>();
-  for (const s of sites.values()) siteOf.set(s.node, s);
-  // Circuits listed before sub-sites in each site: the order their classes are created in.
-  for (const s of sites.values()) s.node.children.sort((a, b) => Number(!a.circuit) - Number(!b.circuit));
-  for (const r of tree!.roots) settle(siteOf.get(r)!);
-  return { classes: [...tree!.roots, ...topLevel], diagnostics: out };
+  for (const s of tree.sites.values()) s.node.children.sort((a, b) => Number(!a.circuit) - Number(!b.circuit));
+  for (const root of tree.roots) settle(siteOf.get(root)!);
 }
 
 /** How plans and status name a circuit's class beside its path: its Circuit ID and Name. */
@@ -241,7 +208,6 @@ function mbps(cell: { text: string; span: Span }, out: Diagnostic[]): number | u
   return undefined;
 }
 
-/** The row's IPv4 and IPv6 cells: addresses or prefixes, separated by commas or spaces. */
 /** The row's addresses and their ranges, read once for both directions' trees. */
 function rowAddresses(row: Row, out: Diagnostic[]): NonNullable<Row['read']> {
   if (!row.read) {
@@ -253,6 +219,7 @@ function rowAddresses(row: Row, out: Diagnostic[]): NonNullable<Row['read']> {
   return row.read;
 }
 
+/** The row's IPv4 and IPv6 cells: addresses or prefixes, separated by commas or spaces. */
 function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
   const prefixes: A.Prefix[] = [];
   let ok = true;
@@ -283,159 +250,6 @@ function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
 }
 
 const shift = (p: Position, n: number): Position => ({ offset: p.offset + n, line: p.line, col: p.col + n });
-
-interface Ranges {
-  v4: Array<{ lo: bigint; hi: bigint; id: string; span: Span }>;
-  v6: Array<{ lo: bigint; hi: bigint; id: string; span: Span }>;
-}
-
-/** Network and broadcast of a prefix as integers. */
-function range(p: A.Prefix): { lo: bigint; hi: bigint } {
-  const bits = p.family === 4 ? 32 : 128;
-  const value = p.family === 4 ? p.address.split('.').reduce((n, b) => (n << 8n) | BigInt(b), 0n) : v6Value(p.address);
-  const host = (1n << BigInt(bits - p.length)) - 1n;
-  const lo = value & ~host & ((1n << BigInt(bits)) - 1n);
-  return { lo, hi: lo | host };
-}
-
-function v6Value(a: string): bigint {
-  let text = a;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const [b0, b1, b2, b3] = v4[1]!.split('.').map(Number) as [number, number, number, number];
-    text = text.slice(0, v4.index) + `${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-/**
- * Records the circuit's prefixes; reports one that overlaps another circuit's (a packet to
- * it would have two classes). Overlap is checked against everything recorded so far with a
- * sorted search, so 50 000 circuits cost n log n, not n².
- */
-function overlapFree(prefixes: A.Prefix[], spans: Array<{ lo: bigint; hi: bigint }>, id: string, ranges: Ranges, out: Diagnostic[]): boolean {
-  const found: Array<{ p: A.Prefix; lo: bigint; hi: bigint }> = [];
-  for (const [i, p] of prefixes.entries()) {
-    const r = spans[i]!;
-    const list = p.family === 4 ? ranges.v4 : ranges.v6;
-    const other = overlapping(list, r.lo, r.hi, id);
-    if (other) {
-      out.push(
-        diag('QP2027', `${printable(p.address)}/${p.length} overlaps an address of circuit '${printable(other.id)}'`, p.span, {
-          related: [{ span: other.span, message: `circuit '${printable(other.id)}' has it here` }],
-          hint: 'a packet can belong to one circuit only: each address or prefix is listed once',
-        }),
-      );
-      return false;
-    }
-    found.push({ p, ...r });
-  }
-  for (const f of found) insertSorted(f.p.family === 4 ? ranges.v4 : ranges.v6, { lo: f.lo, hi: f.hi, id, span: f.p.span });
-  return true;
-}
-
-/** Prefixes nest or are disjoint: an overlap is a recorded range containing lo, or one inside [lo, hi]. */
-function overlapping(list: Ranges['v4'], lo: bigint, hi: bigint, id: string): Ranges['v4'][number] | undefined {
-  // First recorded range starting at or after lo.
-  let a = 0;
-  let b = list.length;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (list[m]!.lo < lo) a = m + 1;
-    else b = m;
-  }
-  const inside = list[a];
-  if (inside && inside.lo <= hi && inside.id !== id) return inside;
-  const before = list[a - 1];
-  if (before && before.hi >= lo && before.id !== id) return before;
-  return undefined;
-}
-
-function insertSorted(list: Ranges['v4'], r: Ranges['v4'][number]): void {
-  // Rows come mostly in address order: appending is the common case.
-  if (list.length === 0 || list[list.length - 1]!.lo <= r.lo) {
-    list.push(r);
-    return;
-  }
-  let a = 0;
-  let b = list.length;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (list[m]!.lo <= r.lo) a = m + 1;
-    else b = m;
-  }
-  list.splice(a, 0, r);
-}
-
-/** The last list read: a `down` and an `up` tree read the same file (the same text) one after the other. */
-let lastRead: { path: string; text: string; rows: Row[]; diagnostics: Diagnostic[] } | undefined;
-function cachedRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row[] {
-  if (lastRead?.path !== csv.path || lastRead.text !== csv.text) {
-    const diagnostics: Diagnostic[] = [];
-    lastRead = { path: csv.path, text: csv.text, rows: readRows(csv, lines, at, diagnostics), diagnostics };
-  }
-  out.push(...lastRead.diagnostics);
-  return lastRead.rows;
-}
-
-/** The CSV's data rows with their cells' positions; file-wide problems are reported at `at`. */
-function readRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row[] {
-  // papaparse (RFC 4180) gives each record's end offset; ~5 µs a row against csv-parse's ~40.
-  const records: Array<{ record: string[]; start: number }> = [];
-  let bad: Papa.ParseError | undefined;
-  let from = 0;
-  Papa.parse<string[]>(csv.text.replace(/^\uFEFF/, ''), {
-    skipEmptyLines: true,
-    comments: '#',
-    step: (r) => {
-      // The record starts where the previous ended, past empty lines.
-      let start = from;
-      while (csv.text[start] === '\n' || csv.text[start] === '\r') start++;
-      from = r.meta.cursor;
-      if (r.errors.length > 0 && !bad) bad = { ...r.errors[0]!, index: start };
-      records.push({ record: r.data, start });
-    },
-  });
-  if (bad) {
-    out.push(diag('QP2027', `${printable(csv.path)} is not valid CSV: ${printable(bad.message)}`, lines.at(bad.index ?? 0), { hint: 'a quoted cell ends with a quote; a quote inside it is written twice ("")' }));
-    return [];
-  }
-  const [header, ...data] = records;
-  if (!header) {
-    out.push(diag('QP2027', `${printable(csv.path)} is empty`, at, { hint: `its first line names the columns: ${CIRCUIT_COLUMNS.join(', ')}` }));
-    return [];
-  }
-  const columns = header.record.map((h) => h.trim());
-  const missing = REQUIRED.filter((c) => !columns.includes(c));
-  if (missing.length > 0) {
-    out.push(diag('QP2027', `the header lacks ${missing.map((m) => `'${m}'`).join(', ')}`, lines.line(lines.at(header.start).start.line), { hint: `LibreQoS's ShapedDevices.csv header: ${CIRCUIT_COLUMNS.join(', ')}` }));
-    return [];
-  }
-  const known = columns.map((c) => ((CIRCUIT_COLUMNS as readonly string[]).includes(c) ? (c as Column) : undefined));
-  const rows: Row[] = [];
-  for (const r of data) {
-    const { line } = lines.at(r.start).start;
-    const text = lines.lineText(line);
-    const cells = new Map<Column, { text: string; span: Span }>();
-    // Each cell's column: found in the line's text from where the previous cell ended.
-    let col = 0;
-    for (let i = 0; i < r.record.length; i++) {
-      const value = r.record[i]!;
-      const quoted = text[col] === '"';
-      const idx = quoted ? col + 1 : col;
-      const len = quoted ? value.replace(/"/g, '""').length + 2 : value.length;
-      const name = known[i];
-      if (name) cells.set(name, new Cell(value.trim(), lines, line, idx + 1, Math.max(1, value.length)));
-      col = Math.min(text.length, col + len + 1);
-    }
-    rows.push({ line, cells, span: lines.line(line) });
-  }
-  return rows;
-}
 
 /** network.json: sites by name, each a class with its capacity as ceil, nested as in the file. */
 function readSites(file: TextFile & { at: Span }, dir: CircuitDirection, out: Diagnostic[]): { sites: Map<string, Site>; roots: A.ClassNode[] } | undefined {

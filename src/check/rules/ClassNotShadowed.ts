@@ -261,46 +261,89 @@ function addressKeys(l: Line, inUse: LengthsInUse): string[] {
 const competes = (e: Line, ancestors: ClassNode[]) =>
   !ancestors.includes(e.cls) && (e.hiddenBelow === undefined || ancestors.includes(e.hiddenBelow));
 
-function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) => void): void {
-  // Earlier lines, bucketed by the fields they constrain (a covering line constrains a
-  // subset of L's fields), then by their single sport/dport if they have one (a line with
-  // one port can only cover a line with that same port) and by their one src/dst prefix
-  // (only a prefix containing L's can cover it): a policy of ten thousand port and prefix
-  // classes compares each line with a handful, not with all. Also by exact text.
-  // Indexed loops throughout: this runs mostly unoptimized, where for-of allocates per step.
-  const buckets = new Map<number, Map<string, Line[]>>();
-  const bucketList: Array<{ sig: number; lines: Map<string, Line[]> }> = []; // in order of creation
-  const exact = new Map<string, Line>();
-  const inUse: LengthsInUse = [undefined, undefined, undefined, undefined];
-  let budget = BUDGET;
-  const find = (l: Line, ancestors: ClassNode[]): Line | undefined => {
-    const same = exact.get(l.key);
-    if (same && competes(same, ancestors)) return same;
-    const sp = pointKey(l.sport);
-    const dp = pointKey(l.dport);
-    const ports = ['*|*'];
-    if (dp !== '*') ports.push(`*|${dp}`);
-    if (sp !== '*') ports.push(`${sp}|*`);
-    if (sp !== '*' && dp !== '*') ports.push(`${sp}|${dp}`);
-    const addresses = addressKeys(l, inUse);
-    const keys: string[] = [];
-    for (let a = 0; a < addresses.length; a++) for (let p = 0; p < ports.length; p++) keys.push(`${ports[p]}|${addresses[a]}`);
-    for (let b = 0; b < bucketList.length; b++) {
-      const { sig, lines } = bucketList[b]!;
-      if ((sig & l.sig) !== sig) continue;
-      for (let k = 0; k < keys.length; k++) {
-        const list = lines.get(keys[k]!);
-        if (!list) continue;
-        for (let i = 0; i < list.length; i++) {
-          if (budget <= 0) return undefined;
-          budget--;
-          const e = list[i]!;
-          if (competes(e, ancestors) && covers(e, l)) return e;
-        }
+/**
+ * Earlier lines, bucketed by the fields they constrain (a covering line constrains a subset of
+ * L's fields), then by their single sport/dport if they have one (a line with one port can
+ * only cover a line with that same port) and by their one src/dst prefix (only a prefix
+ * containing L's can cover it): a policy of ten thousand port and prefix classes compares
+ * each line with a handful, not with all. Also by exact text.
+ * Indexed loops throughout: this runs mostly unoptimized, where for-of allocates per step.
+ */
+interface EarlierLines {
+  buckets: Map<number, Map<string, Line[]>>;
+  /** The buckets in order of creation. */
+  bucketList: Array<{ sig: number; lines: Map<string, Line[]> }>;
+  exact: Map<string, Line>;
+  inUse: LengthsInUse;
+  /** Comparisons left (BUDGET): a pathological policy gives up rather than hang. */
+  budget: number;
+}
+
+const noLines = (): EarlierLines => ({ buckets: new Map(), bucketList: [], exact: new Map(), inUse: [undefined, undefined, undefined, undefined], budget: BUDGET });
+
+/** An earlier line that covers `l` and competes with it, if any. */
+function findCovering(index: EarlierLines, l: Line, ancestors: ClassNode[]): Line | undefined {
+  const same = index.exact.get(l.key);
+  if (same && competes(same, ancestors)) return same;
+  const sp = pointKey(l.sport);
+  const dp = pointKey(l.dport);
+  const ports = ['*|*'];
+  if (dp !== '*') ports.push(`*|${dp}`);
+  if (sp !== '*') ports.push(`${sp}|*`);
+  if (sp !== '*' && dp !== '*') ports.push(`${sp}|${dp}`);
+  const addresses = addressKeys(l, index.inUse);
+  const keys: string[] = [];
+  for (let a = 0; a < addresses.length; a++) for (let p = 0; p < ports.length; p++) keys.push(`${ports[p]}|${addresses[a]}`);
+  const bucketList = index.bucketList;
+  for (let b = 0; b < bucketList.length; b++) {
+    const { sig, lines } = bucketList[b]!;
+    if ((sig & l.sig) !== sig) continue;
+    for (let k = 0; k < keys.length; k++) {
+      const list = lines.get(keys[k]!);
+      if (!list) continue;
+      for (let i = 0; i < list.length; i++) {
+        if (index.budget <= 0) return undefined;
+        index.budget--;
+        const e = list[i]!;
+        if (competes(e, ancestors) && covers(e, l)) return e;
       }
     }
-    return undefined;
-  };
+  }
+  return undefined;
+}
+
+/** Files line `l` where later lines look for it. */
+function fileLine(index: EarlierLines, l: Line): void {
+  if (!index.exact.has(l.key)) index.exact.set(l.key, l);
+  let lines = index.buckets.get(l.sig);
+  if (!lines) {
+    lines = new Map();
+    index.buckets.set(l.sig, lines);
+    index.bucketList.push({ sig: l.sig, lines });
+  }
+  const ports = `${pointKey(l.sport)}|${pointKey(l.dport)}|`;
+  const addresses = addressKeysOf(l, index.inUse);
+  for (let a = 0; a < addresses.length; a++) {
+    const key = ports + addresses[a]!;
+    const list = lines.get(key);
+    if (list) list.push(l);
+    else lines.set(key, [l]);
+  }
+}
+
+/** Each of `mine` with the earlier line covering it, or none unless every one is covered. */
+function coveredPairs(index: EarlierLines, mine: Line[], ancestors: ClassNode[]): [Line, Line][] {
+  const pairs: [Line, Line][] = [];
+  for (let i = 0; i < mine.length; i++) {
+    const e = findCovering(index, mine[i]!, ancestors);
+    if (!e) return [];
+    pairs.push([mine[i]!, e]);
+  }
+  return pairs;
+}
+
+function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) => void): void {
+  const index = noLines();
   everyClass(tree, (cls, ancestors) => {
     const matches = cls.matches;
     if (matches.length === 0) return;
@@ -314,35 +357,10 @@ function checkTree(tree: Tree, report: (cls: ClassNode, pairs: [Line, Line][]) =
       else comparable = false;
     }
     if (comparable) {
-      const pairs: [Line, Line][] = [];
-      for (let i = 0; i < mine.length; i++) {
-        const e = find(mine[i]!, ancestors);
-        if (!e) {
-          pairs.length = 0;
-          break;
-        }
-        pairs.push([mine[i]!, e]);
-      }
+      const pairs = coveredPairs(index, mine, ancestors);
       if (pairs.length > 0) report(cls, pairs);
     }
-    for (let i = 0; i < mine.length; i++) {
-      const l = mine[i]!;
-      if (!exact.has(l.key)) exact.set(l.key, l);
-      let lines = buckets.get(l.sig);
-      if (!lines) {
-        lines = new Map();
-        buckets.set(l.sig, lines);
-        bucketList.push({ sig: l.sig, lines });
-      }
-      const ports = `${pointKey(l.sport)}|${pointKey(l.dport)}|`;
-      const addresses = addressKeysOf(l, inUse);
-      for (let a = 0; a < addresses.length; a++) {
-        const key = ports + addresses[a]!;
-        const list = lines.get(key);
-        if (list) list.push(l);
-        else lines.set(key, [l]);
-      }
-    }
+    for (let i = 0; i < mine.length; i++) fileLine(index, mine[i]!);
   });
 }
 

@@ -1,0 +1,165 @@
+// ShapedDevices.csv → rows: each cell's text with its line and column, so that every bad row
+// is reported at its own file:line:column. `circuits.ts` makes classes of them.
+import Papa from 'papaparse';
+import type * as A from './ast.js';
+import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Position, Span } from '../diagnostics/span.js';
+import { printable } from '../diagnostics/text.js';
+
+/** The columns of LibreQoS's ShapedDevices.csv; the header names them, in any order. */
+export const CIRCUIT_COLUMNS = [
+  'Circuit ID',
+  'Circuit Name',
+  'Device ID',
+  'Device Name',
+  'Parent Node',
+  'MAC',
+  'IPv4',
+  'IPv6',
+  'Download Min Mbps',
+  'Upload Min Mbps',
+  'Download Max Mbps',
+  'Upload Max Mbps',
+  'Comment',
+] as const;
+export type Column = (typeof CIRCUIT_COLUMNS)[number];
+/** Columns a row cannot do without (the others may be absent from the header). */
+const REQUIRED: Column[] = ['Circuit ID', 'IPv4', 'IPv6', 'Download Min Mbps', 'Upload Min Mbps', 'Download Max Mbps', 'Upload Max Mbps'];
+
+export interface TextFile {
+  path: string;
+  text: string;
+}
+
+/** A file's lines, for offset → line/column (the one place a CSV/JSON position is made). */
+export class Lines {
+  private starts: number[] = [0];
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  lineText(line: number): string {
+    const s = this.starts[line - 1] ?? this.text.length;
+    const e = this.starts[line] ?? this.text.length + 1;
+    return this.text.slice(s, e - 1).replace(/\r$/, '');
+  }
+  /** lineText(line).length, without copying the line (a span per cell of 50 000 rows). */
+  lineLength(line: number): number {
+    const s = this.starts[line - 1] ?? this.text.length;
+    const e = (this.starts[line] ?? this.text.length + 1) - 1;
+    return e > s && this.text.charCodeAt(e - 1) === 13 ? e - s - 1 : Math.max(0, e - s);
+  }
+  pos(line: number, col: number): Position {
+    return { offset: (this.starts[line - 1] ?? 0) + col - 1, line, col };
+  }
+  /** `len` characters from line:col (clipped to the line). */
+  span(line: number, col: number, len: number): Span {
+    const end = Math.max(col + 1, Math.min(col + len, this.lineLength(line) + 1));
+    return { file: this.file, start: this.pos(line, col), end: this.pos(line, end) };
+  }
+  line(line: number): Span {
+    return this.span(line, 1, Math.max(1, this.lineLength(line)));
+  }
+  at(offset: number): Span {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.span(lo + 1, offset - this.starts[lo]! + 1, 1);
+  }
+}
+
+/** A cell's text, and its span made when first asked (most of a row's 13 cells never are). */
+class Cell {
+  #span: Span | undefined;
+  constructor(
+    readonly text: string,
+    private readonly lines: Lines,
+    private readonly line: number,
+    private readonly col: number,
+    private readonly len: number,
+  ) {}
+  get span(): Span {
+    return (this.#span ??= this.lines.span(this.line, this.col, this.len));
+  }
+}
+
+/** One row of the CSV with each cell's span. */
+export interface Row {
+  line: number;
+  cells: Map<Column, { text: string; span: Span }>;
+  span: Span;
+  /** Its addresses as read for the first tree: the rows are cached, the `up` tree reuses them. */
+  read?: { prefixes?: A.Prefix[]; ranges?: Array<{ lo: bigint; hi: bigint }>; diagnostics: Diagnostic[] };
+}
+
+/** The last list read: a `down` and an `up` tree read the same file (the same text) one after the other. */
+let lastRead: { path: string; text: string; rows: Row[]; diagnostics: Diagnostic[] } | undefined;
+export function cachedRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row[] {
+  if (lastRead?.path !== csv.path || lastRead.text !== csv.text) {
+    const diagnostics: Diagnostic[] = [];
+    lastRead = { path: csv.path, text: csv.text, rows: readRows(csv, lines, at, diagnostics), diagnostics };
+  }
+  out.push(...lastRead.diagnostics);
+  return lastRead.rows;
+}
+
+/** The CSV's data rows with their cells' positions; file-wide problems are reported at `at`. */
+function readRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row[] {
+  // papaparse (RFC 4180) gives each record's end offset; ~5 µs a row against csv-parse's ~40.
+  const records: Array<{ record: string[]; start: number }> = [];
+  let bad: Papa.ParseError | undefined;
+  let from = 0;
+  Papa.parse<string[]>(csv.text.replace(/^\uFEFF/, ''), {
+    skipEmptyLines: true,
+    comments: '#',
+    step: (r) => {
+      // The record starts where the previous ended, past empty lines.
+      let start = from;
+      while (csv.text[start] === '\n' || csv.text[start] === '\r') start++;
+      from = r.meta.cursor;
+      if (r.errors.length > 0 && !bad) bad = { ...r.errors[0]!, index: start };
+      records.push({ record: r.data, start });
+    },
+  });
+  if (bad) {
+    out.push(diag('QP2027', `${printable(csv.path)} is not valid CSV: ${printable(bad.message)}`, lines.at(bad.index ?? 0), { hint: 'a quoted cell ends with a quote; a quote inside it is written twice ("")' }));
+    return [];
+  }
+  const [header, ...data] = records;
+  if (!header) {
+    out.push(diag('QP2027', `${printable(csv.path)} is empty`, at, { hint: `its first line names the columns: ${CIRCUIT_COLUMNS.join(', ')}` }));
+    return [];
+  }
+  const columns = header.record.map((h) => h.trim());
+  const missing = REQUIRED.filter((c) => !columns.includes(c));
+  if (missing.length > 0) {
+    out.push(diag('QP2027', `the header lacks ${missing.map((m) => `'${m}'`).join(', ')}`, lines.line(lines.at(header.start).start.line), { hint: `LibreQoS's ShapedDevices.csv header: ${CIRCUIT_COLUMNS.join(', ')}` }));
+    return [];
+  }
+  const known = columns.map((c) => ((CIRCUIT_COLUMNS as readonly string[]).includes(c) ? (c as Column) : undefined));
+  const rows: Row[] = [];
+  for (const r of data) {
+    const { line } = lines.at(r.start).start;
+    const text = lines.lineText(line);
+    const cells = new Map<Column, { text: string; span: Span }>();
+    // Each cell's column: found in the line's text from where the previous cell ended.
+    let col = 0;
+    for (let i = 0; i < r.record.length; i++) {
+      const value = r.record[i]!;
+      const quoted = text[col] === '"';
+      const idx = quoted ? col + 1 : col;
+      const len = quoted ? value.replace(/"/g, '""').length + 2 : value.length;
+      const name = known[i];
+      if (name) cells.set(name, new Cell(value.trim(), lines, line, idx + 1, Math.max(1, value.length)));
+      col = Math.min(text.length, col + len + 1);
+    }
+    rows.push({ line, cells, span: lines.line(line) });
+  }
+  return rows;
+}
