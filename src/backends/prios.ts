@@ -110,7 +110,14 @@ export function slotsOf(filters: Filter[], range: SlotRange): Slot[] {
  * table ids — never onto a live filter's prio, so the plan adds it before the old one goes.
  * Undefined when the gaps run out (the caller keeps the compiled prios).
  */
-export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, liveTables: Set<number>, equal: (want: Filter, live: Filter) => boolean): Slot[] | undefined {
+export function placeSlots(
+  desired: Slot[],
+  live: Slot[],
+  range: SlotRange,
+  liveTables: Set<number>,
+  equal: (want: Filter, live: Filter) => boolean,
+  adopt?: (want: Filter, live: Filter) => Filter | undefined,
+): Slot[] | undefined {
   const liveUnits = new Set(live.map((l) => l.unit));
   const byKey = new Map<string, Slot[]>();
   for (const l of live) {
@@ -133,7 +140,39 @@ export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, live
       const names = new Map<string, string>();
       d.filters.forEach((f, i) => f.tables?.forEach((t, k) => names.set(t.handle, l.filters[i]!.tables![k]!.handle)));
       const moved = moveTo(d, l.unit, (h) => names.get(h) ?? h);
-      if (moved.filters.every((f, i) => equal(f, l.filters[i]!))) return moved;
+      if (moved.filters.every((f, i) => equal(f, l.filters[i]!))) return claim(moved);
+    }
+    return adopted(d);
+  };
+  /** Live slots with hash tables by "dev parent", and those a desired slot took. */
+  const hashed = new Map<string, Slot[]>();
+  for (const l of live) {
+    if (!l.filters.some((f) => f.tables?.length)) continue;
+    const k = `${l.filters[0]!.dev} ${l.filters[0]!.parent}`;
+    (hashed.get(k) ?? hashed.set(k, []).get(k)!).push(l);
+  }
+  const claimed = new Set<number>();
+  const claim = (s: Slot) => (claimed.add(s.unit), s);
+  /**
+   * A hashed slot whose live copy has the same tables and links and classifies for some of
+   * the same classes: its filters take the live prios, tables and node ids, their new bucket
+   * nodes free ids (`adopt`), so a plan adds and deletes single nodes (one circuit).
+   */
+  const adopted = (d: Slot): Slot | undefined => {
+    if (!adopt || !d.filters.some((f) => f.tables?.length)) return undefined;
+    const mine = new Set(d.key.split(' ')[2]!.split(','));
+    for (const l of hashed.get(`${d.filters[0]!.dev} ${d.filters[0]!.parent}`) ?? []) {
+      if (claimed.has(l.unit) || l.filters.length !== d.filters.length || !l.key.split(' ')[2]!.split(',').some((id) => mine.has(id))) continue;
+      const filters: Filter[] = [];
+      for (let i = 0; i < d.filters.length; i++) {
+        const [f, lf] = [d.filters[i]!, l.filters[i]!];
+        if (f.prio - slotBase(range, d.unit) !== lf.prio - slotBase(range, l.unit)) break;
+        const at = movedFilter(f, lf.prio, (h) => h);
+        const placed = f.tables?.length ? adopt(at, lf) : equal(at, lf) ? at : undefined;
+        if (!placed) break;
+        filters.push(placed);
+      }
+      if (filters.length === d.filters.length) return claim({ key: d.key, unit: l.unit, filters });
     }
     return undefined;
   };
