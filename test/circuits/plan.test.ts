@@ -61,6 +61,17 @@ describe('plans of a changed circuits list', () => {
     ]);
   }, 60_000);
 
+  it("one circuit re-pointed to another IPv4 address: its old node deleted and its new one added in each direction, nothing else", () => {
+    const dir = tempDir('qp-circ-e-');
+    const pol = writeIsp(dir, N, { down: 'v0', up: 'v1' });
+    const csv = readFileSync(join(dir, 'subs.csv'), 'utf8');
+    writeFileSync(join(dir, 'subs.csv'), csv.replace(/^(1777,.*?,)100\.64\.3\.10,/m, '$1100.126.7.7,'));
+    const plan = diffPolicies(before, state(pol));
+    expect(shortly(plan)).toEqual(['create node v0 ip', 'create node v1 ip', 'delete node v0 ip', 'delete node v1 ip']);
+    // On each device the new node goes in before the old one goes (make before break).
+    for (const dev of ['v0', 'v1']) expect(plan.steps.filter((s) => s.argv.includes(dev)).map((s) => s.argv[2])).toEqual(['add', 'del']);
+  }, 60_000);
+
   it('one circuit removed: exactly its bucket nodes, its leaf qdisc and its class are deleted, nodes before the class', () => {
     const dir = tempDir('qp-circ-d-');
     const pol = writeIsp(dir, N, { down: 'v0', up: 'v1' });
