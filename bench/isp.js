@@ -35,6 +35,7 @@ export async function benchIsp({ runs, sender, dpRounds, dpSeconds, warmup }) {
     await withNetns(async (ns) => {
       const a = await qospolicyApply(ns, pol);
       samples.apply.push(a);
+      if (r === 1) out.classes = (await classCounters(ns, 'v0')).size + (await classCounters(ns, 'v1')).size;
       // One circuit's rate changed in the CSV, applied on top.
       writeFileSync(join(dir, 'subs.csv'), shapedDevices(N, { down: { [Math.floor(N / 2)]: 150 }, sites: false }));
       const c = await timed(['ip', 'netns', 'exec', ns.name, process.execPath, BIN, 'apply', pol, '--yes'], { env: { QOSPOLICY_STATE_DIR: a.stateDir, NO_COLOR: '1' } });
@@ -47,7 +48,6 @@ export async function benchIsp({ runs, sender, dpRounds, dpSeconds, warmup }) {
       writeFileSync(join(dir, 'subs.csv'), shapedDevices(N, { sites: false }));
       if (add.code !== 0) throw new Error(`qospolicy apply of the added circuit failed: ${add.stderr}`);
       samples.add.push({ ...add, summary: /Plan: (.*)/.exec(add.stdout)?.[1] ?? '' });
-      if (r === 1) out.classes = (await classCounters(ns, 'v0')).size + (await classCounters(ns, 'v1')).size;
     });
     await withNetns(async (ns) => {
       const f = await timed(['ip', 'netns', 'exec', ns.name, 'tc', '-batch', `${prefix}.tc`]);
@@ -128,7 +128,7 @@ export function ispReport(isp, { fmtS, fmtMB, ratio }) {
   p(`| apply from empty (${isp.classes} classes, ${isp.tcCommands.toLocaleString('en')} tc commands) | ${fmtS(isp.apply.wall)} (CPU ${fmtS(isp.apply.cpu)}, ${fmtMB(isp.apply.rssKB)}) | floor, same commands by \`tc -batch\`: ${fmtS(isp.floor.wall)} | ${ratio(isp.apply.wall, isp.floor.wall)} | ≤ 3× |`);
   p(`| apply per circuit | ${per.toFixed(3)} ms | LibreQoS's published 0.73 ms | ${per <= 0.73 ? `${ratio(0.73, per)} faster` : `${ratio(per, 0.73)} slower`} | ≥ 5× faster |`);
   p(`| one circuit's rate changed, applied (${isp.change.summary}) | ${fmtS(isp.change.wall)} | | | < 1 s |`);
-  if (isp.add) p(`| one circuit added, applied (${isp.add.summary}: per direction its class, its leaf and one bucket node per family) | ${fmtS(isp.add.wall)} | | | only its objects |`);
+  if (isp.add) p(`| one circuit added, applied (${isp.add.summary.replace(/\.$/, '')}: per direction its class, its leaf and one bucket node per family) | ${fmtS(isp.add.wall)} (CPU ${fmtS(isp.add.cpu)}) | rate change: ${fmtS(isp.change.wall)} (CPU ${fmtS(isp.change.cpu)}) | ${ratio(isp.add.wall, isp.change.wall)} | only its objects |`);
   p(`| compile ${isp.n.toLocaleString('en')} circuits, both ways | ${fmtS(isp.compileN.wall)}, max RSS ${fmtMB(isp.compileN.rssKB)} | | | |`);
   p(`| compile ${isp.big.toLocaleString('en')} circuits (under APs), both ways | ${fmtS(isp.compileBig.wall)}, max RSS ${fmtMB(isp.compileBig.rssKB)}${isp.compileBig.code ? `, **refused** (exit ${isp.compileBig.code}): ${isp.compileBig.errors.join('; ')}` : ''} | | | < 5 s, < 1 GB |`);
   p();
