@@ -5,6 +5,7 @@
 //     against the floor, the same compiled commands through one `tc -batch` in a fresh
 //     namespace; per circuit against LibreQoS's published 0.73 ms;
 //   - one circuit's rate changed in the CSV: `qospolicy apply` of the change (plan: 1 to change);
+//   - one circuit added to the CSV: `qospolicy apply` of it (plan: its class, leaf and bucket nodes);
 //   - 50 000 circuits (under 100 APs of a network.json): compile wall time and max RSS;
 //   - the data plane: packets per second through 10, 1 000 and 10 000 circuits (hashed by
 //     address byte, two levels), against 10.
@@ -28,19 +29,25 @@ export async function benchIsp({ runs, sender, dpRounds, dpSeconds, warmup }) {
   const prefix = join(dir, 'batch');
   await must([process.execPath, BIN, 'compile', pol, '--format', 'batch', '-o', prefix]);
   const tcCommands = readFileSync(`${prefix}.tc`, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
-  const samples = { apply: [], floor: [], change: [] };
+  const samples = { apply: [], floor: [], change: [], add: [] };
   for (let r = 1; r <= runs; r++) {
     log(`isp: apply ${N} circuits both ways, run ${r}/${runs}`);
     await withNetns(async (ns) => {
       const a = await qospolicyApply(ns, pol);
       samples.apply.push(a);
+      if (r === 1) out.classes = (await classCounters(ns, 'v0')).size + (await classCounters(ns, 'v1')).size;
       // One circuit's rate changed in the CSV, applied on top.
       writeFileSync(join(dir, 'subs.csv'), shapedDevices(N, { down: { [Math.floor(N / 2)]: 150 }, sites: false }));
       const c = await timed(['ip', 'netns', 'exec', ns.name, process.execPath, BIN, 'apply', pol, '--yes'], { env: { QOSPOLICY_STATE_DIR: a.stateDir, NO_COLOR: '1' } });
-      writeFileSync(join(dir, 'subs.csv'), shapedDevices(N, { sites: false }));
       if (c.code !== 0) throw new Error(`qospolicy apply of the change failed: ${c.stderr}`);
       samples.change.push({ ...c, summary: /Plan: (.*)/.exec(c.stdout)?.[1] ?? '' });
-      if (r === 1) out.classes = (await classCounters(ns, 'v0')).size + (await classCounters(ns, 'v1')).size;
+      // One circuit added (an IPv4 host and an IPv6 /64 beyond the others), applied on top.
+      const changed = shapedDevices(N, { down: { [Math.floor(N / 2)]: 150 }, sites: false });
+      writeFileSync(join(dir, 'subs.csv'), `${changed}99999,New one,dnew,router,,,100.127.0.5,2001:db8:ff:1::/64,1,1,100,20,\n`);
+      const add = await timed(['ip', 'netns', 'exec', ns.name, process.execPath, BIN, 'apply', pol, '--yes'], { env: { QOSPOLICY_STATE_DIR: a.stateDir, NO_COLOR: '1' } });
+      writeFileSync(join(dir, 'subs.csv'), shapedDevices(N, { sites: false }));
+      if (add.code !== 0) throw new Error(`qospolicy apply of the added circuit failed: ${add.stderr}`);
+      samples.add.push({ ...add, summary: /Plan: (.*)/.exec(add.stdout)?.[1] ?? '' });
     });
     await withNetns(async (ns) => {
       const f = await timed(['ip', 'netns', 'exec', ns.name, 'tc', '-batch', `${prefix}.tc`]);
@@ -52,6 +59,7 @@ export async function benchIsp({ runs, sender, dpRounds, dpSeconds, warmup }) {
   out.apply = stat(samples.apply);
   out.floor = stat(samples.floor);
   out.change = { ...stat(samples.change), summary: samples.change[0]?.summary };
+  out.add = { ...stat(samples.add), summary: samples.add[0]?.summary };
   out.tcCommands = tcCommands;
 
   // Compile: the 10 000 circuits above, and 50 000 (under APs of a network.json). A hashed
@@ -120,6 +128,7 @@ export function ispReport(isp, { fmtS, fmtMB, ratio }) {
   p(`| apply from empty (${isp.classes} classes, ${isp.tcCommands.toLocaleString('en')} tc commands) | ${fmtS(isp.apply.wall)} (CPU ${fmtS(isp.apply.cpu)}, ${fmtMB(isp.apply.rssKB)}) | floor, same commands by \`tc -batch\`: ${fmtS(isp.floor.wall)} | ${ratio(isp.apply.wall, isp.floor.wall)} | ≤ 3× |`);
   p(`| apply per circuit | ${per.toFixed(3)} ms | LibreQoS's published 0.73 ms | ${per <= 0.73 ? `${ratio(0.73, per)} faster` : `${ratio(per, 0.73)} slower`} | ≥ 5× faster |`);
   p(`| one circuit's rate changed, applied (${isp.change.summary}) | ${fmtS(isp.change.wall)} | | | < 1 s |`);
+  if (isp.add) p(`| one circuit added, applied (${isp.add.summary.replace(/\.$/, '')}: per direction its class, its leaf and one bucket node per family) | ${fmtS(isp.add.wall)} (CPU ${fmtS(isp.add.cpu)}) | rate change: ${fmtS(isp.change.wall)} (CPU ${fmtS(isp.change.cpu)}) | ${ratio(isp.add.wall, isp.change.wall)} | only its objects |`);
   p(`| compile ${isp.n.toLocaleString('en')} circuits, both ways | ${fmtS(isp.compileN.wall)}, max RSS ${fmtMB(isp.compileN.rssKB)} | | | |`);
   p(`| compile ${isp.big.toLocaleString('en')} circuits (under APs), both ways | ${fmtS(isp.compileBig.wall)}, max RSS ${fmtMB(isp.compileBig.rssKB)}${isp.compileBig.code ? `, **refused** (exit ${isp.compileBig.code}): ${isp.compileBig.errors.join('; ')}` : ''} | | | < 5 s, < 1 GB |`);
   p();

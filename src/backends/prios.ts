@@ -111,7 +111,14 @@ export function slotsOf(filters: Filter[], range: SlotRange): Slot[] {
  * table ids — never onto a live filter's prio, so the plan adds it before the old one goes.
  * Undefined when the gaps run out (the caller keeps the compiled prios).
  */
-export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, liveTables: Set<number>, equal: (want: Filter, live: Filter) => boolean): Slot[] | undefined {
+export function placeSlots(
+  desired: Slot[],
+  live: Slot[],
+  range: SlotRange,
+  liveTables: Set<number>,
+  equal: (want: Filter, live: Filter) => boolean,
+  adopt?: (want: Filter, live: Filter) => Filter | undefined,
+): Slot[] | undefined {
   const liveUnits = new Set(live.map((l) => l.unit));
   const byKey = new Map<string, Slot[]>();
   for (const l of live) {
@@ -136,10 +143,13 @@ export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, live
       // At the live copy's prios with its tables already (every plan of an unchanged tree): d itself.
       const inPlace = l.unit === d.unit && [...names].every(([from, to]) => from === to);
       const moved = inPlace ? d : moveTo(d, l.unit, (h) => names.get(h) ?? h);
-      if (moved.filters.every((f, i) => equal(f, l.filters[i]!))) return moved;
+      if (moved.filters.every((f, i) => equal(f, l.filters[i]!))) return claim(moved);
     }
-    return undefined;
+    return adopted(d);
   };
+  const claimed = new Set<number>();
+  const claim = (s: Slot) => (claimed.add(s.unit), s);
+  const adopted = adopter(live, range, claimed, equal, adopt);
   // First choice per slot: its live copy, or its own slot when nothing live is there.
   const clashes = (d: Slot) => liveUnits.has(d.unit) || d.filters.some((f) => f.tables?.some((t) => liveTables.has(parseInt(t.handle, 16))));
   /**
@@ -156,6 +166,64 @@ export function placeSlots(desired: Slot[], live: Slot[], range: SlotRange, live
   const used = new Set([...liveUnits, ...placed.flatMap((p) => (p ? [p.unit] : []))]);
   const taken = new Set(liveTables);
   for (const p of placed) for (const f of p?.filters ?? []) for (const t of f.tables ?? []) taken.add(parseInt(t.handle, 16));
+  return fillGaps(desired, placed, used, taken, range, moveTo);
+}
+
+/**
+ * A hashed slot whose live copy has the same tables and links and classifies for some of
+ * the same classes: its filters take the live prios, tables and node ids, their new bucket
+ * nodes free ids (`adopt`), so a plan adds and deletes single nodes (one circuit). The live
+ * slot taken goes into `claimed`.
+ */
+function adopter(
+  live: Slot[],
+  range: SlotRange,
+  claimed: Set<number>,
+  equal: (want: Filter, live: Filter) => boolean,
+  adopt: ((want: Filter, live: Filter) => Filter | undefined) | undefined,
+): (d: Slot) => Slot | undefined {
+  // Live slots with hash tables by "dev parent".
+  const hashed = new Map<string, Slot[]>();
+  for (const l of live) {
+    if (!l.filters.some((f) => f.tables?.length)) continue;
+    const k = `${l.filters[0]!.dev} ${l.filters[0]!.parent}`;
+    (hashed.get(k) ?? hashed.set(k, []).get(k)!).push(l);
+  }
+  return (d) => {
+    if (!adopt || !d.filters.some((f) => f.tables?.length)) return undefined;
+    const mine = new Set(d.key.split(' ')[2]!.split(','));
+    for (const l of hashed.get(`${d.filters[0]!.dev} ${d.filters[0]!.parent}`) ?? []) {
+      if (claimed.has(l.unit) || l.filters.length !== d.filters.length || !l.key.split(' ')[2]!.split(',').some((id) => mine.has(id))) continue;
+      const filters: Filter[] = [];
+      for (let i = 0; i < d.filters.length; i++) {
+        const [f, lf] = [d.filters[i]!, l.filters[i]!];
+        if (f.prio - slotBase(range, d.unit) !== lf.prio - slotBase(range, l.unit)) break;
+        const at = movedFilter(f, lf.prio, (h) => h);
+        const placed = f.tables?.length ? adopt(at, lf) : equal(at, lf) ? at : undefined;
+        if (!placed) break;
+        filters.push(placed);
+      }
+      if (filters.length === d.filters.length) {
+        claimed.add(l.unit);
+        return { key: d.key, unit: l.unit, filters };
+      }
+    }
+    return undefined;
+  };
+}
+
+/**
+ * The slots not placed yet, each run of them spread over the free slots between its placed
+ * neighbours, with fresh table ids (not in `taken`); undefined when the gaps run out.
+ */
+function fillGaps(
+  desired: Slot[],
+  placed: Array<Slot | undefined>,
+  used: Set<number>,
+  taken: Set<number>,
+  range: SlotRange,
+  moveTo: (d: Slot, u: number, rename: (h: string) => string) => Slot,
+): Slot[] | undefined {
   for (let i = 0; i < desired.length; ) {
     if (placed[i]) {
       i++;

@@ -10,6 +10,7 @@ import { iptablesRule } from './iptables.js';
 import type { Kind, KindName, ObjectOf, OwnedSets, PlanObject } from './kind.js';
 import { link } from './link.js';
 import { moduleLoad } from './module.js';
+import { bucketNode } from './node.js';
 import { qdisc } from './qdisc.js';
 import { sysfs } from './sysfs.js';
 
@@ -19,6 +20,7 @@ export const KINDS: { [K in KindName]: Kind<ObjectOf<K>> } = {
   qdisc,
   class: htbClass,
   filter,
+  node: bucketNode,
   iptables: iptablesRule,
   chain,
   sysfs,

@@ -6,13 +6,14 @@ import { canonical } from './compare.js';
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 /** The fields nodeWords knows; any other is shown as data in a plan, never dropped. */
-const NODE_FIELDS = new Set(['ht', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
+const NODE_FIELDS = new Set(['ht', 'node', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
 
 /**
  * A node's words in tc's order, appended to `out`; `tc` spells matches as tc takes them,
  * otherwise as a plan shows them.
  */
 function nodeWords(n: U32Node, tc: boolean, out: string[]): string[] {
+  if (!tc && n.ht && n.node !== undefined) out.push('handle', nodeHandle(n));
   if (n.ht) out.push('ht', n.ht);
   for (const k of n.keys) {
     if (tc) out.push('match', 'u32', hex32(k.val), hex32(k.mask), 'at', String(k.off));
@@ -34,15 +35,19 @@ function nodeWords(n: U32Node, tc: boolean, out: string[]): string[] {
 /** `ingress`/`egress` hooks are addressed by keyword (valid for both ingress and clsact). */
 export const filterParent = (parent: string) => (parent === 'ingress' || parent === 'egress' ? [parent] : ['parent', parent]);
 
-const filterHead = (f: Filter) => ['tc', 'filter', 'add', 'dev', f.dev, ...filterParent(f.parent), 'protocol', f.protocol, 'prio', String(f.prio)];
+const filterHead = (f: Pick<Filter, 'dev' | 'parent' | 'protocol' | 'prio'>) => ['tc', 'filter', 'add', 'dev', f.dev, ...filterParent(f.parent), 'protocol', f.protocol, 'prio', String(f.prio)];
 
 /** `tc filter add … handle 3a: u32 divisor 256`: a hash table at the filter's prio. */
 export function filterTableArgv(f: Filter, t: { handle: string; divisor: number }): string[] {
   return [...filterHead(f), 'handle', t.handle, 'u32', 'divisor', String(t.divisor)];
 }
 
-export function filterNodeArgv(f: Filter, n: U32Node): string[] {
-  return nodeWords(n, true, [...filterHead(f), 'u32']);
+/** A bucket node's handle, `3a:1f:801` (its bucket and its id there). */
+export const nodeHandle = (n: U32Node) => `${n.ht}${n.node!.toString(16)}`;
+
+/** `f` needs only the filter's address (dev, parent, protocol, prio): a bucket node is added alone too. */
+export function filterNodeArgv(f: Pick<Filter, 'dev' | 'parent' | 'protocol' | 'prio'>, n: U32Node): string[] {
+  return nodeWords(n, true, [...filterHead(f), ...(n.ht && n.node !== undefined ? ['handle', nodeHandle(n)] : []), 'u32']);
 }
 
 /** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */

@@ -90,6 +90,11 @@ export interface U32Node {
   mark?: { val: number; mask: number };
   /** Placed in this hash-table bucket ('3a:1f:') instead of the prio's root table. */
   ht?: string;
+  /**
+   * Its id in that bucket (1…0xfff; the handle is ht + id): a bucket's nodes are tried in
+   * ascending id. Absent: the kernel's next free one from 0x800, i.e. in the order added.
+   */
+  node?: number;
   /** Continue in this hash table ('3a:'), choosing the bucket by `hashkey`. */
   link?: string;
   hashkey?: { mask: number; at: number };
@@ -102,7 +107,8 @@ export interface U32Node {
 /**
  * All u32 nodes at one (dev, parent, prio): the kernel tries them in order.
  * Identity is (dev, parent, prio); node handles are left to the kernel (800::800, …),
- * which numbers them in insertion order.
+ * which numbers them in insertion order, except a hash bucket's nodes placed by a plan
+ * (`node`).
  */
 export interface Filter extends Base {
   kind: 'filter';
@@ -114,6 +120,22 @@ export interface Filter extends Base {
   /** Hash tables created at this prio before the nodes (`handle 3a: u32 divisor 256`). */
   tables?: Array<{ handle: string; divisor: number }>;
   nodes: U32Node[];
+}
+
+/**
+ * One node of a hash bucket of a u32 filter, added or deleted alone by its handle: how a
+ * plan changes a hashed run whose tables and links stay (one circuit added or removed).
+ * Only plans make these, from a Filter and its live copy (plan/hitless.ts); the Filter
+ * stays the desired state.
+ */
+export interface BucketNode extends Base {
+  kind: 'node';
+  dev: string;
+  parent: string;
+  protocol: Filter['protocol'];
+  prio: number;
+  /** With `ht` and `node`. */
+  node: U32Node;
 }
 
 /** A rule in one of qospolicy's own iptables chains (created and jumped to from `hook`). */
@@ -133,7 +155,7 @@ export interface SysfsWrite extends Base {
   value: string;
 }
 
-export type KernelObject = Link | ModuleLoad | Qdisc | HtbClass | Filter | IptablesRule | SysfsWrite;
+export type KernelObject = Link | ModuleLoad | Qdisc | HtbClass | Filter | BucketNode | IptablesRule | SysfsWrite;
 
 /** Objects in creation order: every object comes after what it depends on. */
 export interface DesiredState {

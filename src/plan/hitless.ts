@@ -10,6 +10,7 @@
 import type { DesiredState, Filter, KernelObject } from '../model/types.js';
 import { groupRange, placeSlots, slotsOf, TOP_RANGE, type Slot } from '../backends/prios.js';
 import { unmodeledOf, type LiveItem } from '../state/index.js';
+import { adoptNodes } from './buckets.js';
 import { diffFields, readbackOf } from './objects.js';
 import type { Change, Step } from './types.js';
 
@@ -28,6 +29,8 @@ export interface Placed {
    * whether they can run at once (through a filter that is already there and stays).
    */
   tableSteps: Map<string, { argvs: string[][]; now: boolean }>;
+  /** Hashed filters changed node by node (buckets.ts): ids of the placed filters, each at its live copy's prio. */
+  inPlace: Set<string>;
 }
 
 /** The desired state with its filters placed against the live ones (see above). */
@@ -35,7 +38,14 @@ export function placeFilters(desired: DesiredState, live: LiveItem[]): Placed {
   const liveFilters = live.filter((o): o is Filter & LiveItem => o.kind === 'filter' && !isHook(o as Filter)) as Filter[];
   const wanted = desired.objects.filter((o): o is Filter => o.kind === 'filter' && !isHook(o));
   const tableSteps: Placed['tableSteps'] = new Map();
-  if (liveFilters.length === 0 || wanted.length === 0) return { desired, tableSteps };
+  const inPlace = new Set<string>();
+  if (liveFilters.length === 0 || wanted.length === 0) return { desired, tableSteps, inPlace };
+  const adopted = new WeakSet<Filter>();
+  const adopt = (want: Filter, l: Filter) => {
+    const f = adoptNodes(want, l);
+    if (f) adopted.add(f);
+    return f;
+  };
 
   const moved = new Map<Filter, Filter>();
   for (const dev of new Set(wanted.map((f) => f.dev))) {
@@ -47,7 +57,7 @@ export function placeFilters(desired: DesiredState, live: LiveItem[]): Placed {
     const groups = new Set(classes.flatMap((c) => (c.kind === 'class' && c.parent !== '1:1' && c.parent !== '1:' ? [c.parent] : []))).size;
     for (const range of [TOP_RANGE, groupRange(groups)]) {
       const d = slotsOf(mine, range).sort((a, b) => a.unit - b.unit);
-      const placed = placeSlots(d, slotsOf(theirs, range), range, liveTables, equal);
+      const placed = placeSlots(d, slotsOf(theirs, range), range, liveTables, equal, adopt);
       if (!placed) continue; // no room: the compiled prios (a filter may then be replaced in place)
       placed.forEach((p: Slot, i) => p.filters.forEach((f, k) => moved.set(d[i]!.filters[k]!, f)));
       for (const p of placed) for (const f of p.filters) for (const t of f.tables ?? []) liveTables.add(parseInt(t.handle, 16));
@@ -60,6 +70,7 @@ export function placeFilters(desired: DesiredState, live: LiveItem[]): Placed {
   // protocol (it is there by then: created before, or kept).
   const ids = new Set(objects.map((o) => o.id));
   const liveById = new Map(liveFilters.map((f) => [f.id, f]));
+  for (const o of objects) if (o.kind === 'filter' && adopted.has(o) && liveById.has(o.id) && !equal(o, liveById.get(o.id)!)) inPlace.add(o.id);
   const stays = (o: Filter) => liveById.has(o.id) && equal(o, liveById.get(o.id)!);
   for (const l of liveFilters) {
     if (!l.tables?.length || ids.has(l.id)) continue;
@@ -70,7 +81,7 @@ export function placeFilters(desired: DesiredState, live: LiveItem[]): Placed {
     const argvs = l.tables.map((t) => ['tc', 'filter', 'del', 'dev', l.dev, 'parent', via.parent, 'protocol', via.protocol, 'prio', String(via.prio), 'handle', t.handle, 'u32']);
     tableSteps.set(l.id, { argvs, now: kept !== undefined });
   }
-  return { desired: out, tableSteps };
+  return { desired: out, tableSteps, inPlace };
 }
 
 /**
@@ -83,7 +94,7 @@ export function placeFilters(desired: DesiredState, live: LiveItem[]): Placed {
 export function makeBeforeBreak(steps: Step[], changes: Change[], live: LiveItem[], tableSteps: Placed['tableSteps']): Step[] {
   const devOf = (s: Step): string | undefined => {
     const o = changes[s.change]!.after ?? changes[s.change]!.before!;
-    return o.kind === 'filter' || o.kind === 'class' || o.kind === 'qdisc' ? o.dev : undefined;
+    return o.kind === 'filter' || o.kind === 'node' || o.kind === 'class' || o.kind === 'qdisc' ? o.dev : undefined;
   };
   const parents = new Set(live.flatMap((o) => (o.kind === 'class' ? [`${o.dev} ${o.parent}`] : [])));
   const out: Step[] = [];

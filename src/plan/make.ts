@@ -11,6 +11,7 @@ import { judgeAll } from './judge.js';
 import { address, wantedObjects } from './objects.js';
 import { canonicalOrder, classDepth, stepsOf } from './order.js';
 import { makeBeforeBreak, placeFilters } from './hitless.js';
+import { splitNodes } from './buckets.js';
 import { removals } from './removals.js';
 import type { Action, Plan, PolicyRef } from './types.js';
 
@@ -28,11 +29,13 @@ export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope,
   const mode = opts.mode ?? 'plan';
   const liveIn = live.filter((o) => inScope(o, scope));
   // Filters keep their live prios; new and changed ones go beside them (hitless.ts).
-  const { desired, tableSteps } = placeFilters(compiled, liveIn);
-  const wanted = wantedObjects(desired);
+  const { desired, tableSteps, inPlace } = placeFilters(compiled, liveIn);
+  // A hashed filter changed node by node is planned as its nodes added and deleted (buckets.ts).
+  const parts = splitNodes(desired.objects, liveIn, inPlace);
+  const wanted = wantedObjects(parts.desired === desired.objects ? desired : { ...desired, objects: parts.desired });
   const wantedIds = new Set(wanted.map((w) => w.obj.id));
   const liveById = new Map<string, LiveItem>();
-  for (const o of liveIn) if (!liveById.has(o.id)) liveById.set(o.id, o);
+  for (const o of parts.live) if (!liveById.has(o.id)) liveById.set(o.id, o);
 
   const { verdicts, errors, skipped } = judgeAll(wanted, desired, liveById, mode);
   const goes = removals(liveById, wantedIds, verdicts, scope, tableSteps);
@@ -41,7 +44,7 @@ export function makePlan(compiled: DesiredState, live: LiveItem[], scope: Scope,
   const changes = changesOf({ wanted, liveById, verdicts, goes, order });
   for (const c of changes) if (c.manual) errors.push(`${address(c.after!)}: ${c.manual}`);
   const removed = [...goes].filter(([, g]) => !g.implicit).map(([id]) => liveById.get(id)!);
-  const steps = makeBeforeBreak(stepsOf({ changes, wanted: wanted.map((w) => w.obj), liveById, removed, depth, order, scope }), changes, liveIn, tableSteps);
+  const steps = makeBeforeBreak(stepsOf({ changes, wanted: wanted.map((w) => w.obj), liveById, removed, depth, order, scope }), changes, parts.live, tableSteps);
 
   const notes = [...desired.notes];
   if (skipped.length) notes.push(`skipped where the directory is absent (module not loaded), as the boot script does: ${skipped.join(', ')}`);

@@ -38,6 +38,7 @@ export function canonicalOrder(depth: (o: LiveItem) => number): (a: LiveItem, b:
     qdisc: (o) => (o.parent === 'root' ? [0, o.dev, 1] : o.parent === 'ingress' ? [0, o.dev, 5] : [0, o.dev, 3, hexId(o.parent)]),
     class: (o) => [0, o.dev, 2, depth(o), hexId(o.classid)],
     filter: (o) => (isHook(o.parent) ? [0, o.dev, 6, o.parent, o.prio] : [0, o.dev, 4, hexId(o.parent), o.prio, o.id]),
+    node: (o) => [0, o.dev, 4, hexId(o.parent), o.prio, o.id],
     chain: (o) => [1, o.family, o.chain, 0],
     iptables: (o) => [1, o.family, o.chain, 1, o.id],
     module: (o) => [2, o.id],
@@ -65,6 +66,7 @@ export function canonicalOrder(depth: (o: LiveItem) => number): (a: LiveItem, b:
 /** Removal steps by kind: filters, classes (children first), leaf qdiscs, roots and hooks, rules, chains, links. */
 const REMOVAL_RANK: PerKind<number> = {
   filter: () => 0,
+  node: () => 0,
   class: () => 1,
   qdisc: (o) => (o.parent === 'root' || o.parent === 'ingress' ? 3 : 2),
   iptables: () => 4,
@@ -134,6 +136,7 @@ const DEVICE_GROUP: { [K in KindName]: (o: ObjectOf<K>, s: Step, own: Set<string
   qdisc: (o, _s, own) => tree(o.dev, own),
   class: (o, _s, own) => tree(o.dev, own),
   filter: (o, _s, own) => tree(o.dev, own),
+  node: (o, _s, own) => tree(o.dev, own),
   chain: () => [4, ''],
   iptables: () => [4, ''],
   sysfs: () => [6, ''],

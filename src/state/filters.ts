@@ -105,7 +105,10 @@ function u32Nodes(f: LiveFilter, list: Entry[], knownRoot: number | undefined): 
       continue;
     }
     const node: U32Node = { keys: n.keys };
-    if (inUserTable) node.ht = `${n.handle.ht.toString(16)}:${n.handle.bkt.toString(16)}:`;
+    if (inUserTable) {
+      node.ht = `${n.handle.ht.toString(16)}:${n.handle.bkt.toString(16)}:`;
+      node.node = n.handle.node;
+    }
     if (n.mark) node.mark = n.mark;
     if (n.hashkey) node.hashkey = n.hashkey;
     if (n.link) node.link = n.link;

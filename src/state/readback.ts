@@ -78,13 +78,28 @@ function classReadback(c: HtbClass, inner: boolean): HtbClass {
   };
 }
 
+/**
+ * A hash bucket's nodes get ids as the kernel gives them: a node's own (`node`), else the
+ * lowest free one from 0x800 when it is added (in list order). The reader lists root-table
+ * nodes first, then by table, bucket and id: so are they here.
+ */
 function filterReadback(f: Filter): Filter {
-  return {
-    ...f,
-    nodes: f.nodes.map((n): U32Node => {
-      const node: U32Node = { ...n, keys: packU32Keys(n.keys) };
-      if (n.flowid !== undefined) node.flowid = normClassid(n.flowid);
-      return node;
-    }),
-  };
+  const used = new Map<string, Set<number>>();
+  const nodes = f.nodes.map((n): U32Node => {
+    const node: U32Node = { ...n, keys: packU32Keys(n.keys) };
+    if (n.flowid !== undefined) node.flowid = normClassid(n.flowid);
+    if (n.ht !== undefined) {
+      const ids = used.get(n.ht) ?? used.set(n.ht, new Set()).get(n.ht)!;
+      let id = n.node ?? 0x800;
+      if (n.node === undefined) while (ids.has(id)) id++;
+      ids.add(id);
+      node.node = id;
+    }
+    return node;
+  });
+  if (used.size === 0) return { ...f, nodes };
+  const place = (n: U32Node) => (n.ht === undefined ? [-1, -1, -1] : [...n.ht.split(':').slice(0, 2).map((x) => parseInt(x, 16)), n.node!]);
+  const keyed = nodes.map((n, i) => ({ n, i, at: place(n) }));
+  keyed.sort((a, b) => a.at[0]! - b.at[0]! || a.at[1]! - b.at[1]! || a.at[2]! - b.at[2]! || a.i - b.i);
+  return { ...f, nodes: keyed.map((x) => x.n) };
 }

@@ -4,13 +4,15 @@
 // their IPv4 host and into their IPv6 /64; each circuit's class counter must show exactly
 // its own, and no other circuit's class anything.
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileSource } from '../compile/pipeline.js';
 import { renderBatch } from '../../src/render/batch.js';
 import { parseClassCounters } from '../../src/state/index.js';
 import type { HtbClass } from '../../src/model/types.js';
 import { requireKernelTools, withNetns, type Netns } from '../support/netns.js';
+import { cli } from '../apply/helpers.js';
+import type { Plan } from '../../src/plan/index.js';
 import { tempDir } from '../support/tmp.js';
 // @ts-expect-error: the bench's generator is plain JavaScript
 import { circuitAddress, writeIsp } from '../../bench/circuits.js';
@@ -41,6 +43,17 @@ async function boot(ns: Netns, pol: string): Promise<{ idOf: Map<string, string>
   await ns.run(['ip', '-6', 'route', 'add', '2001:db8::/32', 'via', 'fd00:9::99']);
   const classes = r.state.objects.filter((o): o is HtbClass => o.kind === 'class');
   return { classes, idOf: new Map(classes.map((c) => [c.origin!.path.split(' › ').at(-1)!.replace(/ \(circuit .*/, ''), c.classid])) };
+}
+
+/** The veth and the routes that send every circuit address out of v0 (no ARP/ND). */
+async function wire(ns: Netns): Promise<void> {
+  await ns.veth('v0', 'v0-p');
+  await ns.run(['ip', 'addr', 'add', '10.9.0.1/24', 'dev', 'v0']);
+  await ns.run(['ip', '-6', 'addr', 'add', 'fd00:9::1/64', 'dev', 'v0', 'nodad']);
+  await ns.run(['ip', 'neigh', 'add', '10.9.0.99', 'lladdr', '02:00:00:00:00:99', 'dev', 'v0']);
+  await ns.run(['ip', '-6', 'neigh', 'add', 'fd00:9::99', 'lladdr', '02:00:00:00:00:99', 'dev', 'v0']);
+  await ns.run(['ip', 'route', 'add', '100.64.0.0/10', 'via', '10.9.0.99']);
+  await ns.run(['ip', '-6', 'route', 'add', '2001:db8::/32', 'via', 'fd00:9::99']);
 }
 
 const counts = async (ns: Netns) => new Map([...parseClassCounters(String((await ns.run(['tc', '-s', 'class', 'show', 'dev', 'v0'])).stdout))].map(([id, c]) => [id, c.packets]));
@@ -83,6 +96,77 @@ describe.skipIf(!requireKernelTools())('circuits on the kernel', () => {
         expect(got, `IPv${family}`).toEqual(Object.fromEntries(SAMPLE.map((i, k) => [`c${1000 + i}`, k + 1])));
         const elsewhere = leaves.filter((c) => !SAMPLE.some((i) => idOf.get(`c${1000 + i}`) === c.classid) && (after.get(c.classid) ?? 0) !== (before.get(c.classid) ?? 0) && !c.origin!.path.endsWith('rest'));
         expect(elsewhere.map((c) => c.origin!.path), `IPv${family}: other circuits' classes`).toEqual([]);
+      }
+    }), 600_000);
+
+  it(`${N} circuits applied, then one added and one removed by apply: only their class, leaf and bucket nodes change; every other node stays and every other class keeps its counters and its traffic`, () =>
+    withNetns(async (ns) => {
+      const dir = tempDir('qp-circuits-change-');
+      const pol = writeIsp(dir, N, { down: 'v0', sites: false, leaf: 'bfifo' });
+      await wire(ns);
+      const qp = cli(ns);
+      const apply = async () => {
+        const r = await qp.run(['apply', pol, '--yes']);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+      };
+      const planned = async () => JSON.parse((await qp.run(['plan', pol, '--format', 'json'])).stdout) as Plan;
+      const nodeLines = async () => new Set(String((await ns.run(['tc', 'filter', 'show', 'dev', 'v0'])).stdout).split('\n').filter((l) => / fh [0-9a-f]+:[0-9a-f]*:[0-9a-f]+ /.test(l)));
+      await apply();
+      const idsOf = () => new Map((compileSource(pol, readFileSync(pol, 'utf8')).state!.objects.filter((o) => o.kind === 'class') as HtbClass[]).map((c) => [c.origin!.path.split(' › ').at(-1)!.replace(/ \(circuit .*/, ''), c.classid]));
+      // Circuits only: the root and default classes also count the stack's own IPv6 packets (ND, MLD).
+      const ids = new Map([...idsOf()].filter(([name]) => /^c\d+$/.test(name)));
+      const rest = idsOf().get('rest')!;
+      const sample = SAMPLE.filter((i) => i < N && i !== 2500);
+      const sendSample = () => Promise.all([4, 6].map((f) => send(ns, f as 4 | 6, sample.map((i, k) => ({ addr: f === 4 ? circuitAddress(i).v4 : circuitAddress(i).v6host, count: k + 1 })))));
+      await sendSample();
+      const before = await counts(ns);
+      const nodesBefore = await nodeLines();
+
+      // One circuit added: exactly its class, its leaf and a node in a bucket of each family's run.
+      appendFileSync(join(dir, 'subs.csv'), '99999,New one,dnew,router,,,100.127.0.5,2001:db8:ff:1::/64,1,1,100,20,\n');
+      const add = await planned();
+      expect(add.changes.map((c) => `${c.action} ${c.kind}${c.kind === 'node' ? ` ${(c.after as { protocol: string }).protocol}` : ''}`).sort()).toEqual(['create class', 'create node ip', 'create node ipv6', 'create qdisc']);
+      await apply();
+      expect((await qp.run(['plan', pol, '--detailed-exitcode'])).code).toBe(0);
+      const afterAdd = await counts(ns);
+      // No class was made again: every one keeps its counters.
+      for (const [name, id] of ids) expect(afterAdd.get(id), name).toBe(before.get(id));
+      // Every node the kernel had is still there, the same; two new ones.
+      const nodesAdded = await nodeLines();
+      expect([...nodesBefore].filter((l) => !nodesAdded.has(l))).toEqual([]);
+      expect([...nodesAdded].filter((l) => !nodesBefore.has(l)), `${nodesBefore.size} → ${nodesAdded.size}`).toHaveLength(2);
+
+      // Traffic: the new circuit's addresses land in its class, the sample's in theirs, nowhere else.
+      const newId = idsOf().get('c99999')!;
+      await send(ns, 4, [{ addr: '100.127.0.5', count: 5 }]);
+      await send(ns, 6, [{ addr: '2001:db8:ff:1::2', count: 6 }]);
+      await sendSample();
+      const afterTraffic = await counts(ns);
+      expect(afterTraffic.get(newId)).toBe(11);
+      for (const [name, id] of ids) {
+        const k = sample.findIndex((i) => `c${1000 + i}` === name);
+        expect(afterTraffic.get(id)! - afterAdd.get(id)!, name).toBe(k < 0 ? 0 : 2 * (k + 1));
+      }
+
+      // One circuit removed: exactly its nodes, leaf and class go; its address falls to the default class.
+      const gone = sample[3]!;
+      writeFileSync(join(dir, 'subs.csv'), readFileSync(join(dir, 'subs.csv'), 'utf8').split('\n').filter((l) => !l.startsWith(`${1000 + gone},`)).join('\n'));
+      const del = await planned();
+      expect(del.changes.map((c) => `${c.action} ${c.kind}${c.kind === 'node' ? ` ${(c.before as { protocol: string }).protocol}` : ''}${c.implicit ? ' (implicit)' : ''}`).sort()).toEqual(['delete class', 'delete node ip', 'delete node ipv6', 'delete qdisc (implicit)']);
+      await apply();
+      expect((await qp.run(['plan', pol, '--detailed-exitcode'])).code).toBe(0);
+      const nodesRemoved = await nodeLines();
+      expect(nodesAdded.size - nodesRemoved.size).toBe(2);
+      expect([...nodesRemoved].filter((l) => !nodesAdded.has(l))).toEqual([]);
+      const afterDel = await counts(ns);
+      for (const [name, id] of ids) if (name !== `c${1000 + gone}`) expect(afterDel.get(id), name).toBe(afterTraffic.get(id));
+      await sendSample();
+      const last = await counts(ns);
+      expect(last.get(rest)! - afterDel.get(rest)!).toBeGreaterThanOrEqual(2 * (3 + 1));
+      for (const [name, id] of [...ids, ['c99999', newId] as const]) {
+        const k = sample.findIndex((i) => `c${1000 + i}` === name);
+        if (name !== `c${1000 + gone}`) expect(last.get(id)! - afterDel.get(id)!, name).toBe(k < 0 ? 0 : 2 * (k + 1));
       }
     }), 600_000);
 

@@ -156,7 +156,7 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
           return o;
         };
 
-        // (a) a single-port class before all others: it joins the hashed run, whose table is rebuilt
+        // (a) a single-port class before all others: it joins the hashed run, one node added to a bucket
         const a = [{ name: 'first', line: 'match udp dport 9999' }, ...BASE];
         const oa = await scenario('(a) insert before all', BASE, a);
         expect(oa.applyCode, oa.applyOutput).toBe(0);
@@ -189,20 +189,21 @@ labSuite('hitless changes: 1 000 classes under steady UDP while apply changes th
         expect(od.applyCode, od.applyOutput).toBe(0);
         expect(od.wrong).toEqual([]);
 
-        // Rollback: an apply that inserts a class again, made to fail at its first deletion
-        // (after every new filter is in): the restore removes the new ones, the old ones stayed.
+        // Rollback: an apply that inserts two classes into the hashed runs (a node each in the
+        // IPv4 and the IPv6 run), made to fail at the last node (three are in): the restore
+        // deletes what was added, the nodes by handle, and every old node stayed.
         const dPolicy = policy(d).replace('class h7 rate 100kbit', 'class h7 rate 300kbit');
-        writeFileSync(file, dPolicy.replace('    class first', '    class second rate 100kbit ceil 1gbit { match udp dport 9998 }\n    class first'));
+        writeFileSync(file, dPolicy.replace('    class first', '    class second rate 100kbit ceil 1gbit { match udp dport 9998 }\n    class third rate 100kbit ceil 1gbit { match udp dport 9997 }\n    class first'));
         const planned = JSON.parse((await qp.run(['plan', file, '--format', 'json'])).stdout) as Plan;
         const lines = planned.steps.filter((s) => s.tool === 'tc' || s.tool === 'ip');
-        const firstDel = lines.findIndex((s) => s.argv[1] === 'filter' && s.argv[2] === 'del');
-        expect(firstDel).toBeGreaterThan(0);
-        expect(lines.slice(0, firstDel).every((s) => s.argv[2] !== 'del')).toBe(true); // make before break
+        const nodes = lines.flatMap((s, i) => (planned.changes[s.change]!.kind === 'node' ? [i] : []));
+        expect(nodes).toHaveLength(4); // udp dport: a node in the IPv4 and in the IPv6 run, per class
+        expect(lines.every((s) => s.argv[2] !== 'del')).toBe(true); // nothing of the old tree goes
         const faulty = faultyTools();
         const newFile = file;
         writeFileSync(join(dir, 'old.pol'), dPolicy);
-        const oe = await underTraffic(router, peer, qp, d, () => qp.run(['apply', newFile, '--yes'], faulty.env({ QP_FAULT_LINE: String(firstDel + 1) })), join(dir, 'old.pol'));
-        note(`(rollback) insert failing at its first deletion: ${oe.misclassified} misclassified, ${oe.lost} lost; apply exit ${oe.applyCode}`);
+        const oe = await underTraffic(router, peer, qp, d, () => qp.run(['apply', newFile, '--yes'], faulty.env({ QP_FAULT_LINE: String(nodes.at(-1)! + 1) })), join(dir, 'old.pol'));
+        note(`(rollback) two classes inserted into the hashed runs, failing at the last of their 4 nodes: ${oe.misclassified} misclassified, ${oe.lost} lost; apply exit ${oe.applyCode}`);
         expect(oe.applyCode).toBe(1);
         expect(oe.applyOutput).toContain('The system was restored to its state before the apply.');
         expect(oe.wrong).toEqual([]);

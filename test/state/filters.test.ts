@@ -111,7 +111,7 @@ describe('parseFilters: what the model cannot say', () => {
     expect(f!.nodes).toEqual([
       { keys: [{ off: 8, val: 0x00060000, mask: 0x00ff0000 }], flowid: '1:1' },
       { keys: [{ off: 8, val: 0x00110000, mask: 0x00ff0000 }], hashkey: { mask: 0xff, at: 20 }, link: '2:' },
-      { keys: [{ off: 20, val: 0x35, mask: 0xffff }], ht: '2:35:', flowid: '1:35' },
+      { keys: [{ off: 20, val: 0x35, mask: 0xffff }], ht: '2:35:', node: 0x800, flowid: '1:35' },
     ]);
     expect(f!.unmodeled).toEqual([
       ['fh 800::801 offset', ''],
