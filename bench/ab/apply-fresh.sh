@@ -4,16 +4,12 @@
 # (also on failure). Fails unless the apply completes with POLICY's classes on v0.
 # Namespace setup and removal are timed with it: the same few ms on both sides of an A/B.
 set -e
+. "$(dirname "$0")/netns.sh"
 co=$1 pol=$2
 ns=qp-ab-$$
 state=$(mktemp -d "${TMPDIR:-/tmp}/qp-ab-state-XXXXXX")
 trap 'ip netns del $ns 2>/dev/null; rm -rf "$state"' EXIT
-ip netns add $ns
-ip netns exec $ns ip link set lo up
-ip netns exec $ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-ip netns exec $ns ip link add v0 type veth peer name v1
-ip netns exec $ns ip link set v0 up
-ip netns exec $ns ip link set v1 up
+make_ns $ns
 QOSPOLICY_STATE_DIR=$state NO_COLOR=1 ip netns exec $ns node "$co/bin/qospolicy.js" apply "$pol" --yes >"$state/out" 2>&1 || { cat "$state/out" >&2; exit 1; }
 grep -q 'Apply complete' "$state/out" || { cat "$state/out" >&2; exit 1; }
 want=$(($(grep -c '^ *class ' "$pol") + 1)) # the policy's classes and the root class

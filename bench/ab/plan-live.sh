@@ -5,17 +5,13 @@
 #   plan:     CHECKOUT's `qospolicy plan POLICY --detailed-exitcode` against it (exit 0: no changes);
 #   teardown: removes the namespace and the state.
 set -e
+. "$(dirname "$0")/netns.sh"
 what=$1 co=$2 name=$3 pol=$4
 ns=qp-ab-$name state=${TMPDIR:-/tmp}/qp-ab-$name
 case $what in
 setup)
   mkdir -p "$state"
-  ip netns add $ns
-  ip netns exec $ns ip link set lo up
-  ip netns exec $ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-  ip netns exec $ns ip link add v0 type veth peer name v1
-  ip netns exec $ns ip link set v0 up
-  ip netns exec $ns ip link set v1 up
+  make_ns $ns
   QOSPOLICY_STATE_DIR=$state NO_COLOR=1 ip netns exec $ns node "$co/bin/qospolicy.js" apply "$pol" --yes | tail -1
   ;;
 plan) QOSPOLICY_STATE_DIR=$state NO_COLOR=1 exec ip netns exec $ns node "$co/bin/qospolicy.js" plan "$pol" --detailed-exitcode ;;

@@ -32,20 +32,13 @@ async function boot(ns: Netns, pol: string): Promise<{ idOf: Map<string, string>
   if (!r.state) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   const file = `${pol}.tc`;
   writeFileSync(file, renderBatch(r.state, 'test').tc!);
-  await ns.veth('v0', 'v0-p');
+  await wire(ns);
   await ns.run(['tc', '-batch', file], { timeout: 300_000 });
-  await ns.run(['ip', 'addr', 'add', '10.9.0.1/24', 'dev', 'v0']);
-  await ns.run(['ip', '-6', 'addr', 'add', 'fd00:9::1/64', 'dev', 'v0', 'nodad']);
-  // Static neighbours: no ARP/ND, every circuit address routed to them through v0.
-  await ns.run(['ip', 'neigh', 'add', '10.9.0.99', 'lladdr', '02:00:00:00:00:99', 'dev', 'v0']);
-  await ns.run(['ip', '-6', 'neigh', 'add', 'fd00:9::99', 'lladdr', '02:00:00:00:00:99', 'dev', 'v0']);
-  await ns.run(['ip', 'route', 'add', '100.64.0.0/10', 'via', '10.9.0.99']);
-  await ns.run(['ip', '-6', 'route', 'add', '2001:db8::/32', 'via', 'fd00:9::99']);
   const classes = r.state.objects.filter((o): o is HtbClass => o.kind === 'class');
   return { classes, idOf: new Map(classes.map((c) => [c.origin!.path.split(' › ').at(-1)!.replace(/ \(circuit .*/, ''), c.classid])) };
 }
 
-/** The veth and the routes that send every circuit address out of v0 (no ARP/ND). */
+/** The veth and the routes that send every circuit address out of v0 (static neighbours: no ARP/ND). */
 async function wire(ns: Netns): Promise<void> {
   await ns.veth('v0', 'v0-p');
   await ns.run(['ip', 'addr', 'add', '10.9.0.1/24', 'dev', 'v0']);
