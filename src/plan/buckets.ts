@@ -11,7 +11,7 @@
 import type { BucketNode, Filter, KernelObject, U32Key, U32Node } from '../model/types.js';
 import { nodeId } from '../model/ids.js';
 import { canonical, sameValue } from '../kinds/index.js';
-import { unmodeledOf } from '../state/index.js';
+import { listedOrder, unmodeledOf } from '../state/index.js';
 import { readbackOf } from './objects.js';
 
 const MAX_NODE = 0xfff;
@@ -60,7 +60,7 @@ export function adoptNodes(want: Filter, live: Filter): Filter | undefined {
   const nodes = map && nodesOnto(want, rb, live, map);
   if (!map || !nodes) return undefined;
   const tables = want.tables.map((t) => ({ ...t, handle: `${map.get(tableOf(t.handle))}:` })).sort((a, b) => parseInt(a.handle, 16) - parseInt(b.handle, 16));
-  return sortNodes({ ...want, id: live.id, prio: live.prio, tables, nodes });
+  return { ...want, id: live.id, prio: live.prio, tables, nodes: listedOrder(nodes) };
 }
 
 /**
@@ -178,14 +178,6 @@ function bucketIds(list: Placed[], used: Set<number>, rb: Filter): boolean {
   }
   for (const x of list) x.n.node = x.id;
   return true;
-}
-
-/** Root-table nodes first (as they are), then by table, bucket and id: as the kernel lists them. */
-function sortNodes(f: Filter): Filter {
-  const at = (n: U32Node) => (n.ht === undefined ? [-1, -1, -1] : [...n.ht.split(':').slice(0, 2).map((x) => parseInt(x, 16)), n.node!]);
-  const keyed = f.nodes.map((n, i) => ({ n, i, k: at(n) }));
-  keyed.sort((a, b) => a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.k[2]! - b.k[2]! || a.i - b.i);
-  return { ...f, nodes: keyed.map((x) => x.n) };
 }
 
 /** A bucket node of a filter as an object of its own. */

@@ -5,7 +5,7 @@ export { parseQdiscs } from './qdiscs.js';
 export { parseClasses } from './classes.js';
 export { parseFilters, parseRootTable, type ParseFiltersOptions } from './filters.js';
 export { readDevice, type ReadOptions } from './read.js';
-export { expectedReadback, packU32Keys } from './readback.js';
+export { expectedReadback, listedOrder, packU32Keys } from './readback.js';
 export { unmodeledOf, type Unmodeled, type LiveObject, type LiveQdisc, type LiveClass, type LiveFilter } from './live.js';
 export { parseIptablesSave, tokenize, chainId, type IptablesChain, type OwnedChain, type ParsedIptables } from './iptables.js';
 export { parseLinks, type LiveLink } from './links.js';

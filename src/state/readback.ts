@@ -97,9 +97,13 @@ function filterReadback(f: Filter): Filter {
     }
     return node;
   });
-  if (used.size === 0) return { ...f, nodes };
+  return { ...f, nodes: used.size === 0 ? nodes : listedOrder(nodes) };
+}
+
+/** Nodes as the kernel lists them: root-table nodes first (as they are), then by table, bucket and id. */
+export function listedOrder(nodes: U32Node[]): U32Node[] {
   const place = (n: U32Node) => (n.ht === undefined ? [-1, -1, -1] : [...n.ht.split(':').slice(0, 2).map((x) => parseInt(x, 16)), n.node!]);
   const keyed = nodes.map((n, i) => ({ n, i, at: place(n) }));
   keyed.sort((a, b) => a.at[0]! - b.at[0]! || a.at[1]! - b.at[1]! || a.at[2]! - b.at[2]! || a.i - b.i);
-  return { ...f, nodes: keyed.map((x) => x.n) };
+  return keyed.map((x) => x.n);
 }
