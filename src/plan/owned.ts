@@ -191,7 +191,10 @@ export function checkOwnership(desired: DesiredState, previous: Owned | undefine
     const carried = kindOf(o).carries?.(o);
     if (dev !== undefined && carried) {
       if (carried.root) rootOf.set(dev, carried.text);
-      onDevice.set(dev, [...(onDevice.get(dev) ?? []), carried.text]);
+      // Pushed, not copied: a copy per object is quadratic (~300 ms at 10 000 circuits).
+      const texts = onDevice.get(dev);
+      if (texts) texts.push(carried.text);
+      else onDevice.set(dev, [carried.text]);
     }
     // What state.json claims of devices: links are the one kind it names by type.
     if (o.kind === 'link') linkType.set(o.name, o.type === 'require' ? ((o as LiveLink).driver ?? 'physical') : o.type);

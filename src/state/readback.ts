@@ -84,6 +84,17 @@ function classReadback(c: HtbClass, inner: boolean): HtbClass {
  * nodes first, then by table, bucket and id: so are they here.
  */
 function filterReadback(f: Filter): Filter {
+  let rb = filterReadbacks.get(f);
+  if (rb === undefined) filterReadbacks.set(f, (rb = filterReadbackOf(f)));
+  return rb;
+}
+
+// A plan reads a filter back once per comparison (placing it, judging it, verifying the
+// apply): a hashed run of 10 000 circuits is ~20 000 nodes to pack and sort each time.
+// Desired objects are never changed once made, so one readback per filter object serves all.
+const filterReadbacks = new WeakMap<Filter, Filter>();
+
+function filterReadbackOf(f: Filter): Filter {
   const used = new Map<string, Set<number>>();
   const nodes = f.nodes.map((n): U32Node => {
     const node: U32Node = { ...n, keys: packU32Keys(n.keys) };
