@@ -57,18 +57,23 @@ async function withTmpfs<T>(opts: string, fn: (dir: string) => Promise<T>): Prom
   }
 }
 
+/** v0 applied, then an apply of v01 killed after its commands ran, before the result was recorded. */
+async function killedAfterCommands(ns: Netns, f: ReturnType<typeof files>) {
+  await setup(ns);
+  const q = cli(ns);
+  const before = await rawState(ns);
+  expect((await q.run(['apply', f.v0, '--yes'])).code).toBe(0);
+  const n = await planSteps(q, f.v01, f.dir);
+  const killed = await q.run(['apply', f.v01, '--yes'], faultyTools().env({ QP_FAULT_AFTER: String(n) }));
+  expect(killed.code).toBe(137);
+  return { q, before };
+}
+
 describe.skipIf(!requireKernelTools())('faults around apply', () => {
   it('#20.8 killed after its commands ran, before the result was recorded: the next apply of the old policy removes the new tree, teardown leaves nothing', async () => {
     const f = files();
     await withNetns(async (ns) => {
-      await setup(ns);
-      const q = cli(ns);
-      const before = await rawState(ns);
-      expect((await q.run(['apply', f.v0, '--yes'])).code).toBe(0);
-      const n = await planSteps(q, f.v01, f.dir);
-      const faulty = faultyTools();
-      const killed = await q.run(['apply', f.v01, '--yes'], faulty.env({ QP_FAULT_AFTER: String(n) }));
-      expect(killed.code).toBe(137);
+      const { q, before } = await killedAfterCommands(ns, f);
       expect(await root(ns, 'v1')).not.toContain('htb'); // v1 egress is not shaped: its ingress went to an ifb
       expect(String((await ns.run(['tc', 'qdisc', 'show', 'dev', 'ifb0'])).stdout)).toContain('htb 1:');
       // the intent names everything the apply may have touched
@@ -90,13 +95,7 @@ describe.skipIf(!requireKernelTools())('faults around apply', () => {
   it('#20.8 killed, then a saved plan applied: it says the unfinished apply (QP4027), as applying a policy does, and completes it', async () => {
     const f = files();
     await withNetns(async (ns) => {
-      await setup(ns);
-      const q = cli(ns);
-      const before = await rawState(ns);
-      expect((await q.run(['apply', f.v0, '--yes'])).code).toBe(0);
-      const n = await planSteps(q, f.v01, f.dir);
-      const killed = await q.run(['apply', f.v01, '--yes'], faultyTools().env({ QP_FAULT_AFTER: String(n) }));
-      expect(killed.code).toBe(137);
+      const { q, before } = await killedAfterCommands(ns, f);
       const planFile = join(f.dir, 'back.json');
       expect((await q.run(['plan', f.v0, '-o', planFile])).code).toBe(0);
       const back = await q.run(['apply', planFile]);
