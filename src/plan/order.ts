@@ -20,6 +20,20 @@ export function classDepth(liveById: Map<string, LiveItem>): (o: LiveItem) => nu
   };
 }
 
+/**
+ * How deep a filter hangs: 0 on a qdisc, a class's depth + 1 on a class. Filters are removed
+ * nearer the root first: when a circuit moves to another site, the top's old node (to the old
+ * site) goes before the old site's node (to the circuit), so the new path takes over at once
+ * instead of the packets falling through the old site to the default class between the two.
+ */
+function filterDepth(liveById: Map<string, LiveItem>, depth: (o: LiveItem) => number): (o: LiveItem) => number {
+  return (o) => {
+    if (o.kind !== 'filter' && o.kind !== 'node') return 0;
+    const parent = liveById.get(classId(o.dev, o.parent));
+    return parent?.kind === 'class' ? depth(parent) + 1 : 0;
+  };
+}
+
 const hexId = (classid: string) => {
   const [maj, min] = classid.split(':');
   return parseInt(maj || '0', 16) * 0x10000 + parseInt(min || '0', 16);
@@ -96,7 +110,8 @@ export function stepsOf({ changes, wanted, liveById, removed, depth, order, scop
   const add = (o: PlanObject, argvs: Array<{ tool: Step['tool']; argv: string[] }>, phase: Phase) => {
     for (const a of argvs) steps.push({ tool: a.tool, argv: a.argv, change: index.get(o.id)!, phase });
   };
-  const removals = [...removed].sort((a, b) => per(REMOVAL_RANK, a) - per(REMOVAL_RANK, b) || depth(b) - depth(a) || order(a, b));
+  const rootward = filterDepth(liveById, depth);
+  const removals = [...removed].sort((a, b) => per(REMOVAL_RANK, a) - per(REMOVAL_RANK, b) || rootward(a) - rootward(b) || depth(b) - depth(a) || order(a, b));
   for (const o of removals) add(o, deleteSteps(o), 'delete');
   for (const obj of wanted) {
     const c = changeOf(obj.id);

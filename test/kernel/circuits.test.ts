@@ -185,3 +185,34 @@ describe.skipIf(!requireKernelTools())('circuits on the kernel', () => {
       expect(elsewhere.map((c) => c.origin!.path)).toEqual([]);
     }), 300_000);
 });
+
+describe.skipIf(!requireKernelTools())('a circuit moved to another site', () => {
+  it('after every command of the plan, its IPv4 and IPv6 datagrams land in its old or its new class, never in the default', () =>
+    withNetns(async (ns) => {
+      const dir = tempDir('qp-circuits-move-');
+      const pol = writeIsp(dir, 600, { down: 'v0', sites: true, leaf: 'bfifo' }); // AP_0: 500 circuits, AP_1: 100, both hashed
+      await wire(ns);
+      const qp = cli(ns);
+      expect((await qp.run(['apply', pol, '--yes'])).code).toBe(0);
+      const idsOf = () => new Map((compileSource(pol, readFileSync(pol, 'utf8')).state!.objects.filter((o) => o.kind === 'class') as HtbClass[]).map((c) => [c.origin!.path.split(' › ').at(-1)!.replace(/ \(circuit .*/, ''), c.classid]));
+      const old = idsOf();
+      const csv = join(dir, 'subs.csv');
+      writeFileSync(csv, readFileSync(csv, 'utf8').replace(/^(1005,"[^"]*",d5,router,)AP_0,/m, '$1AP_1,'));
+      const now = idsOf();
+      const plan = JSON.parse((await qp.run(['plan', pol, '--format', 'json'])).stdout) as Plan;
+      expect(plan.changes.filter((c) => c.kind === 'node').length).toBe(8); // per family: the top's node and the AP's node, old and new
+      const { v4, v6host } = circuitAddress(5);
+      const ours = [old.get('c1005')!, now.get('c1005')!];
+      for (const [k, step] of plan.steps.entries()) {
+        await ns.run(step.argv);
+        const before = await counts(ns);
+        await send(ns, 4, [{ addr: v4, count: 3 }]);
+        await send(ns, 6, [{ addr: v6host, count: 3 }]);
+        const after = await counts(ns);
+        // The old class is gone after the last command: it counts nothing then.
+        const got = (id: string) => (after.has(id) ? after.get(id)! - (before.get(id) ?? 0) : 0);
+        expect({ step: k + 1, ours: ours.reduce((a, id) => a + got(id), 0) }, `after ${step.argv.join(' ')}`).toEqual({ step: k + 1, ours: 6 });
+      }
+      expect((await qp.run(['plan', pol, '--detailed-exitcode'])).code).toBe(0);
+    }), 300_000);
+});
