@@ -101,7 +101,7 @@ export async function timed(argv, opts = {}) {
   if (!line) throw new Error(`no GNU time output for ${argv.join(' ')}: ${r.stderr.slice(-500)}`);
   const [, , user, sys, rss] = line.split(' ');
   const stderr = r.stderr.split('\n').filter((l) => !l.startsWith(marker) && !/^Command exited with non-zero status/.test(l)).join('\n');
-  return { ...r, stderr, cpu: Number(user) + Number(sys), rssKB: Number(rss) };
+  return { ...r, stderr, cpu: Number(user) + Number(sys), sys: Number(sys), rssKB: Number(rss) };
 }
 
 // ---- temp files ----
