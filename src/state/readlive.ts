@@ -10,6 +10,8 @@ import { parseModule, parseSysfs } from './sysfs.js';
 export interface ReadLiveOptions extends ReadOptions {
   /** Root of sysfs (tests point it elsewhere); default /sys. */
   sysRoot?: string;
+  /** Read the tc objects of these devices only (verifying an apply: the devices its steps touched); default all in scope. */
+  tcOf?: ReadonlySet<string>;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promis
 
   // The devices' tc objects are read while the link list is: a device that turns out not
   // to exist is skipped, and so is the failure of reading it.
-  const devices = tcDevices(scope).map((dev) => {
+  const devices = tcDevices(scope).filter((dev) => !opts.tcOf || opts.tcOf.has(dev)).map((dev) => {
     const read = readDevice(dev, { netns: opts.netns });
     read.catch(() => {}); // handled below (awaited) or deliberately ignored
     return { dev, read };
