@@ -15,6 +15,7 @@ import { htbBufferRoundTrip, shownRate, shownSize } from '../kernel/readback.js'
 
 /** The u32 keys as the kernel holds them: val & mask, keys at one offset merged, in first-seen order. */
 export function packU32Keys(keys: U32Key[]): U32Key[] {
+  if (packed(keys)) return keys; // (most are: 20 000 nodes of a hashed run need no copies)
   const out: U32Key[] = [];
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -27,6 +28,18 @@ export function packU32Keys(keys: U32Key[]): U32Key[] {
     } else out.push({ off: k.off, val, mask: k.mask >>> 0 });
   }
   return out;
+}
+
+/** Keys the kernel holds as they are: off, val and mask only, each val within its mask, both unsigned, one key per offset. */
+function packed(keys: U32Key[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    let fields = 0;
+    for (const _ in k) fields++;
+    if (fields !== 3 || typeof k.off !== 'number' || (k.val & k.mask) >>> 0 !== k.val || k.mask >>> 0 !== k.mask) return false;
+    for (let j = 0; j < i; j++) if (keys[j]!.off === k.off) return false;
+  }
+  return true;
 }
 
 /**
