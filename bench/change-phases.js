@@ -89,9 +89,9 @@ async function inside(file, dir) {
   if (run.failure) throw new Error(`step failed: ${run.failure.command}: ${run.failure.message}`);
   lap(`run ${p.steps.length} steps`);
   // As applyPlan: only the devices the steps touched, read again and planned.
-  const { desired, tcOf } = touchedOnly(p);
-  const after = await readOwned(scope, { tcOf });
-  lap(`verify: read ${[...tcOf].join(', ')} again`);
+  const { desired, tcOf, noFiltersOf } = touchedOnly(p);
+  const after = [...(await readOwned(scope, { tcOf, noFiltersOf })), ...live.filter((o) => o.kind === 'filter' && noFiltersOf.has(o.dev))];
+  lap(`verify: read ${[...tcOf].join(', ')} again${noFiltersOf.size ? ` (no filters of ${[...noFiltersOf].join(', ')})` : ''}`);
   const left = plan(desired, after, scope, 'verify: ');
   if (left.changes.length) throw new Error(`verify: ${left.changes.length} changes left`);
   writeStateFile(dir, ownedOf(c.state.objects), c.ref);

@@ -12,6 +12,8 @@ export interface ReadLiveOptions extends ReadOptions {
   sysRoot?: string;
   /** Read the tc objects of these devices only (verifying an apply: the devices its steps touched); default all in scope. */
   tcOf?: ReadonlySet<string>;
+  /** Of the devices read, those whose filters are not listed (only qdiscs and classes). */
+  noFiltersOf?: ReadonlySet<string>;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promis
   // The devices' tc objects are read while the link list is: a device that turns out not
   // to exist is skipped, and so is the failure of reading it.
   const devices = tcDevices(scope).filter((dev) => !opts.tcOf || opts.tcOf.has(dev)).map((dev) => {
-    const read = readDevice(dev, { netns: opts.netns });
+    const read = readDevice(dev, { netns: opts.netns, noFilters: opts.noFiltersOf?.has(dev) ?? false });
     read.catch(() => {}); // handled below (awaited) or deliberately ignored
     return { dev, read };
   });
