@@ -4,9 +4,9 @@
 // anything left over afterwards, a state directory that cannot be written — put the
 // snapshot back and say what failed. A kill at any moment leaves the intent on disk.
 import { readOwned } from '../kinds/owned.js';
-import type { DesiredState } from '../model/types.js';
+import type { DesiredState, KernelObject } from '../model/types.js';
 import { liveDigest, makePlan, ownedOf, StateWriteError, writeStateFile, type Plan } from '../plan/index.js';
-import { kindOf } from '../kinds/index.js';
+import { deviceOf, kindOf } from '../kinds/index.js';
 import { type LiveItem, type Scope } from '../state/index.js';
 
 export { sentBurst } from '../kinds/index.js';
@@ -15,8 +15,8 @@ import { runSteps, type Progress, type StepFailure } from './run.js';
 export interface ApplyOptions {
   stateDir: string;
   progress?: Progress;
-  /** Reads the live system in a scope (tests may point it elsewhere). */
-  read?: (scope: Scope) => Promise<LiveItem[]>;
+  /** Reads the live system in a scope, in part if `only` says so (tests may point it elsewhere). */
+  read?: Read;
   /**
    * The live state the plan was just made from, in this process and under the same lock:
    * it is the snapshot, and nothing can have drifted since. A saved plan has none: the
@@ -24,6 +24,9 @@ export interface ApplyOptions {
    */
   live?: LiveItem[];
 }
+
+/** The tc objects of `tcOf` only, and of those the filters not of `noFiltersOf` (see touchedOnly). */
+export type Read = (scope: Scope, only?: { tcOf: ReadonlySet<string>; noFiltersOf: ReadonlySet<string> }) => Promise<LiveItem[]>;
 
 export type Restore = { restored: true } | { restored: false; problem: string };
 
@@ -45,7 +48,7 @@ const DISK_HINT = 'free space in it (or make it writable, or point QOSPOLICY_STA
 export class DriftError extends Error {}
 
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const read = opts.read ?? ((scope: Scope) => readOwned(scope));
+  const read: Read = opts.read ?? ((scope, only) => readOwned(scope, only ?? {}));
   if (plan.errors.length) return { ok: false, reason: `the plan cannot be applied: ${plan.errors.join('; ')}`, restored: true };
   const snapshot = opts.live ?? (await read(plan.scope));
   if (!opts.live && liveDigest(snapshot, plan.scope) !== plan.liveDigest) {
@@ -70,9 +73,11 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     return { ok: false, reason: `step ${f.index + 1} of ${plan.steps.length} failed: ${f.command}: ${f.message}`, failure: f, ...restore };
   }
 
-  // Read back: whatever still differs from the desired state is a failure too.
-  const after = await read(plan.scope);
-  const left = makePlan(plan.desired, after, plan.scope);
+  // Read back: whatever still differs from the desired state is a failure too. Devices no
+  // step touched are neither read nor planned again (touchedOnly).
+  const { desired, tcOf, noFiltersOf } = touchedOnly(plan);
+  const kept = snapshot.filter((o) => o.kind === 'filter' && noFiltersOf.has(o.dev));
+  const left = makePlan(desired, [...(await read(plan.scope, { tcOf, noFiltersOf })), ...kept], plan.scope);
   if (left.changes.length > 0) {
     const what = left.changes.map((c) => `${c.action} ${c.address}`).join(', ');
     const restore = await restoreSnapshot(snapshot, plan.scope, read);
@@ -87,6 +92,24 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     return { ok: false, reason: `the change was made, but ${e.message}, so it was undone`, stateDir: true, hint: DISK_HINT, ...restore };
   }
   return { ok: true, snapshot, steps: plan.steps.length };
+}
+
+/**
+ * What verifying a plan's steps compares: every device a step touched with all its tc
+ * objects (not only those the steps named: a step's effect on the rest of its tree shows
+ * too), and everything that is not tc (links, chains, modules, sysfs files: a few cheap
+ * reads). The tc objects of devices no step touched are left out on both sides: the plan
+ * found them as wanted and no step changed them. A touched device whose every change is a
+ * class or qdisc changed in place (`tc class change`, `tc qdisc change`: neither touches a
+ * filter) has its filters as the snapshot holds them, not listed again (`noFiltersOf`).
+ * docs/plan.md, "Verifying an apply".
+ */
+export function touchedOnly(plan: Plan): { desired: DesiredState; tcOf: Set<string>; noFiltersOf: Set<string> } {
+  const devOf = (c: Plan['changes'][number]) => deviceOf(c.after ?? c.before!);
+  const tcOf = new Set(plan.changes.flatMap((c) => devOf(c) ?? []));
+  const filtersOf = new Set(plan.changes.flatMap((c) => (c.action === 'update' && (c.kind === 'class' || c.kind === 'qdisc') ? [] : (devOf(c) ?? []))));
+  const kept = (o: KernelObject) => !(o.kind === 'qdisc' || o.kind === 'class' || o.kind === 'filter') || tcOf.has(o.dev);
+  return { desired: { ...plan.desired, objects: plan.desired.objects.filter(kept) }, tcOf, noFiltersOf: new Set([...tcOf].filter((d) => !filtersOf.has(d))) };
 }
 
 /**

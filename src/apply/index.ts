@@ -5,4 +5,4 @@ export { acquireLock, readLock, holderAlive, LockedError, type LockHolder } from
 export { startConfirmWindow, confirm, watchConfirm, settlePending, revertedText, readPending, PENDING_FILE, REVERTED_FILE, type Pending } from './confirm.js';
 export { readSavedPlan, rederive, SavedPlanError } from './saved.js';
 export { runSteps, type Progress, type RunResult, type StepFailure } from './run.js';
-export { planSystem, conflictsOf, devicesOf, presentOnly, type SystemPlan, type SystemPlanOptions, type Warn } from './system.js';
+export { planSystem, readAhead, conflictsOf, devicesOf, presentOnly, type SystemPlan, type SystemPlanOptions, type Warn } from './system.js';

@@ -7,7 +7,7 @@ import { deviceOf } from '../kinds/index.js';
 import { readOwned } from '../kinds/owned.js';
 import type { DesiredState } from '../model/types.js';
 import { checkOwnership, makePlan, readStateFile, scopeFor, type OwnershipCheck, type Plan, type PolicyRef, type StateFile } from '../plan/index.js';
-import { readOwners, type LiveItem } from '../state/index.js';
+import { readOwners, type LiveItem, type Scope } from '../state/index.js';
 import { settlePending } from './confirm.js';
 import { holderAlive } from './lock.js';
 import { rederive, SavedPlanError } from './saved.js';
@@ -35,6 +35,8 @@ export interface SystemPlanOptions {
    * again and must be it. Throws SavedPlanError (QP4021) or DriftError when it is not.
    */
   saved?: Plan;
+  /** The live system as read ahead (readAhead): used when its scope is the one planned in. */
+  ahead?: ReadAhead;
 }
 
 export interface SystemPlan {
@@ -56,7 +58,7 @@ export async function planSystem(desired: DesiredState, dir: string, warn: Warn,
   if (unfinished && unfinished.pid !== process.pid && !holderAlive({ pid: unfinished.pid, command: '', since: '' }))
     warn('QP4027', `the apply started at ${unfinished.since} did not finish (pid ${unfinished.pid} is gone): this plan covers everything it may have changed, so applying completes or undoes it`);
   const claimed = opts.saved ? savedScope(opts.saved, previous?.owned) : scopeFor(own, previous?.owned);
-  const live = await readOwned(claimed);
+  const live = opts.ahead && sameScope(opts.ahead.scope, claimed) ? await opts.ahead.live : await readOwned(claimed);
   const check = checkOwnership(own, previous?.owned, claimed, live, dir, await readOwners());
   for (const w of check.warnings) warn('QP4028', w);
   const { state, absent } = opts.presentOnly ? presentOnly(desired, live) : { state: desired, absent: [] };
@@ -65,6 +67,34 @@ export async function planSystem(desired: DesiredState, dir: string, warn: Warn,
     : makePlan(state, live, check.scope, { ...(opts.policy ? { policy: opts.policy } : {}), mode: opts.mode ?? 'plan' });
   return { plan, live, ...(previous ? { previous } : {}), conflicts: conflictsOf(plan, check.taken), absent };
 }
+
+/** A read of the live system begun before the policy is compiled, in the scope the state file claims. */
+export interface ReadAhead {
+  scope: Scope;
+  live: Promise<LiveItem[]>;
+}
+
+/**
+ * Starts reading the scope the state file claims, so that waiting for tc overlaps compiling
+ * (apply, after settling and under the lock: nothing of qospolicy's can change the system
+ * until the plan is applied). Undefined without a state file. A policy whose scope turns out
+ * other than the claimed one (a device added or dropped) is read again (planSystem).
+ */
+export function readAhead(dir: string): ReadAhead | undefined {
+  let scope: Scope;
+  try {
+    const previous = readStateFile(dir);
+    if (!previous) return undefined;
+    scope = scopeFor({ objects: [], notes: [] }, previous.owned);
+  } catch {
+    return undefined; // (planSystem reads it again and says what is wrong)
+  }
+  const live = readOwned(scope);
+  live.catch(() => {}); // awaited by planSystem, or not needed
+  return { scope, live };
+}
+
+const sameScope = (a: Scope, b: Scope) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The scope a saved plan's desired state and the state file give; a desired state that cannot give one was edited. */
 function savedScope(saved: Plan, owned: StateFile['owned'] | undefined) {

@@ -82,6 +82,17 @@ export interface Slot {
 
 /** The key of a slot: dev, parent and every class its filters send to. */
 export function slotKey(filters: Filter[]): string {
+  if (filters.length > 1) return keyOf(filters);
+  let key = slotKeys.get(filters[0]!);
+  if (key === undefined) slotKeys.set(filters[0]!, (key = keyOf(filters)));
+  return key;
+}
+
+// A filter's key, kept: a plan's filters are keyed again when the apply is verified (the
+// desired ones and, read again alike, the live ones: state/filters.ts); never changed afterwards.
+const slotKeys = new WeakMap<Filter, string>();
+
+function keyOf(filters: Filter[]): string {
   const f = filters[0]!;
   const ids = new Set<string>();
   for (const x of filters) for (const n of x.nodes) if (n.flowid) ids.add(n.flowid);

@@ -16,6 +16,7 @@ import {
   DriftError,
   holderAlive,
   LockedError,
+  readAhead,
   readLock,
   readSavedPlan,
   restoreSnapshot,
@@ -133,13 +134,15 @@ async function planFor(ctx: ApplyContext, source: string, opts: ApplyOpts, mode:
     say(io, 'QP4021', e.message, { hint: e.hint });
     return 1;
   }
+  // The live system is read while the policy compiles (planSystem uses it if the scope is the same).
+  const ahead = readAhead(dir);
   // Teardown removes: what the kernel could run does not matter to it.
   const compiled = mode === 'apply' ? await ctx.compileLive(source, opts.target) : ctx.compileFile(source, opts.target);
   if (!compiled) return 1;
   // Teardown: the desired state is nothing at all, in the policy's scope.
   const desired: DesiredState = mode === 'teardown' ? { objects: [], notes: [] } : compiled.state;
   // Settled before the lock was taken (settling takes it).
-  const sys = await planSystem(desired, dir, warnTo(io), { policy: compiled.ref, own: compiled.state, mode: mode === 'teardown' ? 'teardown' : 'plan', settle: false });
+  const sys = await planSystem(desired, dir, warnTo(io), { policy: compiled.ref, own: compiled.state, mode: mode === 'teardown' ? 'teardown' : 'plan', settle: false, ...(ahead ? { ahead } : {}) });
   if (sys.conflicts.length) return conflict(sys.conflicts);
   return { plan: sys.plan, live: sys.live, ...(sys.previous ? { previous: sys.previous } : {}), saved: false };
 }

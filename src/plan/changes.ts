@@ -33,26 +33,29 @@ export interface ChangeInput {
 }
 
 export function changesOf({ wanted, liveById, verdicts, goes, order }: ChangeInput): Change[] {
-  const wantedById = new Map(wanted.map((w) => [w.obj.id, w.obj]));
+  // Needed only for what goes (a plan that removes nothing, as most do, builds none of it).
+  let byId: Map<string, PlanObject> | undefined;
+  const wantedById = () => (byId ??= new Map(wanted.map((w) => [w.obj.id, w.obj])));
   /** Why an object goes because another one does (a replaced object by its new name: an ingress hook that becomes clsact is called clsact). */
   const describe = (g: Goes) => {
     if (!g.cause) return undefined;
-    const replaced = wantedById.has(g.cause);
-    const cause = replaced ? wantedById.get(g.cause)! : liveById.get(g.cause)!;
+    const replaced = wantedById().has(g.cause);
+    const cause = replaced ? wantedById().get(g.cause)! : liveById.get(g.cause)!;
     const what = replaced ? 'replaced' : 'removed';
     if (g.implicit) return `goes with ${address(cause)}, which is ${what}`;
     return g.reason!(address(cause), what);
   };
   const changes: Change[] = [];
   // Sorting only what is removed gives the same order as sorting all (a stable sort).
-  const removed = [...liveById.values()].filter((o) => goes.has(o.id) && !wantedById.has(o.id)).sort(order);
+  const removed = goes.size === 0 ? [] : [...liveById.values()].filter((o) => goes.has(o.id) && !wantedById().has(o.id)).sort(order);
   for (const o of removed) {
     const g = goes.get(o.id)!;
     changes.push(change('delete', o, { before: o, reason: describe(g), cause: g.cause, implicit: g.implicit }));
   }
   for (const { obj } of wanted) {
     const v = verdicts.get(obj.id)!;
-    const g = goes.get(obj.id);
+    const g = goes.size === 0 ? undefined : goes.get(obj.id);
+    if (!g && v.t === 'same') continue;
     const before = liveById.get(obj.id);
     if (g) {
       // (only live objects go)

@@ -54,14 +54,13 @@ function judge({ obj, rb }: Wanted, live: LiveItem | undefined, ctx: JudgeContex
  * at another prio, or the old ones have theirs at another prio now. Undefined otherwise.
  */
 function prioMoves(wanted: Wanted[], liveById: Map<string, LiveItem>): JudgeContext['moved'] {
-  const wantedObjs = wanted.map((w) => w.obj);
   // Built for the first filter whose classes changed (most plans have none: measured, a third of a verify plan's time).
   let maps: { sides: Record<'live' | 'desired', Map<string, number[]>>; classPaths: Map<string, string> } | undefined;
   const built = () =>
     (maps ??= {
-      sides: { live: priosByClass(liveById.values()), desired: priosByClass(wantedObjs) },
+      sides: { live: priosByClass(liveById.values()), desired: priosByClass(wanted.map((w) => w.obj)) },
       // Policy paths of classes by "dev classid": the desired ones, and in a diff the old ones.
-      classPaths: new Map([...liveById.values(), ...wantedObjs].flatMap((o) => (o.kind === 'class' && o.origin ? [[`${o.dev} ${o.classid}`, o.origin.path] as const] : []))),
+      classPaths: new Map([...liveById.values(), ...wanted.map((w) => w.obj)].flatMap((o) => (o.kind === 'class' && o.origin ? [[`${o.dev} ${o.classid}`, o.origin.path] as const] : []))),
     });
   const classPath = (dev: string, classid: string) => built().classPaths.get(`${dev} ${classid}`);
   return (want, l) => {

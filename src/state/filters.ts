@@ -30,8 +30,19 @@ export interface ParseFiltersOptions {
  * so a plan can show them and replace or remove the filter.
  */
 export function parseFilters(dev: string, parent: string, text: string, opts: ParseFiltersOptions = {}): LiveFilter[] {
-  return group(dev, parent, readEntries(text), opts);
+  const key = `${dev} ${parent} ${opts.rootTables ? [...opts.rootTables].join() : ''}`;
+  const last = lastRead.get(key);
+  if (last?.text === text) return last.filters;
+  const filters = group(dev, parent, readEntries(text), opts);
+  lastRead.set(key, { text, filters });
+  return filters;
 }
+
+// The last listing read at each parent and what it gave. Verifying an apply reads a device
+// again, and most of its listings are as they were (a rate change leaves all the filters):
+// the same text gives the same filters, and filters read are never changed afterwards.
+// (A listing is compared whole: ~5 MB for 20 000 u32 nodes, a millisecond.)
+const lastRead = new Map<string, { text: string; filters: LiveFilter[] }>();
 
 /** The root table of the u32 filter in `tc -j filter get … handle fff: u32` output, if any. */
 export function parseRootTable(text: string): number | undefined {

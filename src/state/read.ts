@@ -8,6 +8,8 @@ import { needTool, runCommand } from './exec.js';
 export interface ReadOptions {
   /** Run tc inside this network namespace (`ip netns exec NS tc …`). */
   netns?: string;
+  /** List qdiscs and classes only, no filters (verifying steps that change no filter). */
+  noFilters?: boolean;
 }
 
 /**
@@ -23,18 +25,22 @@ export interface ReadOptions {
  */
 export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<LiveObject[]> {
   const tc = tcRunner(opts);
-  const first = await tc.listDevice(dev);
+  const first = await tc.listDevice(dev, !opts.noFilters);
 
   // Filters can hang off any qdisc or class; tc has no "list all", so ask each parent that
   // can classify: the root qdisc, the inner classes (htb stops at a leaf class and never
   // consults its filters), the leaf qdiscs other than the plain FIFOs (which take no
   // filters), then the hooks. A thousand leaf classes are a thousand questions saved.
   const classes = sortClasses(parseClasses(dev, first.classes));
+  if (opts.noFilters) {
+    const qdiscs = parseQdiscs(dev, first.qdiscs);
+    return [...qdiscs.filter(isTop), ...classes, ...qdiscs.filter((q) => !isTop(q))];
+  }
   const inner = new Set(classes.map((c) => c.parent));
   const atClasses = classes.filter((c) => inner.has(c.classid)).map((c) => ({ key: c.classid, args: ['parent', c.classid] }));
   const qdiscs = parseQdiscs(dev, first.qdiscs);
-  const top = qdiscs.filter((q) => q.parent === 'root' || q.parent === 'ingress');
-  const leaves = qdiscs.filter((q) => q.parent !== 'root' && q.parent !== 'ingress');
+  const top = qdiscs.filter(isTop);
+  const leaves = qdiscs.filter((q) => !isTop(q));
   const atQdisc = (q: LiveQdisc) => ({ key: q.handle, args: ['parent', q.handle] });
   const root = top.find((q) => q.parent === 'root');
   const atOthers = [
@@ -82,6 +88,8 @@ export async function readDevice(dev: string, opts: ReadOptions = {}): Promise<L
   return [...top, ...classes, ...leaves, ...filters];
 }
 
+const isTop = (q: LiveQdisc) => q.parent === 'root' || q.parent === 'ingress';
+
 /** Classes with every parent before its children (tc lists them in hash order). */
 function sortClasses(classes: LiveClass[]): LiveClass[] {
   const byId = new Map(classes.map((c) => [c.classid, c]));
@@ -100,9 +108,10 @@ interface Tc {
    * is given: by far the largest listing) and its classes. htb classes have no JSON in
    * iproute2 6.1 (`class show` prints text even under -j), so they come last, after two
    * one-line JSON values. Output of any other shape, or a failure, and the three run one
-   * by one; the filters may then be missing (undefined), the others throw.
+   * by one; the filters may then be missing (undefined), the others throw. Without
+   * `filters`, the qdiscs and classes only.
    */
-  listDevice(dev: string): Promise<{ qdiscs: string; filters?: string; classes: string }>;
+  listDevice(dev: string, filters: boolean): Promise<{ qdiscs: string; filters?: string; classes: string }>;
   /**
    * Runs `tc -j -d CMD` for each command and returns each one's stdout, through one
    * `tc -j -d -force -batch -` process (-d as in listDevice: every listing of a filter is
@@ -132,15 +141,16 @@ function tcRunner(opts: ReadOptions): Tc {
     return r.stdout;
   };
   return {
-    async listDevice(dev) {
+    async listDevice(dev, withFilters) {
       oneWord([dev]);
-      const r = await exec(['-j', '-d', '-force', '-batch', '-'], `qdisc show dev ${dev}\nfilter show dev ${dev}\nclass show dev ${dev}\n`);
+      const r = await exec(['-j', '-d', '-force', '-batch', '-'], `qdisc show dev ${dev}\n${withFilters ? `filter show dev ${dev}\n` : ''}class show dev ${dev}\n`);
       if (r.exitCode === 0) {
-        const [qdiscs, filters, ...classes] = r.stdout.split('\n');
+        const [qdiscs, ...rest] = r.stdout.split('\n');
+        const filters = withFilters ? rest.shift() : '[]';
         const json = (line = '') => line.startsWith('[') && line.endsWith(']');
-        if (json(qdiscs) && json(filters) && classes.every((l) => l === '' || l.startsWith('class '))) return { qdiscs: qdiscs!, filters, classes: classes.join('\n') };
+        if (json(qdiscs) && json(filters) && rest.every((l) => l === '' || l.startsWith('class '))) return { qdiscs: qdiscs!, ...(withFilters ? { filters } : {}), classes: rest.join('\n') };
       }
-      const filters = run(['-j', '-d', 'filter', 'show', 'dev', dev]).catch(() => undefined);
+      const filters = withFilters ? run(['-j', '-d', 'filter', 'show', 'dev', dev]).catch(() => undefined) : undefined;
       return { qdiscs: await run(['-j', '-d', 'qdisc', 'show', 'dev', dev]), classes: await run(['-d', 'class', 'show', 'dev', dev]), filters: await filters };
     },
     async batchJson(commands, { allowFailure = false } = {}) {

@@ -15,6 +15,7 @@ import { htbBufferRoundTrip, shownRate, shownSize } from '../kernel/readback.js'
 
 /** The u32 keys as the kernel holds them: val & mask, keys at one offset merged, in first-seen order. */
 export function packU32Keys(keys: U32Key[]): U32Key[] {
+  if (packed(keys)) return keys; // (most are: 20 000 nodes of a hashed run need no copies)
   const out: U32Key[] = [];
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -27,6 +28,18 @@ export function packU32Keys(keys: U32Key[]): U32Key[] {
     } else out.push({ off: k.off, val, mask: k.mask >>> 0 });
   }
   return out;
+}
+
+/** Keys the kernel holds as they are: off, val and mask only, each val within its mask, both unsigned, one key per offset. */
+function packed(keys: U32Key[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    let fields = 0;
+    for (const _ in k) fields++;
+    if (fields !== 3 || typeof k.off !== 'number' || (k.val & k.mask) >>> 0 !== k.val || k.mask >>> 0 !== k.mask) return false;
+    for (let j = 0; j < i; j++) if (keys[j]!.off === k.off) return false;
+  }
+  return true;
 }
 
 /**
@@ -95,15 +108,21 @@ function filterReadback(f: Filter): Filter {
 const filterReadbacks = new WeakMap<Filter, Filter>();
 
 function filterReadbackOf(f: Filter): Filter {
-  const used = new Map<string, Set<number>>();
+  // Per bucket: the ids taken, and the lowest id from 0x800 not known to be taken (every id
+  // between is: ids are only ever added, so the search goes on from there).
+  const used = new Map<string, { ids: Set<number>; free: number }>();
   const nodes = f.nodes.map((n): U32Node => {
     const node: U32Node = { ...n, keys: packU32Keys(n.keys) };
     if (n.flowid !== undefined) node.flowid = normClassid(n.flowid);
     if (n.ht !== undefined) {
-      const ids = used.get(n.ht) ?? used.set(n.ht, new Set()).get(n.ht)!;
-      let id = n.node ?? 0x800;
-      if (n.node === undefined) while (ids.has(id)) id++;
-      ids.add(id);
+      let b = used.get(n.ht);
+      if (b === undefined) used.set(n.ht, (b = { ids: new Set(), free: 0x800 }));
+      let id = n.node;
+      if (id === undefined) {
+        while (b.ids.has(b.free)) b.free++;
+        id = b.free;
+      }
+      b.ids.add(id);
       node.node = id;
     }
     return node;
@@ -113,6 +132,35 @@ function filterReadbackOf(f: Filter): Filter {
 
 /** Nodes as the kernel lists them: root-table nodes first (as they are), then by table, bucket and id. */
 export function listedOrder(nodes: U32Node[]): U32Node[] {
+  // A number per node that sorts alike (table, bucket and id are 12-bit each: 36 bits, exact
+  // in a double), each `ht` read once: ~20 000 nodes, mostly in this order already.
+  const tables = new Map<string, number>();
+  const keys = new Float64Array(nodes.length);
+  let sorted = true;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    let k = -1;
+    if (n.ht !== undefined) {
+      let t = tables.get(n.ht);
+      if (t === undefined) tables.set(n.ht, (t = tableBucket(n.ht)));
+      if (t < 0 || !(n.node! >= 0 && n.node! <= 0xfff)) return listedOrderSlow(nodes);
+      k = t * 0x1000 + n.node!;
+    }
+    keys[i] = k;
+    if (i > 0 && k < keys[i - 1]!) sorted = false;
+  }
+  if (sorted) return nodes.slice();
+  const order = Array.from(nodes, (_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
+  return order.map((i) => nodes[i]!);
+}
+
+/** `t:b:` → t·4096 + b, or -1 when either is not 12-bit hex. */
+function tableBucket(ht: string): number {
+  const [t, b] = ht.split(':').map((x) => parseInt(x, 16));
+  return t! >= 0 && t! <= 0xfff && b! >= 0 && b! <= 0xfff ? t! * 0x1000 + b! : -1;
+}
+
+function listedOrderSlow(nodes: U32Node[]): U32Node[] {
   const place = (n: U32Node) => (n.ht === undefined ? [-1, -1, -1] : [...n.ht.split(':').slice(0, 2).map((x) => parseInt(x, 16)), n.node!]);
   const keyed = nodes.map((n, i) => ({ n, i, at: place(n) }));
   keyed.sort((a, b) => a.at[0]! - b.at[0]! || a.at[1]! - b.at[1]! || a.at[2]! - b.at[2]! || a.i - b.i);

@@ -10,6 +10,10 @@ import { parseModule, parseSysfs } from './sysfs.js';
 export interface ReadLiveOptions extends ReadOptions {
   /** Root of sysfs (tests point it elsewhere); default /sys. */
   sysRoot?: string;
+  /** Read the tc objects of these devices only (verifying an apply: the devices its steps touched); default all in scope. */
+  tcOf?: ReadonlySet<string>;
+  /** Of the devices read, those whose filters are not listed (only qdiscs and classes). */
+  noFiltersOf?: ReadonlySet<string>;
 }
 
 /**
@@ -29,8 +33,8 @@ export async function readLive(scope: Scope, opts: ReadLiveOptions = {}): Promis
 
   // The devices' tc objects are read while the link list is: a device that turns out not
   // to exist is skipped, and so is the failure of reading it.
-  const devices = tcDevices(scope).map((dev) => {
-    const read = readDevice(dev, { netns: opts.netns });
+  const devices = tcDevices(scope).filter((dev) => !opts.tcOf || opts.tcOf.has(dev)).map((dev) => {
+    const read = readDevice(dev, { netns: opts.netns, noFilters: opts.noFiltersOf?.has(dev) ?? false });
     read.catch(() => {}); // handled below (awaited) or deliberately ignored
     return { dev, read };
   });

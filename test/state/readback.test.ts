@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Filter, HtbClass, KernelObject, Qdisc } from '../../src/model/index.js';
+import type { Filter, HtbClass, KernelObject, Qdisc, U32Node } from '../../src/model/index.js';
 import { expectedReadback, packU32Keys, parseClasses, parseFilters, parseQdiscs } from '../../src/state/index.js';
 import { htbBufferRoundTrip, htbDefaultBurst, shownRate, shownSize } from '../../src/kernel/readback.js';
 import { fixture } from './fixture.js';
@@ -108,5 +108,43 @@ describe('expectedReadback matches what was read from the kernel (fixtures from 
     };
     const live = parseFilters('v0', '1:', fixture('v0.filter-1_.json')).find((f) => f.prio === 5);
     expect(expectedReadback([desired])).toEqual([live]);
+  });
+});
+
+describe('a hashed filter read back: node ids and the order tc lists them in', () => {
+  // The reference: each node's id is its own or the lowest free one from 0x800 in its bucket
+  // (in list order); root-table nodes first as they are, then by table, bucket and id.
+  const reference = (nodes: U32Node[]) => {
+    const used = new Map<string, Set<number>>();
+    const withIds = nodes.map((n) => {
+      if (n.ht === undefined) return n;
+      const ids = used.get(n.ht) ?? used.set(n.ht, new Set()).get(n.ht)!;
+      let id = n.node ?? 0x800;
+      if (n.node === undefined) while (ids.has(id)) id++;
+      ids.add(id);
+      return { ...n, node: id };
+    });
+    const at = (n: U32Node) => (n.ht === undefined ? [-1, -1, -1] : [...n.ht.split(':').slice(0, 2).map((x) => parseInt(x, 16)), n.node!]);
+    return withIds.map((n, i) => ({ n, i, k: at(n) })).sort((a, b) => a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.k[2]! - b.k[2]! || a.i - b.i).map((x) => ({ ht: x.n.ht, node: x.n.node, flowid: x.n.flowid }));
+  };
+  it('matches a plain sort for nodes in any order, with and without ids of their own (random, seeded)', () => {
+    let x = 17; // xorshift32
+    const rand = (n: number) => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), Math.floor(((x >>> 0) / 2 ** 32) * n));
+    for (let round = 0; round < 50; round++) {
+      const nodes: U32Node[] = [];
+      for (let i = 0, n = 1 + rand(60); i < n; i++) {
+        const root = rand(8) === 0;
+        const own = rand(3) === 0;
+        nodes.push({
+          keys: [{ off: 16, val: rand(1000), mask: 0xffffffff }],
+          flowid: `1:${(i + 1).toString(16)}`,
+          ...(root ? {} : { ht: `${(1 + rand(3)).toString(16)}:${rand(4).toString(16)}:` }),
+          ...(!root && own ? { node: rand(3) === 0 ? 0x800 + rand(4) : 1 + rand(5) } : {}),
+        });
+      }
+      const f: Filter = { kind: 'filter', id: 'filter/v0/1:/49', dev: 'v0', parent: '1:', protocol: 'ip', prio: 49, nodes };
+      const got = (expectedReadback([f])[0] as Filter).nodes.map((n) => ({ ht: n.ht, node: n.node, flowid: n.flowid }));
+      expect(got, `round ${round}`).toEqual(reference(nodes));
+    }
   });
 });

@@ -5,6 +5,8 @@
 //   QP_FAULT_AFTER=K  once K batch lines have run, the batch stops there and the wrapper
 //                     kills its parent (qospolicy) with SIGKILL, as a crash would (K = all
 //                     the lines of a plan: killed after its commands ran);
+//   QP_FAULT_DROP=K   the K-th batch line overall is left out: the batch succeeds, but the
+//                     kernel never saw that command (a step accepted and not taken);
 //   QP_FAULT_FILL=F   after each batch, fill the file system holding F (a full disk).
 // Counting is over tc and ip batches in the order they run.
 import { chmodSync, writeFileSync } from 'node:fs';
@@ -24,8 +26,8 @@ export function faultyTools(): { dir: string; count: string; env: (extra: Record
 if [ "$1" = "-batch" ]; then
   pp=$PPID
   n=$(cat "$QP_FAULT_COUNT" 2>/dev/null || echo 0)
-  awk -v n="$n" -v k="\${QP_FAULT_LINE:-0}" -v stop="\${QP_FAULT_AFTER:-0}" -v f="$QP_FAULT_COUNT" '
-    { n++; if (n == k) sub(/ dev [^ ]+/, " dev qp-nodev0"); print; if (stop > 0 && n >= stop) { cut = 1; exit } }
+  awk -v n="$n" -v k="\${QP_FAULT_LINE:-0}" -v drop="\${QP_FAULT_DROP:-0}" -v stop="\${QP_FAULT_AFTER:-0}" -v f="$QP_FAULT_COUNT" '
+    { n++; if (n == k) sub(/ dev [^ ]+/, " dev qp-nodev0"); if (n != drop) print; if (stop > 0 && n >= stop) { cut = 1; exit } }
     END { print n > f; if (cut) print "cut" > (f ".cut") }' > "$QP_FAULT_COUNT.in"
   ${real(tool)} "$@" < "$QP_FAULT_COUNT.in"; rc=$?
   [ -n "$QP_FAULT_FILL" ] && dd if=/dev/zero of="$QP_FAULT_FILL/fill" bs=64k 2>/dev/null
