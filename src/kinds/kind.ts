@@ -189,4 +189,9 @@ export interface Kind<O extends PlanObject> {
   sh?: { [S in ShSection]?: (o: O, w: ShWriter) => void };
   /** Its lines in the batch files other than tc's (default: `commands` into `tc -batch`, under its origin). */
   batch?(o: O, out: BatchOut): void;
+  /**
+   * Without `batch`: its `commands` as `tc -batch` lines (argv without the tool, joined by
+   * spaces), one by one; absent: made from `commands`. For filters of 100 000 nodes.
+   */
+  tcLines?(o: O, line: (text: string) => void): void;
 }

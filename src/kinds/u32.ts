@@ -50,6 +50,18 @@ export function filterNodeArgv(f: Pick<Filter, 'dev' | 'parent' | 'protocol' | '
   return nodeWords(n, true, [...filterHead(f), ...(n.ht && n.node !== undefined ? ['handle', nodeHandle(n)] : []), 'u32']);
 }
 
+/**
+ * `filterNodeArgv(f, n)` without the tool, joined by spaces, from the filter's `head`
+ * (`filterHeadText(f)`), made once per filter: a `tc -batch` line per node of 100 000.
+ */
+export function filterNodeLine(head: string, n: U32Node): string {
+  const words = nodeWords(n, true, []);
+  return `${head}${n.ht && n.node !== undefined ? ` handle ${nodeHandle(n)}` : ''} u32${words.length ? ` ${words.join(' ')}` : ''}`;
+}
+
+/** The words every command of the filter starts with, without the tool: `filter add dev … prio N`. */
+export const filterHeadText = (f: Pick<Filter, 'dev' | 'parent' | 'protocol' | 'prio'>) => filterHead(f).slice(1).join(' ');
+
 /** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */
 export function nodeText(n: U32Node): string {
   const parts = nodeWords(n, false, []);

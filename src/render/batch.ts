@@ -84,10 +84,18 @@ function streamTc(state: DesiredState, open: () => TextSink, head: string): void
       head = piece = '';
     }
   };
+  let origin: string | undefined;
+  let shown = '';
   for (const o of state.objects) {
-    if (kindOf(o).batch) continue;
-    if (o.origin) line(`# ${printable(o.origin.path)}`);
-    for (const argv of createArgvs(o)) line(argv.slice(1).join(' '));
+    const kind = kindOf(o);
+    if (kind.batch) continue;
+    if (o.origin) {
+      // A class and its leaf qdisc share their origin: made printable once.
+      if (o.origin.path !== origin) shown = printable((origin = o.origin.path));
+      line(`# ${shown}`);
+    }
+    if (kind.tcLines) kind.tcLines(o, line);
+    else for (const argv of createArgvs(o)) line(argv.slice(1).join(' '));
   }
   if (!sink) return;
   sink.write(head + piece);
