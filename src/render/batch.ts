@@ -27,8 +27,8 @@ export function renderBatch(state: DesiredState, header: string): BatchFiles {
   return files;
 }
 
-/** tc's lines are written in pieces of about this many characters, never held all at once. */
-const PIECE = 1 << 20;
+/** tc's lines are written in pieces of about this many characters: small enough to die young (a piece that outlives two scavenges is copied to the old generation). */
+const PIECE = 1 << 16;
 
 /**
  * Writes the batch files in this order — modprobe.conf, ip, tc, iptables, ip6tables, sysfs —
