@@ -5,7 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Position, Span } from '../diagnostics/span.js';
+import type { Span } from '../diagnostics/span.js';
 import { printable } from '../diagnostics/text.js';
 import { cachedRows, Lines, type Column, type Row, type RowsCache, type TextFile } from './circuit-rows.js';
 import { overlapFree, range, type Ranges } from './circuit-ranges.js';
@@ -228,7 +228,7 @@ function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
     if (!cell) continue;
     for (const m of cell.text.matchAll(/[^\s,]+/g)) {
       const item = m[0];
-      const span = { ...cell.span, start: shift(cell.span.start, m.index), end: shift(cell.span.start, m.index + item.length) };
+      const span = row.lines.within(cell.span, m.index, m.index + item.length);
       const [address, len, extra] = item.split('/');
       const max = family === 4 ? 32 : 128;
       const length = len === undefined ? max : /^[0-9]{1,3}$/.test(len) ? Number(len) : NaN;
@@ -249,7 +249,6 @@ function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
   return prefixes;
 }
 
-const shift = (p: Position, n: number): Position => ({ offset: p.offset + n, line: p.line, col: p.col + n });
 
 /** network.json: sites by name, each a class with its capacity as ceil, nested as in the file. */
 function readSites(file: TextFile & { at: Span }, dir: CircuitDirection, out: Diagnostic[]): { sites: Map<string, Site>; roots: A.ClassNode[] } | undefined {
