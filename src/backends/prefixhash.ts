@@ -25,8 +25,6 @@ const MAX_LEVELS = 3;
 const V6_HASH_MIN = 8;
 
 interface Entry {
-  /** The network's bytes (4 or 16). */
-  bytes: number[];
   length: number;
   keys: U32Key[];
   flowid: string;
@@ -45,8 +43,7 @@ export function prefixHashedNodes(run: PrefixRun, family: 4 | 6, tableFor: (key:
   for (const c of run.classes) {
     for (const l of c.lines) {
       for (const p of family === 4 ? l.v4 : l.v6) {
-        const { bytes, keys } = prefixWords(p, base);
-        entries.push({ bytes, length: p.length, keys, flowid: c.flowid });
+        entries.push({ length: p.length, keys: prefixKeys(p, base), flowid: c.flowid });
         if (p.length < 8) shortV6 = true;
       }
     }
@@ -70,7 +67,7 @@ export function prefixHashedNodes(run: PrefixRun, family: 4 | 6, tableFor: (key:
     out.push(at, at ? { ht: at.ht, keys: [{ off: 0, val: 0, mask: 0 }], hashkey, link: `${h}:` } : { keys: [{ off: 0, val: 0, mask: 0 }], hashkey, link: `${h}:` });
     // Each byte value's entries, in the list's order; buckets in ascending value.
     const buckets: Entry[][] = [];
-    for (const e of list) (buckets[e.bytes[byte]!] ??= []).push(e);
+    for (const e of list) (buckets[byteOf(e, byte)] ??= []).push(e);
     for (let b = 0; b < 256; b++) {
       const group = buckets[b];
       if (!group) continue;
@@ -115,7 +112,7 @@ function distinctAt(list: Entry[], b: number): number {
   stamp = stamp === 0xffffffff ? (seenAt.fill(0), 1) : stamp + 1;
   let n = 0;
   for (const e of list) {
-    const v = e.bytes[b]!;
+    const v = byteOf(e, b);
     if (seenAt[v] !== stamp) {
       seenAt[v] = stamp;
       n++;
@@ -147,16 +144,23 @@ class Placed {
   }
 }
 
-/** A prefix's network bytes and its keys at `base`, made once: a circuit's addresses are hashed at each level of its sites. */
-const wordsOf = new WeakMap<Prefix, { bytes: number[]; base: number; keys: U32Key[] }>();
-function prefixWords(p: Prefix, base: number): { bytes: number[]; keys: U32Key[] } {
-  let w = wordsOf.get(p);
-  if (w?.base !== base) {
-    const bytes = w?.bytes ?? networkBytes(p);
-    w = { bytes, base, keys: keysOf(bytes, p.length, base) };
-    wordsOf.set(p, w);
-  }
-  return w;
+/**
+ * Byte `b` of an entry's network, read from its keys (its words, host bits cleared). Only
+ * bytes inside the prefix are asked for (widestByte), and its keys reach all of them.
+ */
+const byteOf = (e: Entry, b: number): number => (e.keys[b >> 2]!.val >>> (24 - 8 * (b & 3))) & 0xff;
+
+/**
+ * A prefix's keys at `base`, made once per base: a circuit's addresses are hashed at the top,
+ * at their site and at their AP. The keys are shared by those nodes (objects are never changed).
+ */
+const keysAt = new Map<number, WeakMap<Prefix, U32Key[]>>();
+function prefixKeys(p: Prefix, base: number): U32Key[] {
+  let made = keysAt.get(base);
+  if (!made) keysAt.set(base, (made = new WeakMap()));
+  let keys = made.get(p);
+  if (!keys) made.set(p, (keys = keysOf(networkBytes(p), p.length, base)));
+  return keys;
 }
 
 /** The prefix's network (host bits cleared) as bytes. */
