@@ -5,6 +5,11 @@ import { canonical } from './compare.js';
 
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
+/** hex32 of a key's mask: the last one's text again (a run's nodes share their masks, /32 or /64). */
+let lastMask = 0;
+let lastMaskText = hex32(0);
+const maskHex = (n: number) => (n === lastMask ? lastMaskText : (lastMaskText = hex32((lastMask = n))));
+
 /** The fields nodeWords knows; any other is shown as data in a plan, never dropped. */
 const NODE_FIELDS = new Set(['ht', 'node', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
 
@@ -16,8 +21,8 @@ function nodeWords(n: U32Node, tc: boolean, out: string[]): string[] {
   if (!tc && n.ht && n.node !== undefined) out.push('handle', nodeHandle(n));
   if (n.ht) out.push('ht', n.ht);
   for (const k of n.keys) {
-    if (tc) out.push('match', 'u32', hex32(k.val), hex32(k.mask), 'at', String(k.off));
-    else out.push('match', `${hex32(k.val)}/${hex32(k.mask)}`, 'at', String(k.off));
+    if (tc) out.push('match', 'u32', hex32(k.val), maskHex(k.mask), 'at', String(k.off));
+    else out.push('match', `${hex32(k.val)}/${maskHex(k.mask)}`, 'at', String(k.off));
   }
   if (n.mark) {
     if (tc) out.push('match', 'mark', hex32(n.mark.val), hex32(n.mark.mask));
