@@ -60,6 +60,12 @@ export function filterNodeArgv(f: Pick<Filter, 'dev' | 'parent' | 'protocol' | '
  * (`filterHeadText(f)`), made once per filter: a `tc -batch` line per node of 100 000.
  */
 export function filterNodeLine(head: string, n: U32Node): string {
+  // The usual node of a hashed run (a bucket, its keys, a class): nodeWords' line in templates.
+  if (n.ht && n.node === undefined && n.flowid && !n.mark && !n.hashkey && !n.link && !n.connmark && !n.action) {
+    let line = `${head} u32 ht ${n.ht}`;
+    for (const k of n.keys) line += ` match u32 ${hex32(k.val)} ${maskHex(k.mask)} at ${k.off}`;
+    return `${line} flowid ${n.flowid}`;
+  }
   const words = nodeWords(n, true, []);
   return `${head}${n.ht && n.node !== undefined ? ` handle ${nodeHandle(n)}` : ''} u32${words.length ? ` ${words.join(' ')}` : ''}`;
 }
