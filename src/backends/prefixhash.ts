@@ -159,29 +159,18 @@ function prefixKeys(p: Prefix, base: number): U32Key[] {
   let made = keysAt.get(base);
   if (!made) keysAt.set(base, (made = new WeakMap()));
   let keys = made.get(p);
-  if (!keys) made.set(p, (keys = keysOf(networkBytes(p), p.length, base)));
+  if (!keys) made.set(p, (keys = keysOf(p, base)));
   return keys;
 }
 
-/** The prefix's network (host bits cleared) as bytes. */
-function networkBytes(p: Prefix): number[] {
-  const g = p.family === 6 ? ipv6Groups(p.address) : [];
-  const words = p.family === 4 ? [ipv4Words(p.address)] : [0, 1, 2, 3].map((w) => ((g[2 * w]! << 16) | g[2 * w + 1]!) >>> 0);
-  const bytes: number[] = [];
-  words.forEach((word, w) => {
-    const masked = (word & prefixMask(Math.max(0, Math.min(32, p.length - 32 * w)))) >>> 0;
-    bytes.push(masked >>> 24, (masked >>> 16) & 0xff, (masked >>> 8) & 0xff, masked & 0xff);
-  });
-  return bytes;
-}
-
-/** The prefix's keys: one per 32-bit word its length reaches. */
-function keysOf(bytes: number[], length: number, base: number): U32Key[] {
+/** The prefix's keys: one per 32-bit word its length reaches, host bits cleared. */
+function keysOf(p: Prefix, base: number): U32Key[] {
+  const g = p.family === 6 ? ipv6Groups(p.address) : undefined;
   const keys: U32Key[] = [];
-  for (let w = 0; w * 32 < length; w++) {
-    const mask = prefixMask(Math.min(32, length - 32 * w));
-    const val = ((bytes[4 * w]! << 24) | (bytes[4 * w + 1]! << 16) | (bytes[4 * w + 2]! << 8) | bytes[4 * w + 3]!) >>> 0;
-    keys.push({ off: base + 4 * w, val, mask });
+  for (let w = 0; w * 32 < p.length; w++) {
+    const word = g ? ((g[2 * w]! << 16) | g[2 * w + 1]!) >>> 0 : ipv4Words(p.address);
+    const mask = prefixMask(Math.min(32, p.length - 32 * w));
+    keys.push({ off: base + 4 * w, val: (word & mask) >>> 0, mask });
   }
   return keys;
 }
