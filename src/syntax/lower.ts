@@ -228,7 +228,7 @@ class Lowering extends FileReader {
       const c = children[i]!;
       if (is(c, 'leaf')) {
         if (owner) owner.leaf = this.once(owner.leaf, this.leaf(c), "'leaf'");
-      } else if (is(c, 'circuits')) out.push(...this.circuits(c, children));
+      } else if (is(c, 'circuits')) for (const k of this.circuits(c, children)) out.push(k); // no spread: 130 000 arguments overflow the stack
       else if (is(c, 'class')) out.push(this.classNode(c));
       // `sites`:
       else if (!children.some((o) => o.node.t === 'circuits')) this.report(diag('QP2027', "'sites' without 'circuits' in the same tree", c.span, { hint: 'sites place the circuits of a circuits list: add circuits "ShapedDevices.csv" down|up' }));
