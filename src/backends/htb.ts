@@ -67,6 +67,8 @@ interface Planned {
   leaf?: LeafSpec;
   /** Lines that lead into this class from its parent's filters. */
   entry: Match[];
+  /** A group without lines of its own: its children's entry lines, made once (entryLines). */
+  entered?: Match[];
   /** For a `fair hosts` class: the host byte hashed on, the address word and its offset. */
   fair?: { network: number; hosts: number; off: number };
   classid: string;
@@ -314,7 +316,8 @@ function childFilters(dev: string, parent: string, children: Planned[], runs: Ru
 /** The match lines that lead into a class: its own, or for a group without any, its children's. */
 function entryLines(c: Planned): Match[] {
   if (c.entry.length > 0 || c.children.length === 0) return c.entry;
-  return c.children.flatMap(entryLines);
+  // Asked for every way a run can hash and every filter: a site's are all its circuits' lines.
+  return (c.entered ??= c.children.flatMap(entryLines));
 }
 
 function htbClass(dev: string, classid: string, parent: string, rate: number, ceil: number, prio: number, quantum: number | undefined, path: string, packet: number): HtbClass {

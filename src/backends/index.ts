@@ -150,7 +150,8 @@ function compileRedirected(redirected: Redirected[], require: Require, hooks: Ho
     const dev = `${r.backend}${n}`;
     const label = treeLabel(r.tree);
     created.push({ kind: 'link', id: linkId(dev), origin: { path: label }, name: dev, type: r.backend });
-    trees.push(...compileTree(r.tree, dev, treeOptions(r.tree, dev)));
+    // One by one: a tree of 64 000 circuits is 130 000 objects, too many arguments for a spread.
+    for (const o of compileTree(r.tree, dev, treeOptions(r.tree, dev))) trees.push(o);
     // tc ingress runs before conntrack: restore the conntrack mark before the redirect.
     const connmark = r.backend === 'ifb' && r.tree.direction === 'ingress' && usesConnmark(r.tree);
     if (connmark) iptables.push(...saveMarkRules(label));

@@ -56,9 +56,13 @@ function toInteger(address: string, family: 4 | 6): bigint | undefined {
   const groups = (s: string | undefined) => (s ? s.split(':') : []);
   const hs = groups(head);
   const ts = rest === undefined ? [] : groups(rest);
-  const all = rest === undefined ? hs : [...hs, ...Array(8 - hs.length - ts.length).fill('0'), ...ts];
-  if (all.length !== 8) return undefined;
-  return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+  if (rest === undefined ? hs.length !== 8 : hs.length + ts.length > 8) return undefined;
+  // In four 32-bit Numbers, then four BigInts: a BigInt step per group costs more (100 000 circuits' /64s).
+  const g = new Array<number>(8).fill(0);
+  for (let i = 0; i < hs.length; i++) g[i] = parseInt(hs[i]!, 16);
+  for (let i = 0; i < ts.length; i++) g[8 - ts.length + i] = parseInt(ts[i]!, 16);
+  const word = (w: number) => BigInt(((g[2 * w]! << 16) | g[2 * w + 1]!) >>> 0);
+  return (word(0) << 96n) | (word(1) << 64n) | (word(2) << 32n) | word(3);
 }
 
 export function formatAddress(value: bigint, family: 4 | 6): string {

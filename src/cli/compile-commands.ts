@@ -1,10 +1,10 @@
 // check and compile: the commands that read a policy and touch no system.
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { compile } from '../backends/index.js';
 import { diag, hasErrors } from '../diagnostics/diagnostic.js';
 import { printable } from '../diagnostics/text.js';
-import { renderBatch } from '../render/batch.js';
+import { renderBatch, writeBatch, type TextSink } from '../render/batch.js';
 import { targetLabel } from '../render/commands.js';
 import { renderSh } from '../render/sh.js';
 import type { DesiredState } from '../model/types.js';
@@ -13,14 +13,77 @@ import { say } from './say.js';
 
 type Format = 'sh' | 'batch' | 'json';
 
-/** The compiled state as files to write (path undefined: stdout). */
+/** The compiled state as files to write (path undefined: stdout); batch files with a path are streamed (writeOutputs). */
 function outputsOf(state: DesiredState, file: string, format: Format, output: string | undefined): Array<[string | undefined, string]> {
   if (format === 'batch') {
-    const files = Object.entries(renderBatch(state, `qospolicy ${VERSION} from ${file} (${targetLabel(state)})`));
-    return output ? files.map(([suffix, text]) => [`${output}.${suffix}`, text]) : [[undefined, files.map(([suffix, text]) => `==> ${suffix} <==\n${text}`).join('\n')]];
+    const files = Object.entries(renderBatch(state, batchHeader(state, file)));
+    return [[undefined, files.map(([suffix, text]) => `==> ${suffix} <==\n${text}`).join('\n')]];
   }
   const text = format === 'json' ? JSON.stringify(state, null, 2) + '\n' : renderSh(state, { source: file, version: VERSION });
   return [[output, text]];
+}
+
+const batchHeader = (state: DesiredState, file: string) => `qospolicy ${VERSION} from ${file} (${targetLabel(state)})`;
+
+/** A file written piece by piece, created with `mode` or truncated (as writeFileSync writes it). */
+function fileSink(path: string, mode: number): TextSink {
+  const fd = openSync(path, 'w', mode);
+  const write = (text: string) => {
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+  };
+  return {
+    write(text) {
+      try {
+        write(text);
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+    },
+    end: () => closeSync(fd),
+  };
+}
+
+/** A file that could not be written: its path and the system's error. */
+interface WriteFailure {
+  path: string;
+  error: Error;
+}
+
+/**
+ * Writes the compiled outputs; batch files with `-o` go to NAME.SUFFIX piece by piece (a
+ * 50 000-circuit tc file is never one string). Stops at the first file that cannot be written.
+ */
+function writeOutputs(state: DesiredState, file: string, format: Format, output: string | undefined, io: CliContext['io']): WriteFailure | undefined {
+  let failed: WriteFailure | undefined;
+  /** Runs one file system call for `path`; its error is the failure (any other error is a bug, thrown). */
+  const onFile = <T>(path: string, call: () => T): T => {
+    try {
+      return call();
+    } catch (e) {
+      failed = { path, error: e as Error };
+      throw e;
+    }
+  };
+  try {
+    if (format === 'batch' && output) {
+      writeBatch(state, batchHeader(state, file), (suffix) => {
+        const path = `${output}.${suffix}`;
+        const sink = onFile(path, () => fileSink(path, 0o644));
+        return { write: (text) => onFile(path, () => sink.write(text)), end: () => onFile(path, () => sink.end()) };
+      });
+      return undefined;
+    }
+    for (const [to, text] of outputsOf(state, file, format, output)) {
+      if (to === undefined) io.out(text);
+      else onFile(to, () => writeFileSync(to, text, { mode: format === 'sh' ? 0o755 : 0o644 }));
+    }
+  } catch (e) {
+    if (failed) return failed;
+    throw e;
+  }
+  return undefined;
 }
 
 export function registerCompileCommands(program: Command, ctx: CliContext): void {
@@ -56,20 +119,12 @@ export function registerCompileCommands(program: Command, ctx: CliContext): void
       const toStderr = { ...io, out: io.err };
       if (!opts.json || hasErrors(loaded.diagnostics)) report(loaded, toStderr, Boolean(opts.json));
       if (hasErrors(loaded.diagnostics)) return ctx.setCode(1);
-      for (const [path, text] of outputsOf(compile(loaded.policy, loaded.settings), file, opts.format, opts.output)) {
-        if (path === undefined) {
-          io.out(text);
-          continue;
-        }
-        try {
-          writeFileSync(path, text, { mode: opts.format === 'sh' ? 0o755 : 0o644 });
-        } catch (e) {
-          const d = diag('QP4003', `cannot write ${printable(path)}: ${printable((e as Error).message)}`);
-          if (opts.json) loaded.diagnostics.push(d);
-          else say(io, d.code, d.message);
-          ctx.setCode(1);
-          break;
-        }
+      const failed = writeOutputs(compile(loaded.policy, loaded.settings), file, opts.format, opts.output, io);
+      if (failed) {
+        const d = diag('QP4003', `cannot write ${printable(failed.path)}: ${printable(failed.error.message)}`);
+        if (opts.json) loaded.diagnostics.push(d);
+        else say(io, d.code, d.message);
+        ctx.setCode(1);
       }
       if (opts.json) report(loaded, toStderr, true);
     });

@@ -6,7 +6,7 @@ import { classId, linkId, qdiscId } from '../model/ids.js';
 import { unmodeledOf } from '../state/live.js';
 import { cmd, type Kind } from './kind.js';
 import { isHookParent, ownsHook, ownsRoot } from './scope.js';
-import { filterNodeArgv, filterParent, filterTableArgv } from './u32.js';
+import { filterHeadText, filterNodeArgv, filterNodeLine, filterParent, filterTableArgv } from './u32.js';
 
 const filterCommands = (o: Filter) => [...(o.tables ?? []).map((t) => filterTableArgv(o, t)), ...o.nodes.map((n) => filterNodeArgv(o, n))];
 
@@ -24,6 +24,11 @@ export const filter: Kind<Filter> = {
     return `protocol ${o.protocol}, ${o.nodes.length} node${o.nodes.length === 1 ? '' : 's'}${flows.size ? ` → ${Array.from(flows).join(', ')}` : ''}`;
   },
   commands: filterCommands,
+  tcLines(o, line) {
+    for (const t of o.tables ?? []) line(filterTableArgv(o, t).slice(1).join(' '));
+    const head = filterHeadText(o);
+    for (const n of o.nodes) line(filterNodeLine(head, n));
+  },
   create: (o) => filterCommands(o).map(cmd),
   remove(o) {
     // The whole prio goes: u32 nodes cannot be changed one by one in place.

@@ -97,10 +97,12 @@ export interface ShWriter {
 
 export type ShSection = 'require' | 'devices' | 'build';
 
-/** Lines of the batch tools' files, by file. */
+/**
+ * Lines of the batch tools' files, by file. No `tc`: that file is every other kind's
+ * `commands`, streamed after these (render/batch.ts), tens of megabytes at 50 000 circuits.
+ */
 export interface BatchOut {
   ip: string[];
-  tc: string[];
   modprobe: string[];
   sysfs: string[];
   /** iptables-restore lines by family and chain (the chain is jumped to from hook). */
@@ -185,6 +187,11 @@ export interface Kind<O extends PlanObject> {
    * `commands` in `build`.
    */
   sh?: { [S in ShSection]?: (o: O, w: ShWriter) => void };
-  /** Its lines in the batch files (default: `commands` into `tc -batch`, under its origin). */
+  /** Its lines in the batch files other than tc's (default: `commands` into `tc -batch`, under its origin). */
   batch?(o: O, out: BatchOut): void;
+  /**
+   * Without `batch`: its `commands` as `tc -batch` lines (argv without the tool, joined by
+   * spaces), one by one; absent: made from `commands`. For filters of 100 000 nodes.
+   */
+  tcLines?(o: O, line: (text: string) => void): void;
 }

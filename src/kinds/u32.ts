@@ -5,6 +5,11 @@ import { canonical } from './compare.js';
 
 const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
+/** hex32 of a key's mask: the last one's text again (a run's nodes share their masks, /32 or /64). */
+let lastMask = 0;
+let lastMaskText = hex32(0);
+const maskHex = (n: number) => (n === lastMask ? lastMaskText : (lastMaskText = hex32((lastMask = n))));
+
 /** The fields nodeWords knows; any other is shown as data in a plan, never dropped. */
 const NODE_FIELDS = new Set(['ht', 'node', 'keys', 'mark', 'hashkey', 'link', 'flowid', 'connmark', 'action']);
 
@@ -16,8 +21,8 @@ function nodeWords(n: U32Node, tc: boolean, out: string[]): string[] {
   if (!tc && n.ht && n.node !== undefined) out.push('handle', nodeHandle(n));
   if (n.ht) out.push('ht', n.ht);
   for (const k of n.keys) {
-    if (tc) out.push('match', 'u32', hex32(k.val), hex32(k.mask), 'at', String(k.off));
-    else out.push('match', `${hex32(k.val)}/${hex32(k.mask)}`, 'at', String(k.off));
+    if (tc) out.push('match', 'u32', hex32(k.val), maskHex(k.mask), 'at', String(k.off));
+    else out.push('match', `${hex32(k.val)}/${maskHex(k.mask)}`, 'at', String(k.off));
   }
   if (n.mark) {
     if (tc) out.push('match', 'mark', hex32(n.mark.val), hex32(n.mark.mask));
@@ -49,6 +54,24 @@ export const nodeHandle = (n: U32Node) => `${n.ht}${n.node!.toString(16)}`;
 export function filterNodeArgv(f: Pick<Filter, 'dev' | 'parent' | 'protocol' | 'prio'>, n: U32Node): string[] {
   return nodeWords(n, true, [...filterHead(f), ...(n.ht && n.node !== undefined ? ['handle', nodeHandle(n)] : []), 'u32']);
 }
+
+/**
+ * `filterNodeArgv(f, n)` without the tool, joined by spaces, from the filter's `head`
+ * (`filterHeadText(f)`), made once per filter: a `tc -batch` line per node of 100 000.
+ */
+export function filterNodeLine(head: string, n: U32Node): string {
+  // The usual node of a hashed run (a bucket, its keys, a class): nodeWords' line in templates.
+  if (n.ht && n.node === undefined && n.flowid && !n.mark && !n.hashkey && !n.link && !n.connmark && !n.action) {
+    let line = `${head} u32 ht ${n.ht}`;
+    for (const k of n.keys) line += ` match u32 ${hex32(k.val)} ${maskHex(k.mask)} at ${k.off}`;
+    return `${line} flowid ${n.flowid}`;
+  }
+  const words = nodeWords(n, true, []);
+  return `${head}${n.ht && n.node !== undefined ? ` handle ${nodeHandle(n)}` : ''} u32${words.length ? ` ${words.join(' ')}` : ''}`;
+}
+
+/** The words every command of the filter starts with, without the tool: `filter add dev … prio N`. */
+export const filterHeadText = (f: Pick<Filter, 'dev' | 'parent' | 'protocol' | 'prio'>) => filterHead(f).slice(1).join(' ');
 
 /** A u32 node in tc's words (fields the renderer does not know are shown as data, never dropped). */
 export function nodeText(n: U32Node): string {

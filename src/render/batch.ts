@@ -11,11 +11,34 @@ export interface BatchFiles {
   [suffix: string]: string;
 }
 
+/** Where one file's text goes, piece by piece, in order; `end` after the last piece. */
+export interface TextSink {
+  write(text: string): void;
+  end(): void;
+}
+
+/** The batch files as strings, file suffix → content (only files with lines). */
 export function renderBatch(state: DesiredState, header: string): BatchFiles {
+  const files: BatchFiles = {};
+  writeBatch(state, header, (suffix) => {
+    const parts: string[] = [];
+    return { write: (text) => void parts.push(text), end: () => void (files[suffix] = parts.join('')) };
+  });
+  return files;
+}
+
+/** tc's lines are written in pieces of about this many characters: small enough to die young (a piece that outlives two scavenges is copied to the old generation). */
+const PIECE = 1 << 16;
+
+/**
+ * Writes the batch files in this order — modprobe.conf, ip, tc, iptables, ip6tables, sysfs —
+ * each opened (`open`) only when it has lines. tc's file, every command of the objects whose
+ * kind writes no batch lines of its own, is streamed: at 50 000 circuits it is a million lines.
+ */
+export function writeBatch(state: DesiredState, header: string, open: (suffix: string) => TextSink): void {
   const restore: Record<4 | 6, Map<string, { hook: string; rules: string[] }>> = { 4: new Map(), 6: new Map() };
   const out: BatchOut = {
     ip: [],
-    tc: [],
     modprobe: [],
     sysfs: [],
     rule(family, chain, hook, line) {
@@ -24,22 +47,18 @@ export function renderBatch(state: DesiredState, header: string): BatchFiles {
       restore[family].set(chain, c);
     },
   };
-  for (const o of state.objects) {
-    const batch = kindOf(o).batch;
-    if (batch) batch(o, out);
-    else {
-      if (o.origin) out.tc.push(`# ${printable(o.origin.path)}`);
-      for (const argv of createArgvs(o)) out.tc.push(argv.slice(1).join(' '));
-    }
-  }
-  const files: BatchFiles = {};
+  for (const o of state.objects) kindOf(o).batch?.(o, out);
+  // The header names the policy file, whose name can hold a newline: escaped, it stays a comment.
+  const first = (comment: string) => `${comment} ${printable(header)}\n`;
   const put = (suffix: string, lines: string[], comment = '#') => {
-    // The header names the policy file, whose name can hold a newline: escaped, it stays a comment.
-    if (lines.length) files[suffix] = `${comment} ${printable(header)}\n${lines.join('\n')}\n`;
+    if (!lines.length) return;
+    const sink = open(suffix);
+    sink.write(`${first(comment)}${lines.join('\n')}\n`);
+    sink.end();
   };
   put('modprobe.conf', out.modprobe);
   put('ip', out.ip);
-  put('tc', out.tc);
+  streamTc(state, () => open('tc'), first('#'));
   for (const family of [4, 6] as const) {
     const chains = restore[family];
     if (!chains.size) continue;
@@ -51,5 +70,34 @@ export function renderBatch(state: DesiredState, header: string): BatchFiles {
     put(family === 4 ? 'iptables' : 'ip6tables', lines);
   }
   put('sysfs', out.sysfs);
-  return files;
+}
+
+/** The tc file: each object's commands under its origin, in pieces of PIECE characters. */
+function streamTc(state: DesiredState, open: () => TextSink, head: string): void {
+  let sink: TextSink | undefined;
+  let piece = '';
+  const line = (text: string) => {
+    sink ??= open();
+    piece += text + '\n';
+    if (piece.length >= PIECE) {
+      sink.write(head + piece);
+      head = piece = '';
+    }
+  };
+  let origin: string | undefined;
+  let shown = '';
+  for (const o of state.objects) {
+    const kind = kindOf(o);
+    if (kind.batch) continue;
+    if (o.origin) {
+      // A class and its leaf qdisc share their origin: made printable once.
+      if (o.origin.path !== origin) shown = printable((origin = o.origin.path));
+      line(`# ${shown}`);
+    }
+    if (kind.tcLines) kind.tcLines(o, line);
+    else for (const argv of createArgvs(o)) line(argv.slice(1).join(' '));
+  }
+  if (!sink) return;
+  sink.write(head + piece);
+  sink.end();
 }

@@ -10,12 +10,20 @@ export interface Ranges {
   v6: Array<{ lo: bigint; hi: bigint; id: string; span: Span }>;
 }
 
-/** Network and broadcast of a prefix as integers. */
+/** Host masks by number of host bits, 0…128. */
+const HOST = Array.from({ length: 129 }, (_, i) => (1n << BigInt(i)) - 1n);
+
+/** Network and broadcast of a prefix as integers (in Numbers where they fit: 100 000 circuits' prefixes). */
 export function range(p: A.Prefix): { lo: bigint; hi: bigint } {
-  const bits = p.family === 4 ? 32 : 128;
-  const value = p.family === 4 ? p.address.split('.').reduce((n, b) => (n << 8n) | BigInt(b), 0n) : v6Value(p.address);
-  const host = (1n << BigInt(bits - p.length)) - 1n;
-  const lo = value & ~host & ((1n << BigInt(bits)) - 1n);
+  if (p.family === 4) {
+    let n = 0;
+    for (const b of p.address.split('.')) n = n * 256 + Number(b);
+    const size = 2 ** (32 - p.length);
+    const lo = n - (n % size);
+    return { lo: BigInt(lo), hi: BigInt(lo + size - 1) };
+  }
+  const host = HOST[128 - p.length]!;
+  const lo = v6Value(p.address) & ~host;
   return { lo, hi: lo | host };
 }
 
@@ -29,8 +37,12 @@ function v6Value(a: string): bigint {
   const [head, tail] = text.split('::') as [string, string | undefined];
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+  // Eight groups (zeros where '::' stands), four 32-bit words, then four BigInts.
+  const g = new Array<number>(8).fill(0);
+  for (let i = 0; i < h.length; i++) g[i] = parseInt(h[i]!, 16);
+  if (tail !== undefined) for (let i = 0; i < t.length; i++) g[8 - t.length + i] = parseInt(t[i]!, 16);
+  const word = (w: number) => BigInt(((g[2 * w]! << 16) | g[2 * w + 1]!) >>> 0);
+  return (word(0) << 96n) | (word(1) << 64n) | (word(2) << 32n) | word(3);
 }
 
 /**

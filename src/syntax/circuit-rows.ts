@@ -57,7 +57,12 @@ export class Lines {
   /** `len` characters from line:col (clipped to the line). */
   span(line: number, col: number, len: number): Span {
     const end = Math.max(col + 1, Math.min(col + len, this.lineLength(line) + 1));
-    return { file: this.file, start: this.pos(line, col), end: this.pos(line, end) };
+    return new LineSpan(this, line, col, end);
+  }
+  /** Columns `from` to `to` (not clipped) counted from where `span` starts, on its line. */
+  within(span: Span, from: number, to: number): Span {
+    const { line, col } = span.start;
+    return new LineSpan(this, line, col + from, col + to);
   }
   line(line: number): Span {
     return this.span(line, 1, Math.max(1, this.lineLength(line)));
@@ -74,39 +79,119 @@ export class Lines {
   }
 }
 
-/** A cell's text, and its span made when first asked (most of a row's 13 cells never are). */
-class Cell {
-  #span: Span | undefined;
+/** A cell of a row: its text (trimmed) and its span. */
+export interface CellText {
+  text: string;
+  span: Span;
+}
+
+/**
+ * A span on one line of a CSV or JSON file, its positions made when read: a 50 000-row list
+ * has some 300 000 spans (cells, rows, addresses), and only a bad row's are ever read. As
+ * JSON it is a plain span.
+ */
+class LineSpan implements Span {
+  readonly file: string;
   constructor(
-    readonly text: string,
     private readonly lines: Lines,
     private readonly line: number,
     private readonly col: number,
+    private readonly endCol: number,
+  ) {
+    this.file = lines.file;
+  }
+  get start(): Position {
+    return this.lines.pos(this.line, this.col);
+  }
+  get end(): Position {
+    return this.lines.pos(this.line, this.endCol);
+  }
+  toJSON(): Span {
+    return { file: this.file, start: this.start, end: this.end };
+  }
+}
+
+/** A cell's text, and its span made when first asked (most cells are never reported). */
+class Cell implements CellText {
+  private made: Span | undefined;
+  constructor(
+    readonly text: string,
+    private readonly row: Row,
+    private readonly i: number,
     private readonly len: number,
   ) {}
   get span(): Span {
-    return (this.#span ??= this.lines.span(this.line, this.col, this.len));
+    return (this.made ??= this.row.spanOf(this.i, this.len));
   }
 }
 
-/** One row of the CSV with each cell's span. */
-export interface Row {
-  line: number;
-  cells: Map<Column, { text: string; span: Span }>;
-  span: Span;
+/** What the rows of one file share: its lines and where each column is in a record. */
+interface RowsOf {
+  lines: Lines;
+  /** Column → index in a record (absent: not in the header). */
+  index: Map<Column, number>;
+}
+
+/**
+ * One row of the CSV: its record as papaparse read it, each cell's span made only when asked
+ * (a 50 000-row list keeps no object per cell: most of a row's 13 cells never need one).
+ */
+export class Row {
   /** Its addresses as read for the first tree: the rows are cached, the `up` tree reuses them. */
   read?: { prefixes?: A.Prefix[]; ranges?: Array<{ lo: bigint; hi: bigint }>; diagnostics: Diagnostic[] };
+  readonly span: Span;
+  constructor(
+    readonly line: number,
+    private readonly record: string[],
+    private readonly of: RowsOf,
+  ) {
+    this.span = of.lines.line(line);
+  }
+
+  /** The lines of its file (spans within a cell). */
+  get lines(): Lines {
+    return this.of.lines;
+  }
+
+  /** The cell of a column, undefined when the header lacks it or the record is short. */
+  cell(c: Column): CellText | undefined {
+    const i = this.of.index.get(c);
+    const value = i === undefined ? undefined : this.record[i];
+    if (value === undefined) return undefined;
+    return new Cell(value.trim(), this, i!, Math.max(1, value.length));
+  }
+
+  /** The span of cell `i`, `len` characters. */
+  spanOf(i: number, len: number): Span {
+    return this.of.lines.span(this.line, this.column(i), len);
+  }
+
+  /** The 1-based column where cell `i`'s value starts: found in the line from where each cell before it ended. */
+  private column(i: number): number {
+    const text = this.of.lines.lineText(this.line);
+    let col = 0;
+    for (let k = 0; ; k++) {
+      const quoted = text[col] === '"';
+      if (k === i) return (quoted ? col + 1 : col) + 1;
+      const value = this.record[k]!;
+      const len = quoted ? value.replace(/"/g, '""').length + 2 : value.length;
+      col = Math.min(text.length, col + len + 1);
+    }
+  }
 }
 
-/** The last list read: a `down` and an `up` tree read the same file (the same text) one after the other. */
-let lastRead: { path: string; text: string; rows: Row[]; diagnostics: Diagnostic[] } | undefined;
-export function cachedRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row[] {
-  if (lastRead?.path !== csv.path || lastRead.text !== csv.text) {
+/** A list read once per policy: a `down` and an `up` tree read the same file (the same text) one after the other. */
+export type RowsCache = Map<string, { text: string; rows: Row[]; diagnostics: Diagnostic[] }>;
+
+export function cachedRows(csv: TextFile, at: Span, out: Diagnostic[], cache: RowsCache): Row[] {
+  let read = cache.get(csv.path);
+  if (read?.text !== csv.text) {
     const diagnostics: Diagnostic[] = [];
-    lastRead = { path: csv.path, text: csv.text, rows: readRows(csv, lines, at, diagnostics), diagnostics };
+    read = { text: csv.text, rows: readRows(csv, new Lines(csv.path, csv.text), at, diagnostics), diagnostics };
+    cache.set(csv.path, read);
   }
-  out.push(...lastRead.diagnostics);
-  return lastRead.rows;
+  out.push(...read.diagnostics);
+  return read.rows;
 }
 
 /** The CSV's data rows with their cells' positions; file-wide problems are reported at `at`. */
@@ -142,24 +227,9 @@ function readRows(csv: TextFile, lines: Lines, at: Span, out: Diagnostic[]): Row
     out.push(diag('QP2027', `the header lacks ${missing.map((m) => `'${m}'`).join(', ')}`, lines.line(lines.at(header.start).start.line), { hint: `LibreQoS's ShapedDevices.csv header: ${CIRCUIT_COLUMNS.join(', ')}` }));
     return [];
   }
-  const known = columns.map((c) => ((CIRCUIT_COLUMNS as readonly string[]).includes(c) ? (c as Column) : undefined));
-  const rows: Row[] = [];
-  for (const r of data) {
-    const { line } = lines.at(r.start).start;
-    const text = lines.lineText(line);
-    const cells = new Map<Column, { text: string; span: Span }>();
-    // Each cell's column: found in the line's text from where the previous cell ended.
-    let col = 0;
-    for (let i = 0; i < r.record.length; i++) {
-      const value = r.record[i]!;
-      const quoted = text[col] === '"';
-      const idx = quoted ? col + 1 : col;
-      const len = quoted ? value.replace(/"/g, '""').length + 2 : value.length;
-      const name = known[i];
-      if (name) cells.set(name, new Cell(value.trim(), lines, line, idx + 1, Math.max(1, value.length)));
-      col = Math.min(text.length, col + len + 1);
-    }
-    rows.push({ line, cells, span: lines.line(line) });
-  }
-  return rows;
+  // A column named twice: its last cell counts (as when each cell was filed under its name).
+  const index = new Map<Column, number>();
+  columns.forEach((c, i) => (CIRCUIT_COLUMNS as readonly string[]).includes(c) && index.set(c as Column, i));
+  const of: RowsOf = { lines, index };
+  return data.map((r) => new Row(lines.at(r.start).start.line, r.record, of));
 }

@@ -5,9 +5,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type * as A from './ast.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Position, Span } from '../diagnostics/span.js';
+import type { Span } from '../diagnostics/span.js';
 import { printable } from '../diagnostics/text.js';
-import { cachedRows, Lines, type Column, type Row, type TextFile } from './circuit-rows.js';
+import { cachedRows, Lines, type Column, type Row, type RowsCache, type TextFile } from './circuit-rows.js';
 import { overlapFree, range, type Ranges } from './circuit-ranges.js';
 
 export type CircuitDirection = 'down' | 'up';
@@ -70,9 +70,9 @@ interface Reading {
  * then the circuits with no parent. `at` is the circuits statement (where file-wide problems
  * are reported).
  */
-export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, sitesFile?: TextFile & { at: Span }): CircuitsResult {
+export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, sitesFile: (TextFile & { at: Span }) | undefined, cache: RowsCache): CircuitsResult {
   const out: Diagnostic[] = [];
-  const rows = cachedRows(csv, new Lines(csv.path, csv.text), at, out);
+  const rows = cachedRows(csv, at, out, cache);
   const tree = sitesFile ? readSites(sitesFile, dir, out) : undefined;
   const r: Reading = { columns: RATE_COLUMNS[dir], sites: tree?.sites, sitesPath: sitesFile?.path, devices: new Map(), circuits: new Map(), ranges: { v4: [], v6: [] }, out };
   const topLevel: A.ClassNode[] = [];
@@ -98,7 +98,7 @@ export function circuitClasses(csv: TextFile, dir: CircuitDirection, at: Span, s
 /** A row's circuit, rates, parent and addresses; undefined (and reported) when one is wrong. */
 function rowFacts(row: Row, r: Reading): RowFacts | undefined {
   const { out } = r;
-  const cell = (c: Column) => row.cells.get(c) ?? { text: '', span: row.span };
+  const cell = (c: Column) => row.cell(c) ?? { text: '', span: row.span };
   const id = cell('Circuit ID');
   if (id.text === '') {
     out.push(diag('QP2027', 'the row has no Circuit ID', id.span, { hint: 'every device belongs to a circuit: give its Circuit ID' }));
@@ -115,7 +115,7 @@ function rowFacts(row: Row, r: Reading): RowFacts | undefined {
   if (!newDevice(row, r)) return undefined;
   const { prefixes, ranges } = rowAddresses(row, out);
   if (!prefixes) return undefined;
-  const parent = r.sites ? (row.cells.get('Parent Node')?.text ?? '') : '';
+  const parent = r.sites ? (row.cell('Parent Node')?.text ?? '') : '';
   if (parent !== '' && r.sites && !r.sites.has(parent)) {
     out.push(diag('QP2027', `unknown parent node '${printable(parent)}'`, cell('Parent Node').span, { hint: `Parent Node names a site of ${printable(r.sitesPath!)}, or is empty` }));
     return undefined;
@@ -125,7 +125,7 @@ function rowFacts(row: Row, r: Reading): RowFacts | undefined {
 
 /** Records the row's Device ID; false (and reported) when an earlier row has it. */
 function newDevice(row: Row, r: Reading): boolean {
-  const deviceId = row.cells.get('Device ID');
+  const deviceId = row.cell('Device ID');
   if (!deviceId || deviceId.text === '') return true;
   const prev = r.devices.get(deviceId.text);
   if (prev) {
@@ -152,7 +152,7 @@ function joinCircuit(known: Circuit, facts: RowFacts, r: Reading): void {
 
 /** A circuit's class: its rates, one match line with its addresses, its ID and name. */
 function newCircuit(row: Row, facts: RowFacts, by: 'src' | 'dst', columns: Reading['columns']): Circuit {
-  const span = (c: Column) => row.cells.get(c)?.span ?? row.span;
+  const span = (c: Column) => row.cell(c)?.span ?? row.span;
   const criterion: Circuit['criterion'] = { kind: 'addr', dir: by, prefixes: [...facts.prefixes], span: row.span };
   const node: A.ClassNode = {
     name: { text: className(facts.id.text), span: facts.id.span },
@@ -161,7 +161,7 @@ function newCircuit(row: Row, facts: RowFacts, by: 'src' | 'dst', columns: Readi
     matches: [{ criteria: [criterion], span: row.span }],
     children: [],
     span: row.span,
-    circuit: { id: facts.id.text, name: row.cells.get('Circuit Name')?.text ?? '' },
+    circuit: { id: facts.id.text, name: row.cell('Circuit Name')?.text ?? '' },
   };
   return { node, row, rate: facts.rate, ceil: facts.ceil, parent: facts.parent, criterion };
 }
@@ -224,11 +224,11 @@ function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
   const prefixes: A.Prefix[] = [];
   let ok = true;
   for (const [col, family] of [['IPv4', 4], ['IPv6', 6]] as const) {
-    const cell = row.cells.get(col);
+    const cell = row.cell(col);
     if (!cell) continue;
     for (const m of cell.text.matchAll(/[^\s,]+/g)) {
       const item = m[0];
-      const span = { ...cell.span, start: shift(cell.span.start, m.index), end: shift(cell.span.start, m.index + item.length) };
+      const span = row.lines.within(cell.span, m.index, m.index + item.length);
       const [address, len, extra] = item.split('/');
       const max = family === 4 ? 32 : 128;
       const length = len === undefined ? max : /^[0-9]{1,3}$/.test(len) ? Number(len) : NaN;
@@ -249,7 +249,6 @@ function addresses(row: Row, out: Diagnostic[]): A.Prefix[] | undefined {
   return prefixes;
 }
 
-const shift = (p: Position, n: number): Position => ({ offset: p.offset + n, line: p.line, col: p.col + n });
 
 /** network.json: sites by name, each a class with its capacity as ceil, nested as in the file. */
 function readSites(file: TextFile & { at: Span }, dir: CircuitDirection, out: Diagnostic[]): { sites: Map<string, Site>; roots: A.ClassNode[] } | undefined {

@@ -9,6 +9,7 @@ import { join } from '../diagnostics/span.js';
 import { resolveRates } from './resolve.js';
 import { FileReader, type LowerOptions } from './lower-files.js';
 import { circuitClasses } from './circuits.js';
+import type { RowsCache } from './circuit-rows.js';
 
 export type { LowerOptions, ReadFile } from './lower-files.js';
 
@@ -29,6 +30,8 @@ const firstToken = (n: N.Statement): Token => (n.t === 'tree' ? n.dir : n.t === 
 class Lowering extends FileReader {
   /** Diagnostics already given for a circuits/sites file (see circuits()). */
   private fileReports = new Set<string>();
+  /** Circuits lists read so far: a `down` and an `up` tree read one list once. */
+  private circuitRows: RowsCache = new Map();
 
   override top(s: Statement, policy: A.Policy): void {
     const n = s.node;
@@ -225,7 +228,7 @@ class Lowering extends FileReader {
       const c = children[i]!;
       if (is(c, 'leaf')) {
         if (owner) owner.leaf = this.once(owner.leaf, this.leaf(c), "'leaf'");
-      } else if (is(c, 'circuits')) out.push(...this.circuits(c, children));
+      } else if (is(c, 'circuits')) for (const k of this.circuits(c, children)) out.push(k); // no spread: 130 000 arguments overflow the stack
       else if (is(c, 'class')) out.push(this.classNode(c));
       // `sites`:
       else if (!children.some((o) => o.node.t === 'circuits')) this.report(diag('QP2027', "'sites' without 'circuits' in the same tree", c.span, { hint: 'sites place the circuits of a circuits list: add circuits "ShapedDevices.csv" down|up' }));
@@ -244,7 +247,7 @@ class Lowering extends FileReader {
     const sitesTok = sites0?.t === 'sites' ? sites0.path : undefined;
     const sites = sitesTok ? this.readAux(sitesTok, 'sites') : undefined;
     if (sitesTok && !sites) return [];
-    const r = circuitClasses(csv, dirTok.text as 'down' | 'up', s.span, sites && { ...sites, at: this.span(sitesTok!) });
+    const r = circuitClasses(csv, dirTok.text as 'down' | 'up', s.span, sites && { ...sites, at: this.span(sitesTok!) }, this.circuitRows);
     // One list read by a `down` and an `up` tree: a bad row is reported once.
     for (const d of r.diagnostics) {
       const key = `${d.span?.file}:${d.span?.start.offset}:${d.message}`;

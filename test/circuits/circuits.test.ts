@@ -128,3 +128,17 @@ describe('circuit names in generated output', () => {
     expect(sh).not.toContain('\x1b');
   });
 });
+
+describe('circuits at scale', () => {
+  it('a list of 140 000 circuits is lowered to its classes, not a stack overflow (no spread of the classes into one call)', () => {
+    const rows = Array.from({ length: 140_000 }, (_, i) => {
+      const n = 0x64400000 + i + 1;
+      return `${i + 1},S${i},d${i},,,,${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255},,1,1,10,10,`;
+    });
+    const r = front(rows);
+    expect(r.diagnostics).toEqual([]);
+    const tree = r.policy.interfaces[0]!.egress!;
+    expect(tree.classes.length).toBe(140_002);
+    expect(tree.classes[140_000]!.name.text).toBe('c140000');
+  }, 60_000);
+});

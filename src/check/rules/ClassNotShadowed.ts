@@ -20,7 +20,7 @@ import type { ClassNode, Criterion, Match, Tree } from '../../syntax/ast.js';
 import type { Rule } from '../rule.js';
 import { treeLabel, trees } from '../walk.js';
 import { everyClass, isU32, U32_MAX } from '../util.js';
-import { parsePrefix, prefixContains, type ParsedPrefix } from '../net.js';
+import { familyBits, parsePrefix, prefixContains, type ParsedPrefix } from '../net.js';
 
 interface Range {
   lo: number;
@@ -44,9 +44,6 @@ interface Line {
   sig: number;
   /** Canonical text, for finding identical lines in O(1). */
   key: string;
-  /** addressBits of the first src / dst prefix, once asked (finding and filing both need it). */
-  srcBits: string | undefined;
-  dstBits: string | undefined;
 }
 
 /** The bit of each constrained field in `Line.sig`. */
@@ -93,8 +90,6 @@ function normalize(match: Match, cls: ClassNode, hiddenBelow: ClassNode | undefi
     mark: undefined,
     sig: 0,
     key: '',
-    srcBits: undefined,
-    dstBits: undefined,
   };
   for (let i = 0; i < match.criteria.length; i++) {
     const c = match.criteria[i]!;
@@ -200,16 +195,13 @@ function lineText(m: Match): string {
 /** A single port (`5060`), or '*' for no port or a range: lines with a single port sit apart. */
 const pointKey = (r?: Range[]) => (r && r.length === 1 && r[0]!.lo === r[0]!.hi ? String(r[0]!.lo) : '*');
 
-/** An address as a string of bits: its prefixes are slices (cheaper than BigInt shifts). */
-const addressBits = (p: ParsedPrefix) => p.value.toString(2).padStart(p.family === 4 ? 32 : 128, '0');
-/** The file of the `length`-bit prefix of an address (its bits, from addressBits). */
-const prefixKey = (dir: 'src' | 'dst', family: 4 | 6, bits: string, length: number) => `${dir}${family}:${bits.slice(0, length)}`;
+/** BigInt shift counts, 0…128, made once. */
+const SHIFTS = Array.from({ length: 129 }, (_, i) => BigInt(i));
+/** The file of the `length`-bit prefix of an address: its family, that length and those bits (in hex). */
+const prefixKey = (dir: 'src' | 'dst', p: ParsedPrefix, length: number) =>
+  `${dir}${p.family}:${length}:${(p.value >> SHIFTS[familyBits(p.family) - length]!).toString(16)}`;
 
 const DIRS = ['src', 'dst'] as const;
-
-/** The bits of a line's first src or dst prefix. */
-const bitsOf = (l: Line, dir: 'src' | 'dst'): string =>
-  dir === 'src' ? (l.srcBits ??= addressBits(l.src![0]!)) : (l.dstBits ??= addressBits(l.dst![0]!));
 
 /** Which address files are in use: the prefix lengths per src4, src6, dst4, dst6 (fileOf), ascending. */
 type LengthsInUse = Array<number[] | undefined>;
@@ -234,7 +226,7 @@ function addressKeysOf(e: Line, inUse: LengthsInUse): string[] {
       lengths.push(p.length);
       lengths.sort((a, b) => a - b);
     }
-    const key = prefixKey(dir, p.family, i === 0 ? bitsOf(e, dir) : addressBits(p), p.length);
+    const key = prefixKey(dir, p, p.length);
     if (!keys.includes(key)) keys.push(key);
   }
   return keys;
@@ -251,8 +243,7 @@ function addressKeys(l: Line, inUse: LengthsInUse): string[] {
     const p = l[dir]?.[0];
     const lengths = p && inUse[fileOf(dir, p.family)];
     if (!lengths) continue;
-    const bits = bitsOf(l, dir);
-    for (const len of lengths) if (len <= p.length) out.push(prefixKey(dir, p.family, bits, len));
+    for (const len of lengths) if (len <= p.length) out.push(prefixKey(dir, p, len));
   }
   return out;
 }
